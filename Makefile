@@ -1,0 +1,44 @@
+# One command door for people and CI alike. Needs only Python 3.11+ and make.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+PY := .venv/bin/python
+STACK := $(PY) -m labtrack.stack
+
+.PHONY: install run test lint services services-down services-status manage clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+# Creates .venv/ and makes it match uv.lock exactly (fast when nothing changed).
+install: $(UV)
+	$(UV) sync --frozen --quiet --python $(PYTHON)
+
+## Start LabTrack: embedded PostgreSQL + Redis, migrations, demo data, web + worker + beat.
+run: install
+	$(STACK) run
+
+## Run the whole test suite (uses DATABASE_URL / REDIS_URL when set, else embedded servers).
+test: install
+	$(STACK) exec -- $(PY) -m pytest $(ARGS)
+
+## Lint, format check, import contracts and the missing-migrations check.
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
+	$(STACK) exec -- $(PY) manage.py makemigrations --check --dry-run
+
+## Embedded services for use from other terminals (make manage CMD="shell").
+services: install
+	$(STACK) up
+services-down: install
+	$(STACK) down
+services-status: install
+	$(STACK) status
+manage: install
+	$(STACK) exec -- $(PY) manage.py $(CMD)
+
+clean:
+	rm -rf .venv .tools staticfiles .pytest_cache .ruff_cache .mypy_cache

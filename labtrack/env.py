@@ -1,0 +1,159 @@
+"""Typed readers for settings that come from the environment.
+
+Each helper returns a value of one type or raises ``ImproperlyConfigured`` naming the variable
+and what was wrong with it, so a typo in a deployment fails at start-up instead of half-working.
+Nothing here reads Django settings: ``labtrack.settings`` is the only caller.
+"""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+_MISSING = object()
+_TRUE = {"true", "1"}
+_FALSE = {"false", "0"}
+
+
+def _raw(name: str, default: object) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        if default is _MISSING:
+            raise ImproperlyConfigured(f"{name} must be set (see .env.example).")
+        return None
+    return value.strip()
+
+
+def env_str(name: str, default: str | object = _MISSING) -> str:
+    value = _raw(name, default)
+    return value if value is not None else str(default)
+
+
+def env_bool(name: str, default: bool | object = _MISSING) -> bool:
+    value = _raw(name, default)
+    if value is None:
+        return bool(default)
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false (or 1 or 0), not {value!r}.")
+
+
+def env_int(name: str, default: int | object = _MISSING, *, minimum: int | None = None) -> int:
+    value = _raw(name, default)
+    if value is None:
+        number = int(default)  # type: ignore[call-overload]
+    else:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
+    return number
+
+
+def env_list(name: str, default: list[str] | object = _MISSING) -> list[str]:
+    value = _raw(name, default)
+    if value is None:
+        return list(default)  # type: ignore[call-overload]
+    items = [item.strip() for item in value.split(",")]
+    if any(item == "" for item in items):
+        raise ImproperlyConfigured(
+            f"{name} is a comma-separated list with an empty item: {value!r}."
+        )
+    return items
+
+
+def env_timezone(name: str, default: str | object = _MISSING) -> str:
+    value = env_str(name, default)
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name} must be an IANA time zone such as UTC or Europe/Berlin, not {value!r}."
+        ) from None
+    return value
+
+
+@dataclass(frozen=True)
+class PostgresURL:
+    """The parts of a ``postgres://`` URL that Django's DATABASES entry needs."""
+
+    name: str
+    user: str = ""
+    password: str = ""
+    host: str = ""
+    port: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+
+    def as_django(self) -> dict[str, object]:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": self.name,
+            "USER": self.user,
+            "PASSWORD": self.password,
+            "HOST": self.host,
+            "PORT": self.port,
+            "OPTIONS": dict(self.options),
+        }
+
+
+def parse_postgres_url(name: str, url: str) -> PostgresURL:
+    """Parse ``postgres://user:pass@host:port/db?opt=v``; ``?host=/dir`` selects a Unix socket."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        raise ImproperlyConfigured(
+            f"{name} must be a postgres:// or postgresql:// URL (LabTrack runs on PostgreSQL "
+            f"only), not {parts.scheme or url!r}."
+        )
+    database = unquote(parts.path.lstrip("/"))
+    if not database:
+        raise ImproperlyConfigured(f"{name} must name a database, as in postgres://host/labtrack.")
+    options = dict(parse_qsl(parts.query))
+    host = options.pop("host", None) or unquote(parts.hostname or "")
+    try:
+        port = str(parts.port or "")
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} has an invalid port: {url!r}.") from None
+    return PostgresURL(
+        name=database,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        host=host,
+        port=port,
+        options=options,
+    )
+
+
+def env_postgres(name: str, default: str | object = _MISSING) -> PostgresURL:
+    return parse_postgres_url(name, env_str(name, default))
+
+
+def env_redis_url(name: str, default: str | object = _MISSING) -> str:
+    """A ``redis://``, ``rediss://`` or ``unix://`` URL, returned unchanged once checked."""
+    value = env_str(name, default)
+    parts = urlsplit(value)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(
+            f"{name} must be a redis://, rediss:// or unix:// URL, not {value!r}."
+        )
+    if parts.scheme == "unix" and not parts.path:
+        raise ImproperlyConfigured(
+            f"{name} must give the socket path, as in unix:///run/redis.sock."
+        )
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ImproperlyConfigured(f"{name} must name a host, as in redis://127.0.0.1:6379/0.")
+    return value
+
+
+def celery_broker_url(redis_url: str) -> str:
+    """Celery spells a Unix-socket Redis URL ``redis+socket://``; TCP URLs pass through."""
+    if redis_url.startswith("unix://"):
+        return "redis+socket://" + redis_url[len("unix://") :]
+    return redis_url

@@ -1,0 +1,21 @@
+"""Top-level URL routes: health, accounts, admin, and each app's own routes."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from labtrack.health import healthz
+from samples.views import home
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", home, name="home"),
+    path("", include("samples.urls")),
+]

@@ -1,0 +1,20 @@
+"""Admin-site registrations for lab configuration (administrators only)."""
+
+from django.contrib import admin
+
+from samples.models import Assay, Instrument
+
+
+@admin.register(Assay)
+class AssayAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "units", "reference_low", "reference_high", "is_active"]
+    search_fields = ["code", "name"]
+    list_filter = ["is_active"]
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(admin.ModelAdmin):
+    list_display = ["name", "model", "serial", "is_active"]
+    search_fields = ["name", "serial"]
+    filter_horizontal = ["assays"]
+    raw_id_fields = ["service_user"]

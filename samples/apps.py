@@ -1,0 +1,15 @@
+"""App configuration: role groups are kept in step with the code after every migrate."""
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class SamplesConfig(AppConfig):
+    name = "samples"
+    verbose_name = "Samples"
+
+    def ready(self) -> None:
+        from samples.roles import ensure_role_groups
+
+        # After migrate (and after a test flush) permissions exist, so groups can be granted them.
+        post_migrate.connect(ensure_role_groups, dispatch_uid="samples.ensure_role_groups")

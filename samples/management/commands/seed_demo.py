@@ -1,0 +1,26 @@
+"""``manage.py seed_demo``: load demo users, assays and an instrument; safe to run again."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from samples import demo, services
+
+
+class Command(BaseCommand):
+    help = "Load demo users (one per role), assays and an instrument. Existing data is kept."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = services.demo_seed()
+        if report.created:
+            self.stdout.write("Created: " + ", ".join(report.created) + ".")
+        else:
+            self.stdout.write("Demo data already present; nothing changed.")
+        self.stdout.write("Demo logins (username / password):")
+        for user in demo.DEMO_USERS:
+            self.stdout.write(f"  {user.role.label:<19} {user.username} / {user.password}")
+        if report.instrument_token:
+            self.stdout.write(
+                f"API token for instrument {demo.DEMO_INSTRUMENT_NAME} (shown only now, "
+                f"stored hashed):\n  {report.instrument_token}"
+            )

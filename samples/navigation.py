@@ -1,0 +1,81 @@
+"""What each role sees in the main navigation, and the template context every page shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+
+from samples.roles import Role, user_roles
+
+ALL_ROLES = frozenset(Role) - {Role.INSTRUMENT}
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    description: str
+    roles: frozenset[Role]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    description: str
+    active: bool
+
+
+NAVIGATION = [
+    NavEntry("Home", "home", "Your start page.", ALL_ROLES),
+    NavEntry(
+        "Assays",
+        "samples:assay_list",
+        "Tests the lab runs, with units, reference ranges and critical limits.",
+        frozenset({Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE}),
+    ),
+    NavEntry(
+        "Instruments",
+        "samples:instrument_list",
+        "Analysers registered to send results, and the assays each runs.",
+        frozenset({Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE}),
+    ),
+    NavEntry(
+        "Users and roles",
+        "samples:user_list",
+        "Who may do what, who is active, and when each last signed in.",
+        frozenset({Role.COMPLIANCE, Role.ADMIN}),
+    ),
+    NavEntry(
+        "Administration",
+        "admin:index",
+        "Configure assays, instruments, users and their roles.",
+        frozenset({Role.ADMIN}),
+    ),
+]
+
+
+def nav_for(request: HttpRequest) -> list[NavItem]:
+    roles = set(user_roles(request.user))
+    match = getattr(request, "resolver_match", None)
+    current = match.view_name if match else None
+    return [
+        NavItem(entry.label, reverse(entry.url_name), entry.description, current == entry.url_name)
+        for entry in NAVIGATION
+        if roles & entry.roles
+    ]
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    """Context processor: navigation, roles and the session rules shown on every page."""
+    return {
+        "nav": nav_for(request),
+        "user_roles": user_roles(request.user),
+        "idle_logout_minutes": settings.IDLE_LOGOUT_MINUTES,
+        "idle_logout_seconds": settings.IDLE_LOGOUT_MINUTES * 60,
+        "login_failure_limit": settings.AXES_FAILURE_LIMIT,
+        "lockout_minutes": round(settings.AXES_COOLOFF_TIME * 60),
+    }

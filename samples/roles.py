@@ -1,0 +1,107 @@
+"""The roles of LabTrack users, their Django groups, and the check every view makes.
+
+Roles (COMPLIANCE.md C9): technician, reviewer, compliance officer (read and export only),
+administrator (configuration, no lab actions), instrument (API only). A user's roles are the
+groups they belong to; being a superuser grants no lab role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+
+class Role(StrEnum):
+    TECHNICIAN = "technician"
+    REVIEWER = "reviewer"
+    COMPLIANCE = "compliance"
+    ADMIN = "admin"
+    INSTRUMENT = "instrument"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def slug(self) -> str:
+        return self.value
+
+
+_LABELS = {
+    Role.TECHNICIAN: "Technician",
+    Role.REVIEWER: "Reviewer",
+    Role.COMPLIANCE: "Compliance officer",
+    Role.ADMIN: "Administrator",
+    Role.INSTRUMENT: "Instrument",
+}
+
+# Django model permissions each group holds, for the admin site. Lab actions are checked by
+# role in services, not by these. Nobody may delete users: they are deactivated (C13).
+_GROUP_PERMISSIONS: dict[Role, list[str]] = {
+    Role.ADMIN: [
+        "auth.view_user", "auth.add_user", "auth.change_user",
+        "auth.view_group",
+        "samples.view_assay", "samples.add_assay", "samples.change_assay",
+        "samples.view_instrument", "samples.add_instrument", "samples.change_instrument",
+        "knox.view_authtoken", "knox.delete_authtoken",
+        "axes.view_accessattempt", "axes.delete_accessattempt",
+    ],
+}  # fmt: skip
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> list[Role]:
+    """The user's roles in a fixed order, cached on the user object for the request."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    cached = getattr(user, "_labtrack_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        cached = [role for role in Role if role.value in names]
+        user._labtrack_roles = cached  # type: ignore[union-attr]
+    return cached
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
+    return any(role in roles for role in user_roles(user))
+
+
+def role_required(*roles: Role) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
+    """Anonymous users go to the login page; signed-in users without one of ``roles`` get 403."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not has_role(request.user, *roles):
+                raise PermissionDenied("This page is not available to your role.")
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapper)
+
+    return decorator
+
+
+def ensure_role_groups(**kwargs: Any) -> None:
+    """Create one group per role and grant the admin-site permissions above (idempotent)."""
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        wanted = _GROUP_PERMISSIONS.get(role, [])
+        if not wanted:
+            continue
+        permissions = []
+        for dotted in wanted:
+            app_label, codename = dotted.split(".")
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is not None:  # an app may not have migrated yet
+                permissions.append(permission)
+        missing = set(permissions) - set(group.permissions.all())
+        if missing:
+            group.permissions.add(*missing)

@@ -1,0 +1,85 @@
+"""The one door for writes in the lab domain. Views, APIs, steps and commands call these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from knox.models import AuthToken
+
+from samples import demo
+from samples.models import Assay, Instrument
+from samples.roles import Role, ensure_role_groups
+
+
+@dataclass
+class SeedReport:
+    created: list[str] = field(default_factory=list)
+    instrument_token: str | None = None
+
+
+def instrument_register(
+    *, name: str, model: str, serial: str, assay_codes: list[str]
+) -> tuple[Instrument, str]:
+    """Register an instrument with its own service identity and a first API token.
+
+    The token is returned once and stored only as a hash; it never expires until revoked.
+    """
+    user = get_user_model().objects.create(username=f"instrument-{name.lower()}")
+    user.set_unusable_password()  # an instrument signs in with its token, never a password
+    user.save(update_fields=["password"])
+    user.groups.add(Group.objects.get(name=Role.INSTRUMENT.value))
+    instrument = Instrument.objects.create(name=name, model=model, serial=serial, service_user=user)
+    instrument.assays.set(Assay.objects.filter(code__in=assay_codes))
+    _, token = AuthToken.objects.create(user=user, expiry=None)
+    return instrument, token
+
+
+@transaction.atomic
+def demo_seed() -> SeedReport:
+    """Load the demo users, assays and instrument; what already exists is left untouched."""
+    report = SeedReport()
+    ensure_role_groups()
+    User = get_user_model()
+    for person in demo.DEMO_USERS:
+        if User.objects.filter(username=person.username).exists():
+            continue
+        user = User(
+            username=person.username,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            is_staff=person.role is Role.ADMIN,  # the admin site needs is_staff
+        )
+        user.set_password(person.password)
+        user.save()
+        user.groups.add(Group.objects.get(name=person.role.value))
+        report.created.append(f"user {person.username} ({person.role.label})")
+    for spec in demo.DEMO_ASSAYS:
+        _, created = Assay.objects.get_or_create(
+            code=spec.code,
+            defaults={
+                "name": spec.name,
+                "units": spec.units,
+                "reference_low": spec.reference_low,
+                "reference_high": spec.reference_high,
+                "critical_low": spec.critical_low,
+                "critical_high": spec.critical_high,
+                "batch_capacity": spec.batch_capacity,
+                "batch_close_after": spec.batch_close_after,
+                "stability_hours": spec.stability_hours,
+                "max_retests": spec.max_retests,
+            },
+        )
+        if created:
+            report.created.append(f"assay {spec.code}")
+    if not Instrument.objects.filter(name=demo.DEMO_INSTRUMENT_NAME).exists():
+        _, report.instrument_token = instrument_register(
+            name=demo.DEMO_INSTRUMENT_NAME,
+            model=demo.DEMO_INSTRUMENT_MODEL,
+            serial=demo.DEMO_INSTRUMENT_SERIAL,
+            assay_codes=demo.DEMO_INSTRUMENT_ASSAYS,
+        )
+        report.created.append(f"instrument {demo.DEMO_INSTRUMENT_NAME}")
+    return report

@@ -1,0 +1,30 @@
+"""Pages of the samples app. Each view states who may see it in its decorator."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from samples import selectors
+from samples.roles import Role, role_required
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html")
+
+
+@role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
+def assay_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "samples/assay_list.html", {"assays": selectors.assay_list()})
+
+
+@role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
+def instrument_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "samples/instrument_list.html", {"instruments": selectors.instrument_list()}
+    )
+
+
+@role_required(Role.COMPLIANCE, Role.ADMIN)
+def user_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "samples/user_list.html", {"accounts": selectors.account_list()})

@@ -1,0 +1,83 @@
+"""seed_demo loads one user per role, assays and an instrument; a second run changes nothing."""
+
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.test import RequestFactory
+from knox.models import AuthToken
+
+from samples.demo import DEMO_INSTRUMENT_NAME, DEMO_USERS
+from samples.models import Assay, Instrument
+from samples.roles import user_roles
+
+pytestmark = pytest.mark.django_db
+
+SNAPSHOT_MODELS = [
+    "auth.User",
+    "auth.Group",
+    "samples.Assay",
+    "samples.Instrument",
+    "knox.AuthToken",
+]
+
+
+def snapshot() -> dict[str, list[dict]]:
+    """Every row of every model seed_demo touches, plus group memberships and permissions."""
+    rows = {
+        label: list(apps.get_model(label).objects.order_by("pk").values())
+        for label in SNAPSHOT_MODELS
+    }
+    rows["memberships"] = list(get_user_model().groups.through.objects.order_by("pk").values())
+    rows["grants"] = list(
+        apps.get_model("auth.Group").permissions.through.objects.order_by("pk").values()
+    )
+    return rows
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_creates_one_user_per_role_with_the_documented_password():
+    seed()
+    for demo_user in DEMO_USERS:
+        request = RequestFactory().post("/accounts/login/")
+        user = authenticate(request, username=demo_user.username, password=demo_user.password)
+        assert user is not None, demo_user.username
+        assert user_roles(user) == [demo_user.role]
+
+
+def test_seed_demo_creates_assays_and_an_instrument_with_a_printed_token():
+    output = seed()
+    assert Assay.objects.count() >= 3
+    instrument = Instrument.objects.get(name=DEMO_INSTRUMENT_NAME)
+    assert instrument.assays.exists()
+    token = output.split("stored hashed):")[1].split()[0]
+    stored = AuthToken.objects.get(user=instrument.service_user)
+    assert stored.token_key == token[: len(stored.token_key)]
+    assert token not in stored.digest  # only a hash is kept
+    assert not instrument.service_user.has_usable_password()
+
+
+def test_running_seed_demo_twice_changes_nothing_the_second_time():
+    seed()
+    before = snapshot()
+    output = seed()
+    assert snapshot() == before
+    assert "nothing changed" in output
+    assert "API token" not in output  # a token is shown once, when it is made
+
+
+def test_seed_demo_leaves_a_changed_password_alone():
+    seed()
+    user = get_user_model().objects.get(username=DEMO_USERS[0].username)
+    user.set_password("changed by the lab")
+    user.save()
+    seed()
+    user.refresh_from_db()
+    assert user.check_password("changed by the lab")

@@ -1,0 +1,8 @@
+"""App configuration for the workflow engine."""
+
+from django.apps import AppConfig
+
+
+class WorkflowsConfig(AppConfig):
+    name = "workflows"
+    verbose_name = "Workflows"
