@@ -14,6 +14,7 @@ import os
 import subprocess
 import tempfile
 import time
+from contextlib import suppress
 from pathlib import Path
 
 DATABASE_NAME = "labtrack"
@@ -141,10 +142,8 @@ def stop_redis(root: Path, *, wait_seconds: float = 15.0) -> None:
     import redis
 
     client = redis.Redis(unix_socket_path=str(redis_socket(root)))
-    try:
+    with suppress(redis.exceptions.ConnectionError):  # the server hangs up as it exits
         client.shutdown()
-    except redis.exceptions.ConnectionError:
-        pass  # the server closes the connection as it exits
     deadline = time.monotonic() + wait_seconds
     while redis_running(root) and time.monotonic() < deadline:
         time.sleep(0.05)
