@@ -94,8 +94,15 @@ def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
         os.killpg(process.pid, signum)
 
 
-def _manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
+def _manage(env: dict[str, str], *args: str) -> str:
+    """Run a manage.py command; its output is returned, and shown at once if it fails."""
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"manage.py {' '.join(args)} failed with exit code {result.returncode}")
+    return result.stdout
 
 
 def _wait_for_http(url: str, processes: Sequence[subprocess.Popen[bytes]], seconds: float) -> bool:
@@ -131,8 +138,9 @@ def command_run(host: str, port: int) -> int:
         stop_requested = True
 
     with services(base_env) as env:
+        print("Applying migrations ...", flush=True)
         _manage(env, "migrate", "--noinput")
-        _manage(env, "seed_demo")
+        demo_report = _manage(env, "seed_demo")
         children = {
             "web": [PYTHON, "manage.py", "runserver", "--noreload", f"{host}:{port}"],
             "worker": [PYTHON, "-m", "celery", "-A", "labtrack", "worker",
@@ -151,7 +159,7 @@ def command_run(host: str, port: int) -> int:
         url = f"http://{host}:{port}/"
         try:
             if _wait_for_http(url + "healthz", processes, seconds=60):
-                print(_banner(url), flush=True)
+                print(_banner(url, demo_report), flush=True)
             while not stop_requested and all(p.poll() is None for p in processes):
                 time.sleep(0.2)
         finally:
@@ -164,13 +172,10 @@ def command_run(host: str, port: int) -> int:
     return 0
 
 
-def _banner(url: str) -> str:
-    from samples.demo import DEMO_USERS
-
-    logins = "\n".join(f"    {u.role:<11} {u.username:<11} {u.password}" for u in DEMO_USERS)
+def _banner(url: str, demo_report: str) -> str:
     return (
-        f"\nLabTrack is running at {url}\n\n  Demo logins (role, username, password):\n{logins}\n"
-        "\n  Press Ctrl-C to stop web, worker, beat and the embedded services.\n"
+        f"\nLabTrack is running at {url}\n\n{demo_report}"
+        "\nPress Ctrl-C to stop web, worker, beat and the embedded services.\n"
     )
 
 
