@@ -10,6 +10,7 @@ supervises the web server, one Celery worker and Celery beat until Ctrl-C, then 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import secrets
 import signal
@@ -126,9 +127,35 @@ def command_exec(argv: list[str]) -> int:
         return subprocess.call(argv, cwd=ROOT, env=env)
 
 
+@contextmanager
+def _exclusive(root: Path) -> Iterator[None]:
+    """One ``run`` per data folder. The kernel drops a flock when its holder dies, so a killed
+    run leaves nothing stale behind; the pid inside is only for the message."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / "run.lock").open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise SystemExit(
+                f"LabTrack is already running from {root} (process {holder}), or still "
+                "stopping: stop it first (Ctrl-C in its terminal) and try again."
+            ) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
 def command_run(host: str, port: int) -> int:
     """Migrate, seed, then supervise web + worker + beat until Ctrl-C or a child dies."""
     root = embedded.data_dir()
+    with _exclusive(root):
+        return _supervise(root, host, port)
+
+
+def _supervise(root: Path, host: str, port: int) -> int:
     base_env = dict(os.environ)
     base_env.setdefault("DEBUG", "true")  # a local demo; production runs docker compose
     stop_requested = False

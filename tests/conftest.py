@@ -9,8 +9,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from samples.roles import Role
-
-PASSWORD = "correct horse battery staple"
+from tests.cast import PASSWORD
 
 
 @pytest.fixture

@@ -24,16 +24,10 @@ import pytest
 
 from samples.demo import DEMO_USERS
 from samples.roles import Role
+from tests.cast import NAVIGATION
 from tests.processes import REPO, free_port, wait_for
 
 pytestmark = pytest.mark.slow
-
-NAVIGATION = {
-    Role.TECHNICIAN: ["Home", "Assays", "Instruments"],
-    Role.REVIEWER: ["Home", "Assays", "Instruments"],
-    Role.COMPLIANCE: ["Home", "Assays", "Instruments", "Users and roles"],
-    Role.ADMIN: ["Home", "Users and roles", "Administration"],
-}
 
 
 class Browser:
@@ -160,3 +154,21 @@ def test_stack_exec_returns_the_commands_exit_code():
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 7, result.stderr
+
+
+def test_a_second_run_on_the_same_data_folder_is_refused_while_the_first_runs(data_dir, tmp_path):
+    port = free_port()
+    first = start(data_dir, port, tmp_path / "first.log")
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", first, seconds=180)
+        second = start(data_dir, free_port(), tmp_path / "second.log")
+        assert second.wait(timeout=60) != 0
+        message = (tmp_path / "second.log").read_text()
+        assert f"LabTrack is already running from {data_dir}" in message
+        assert f"process {first.pid}" in message
+        # The refused start touched nothing: the first still serves.
+        assert wait_for(f"http://127.0.0.1:{port}/healthz", first)[0] == 200
+        assert stop_with_ctrl_c(first, data_dir) == []
+    finally:
+        if first.poll() is None:
+            first.kill()

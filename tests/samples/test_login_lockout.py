@@ -3,7 +3,7 @@
 import pytest
 from django.conf import settings
 
-from tests.conftest import PASSWORD
+from tests.cast import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -5,15 +5,10 @@ import re
 import pytest
 
 from samples.roles import Role
+from tests.cast import NAVIGATION as EXPECTED
 
 pytestmark = pytest.mark.django_db
 
-EXPECTED = {
-    Role.TECHNICIAN: ["Home", "Assays", "Instruments"],
-    Role.REVIEWER: ["Home", "Assays", "Instruments"],
-    Role.COMPLIANCE: ["Home", "Assays", "Instruments", "Users and roles"],
-    Role.ADMIN: ["Home", "Users and roles", "Administration"],
-}
 PAGES = {"/assays/": "Assays", "/instruments/": "Instruments", "/users/": "Users and roles"}
 
 

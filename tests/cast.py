@@ -1,0 +1,13 @@
+"""Facts the tests share: the cast's password and what each role is meant to see."""
+
+from samples.roles import Role
+
+PASSWORD = "correct horse battery staple"
+
+# The main navigation each role sees, in order (README.md shows the same table).
+NAVIGATION = {
+    Role.TECHNICIAN: ["Home", "Assays", "Instruments"],
+    Role.REVIEWER: ["Home", "Assays", "Instruments"],
+    Role.COMPLIANCE: ["Home", "Assays", "Instruments", "Users and roles"],
+    Role.ADMIN: ["Home", "Users and roles", "Administration"],
+}
