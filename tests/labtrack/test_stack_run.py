@@ -22,6 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from labtrack import embedded
 from samples.demo import DEMO_USERS
 from samples.roles import Role
 from tests.cast import NAVIGATION
@@ -105,6 +106,9 @@ def data_dir():
     # Short path: Unix socket paths are limited to ~107 bytes.
     folder = Path(tempfile.mkdtemp(prefix="lt-"))
     yield folder
+    # Even when a failed test had to kill the supervisor, leave no server running.
+    embedded.stop_redis(folder)
+    embedded.stop_postgres(folder)
     shutil.rmtree(folder, ignore_errors=True)
 
 
