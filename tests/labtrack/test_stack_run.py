@@ -101,6 +101,14 @@ def stop_with_ctrl_c(process: subprocess.Popen[bytes], data_dir: Path) -> list[i
     return [pid for pid in watched if alive(pid)]
 
 
+def kill_tree(process: subprocess.Popen[bytes]) -> None:
+    """Last-resort cleanup after a failure: the supervisor and every process under it."""
+    if process.poll() is None:
+        for child in psutil.Process(process.pid).children(recursive=True):
+            child.kill()
+        process.kill()
+
+
 @pytest.fixture
 def data_dir():
     # Short path: Unix socket paths are limited to ~107 bytes.
@@ -130,8 +138,7 @@ def test_make_run_serves_each_role_and_stops_cleanly_twice(data_dir, tmp_path):
         assert len(service_pids(data_dir)) == 2
         leftovers = stop_with_ctrl_c(first, data_dir)
     finally:
-        if first.poll() is None:
-            first.kill()
+        kill_tree(first)
     assert leftovers == [], log.read_text()[-3000:]
 
     # A second start on the same folder: nothing stale blocks it and the data is still there.
@@ -143,8 +150,7 @@ def test_make_run_serves_each_role_and_stops_cleanly_twice(data_dir, tmp_path):
         assert nav_labels(home) == NAVIGATION[Role.TECHNICIAN]
         leftovers = stop_with_ctrl_c(second, data_dir)
     finally:
-        if second.poll() is None:
-            second.kill()
+        kill_tree(second)
     assert leftovers == []
     output = log.read_text()
     assert output.count("LabTrack is running at") == 2
@@ -174,5 +180,4 @@ def test_a_second_run_on_the_same_data_folder_is_refused_while_the_first_runs(da
         assert wait_for(f"http://127.0.0.1:{port}/healthz", first)[0] == 200
         assert stop_with_ctrl_c(first, data_dir) == []
     finally:
-        if first.poll() is None:
-            first.kill()
+        kill_tree(first)
