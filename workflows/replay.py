@@ -1,0 +1,574 @@
+"""The pure core of the engine: drive a workflow coroutine against its recorded history.
+
+No Django and no Celery here. ``replay()`` re-runs the workflow function from the top. Every
+``await`` on a context operation yields a command with a position (1, 2, 3, ...); the history
+events that concern it carry that position as ``cmd``. A recorded command returns its recorded
+outcome; a command past the end of the history is new, and the outcome lists what to record.
+Every live decision (which signal a wait consumed, that a wait timed out, that a patch applies,
+where a cancellation was delivered) is recorded too, so a replay never has to decide twice.
+
+The coroutine is driven by hand with ``send``/``throw``: no event loop, no threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+# --- errors the workflow code sees -----------------------------------------------------------
+
+
+class StepFailed(Exception):
+    """A step failed on its last attempt (or with a non-retryable error)."""
+
+    def __init__(self, step: str, error_type: str, message: str, attempts: int) -> None:
+        super().__init__(
+            f"step {step!r} failed after {attempts} attempt(s): {error_type}: {message}"
+        )
+        self.step = step
+        self.error_type = error_type
+        self.message = message
+        self.attempts = attempts
+
+
+class SignalTimeout(Exception):
+    """``wait_signal(name, timeout=...)`` ran out of time before the signal arrived."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"signal {name!r} did not arrive in time")
+        self.name = name
+
+
+class Cancelled(Exception):
+    """The run was cancelled; raised at the await where the workflow was when it happened."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(f"run cancelled: {reason}" if reason else "run cancelled")
+        self.reason = reason
+
+
+class NonDeterminismError(Exception):
+    """The code asks for something other than what the history recorded at that position."""
+
+
+# --- commands: what an ``await`` on the context yields -----------------------------------------
+
+
+class Command:
+    def __await__(self) -> Generator[Command, Any, Any]:
+        return (yield self)
+
+
+@dataclass(eq=False)
+class StepCommand(Command):
+    name: str
+    args: list[Any]
+
+
+@dataclass(eq=False)
+class SleepCommand(Command):
+    seconds: float
+
+
+@dataclass(eq=False)
+class WaitSignalCommand(Command):
+    name: str
+    timeout: float | None
+
+
+@dataclass(eq=False)
+class GatherCommand(Command):
+    children: list[Command]
+
+
+# --- history as the core sees it ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    kind: str
+    created_at: datetime
+    cmd: int | None = None
+    attempt: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event the caller must append, in order, after the existing history."""
+
+    kind: str
+    cmd: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScheduleStep:
+    cmd: int
+    name: str
+    args: list[Any]
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    cmd: int
+    fire_at: datetime
+
+
+@dataclass
+class Outcome:
+    status: str  # running | waiting | completed | failed | cancelled | blocked
+    new_events: list[NewEvent] = field(default_factory=list)
+    steps: list[ScheduleStep] = field(default_factory=list)
+    timers: list[StartTimer] = field(default_factory=list)
+    result: Any = None
+    error: dict[str, str] | None = None
+    waiting_for: str = ""
+    blocked_reason: str = ""
+
+
+RESOLVING_KINDS = {
+    "step_completed",
+    "signal_consumed",
+    "wait_timed_out",
+    "timer_fired",
+}
+
+
+def to_json(value: Any, what: str) -> Any:
+    """Normalise through JSON (tuples become lists) so replays compare like with like."""
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{what} must be JSON-serialisable: {error}") from None
+
+
+def format_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%MZ")
+
+
+# --- the context handed to workflow code --------------------------------------------------------
+
+
+class Context:
+    """What workflow code may use. Everything here is deterministic under replay."""
+
+    def __init__(self, replayer: _Replayer) -> None:
+        self._replayer = replayer
+
+    @property
+    def run_id(self) -> str:
+        return self._replayer.run_id
+
+    def step(self, fn: Callable[..., Any] | str, *args: Any) -> Awaitable[Any]:
+        name = fn if isinstance(fn, str) else getattr(fn, "step_name", None)
+        if not name:
+            raise TypeError(f"{fn!r} is not a step: decorate it with @step")
+        return StepCommand(name, to_json(list(args), f"arguments of step {name!r}"))
+
+    def sleep(self, duration: float | timedelta) -> Awaitable[None]:
+        seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+        if seconds < 0:
+            raise ValueError("sleep needs a duration of zero or more")
+        return SleepCommand(seconds)
+
+    def wait_signal(self, name: str, timeout: float | timedelta | None = None) -> Awaitable[Any]:
+        if isinstance(timeout, timedelta):
+            timeout = timeout.total_seconds()
+        return WaitSignalCommand(name, None if timeout is None else float(timeout))
+
+    def gather(self, *awaitables: Awaitable[Any]) -> Awaitable[list[Any]]:
+        children = list(awaitables)
+        for child in children:
+            if not isinstance(child, StepCommand | SleepCommand | WaitSignalCommand):
+                raise TypeError("ctx.gather takes ctx.step, ctx.sleep and ctx.wait_signal only")
+        return GatherCommand(children)  # type: ignore[arg-type]
+
+    def patched(self, change_id: str) -> bool:
+        return self._replayer.patched(change_id)
+
+    def now(self) -> datetime:
+        return self._replayer.current_time
+
+    def uuid4(self) -> uuid.UUID:
+        self._replayer.uuid_counter += 1
+        seed = f"{self._replayer.run_id}:uuid:{self._replayer.uuid_counter}".encode()
+        return uuid.UUID(bytes=hashlib.sha256(seed).digest()[:16], version=4)
+
+
+# --- the driver -------------------------------------------------------------------------------
+
+_PENDING = object()
+
+
+@dataclass(frozen=True)
+class _Value:
+    value: Any
+
+
+@dataclass(frozen=True)
+class _Throw:
+    error: BaseException
+
+
+class _Blocked(Exception):
+    pass
+
+
+class _Replayer:
+    def __init__(self, run_id: str, events: Sequence[Event]) -> None:
+        self.run_id = run_id
+        self.events = list(events)
+        if not self.events or self.events[0].kind != "run_started":
+            raise ValueError("a history starts with a run_started event")
+        self.by_cmd: dict[int, list[Event]] = {}
+        self.signals: list[Event] = []
+        self.consumed: set[int] = set()
+        self.cancel: Event | None = None
+        self.cancel_delivered_at: int | None = None
+        for event in self.events:
+            if event.cmd is not None:
+                self.by_cmd.setdefault(event.cmd, []).append(event)
+            if event.kind == "signal_received":
+                self.signals.append(event)
+            elif event.kind == "signal_consumed":
+                self.consumed.add(event.data["signal_seq"])
+            elif event.kind == "cancel_requested" and self.cancel is None:
+                self.cancel = event
+            elif event.kind == "cancel_delivered":
+                self.cancel_delivered_at = event.cmd
+        self.recorded_commands = max(
+            (cmd for cmd, evs in self.by_cmd.items() if evs[0].kind in _OPENING_KINDS),
+            default=0,
+        )
+        self.current_time = self.events[0].created_at
+        self.next_cmd = 1
+        self.uuid_counter = 0
+        self.patches: set[str] = set()
+        self.blocked_reason = ""
+        self.outcome = Outcome(status="running")
+
+    # -- helpers --
+    def _record(self, kind: str, cmd: int | None, **data: Any) -> None:
+        self.outcome.new_events.append(NewEvent(kind, cmd, data))
+
+    def _observe(self, event: Event) -> None:
+        if event.created_at > self.current_time:
+            self.current_time = event.created_at
+
+    def _block(self, message: str) -> _Blocked:
+        self.blocked_reason = message
+        return _Blocked(message)
+
+    def _mismatch(self, cmd: int, recorded: Event, asked: str) -> _Blocked:
+        return self._block(
+            f"position {cmd}: the history recorded {_describe_event(recorded)}, "
+            f"but the code now asks for {asked}"
+        )
+
+    def _cancel_throw(self) -> _Throw:
+        return _Throw(Cancelled(self.cancel.data.get("reason", "") if self.cancel else ""))
+
+    # -- patched() runs inside the coroutine, synchronously --
+    def patched(self, change_id: str) -> bool:
+        if change_id in self.patches:
+            return True
+        cmd = self.next_cmd
+        recorded = self.by_cmd.get(cmd)
+        if recorded is None:  # past the end of the history: new code path from here on
+            self.next_cmd += 1
+            self.patches.add(change_id)
+            self._record("patch_marker", cmd, change_id=change_id)
+            return True
+        first = recorded[0]
+        if first.kind == "patch_marker" and first.data.get("change_id") == change_id:
+            self.next_cmd += 1
+            self.patches.add(change_id)
+            return True
+        return False  # this run passed here before the change: keep the old path
+
+    # -- commands --
+    def resolve(self, command: Command) -> Any:
+        if isinstance(command, GatherCommand):
+            return self._resolve_gather(command)
+        cmd = self.next_cmd
+        self.next_cmd += 1
+        if isinstance(command, StepCommand):
+            return self._resolve_step(cmd, command)
+        if isinstance(command, SleepCommand):
+            return self._resolve_sleep(cmd, command)
+        assert isinstance(command, WaitSignalCommand)
+        return self._resolve_wait(cmd, command)
+
+    def _resolve_gather(self, command: GatherCommand) -> Any:
+        first_cmd = self.next_cmd
+        results = [self.resolve(child) for child in command.children]
+        for result in results:
+            if isinstance(result, _Throw) and isinstance(result.error, Cancelled):
+                return result
+        if any(r is _PENDING for r in results):
+            self.pending_cmds = list(range(first_cmd, self.next_cmd))
+            self.pending_commands = command.children
+            return _PENDING
+        for result in results:
+            if isinstance(result, _Throw):
+                return result
+        return _Value([r.value for r in results])
+
+    def _resolve_step(self, cmd: int, command: StepCommand) -> Any:
+        recorded = self.by_cmd.get(cmd)
+        if recorded is None:
+            self._record("step_scheduled", cmd, step=command.name, args=command.args)
+            self.outcome.steps.append(ScheduleStep(cmd, command.name, command.args))
+            return _PENDING
+        first = recorded[0]
+        if first.kind != "step_scheduled" or (first.data["step"], first.data["args"]) != (
+            command.name,
+            command.args,
+        ):
+            raise self._mismatch(cmd, first, f"step {command.name!r} with {command.args!r}")
+        if self.cancel_delivered_at == cmd:
+            return self._cancel_throw()
+        for event in recorded:
+            if event.kind == "step_completed":
+                self._observe(event)
+                return _Value(event.data.get("result"))
+            if event.kind == "step_failed" and event.data.get("final"):
+                self._observe(event)
+                return _Throw(
+                    StepFailed(
+                        command.name,
+                        event.data.get("error_type", "Error"),
+                        event.data.get("message", ""),
+                        event.attempt or 1,
+                    )
+                )
+        return _PENDING
+
+    def _resolve_sleep(self, cmd: int, command: SleepCommand) -> Any:
+        recorded = self.by_cmd.get(cmd)
+        if recorded is None:
+            fire_at = self.current_time + timedelta(seconds=command.seconds)
+            self._record("timer_started", cmd, seconds=command.seconds, fire_at=fire_at.isoformat())
+            self.outcome.timers.append(StartTimer(cmd, fire_at))
+            return _PENDING
+        first = recorded[0]
+        if first.kind != "timer_started" or first.data.get("signal") is not None or (
+            first.data["seconds"] != command.seconds
+        ):
+            raise self._mismatch(cmd, first, f"a sleep of {command.seconds:g}s")
+        if self.cancel_delivered_at == cmd:
+            return self._cancel_throw()
+        for event in recorded:
+            if event.kind == "timer_fired":
+                self._observe(event)
+                return _Value(None)
+        return _PENDING
+
+    def _resolve_wait(self, cmd: int, command: WaitSignalCommand) -> Any:
+        recorded = self.by_cmd.get(cmd)
+        if recorded is None:
+            data: dict[str, Any] = {"signal": command.name, "timeout": command.timeout}
+            if command.timeout is not None:
+                fire_at = self.current_time + timedelta(seconds=command.timeout)
+                data["fire_at"] = fire_at.isoformat()
+                self.outcome.timers.append(StartTimer(cmd, fire_at))
+            self._record("wait_started", cmd, **data)
+            recorded = []
+        else:
+            first = recorded[0]
+            if first.kind != "wait_started" or (first.data["signal"], first.data["timeout"]) != (
+                command.name,
+                command.timeout,
+            ):
+                raise self._mismatch(cmd, first, _describe_wait(command))
+            if self.cancel_delivered_at == cmd:
+                return self._cancel_throw()
+        for event in recorded:
+            if event.kind == "signal_consumed":
+                self._observe(event)
+                return _Value(event.data.get("payload"))
+            if event.kind == "wait_timed_out":
+                self._observe(event)
+                return _Throw(SignalTimeout(command.name))
+        # Unresolved: decide now, by history order, between a waiting signal and a fired timer.
+        fired = next((e for e in recorded if e.kind == "timer_fired"), None)
+        for signal in self.signals:
+            if signal.seq in self.consumed or signal.data.get("name") != command.name:
+                continue
+            if fired is not None and fired.seq < signal.seq:
+                break
+            self.consumed.add(signal.seq)
+            self._observe(signal)
+            payload = signal.data.get("payload")
+            self._record("signal_consumed", cmd, signal_seq=signal.seq, payload=payload)
+            return _Value(payload)
+        if fired is not None:
+            self._observe(fired)
+            self._record("wait_timed_out", cmd, signal=command.name)
+            return _Throw(SignalTimeout(command.name))
+        return _PENDING
+
+    # -- the loop --
+    def run(self, fn: Callable[..., Any], args: Sequence[Any]) -> Outcome:
+        ctx = Context(self)
+        coro = fn(ctx, *args)
+        if not hasattr(coro, "send"):
+            return self._blocked_outcome("the workflow function is not an async def function")
+        send: Any = None
+        throw: BaseException | None = None
+        try:
+            while True:
+                try:
+                    yielded = coro.throw(throw) if throw is not None else coro.send(send)
+                except StopIteration as stop:
+                    if self.blocked_reason:
+                        raise _Blocked(self.blocked_reason) from None
+                    return self._finish(stop.value)
+                except _Blocked:
+                    raise
+                except Cancelled as error:
+                    if self.blocked_reason:
+                        raise _Blocked(self.blocked_reason) from None
+                    if self.cancel_delivered_at is not None:
+                        return self._cancelled(error)
+                    return self._failed(error)
+                except Exception as error:
+                    if self.blocked_reason:
+                        raise _Blocked(self.blocked_reason) from None
+                    return self._failed(error)
+                if self.blocked_reason:  # the code swallowed a mismatch found by patched()
+                    raise _Blocked(self.blocked_reason)
+                send, throw = None, None
+                if not isinstance(yielded, Command):
+                    raise self._block(
+                        f"the workflow awaited {yielded!r}, which is not a workflow operation: "
+                        "use ctx.step, ctx.sleep, ctx.wait_signal or ctx.gather"
+                    )
+                self.pending_cmds = [self.next_cmd]
+                self.pending_commands = [yielded]
+                resolution = self.resolve(yielded)
+                if resolution is _PENDING:
+                    if self.cancel is not None and self.cancel_delivered_at is None:
+                        at = self.pending_cmds[0]
+                        self.cancel_delivered_at = at
+                        self._observe(self.cancel)
+                        self._record("cancel_delivered", at)
+                        throw = self._cancel_throw().error
+                        continue
+                    return self._waiting()
+                if isinstance(resolution, _Throw):
+                    throw = resolution.error
+                else:
+                    send = resolution.value
+        except _Blocked as blocked:
+            return self._blocked_outcome(str(blocked))
+        finally:
+            coro.close()
+
+    def _check_no_extra_history(self) -> None:
+        if self.recorded_commands >= self.next_cmd:
+            extra = self.by_cmd[self.next_cmd][0]
+            raise self._block(
+                f"position {self.next_cmd}: the history recorded {_describe_event(extra)}, "
+                "but the code now finishes before reaching it"
+            )
+
+    def _finish(self, value: Any) -> Outcome:
+        self._check_no_extra_history()
+        try:
+            result = to_json(value, "the workflow's result")
+        except TypeError as error:
+            return self._failed(error)
+        self._record("run_completed", None, result=result)
+        self.outcome.status = "completed"
+        self.outcome.result = result
+        return self.outcome
+
+    def _failed(self, error: BaseException) -> Outcome:
+        self._check_no_extra_history()
+        self.outcome.error = {"type": type(error).__name__, "message": str(error)}
+        self._record("run_failed", None, error_type=type(error).__name__, message=str(error))
+        self.outcome.status = "failed"
+        return self.outcome
+
+    def _cancelled(self, error: Cancelled) -> Outcome:
+        self._check_no_extra_history()
+        self._record("run_cancelled", None, reason=error.reason)
+        self.outcome.status = "cancelled"
+        self.outcome.error = {"type": "Cancelled", "message": str(error)}
+        return self.outcome
+
+    def _waiting(self) -> Outcome:
+        descriptions = []
+        running = False
+        for cmd, command in zip(self.pending_cmds, self.pending_commands, strict=True):
+            if self._is_resolved(cmd):
+                continue
+            if isinstance(command, StepCommand):
+                running = True
+                descriptions.append(f"step {command.name!r}")
+            elif isinstance(command, SleepCommand):
+                descriptions.append(f"timer until {format_time(self._fire_at(cmd))}")
+            elif isinstance(command, WaitSignalCommand):
+                text = f"signal {command.name!r}"
+                if command.timeout is not None:
+                    text += f" until {format_time(self._fire_at(cmd))}"
+                descriptions.append(text)
+        self.outcome.status = "running" if running else "waiting"
+        self.outcome.waiting_for = " and ".join(descriptions)
+        return self.outcome
+
+    def _is_resolved(self, cmd: int) -> bool:
+        kinds = {e.kind for e in self.by_cmd.get(cmd, [])}
+        kinds |= {e.kind for e in self.outcome.new_events if e.cmd == cmd}
+        if "step_failed" in kinds:
+            final = [e for e in self.by_cmd.get(cmd, []) if e.kind == "step_failed"]
+            if any(e.data.get("final") for e in final):
+                return True
+        return bool(kinds & RESOLVING_KINDS)
+
+    def _fire_at(self, cmd: int) -> datetime:
+        for event in [*self.by_cmd.get(cmd, []), *self.outcome.new_events]:
+            if event.cmd == cmd and "fire_at" in event.data:
+                return datetime.fromisoformat(event.data["fire_at"])
+        raise LookupError(cmd)  # pragma: no cover - every timer records fire_at
+
+    def _blocked_outcome(self, message: str) -> Outcome:
+        # Nothing is recorded: the run waits, untouched, for code that matches its history.
+        return Outcome(status="blocked", blocked_reason=message)
+
+
+_OPENING_KINDS = {"step_scheduled", "timer_started", "wait_started", "patch_marker"}
+
+
+def _describe_wait(command: WaitSignalCommand) -> str:
+    if command.timeout is None:
+        return f"a wait for signal {command.name!r}"
+    return f"a wait for signal {command.name!r} with a {command.timeout:g}s timeout"
+
+
+def _describe_event(event: Event) -> str:
+    data = event.data
+    if event.kind == "step_scheduled":
+        return f"step {data['step']!r} with {data['args']!r}"
+    if event.kind == "timer_started":
+        return f"a sleep of {data['seconds']:g}s"
+    if event.kind == "wait_started":
+        return _describe_wait(WaitSignalCommand(data["signal"], data["timeout"]))
+    if event.kind == "patch_marker":
+        return f"patch {data['change_id']!r}"
+    return event.kind
+
+
+def replay(
+    fn: Callable[..., Any], args: Sequence[Any], *, run_id: str, events: Sequence[Event]
+) -> Outcome:
+    """Re-run ``fn`` against ``events`` and say what to record next and where the run stands."""
+    return _Replayer(run_id, events).run(fn, args)
