@@ -171,7 +171,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# The sweep re-dispatches what lost messages left behind: due timers, expired leases, steps.
+WORKFLOWS_SWEEP_SECONDS = env_int("WORKFLOWS_SWEEP_SECONDS", 5, minimum=1)
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "workflows-sweep": {"task": "workflows.sweep", "schedule": float(WORKFLOWS_SWEEP_SECONDS)},
+}
+# Modules holding @workflow and @step definitions, imported by every process at start-up.
+WORKFLOWS_MODULES: list[str] = []
 
 HEALTH_CHECK_TIMEOUT_SECONDS = env_int("HEALTH_CHECK_TIMEOUT_SECONDS", 3, minimum=1)
 

@@ -359,8 +359,10 @@ class _Replayer:
             self.outcome.timers.append(StartTimer(cmd, fire_at))
             return _PENDING
         first = recorded[0]
-        if first.kind != "timer_started" or first.data.get("signal") is not None or (
-            first.data["seconds"] != command.seconds
+        if (
+            first.kind != "timer_started"
+            or first.data.get("signal") is not None
+            or (first.data["seconds"] != command.seconds)
         ):
             raise self._mismatch(cmd, first, f"a sleep of {command.seconds:g}s")
         if self.cancel_delivered_at == cmd:

@@ -1,0 +1,45 @@
+"""How the engine rings the doorbell. Production sends Celery tasks after commit; the test env
+queues them in memory. Nothing here decides anything: the rows do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from django.db import transaction
+
+
+class Backend(Protocol):
+    def send_advance(self, run_id: str) -> None: ...
+    def send_step(self, step_id: int, queue: str, countdown: float | None) -> None: ...
+
+
+class CeleryBackend:
+    def send_advance(self, run_id: str) -> None:
+        from workflows.tasks import advance_run
+
+        _after_commit(lambda: advance_run.apply_async(args=[run_id], queue="default"))
+
+    def send_step(self, step_id: int, queue: str, countdown: float | None) -> None:
+        from workflows.tasks import execute_step
+
+        options = {"queue": queue}
+        if countdown:
+            options["countdown"] = countdown  # a hint only: the row's next_attempt_at decides
+        _after_commit(lambda: execute_step.apply_async(args=[step_id], **options))
+
+
+def _after_commit(send: Callable[[], object]) -> None:
+    transaction.on_commit(send, robust=True)  # a broker hiccup must not undo the commit
+
+
+_backend: Backend = CeleryBackend()
+
+
+def backend() -> Backend:
+    return _backend
+
+
+def set_backend(new: Backend | None) -> None:
+    global _backend
+    _backend = new if new is not None else CeleryBackend()

@@ -1,0 +1,228 @@
+"""Units of work: advance a run, execute a step, sweep for what a lost message left behind.
+
+Each takes ids, reads the truth from the database and records through ``workflows.store``.
+Running any of them twice, late or concurrently gives the same history.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+
+from workflows import clock, registry, store
+from workflows.dispatch import backend
+from workflows.models import FINISHED, Run, StepTask
+from workflows.replay import replay, to_json
+
+log = logging.getLogger(__name__)
+
+REDISPATCH_AFTER = timedelta(seconds=60)
+UNKNOWN_STEP_RETRY = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """What a running step may know about itself (``workflows.api.current_step()``)."""
+
+    run_id: str
+    seq: int
+    attempt: int
+    idempotency_key: str
+
+
+current_step_info: contextvars.ContextVar[StepInfo | None] = contextvars.ContextVar(
+    "current_step_info", default=None
+)
+
+
+# --- advance -----------------------------------------------------------------------------------
+
+
+def advance_run(run_id: str) -> list[StepTask]:
+    """Replay the run and record what comes next. Returns the steps it scheduled."""
+    with transaction.atomic():
+        # Whoever holds the lock sees every event committed before it got it; events appended
+        # after that must wait for the lock and ring again. So skipping a locked run loses nothing.
+        run = store.lock_run(run_id, skip_locked=True)
+        if run is None or run.status in FINISHED:
+            return []
+        steps = advance_locked(run)
+    return steps
+
+
+def advance_locked(run: Run, *, keep_one_on: str | None = None) -> list[StepTask]:
+    """Advance a locked run; dispatches the steps it schedules.
+
+    With ``keep_one_on``, a single new step on that queue is not sent: the caller runs it (if
+    the caller dies first, the sweep sends it).
+    """
+    definition = registry.get_workflow(run.workflow, run.version)
+    if definition is None:
+        store.mark_blocked(
+            run,
+            f"workflow {run.workflow!r} version {run.version} is not registered in this process: "
+            "deploy code that still provides it (runs finish on the version they started on)",
+        )
+        return []
+    outcome = replay(definition.fn, run.args, run_id=str(run.pk), events=store.load_events(run))
+    unknown = sorted({s.name for s in outcome.steps if registry.get_step(s.name) is None})
+    if unknown:
+        store.mark_blocked(run, f"the workflow asks for unregistered step(s): {', '.join(unknown)}")
+        return []
+    steps = {s.name: registry.get_step(s.name) for s in outcome.steps}
+    created = store.apply_outcome(run, outcome, steps)  # type: ignore[arg-type]
+    kept = len(created) == 1 and created[0].queue == keep_one_on
+    for step in created:
+        if not kept:
+            backend().send_step(step.pk, step.queue, None)
+    return created
+
+
+# --- steps -------------------------------------------------------------------------------------
+
+
+def execute_step(step_id: int) -> StepTask | None:
+    """Run one attempt of a step and record its outcome once.
+
+    Returns the next step of the same run when exactly one was scheduled on the same queue: no
+    message was sent for it, and the caller should run it at once (saving a broker round trip).
+    """
+    step = StepTask.objects.filter(pk=step_id).only("name").first()
+    if step is None:
+        return None
+    definition = registry.get_step(step.name)
+    lease = (
+        timedelta(seconds=definition.timeout) + store.LEASE_GRACE
+        if (definition and definition.timeout)
+        else store.DEFAULT_LEASE
+    )
+    with transaction.atomic():
+        claim = store.claim_step(step_id, lease=lease)
+        if claim is None:
+            return None  # not due, already running elsewhere, or finished
+        if definition is None:
+            store.release_unowned_step(
+                claim.step,
+                f"step {step.name!r} is not registered in this worker",
+                clock.now() + UNKNOWN_STEP_RETRY,
+            )
+            log.error("step %r is not registered in this worker", step.name)
+            return None
+        run = store.lock_run(str(claim.step.run_id))
+        assert run is not None
+        store.record_step_started(run, claim)
+
+    info = StepInfo(str(run.pk), claim.step.cmd, claim.attempt, claim.step.idempotency_key)
+    token = current_step_info.set(info)
+    try:
+        result: Any = to_json(definition.fn(*claim.step.args), f"the result of step {step.name!r}")
+        error: BaseException | None = None
+    except Exception as raised:  # the step's own failure: recorded, retried or raised in the run
+        result, error = None, raised
+    finally:
+        current_step_info.reset(token)
+
+    with transaction.atomic():
+        run = store.lock_run(str(claim.step.run_id))
+        assert run is not None
+        if error is None:
+            recorded = store.finish_step(run, claim, result=result)
+            if not recorded or run.status in FINISHED:
+                return None
+            return _only_follow_up(
+                advance_locked(run, keep_one_on=claim.step.queue), claim.step.queue
+            )
+        retry_in = _retry_delay(definition, claim.attempt, error)
+        recorded = store.fail_step_attempt(
+            run, claim, error_type=type(error).__name__, message=str(error), retry_in=retry_in
+        )
+        if not recorded:
+            return None
+        if retry_in is not None:
+            backend().send_step(claim.step.pk, claim.step.queue, retry_in)
+            return None
+        if run.status in FINISHED:
+            return None
+        return _only_follow_up(advance_locked(run, keep_one_on=claim.step.queue), claim.step.queue)
+
+
+def _retry_delay(definition: registry.StepDef, attempt: int, error: BaseException) -> float | None:
+    policy = definition.retry
+    if attempt >= policy.max_attempts or not policy.is_retryable(error):
+        return None
+    return policy.delay_after(attempt)
+
+
+def _only_follow_up(created: list[StepTask], queue: str) -> StepTask | None:
+    if len(created) == 1 and created[0].queue == queue:
+        return created[0]
+    return None
+
+
+# --- sweep ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepReport:
+    timers_fired: int = 0
+    leases_expired: int = 0
+    steps_redispatched: int = 0
+    runs_advanced: int = 0
+    details: list[str] = field(default_factory=list)
+
+
+def sweep(*, limit: int = 500) -> SweepReport:
+    """Re-dispatch what a lost or late message left behind. Safe to run anywhere, any time."""
+    report = SweepReport()
+    now = clock.now()
+    for timer in store.due_timers(now, limit):
+        run_id = store.fire_timer(timer.pk)
+        if run_id is not None:
+            report.timers_fired += 1
+            backend().send_advance(run_id)
+    for step in store.expired_leases(now, limit):
+        if _expire_lease(step):
+            report.leases_expired += 1
+    stale = store.steps_to_redispatch(now, REDISPATCH_AFTER, limit)
+    if stale:
+        store.mark_dispatched([s.pk for s in stale], now)
+        for step in stale:
+            backend().send_step(step.pk, step.queue, None)
+        report.steps_redispatched = len(stale)
+    for run_id in store.runs_to_advance(limit):
+        backend().send_advance(run_id)
+        report.runs_advanced += 1
+    return report
+
+
+def _expire_lease(step: StepTask) -> bool:
+    """A step ran past its lease: its worker died or it timed out. Count the attempt as failed."""
+    definition = registry.get_step(step.name)
+    with transaction.atomic():
+        run = store.lock_run(str(step.run_id))
+        if run is None:
+            return False
+        claim = store.Claim(step, step.attempt)
+        policy = definition.retry if definition else registry.RetryPolicy()
+        retry_in = None if step.attempt >= policy.max_attempts else policy.delay_after(step.attempt)
+        timeout = f" ({definition.timeout:g}s timeout)" if definition and definition.timeout else ""
+        recorded = store.fail_step_attempt(
+            run,
+            claim,
+            error_type="StepTimeout",
+            message=f"attempt {step.attempt} did not finish within its lease{timeout}: "
+            "the worker was lost or the step ran too long",
+            retry_in=retry_in,
+        )
+        if not recorded:
+            return False
+        if retry_in is not None:
+            backend().send_step(step.pk, step.queue, retry_in)
+        elif run.status not in FINISHED:
+            advance_locked(run)
+    return True

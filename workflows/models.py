@@ -1,0 +1,157 @@
+"""Engine tables. ``workflows.store`` is the only module that writes them.
+
+- ``Run``: one workflow execution, pinned to the version it started on.
+- ``HistoryEvent``: the append-only history of a run, one row per event, in ``seq`` order. It is
+  the audit trail: JSON columns, server times, actor and reason.
+- ``StepTask``: the outbox and lease of each scheduled step (attempts survive a crash).
+- ``Timer``: a durable timer (``sleep`` or a wait's timeout), fired by the sweep.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    BLOCKED = "blocked"
+
+
+FINISHED = [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED]
+
+
+class Run(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workflow = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    # NULL, not "", means "no key": the unique constraint applies only to real keys.
+    key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    args = models.JSONField(default=list)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    result = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    waiting_for = models.CharField(max_length=500, blank=True)
+    blocked_reason = models.TextField(blank=True)
+    # Set when an event arrives that the workflow has not seen; cleared by an advance.
+    needs_advance = models.BooleanField(default=True)
+    last_seq = models.PositiveIntegerField(default=0)  # seq of the newest event, under row lock
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "key"], condition=Q(key__isnull=False), name="run_unique_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "updated_at"]),
+            models.Index(
+                fields=["updated_at"], condition=Q(needs_advance=True), name="run_needs_advance"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} v{self.version} {self.id}"
+
+
+class HistoryEvent(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=32)
+    cmd = models.PositiveIntegerField(null=True, blank=True)
+    attempt = models.PositiveIntegerField(null=True, blank=True)
+    data = models.JSONField(default=dict)
+    actor = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["run", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "seq"], name="history_unique_seq"),
+            # A step's result is recorded once, however many times the step ran.
+            models.UniqueConstraint(
+                fields=["run", "cmd"],
+                condition=Q(kind="step_completed"),
+                name="history_one_result_per_step",
+            ),
+            models.UniqueConstraint(
+                fields=["run", "dedupe_key"],
+                condition=Q(dedupe_key__isnull=False),
+                name="history_unique_dedupe_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.seq} {self.kind}"
+
+
+class StepStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    ABANDONED = "abandoned"  # the run finished or was cancelled first
+
+
+class StepTask(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="steps")
+    cmd = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    queue = models.CharField(max_length=100, default="default")
+    status = models.CharField(max_length=16, choices=StepStatus.choices, default=StepStatus.PENDING)
+    attempt = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField()
+    next_attempt_at = models.DateTimeField()
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "cmd"], name="step_unique_cmd")]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="step_pending_due",
+            ),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(status="running"),
+                name="step_running_lease",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.run_id}:{self.cmd}, {self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.run_id}:{self.cmd}"
+
+
+class Timer(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="timers")
+    cmd = models.PositiveIntegerField()
+    fire_at = models.DateTimeField()
+    fired = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "cmd"], name="timer_unique_cmd")]
+        indexes = [
+            models.Index(fields=["fire_at"], condition=Q(fired=False), name="timer_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"timer {self.run_id}:{self.cmd} at {self.fire_at:%Y-%m-%dT%H:%MZ}"

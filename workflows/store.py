@@ -1,0 +1,334 @@
+"""The only module that writes engine tables.
+
+Every event is appended under the run's row lock (``SELECT ... FOR UPDATE``), which gives each
+run one total order of events and one advancer at a time. Steps are claimed with a conditional
+UPDATE whose row count decides who owns the attempt, so a duplicated message never records two
+results.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+
+from workflows import clock
+from workflows.models import FINISHED, HistoryEvent, Run, RunStatus, StepStatus, StepTask, Timer
+from workflows.registry import StepDef
+from workflows.replay import Event, Outcome
+
+# A step without its own timeout holds its lease this long; past it, the sweep presumes the
+# worker lost and retries the step. Steps that run longer must declare a timeout.
+DEFAULT_LEASE = timedelta(minutes=5)
+LEASE_GRACE = timedelta(seconds=5)
+
+
+def _valid_id(run_id: str) -> bool:
+    try:
+        uuid.UUID(str(run_id))
+    except ValueError:
+        return False
+    return True
+
+
+def find_run(run_id: str) -> Run | None:
+    return Run.objects.filter(pk=run_id).first() if _valid_id(run_id) else None
+
+
+def lock_run(run_id: str, *, skip_locked: bool = False) -> Run | None:
+    if not _valid_id(run_id):
+        return None
+    return Run.objects.select_for_update(skip_locked=skip_locked).filter(pk=run_id).first()
+
+
+def append(
+    run: Run,
+    kind: str,
+    *,
+    cmd: int | None = None,
+    attempt: int | None = None,
+    data: dict[str, Any] | None = None,
+    actor: str = "",
+    reason: str = "",
+    dedupe_key: str | None = None,
+) -> HistoryEvent:
+    """Append one event. The caller holds the run's row lock (see ``lock_run``)."""
+    run.last_seq += 1
+    event = HistoryEvent.objects.create(
+        run=run,
+        seq=run.last_seq,
+        kind=kind,
+        cmd=cmd,
+        attempt=attempt,
+        data=data or {},
+        actor=actor or "",
+        reason=reason or "",
+        dedupe_key=dedupe_key,
+        created_at=clock.now(),
+    )
+    Run.objects.filter(pk=run.pk).update(last_seq=run.last_seq, updated_at=event.created_at)
+    return event
+
+
+def create_run(
+    *, workflow: str, version: int, args: list[Any], key: str | None, actor: str
+) -> tuple[Run, bool]:
+    """Insert a run and its ``run_started`` event; an existing ``(workflow, key)`` wins."""
+    if key is not None:
+        existing = Run.objects.filter(workflow=workflow, key=key).first()
+        if existing is not None:
+            return existing, False
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(
+                workflow=workflow,
+                version=version,
+                key=key,
+                args=args,
+                created_at=now,
+                updated_at=now,
+            )
+            append(run, "run_started", data={"workflow": workflow, "version": version,
+                                             "args": args, "key": key}, actor=actor)  # fmt: skip
+    except IntegrityError:
+        # Two callers raced on the same key: the other insert committed first.
+        return Run.objects.get(workflow=workflow, key=key), False
+    return run, True
+
+
+def load_events(run: Run) -> list[Event]:
+    rows = HistoryEvent.objects.filter(run=run).order_by("seq")
+    return [
+        Event(seq, kind, created_at, cmd, attempt, data)
+        for seq, kind, created_at, cmd, attempt, data in rows.values_list(
+            "seq", "kind", "created_at", "cmd", "attempt", "data"
+        )
+    ]
+
+
+def mark_blocked(run: Run, reason: str) -> None:
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.BLOCKED, blocked_reason=reason, needs_advance=False, updated_at=clock.now()
+    )
+
+
+def apply_outcome(run: Run, outcome: Outcome, steps: dict[str, StepDef]) -> list[StepTask]:
+    """Record what a replay decided. Returns the steps to dispatch. Caller holds the lock."""
+    if outcome.status == RunStatus.BLOCKED:
+        mark_blocked(run, outcome.blocked_reason)
+        return []
+    for new in outcome.new_events:
+        append(run, new.kind, cmd=new.cmd, data=new.data)
+    now = clock.now()
+    created = []
+    for scheduled in outcome.steps:
+        definition = steps[scheduled.name]
+        created.append(
+            StepTask.objects.create(
+                run=run,
+                cmd=scheduled.cmd,
+                name=scheduled.name,
+                args=scheduled.args,
+                queue=definition.queue,
+                max_attempts=definition.retry.max_attempts,
+                next_attempt_at=now,
+                dispatched_at=now,
+            )
+        )
+    Timer.objects.bulk_create(
+        [Timer(run=run, cmd=t.cmd, fire_at=t.fire_at) for t in outcome.timers]
+    )
+    finished = outcome.status in FINISHED
+    Run.objects.filter(pk=run.pk).update(
+        status=outcome.status,
+        result=outcome.result,
+        error=outcome.error,
+        waiting_for="" if finished else outcome.waiting_for[:500],
+        blocked_reason="",
+        needs_advance=False,
+        updated_at=now,
+        finished_at=now if finished else None,
+    )
+    if finished:
+        # Steps still queued or running for a finished run will never be read: stop them.
+        StepTask.objects.filter(
+            run=run, status__in=[StepStatus.PENDING, StepStatus.RUNNING]
+        ).update(status=StepStatus.ABANDONED)
+        Timer.objects.filter(run=run, fired=False).update(fired=True)
+    return created
+
+
+def record_signal(
+    run: Run,
+    *,
+    name: str,
+    payload: Any,
+    actor: str,
+    reason: str,
+    idempotency_key: str | None,
+) -> bool:
+    """Append a signal; False when its idempotency key was recorded before. Caller holds lock."""
+    dedupe = f"signal:{idempotency_key}" if idempotency_key is not None else None
+    if dedupe and HistoryEvent.objects.filter(run=run, dedupe_key=dedupe).exists():
+        return False
+    append(
+        run, "signal_received", data={"name": name, "payload": payload},
+        actor=actor, reason=reason, dedupe_key=dedupe,
+    )  # fmt: skip
+    _wake(run)
+    return True
+
+
+def record_cancel(run: Run, *, actor: str, reason: str) -> None:
+    append(run, "cancel_requested", data={"reason": reason}, actor=actor, reason=reason)
+    _wake(run)
+
+
+def _wake(run: Run) -> None:
+    if run.status not in FINISHED:
+        Run.objects.filter(pk=run.pk).update(needs_advance=True)
+
+
+# --- steps ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    step: StepTask
+    attempt: int
+
+
+def claim_step(step_id: int, *, lease: timedelta) -> Claim | None:
+    """Take the next attempt of a due step. Exactly one caller gets a given attempt."""
+    now = clock.now()
+    claimable = Q(status=StepStatus.PENDING, next_attempt_at__lte=now)
+    claimed = StepTask.objects.filter(Q(pk=step_id) & claimable).update(
+        status=StepStatus.RUNNING,
+        attempt=F("attempt") + 1,
+        lease_expires_at=now + lease,
+    )
+    if claimed != 1:
+        return None
+    step = StepTask.objects.get(pk=step_id)
+    return Claim(step, step.attempt)
+
+
+def record_step_started(run: Run, claim: Claim) -> None:
+    append(run, "step_started", cmd=claim.step.cmd, attempt=claim.attempt,
+           data={"step": claim.step.name})  # fmt: skip
+
+
+def finish_step(run: Run, claim: Claim, *, result: Any) -> bool:
+    """Record a step's result once. False if this attempt no longer owns the step."""
+    owned = StepTask.objects.filter(
+        pk=claim.step.pk, status=StepStatus.RUNNING, attempt=claim.attempt
+    ).update(status=StepStatus.COMPLETED, lease_expires_at=None)
+    if owned != 1:
+        return False
+    append(run, "step_completed", cmd=claim.step.cmd, attempt=claim.attempt,
+           data={"step": claim.step.name, "result": result})  # fmt: skip
+    _wake(run)
+    return True
+
+
+def fail_step_attempt(
+    run: Run, claim: Claim, *, error_type: str, message: str, retry_in: float | None
+) -> bool:
+    """Record a failed attempt; ``retry_in`` None makes it final. False if no longer owned."""
+    now = clock.now()
+    final = retry_in is None
+    update: dict[str, Any] = {
+        "status": StepStatus.FAILED if final else StepStatus.PENDING,
+        "lease_expires_at": None,
+        "last_error": {"type": error_type, "message": message},
+    }
+    if not final:
+        update["next_attempt_at"] = now + timedelta(seconds=retry_in or 0)
+    owned = StepTask.objects.filter(
+        pk=claim.step.pk, status=StepStatus.RUNNING, attempt=claim.attempt
+    ).update(**update)
+    if owned != 1:
+        return False
+    data: dict[str, Any] = {
+        "step": claim.step.name, "error_type": error_type, "message": message, "final": final,
+    }  # fmt: skip
+    if not final:
+        data["retry_at"] = update["next_attempt_at"].isoformat()
+    append(run, "step_failed", cmd=claim.step.cmd, attempt=claim.attempt, data=data)
+    if final:
+        _wake(run)
+    return True
+
+
+def release_unowned_step(step: StepTask, message: str, retry_at: datetime) -> None:
+    """Give a claimed attempt back without counting it (the step is unknown to this worker)."""
+    StepTask.objects.filter(pk=step.pk, status=StepStatus.RUNNING, attempt=step.attempt).update(
+        status=StepStatus.PENDING,
+        attempt=F("attempt") - 1,
+        next_attempt_at=retry_at,
+        lease_expires_at=None,
+        last_error={"type": "StepNotRegistered", "message": message},
+    )
+
+
+# --- what the sweep looks for --------------------------------------------------------------------
+
+
+def due_timers(now: datetime, limit: int) -> list[Timer]:
+    return list(Timer.objects.filter(fired=False, fire_at__lte=now).order_by("fire_at")[:limit])
+
+
+def fire_timer(timer_id: int) -> str | None:
+    """Fire a due timer once; returns its run id, or None if another sweep fired it."""
+    with transaction.atomic():
+        timer = (
+            Timer.objects.select_for_update(skip_locked=True)
+            .filter(pk=timer_id, fired=False)
+            .first()
+        )
+        if timer is None:
+            return None
+        run = lock_run(str(timer.run_id))
+        assert run is not None
+        Timer.objects.filter(pk=timer.pk).update(fired=True)
+        append(run, "timer_fired", cmd=timer.cmd, data={"fire_at": timer.fire_at.isoformat()})
+        _wake(run)
+        return str(run.pk)
+
+
+def expired_leases(now: datetime, limit: int) -> list[StepTask]:
+    return list(
+        StepTask.objects.filter(status=StepStatus.RUNNING, lease_expires_at__lt=now).order_by(
+            "lease_expires_at"
+        )[:limit]
+    )
+
+
+def steps_to_redispatch(now: datetime, stale_after: timedelta, limit: int) -> list[StepTask]:
+    """Pending, due steps whose message may have been lost (none sent since they became due)."""
+    return list(
+        StepTask.objects.filter(status=StepStatus.PENDING, next_attempt_at__lte=now)
+        .filter(
+            Q(dispatched_at__isnull=True)
+            | Q(dispatched_at__lt=F("next_attempt_at"))
+            | Q(dispatched_at__lt=now - stale_after)
+        )
+        .order_by("next_attempt_at")[:limit]
+    )
+
+
+def mark_dispatched(step_ids: list[int], now: datetime) -> None:
+    StepTask.objects.filter(pk__in=step_ids).update(dispatched_at=now)
+
+
+def runs_to_advance(limit: int) -> list[str]:
+    """Runs with events the workflow has not seen, and blocked runs (the code may be fixed)."""
+    runs = Run.objects.filter(Q(needs_advance=True) | Q(status=RunStatus.BLOCKED)).exclude(
+        status__in=FINISHED
+    )
+    return [str(pk) for pk in runs.order_by("updated_at").values_list("pk", flat=True)[:limit]]
