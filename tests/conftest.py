@@ -12,6 +12,17 @@ from samples.roles import Role
 from tests.cast import PASSWORD
 
 
+@pytest.fixture(scope="session", autouse=True)
+def separate_celery_broker():
+    """Everything this session sends goes to a Redis db of its own, where the test workers
+    listen, so a `make run` worker on the same Redis never takes a test's task (or the reverse).
+    Set before anything is sent, so Celery's connection pools are created with it."""
+    from labtrack.celery import app
+    from tests.workers import worker_broker_url
+
+    app.conf.broker_url = worker_broker_url()
+
+
 @pytest.fixture
 def make_user(django_user_model) -> Callable[..., object]:
     def make(username: str, *roles: Role, **fields: object) -> object:

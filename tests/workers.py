@@ -1,0 +1,95 @@
+"""Real Celery workers for integration tests, on the test database and a separate Redis db."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.db import connection
+
+from tests.processes import REPO
+
+TEST_REDIS_DB = 15  # kept apart from whatever a local `make run` uses
+
+
+def worker_database_url() -> str:
+    """The URL of the database pytest-django created, for processes started by a test."""
+    s = connection.settings_dict
+    auth = quote(s["USER"] or "")
+    if s["PASSWORD"]:
+        auth += ":" + quote(s["PASSWORD"])
+    host = s["HOST"] or ""
+    if host.startswith("/"):
+        return f"postgresql://{auth}@/{s['NAME']}?host={host}"
+    port = f":{s['PORT']}" if s["PORT"] else ""
+    return f"postgresql://{auth}@{host}{port}/{s['NAME']}"
+
+
+def worker_broker_url() -> str:
+    parts = urlsplit(settings.CELERY_BROKER_URL)
+    if parts.scheme == "redis+socket":
+        query = dict(parse_qsl(parts.query), db=str(TEST_REDIS_DB))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    return urlunsplit(parts._replace(path=f"/{TEST_REDIS_DB}"))
+
+
+class Worker:
+    """``celery -A labtrack worker`` importing ``modules``, stopped or killed by the test."""
+
+    def __init__(self, *modules: str, concurrency: int = 2, log: Path | None = None) -> None:
+        self.modules = modules
+        self.concurrency = concurrency
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Worker:
+        env = dict(os.environ)
+        env.update(DATABASE_URL=worker_database_url(), CELERY_BROKER_URL=worker_broker_url())
+        command = [
+            sys.executable, "-m", "celery", "-A", "labtrack", "worker", "--loglevel=WARNING",
+            f"--concurrency={self.concurrency}", "--queues=default",
+            f"--hostname=test-{uuid.uuid4().hex[:8]}@%h",
+            "--without-mingle", "--without-gossip", "--without-heartbeat",
+        ]  # fmt: skip
+        for module in self.modules:
+            command += ["-I", module]
+        out = self.log.open("ab") if self.log else subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes: no goodbye, no acknowledgements."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def wait_until(predicate, *, seconds: float, every: float = 0.1, also=None):
+    """Poll ``predicate`` (calling ``also`` between polls, e.g. a sweep) until it is truthy."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if also is not None:
+            also()
+        time.sleep(every)
+    raise AssertionError(f"condition not met within {seconds}s")

@@ -1,0 +1,134 @@
+"""The tests that define "durable", with real worker processes, real PostgreSQL and Redis:
+a worker SIGKILLed mid-step, every Redis message lost, 100 signals at once."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection
+
+from tests.workers import Worker, wait_until, worker_broker_url
+from tests.workflows import durable_defs  # noqa: F401  (registers the workflows here too)
+from workflows import executor
+from workflows.api import get_run, signal, start
+from workflows.models import HistoryEvent
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+DEFS = "tests.workflows.durable_defs"
+
+
+@pytest.fixture
+def test_broker():
+    """The Redis db this session's Celery and its test workers share, emptied for the test."""
+    client = redis.Redis.from_url(worker_broker_url().replace("redis+socket://", "unix://"))
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def workers(tmp_path):
+    started: list[Worker] = []
+
+    def start_worker(**options) -> Worker:
+        worker = Worker(DEFS, log=tmp_path / "worker.log", **options).start()
+        started.append(worker)
+        return worker
+
+    yield start_worker
+    for worker in started:
+        worker.kill()
+
+
+def status(run_id):
+    return get_run(run_id).status
+
+
+def journal(folder: Path) -> list[str]:
+    path = folder / "journal.txt"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_a_workflow_runs_on_real_workers(tmp_path, workers, test_broker):
+    workers()
+    run_id = start("durable.crash", str(tmp_path))
+    wait_until(lambda: status(run_id) == "completed", seconds=60)
+    assert get_run(run_id).result == ["BEFORE", "slow done", "AFTER"]
+
+
+def test_a_worker_killed_mid_step_loses_nothing_and_records_the_result_once(
+    tmp_path, workers, test_broker
+):
+    first = workers()
+    run_id = start("durable.crash", str(tmp_path))
+    wait_until(lambda: "start" in journal(tmp_path), seconds=60)
+    first.kill()  # SIGKILL in the middle of durable.slow
+    assert journal(tmp_path) == ["quick before", "start"]
+
+    workers()  # a new worker; its start-up sweep and this loop's sweeps (as beat) recover
+    wait_until(lambda: status(run_id) == "completed", seconds=90, every=0.5, also=executor.sweep)
+
+    run = get_run(run_id)
+    assert run.result == ["BEFORE", "slow done", "AFTER"]
+    assert journal(tmp_path).count("start") == 2  # the step ran twice ...
+    completed = [e for e in run.history if e.kind == "step_completed" and e.cmd == 2]
+    assert len(completed) == 1  # ... and its result was recorded once
+    lost = [e for e in run.history if e.kind == "step_failed" and e.cmd == 2]
+    assert [(e.attempt, e.data["error_type"]) for e in lost] == [(1, "StepTimeout")]
+    assert completed[0].attempt == 2
+    assert journal(tmp_path).count("quick before") == 1  # finished steps never run again
+
+
+def test_losing_every_redis_message_mid_run_loses_nothing(tmp_path, workers, test_broker):
+    worker = workers()
+    run_id = start("durable.pause", str(tmp_path))
+    wait_until(lambda: status(run_id) == "waiting", seconds=60)
+    worker.stop()
+    signal(run_id, "go", "payload")  # its doorbell message waits in Redis ...
+    assert test_broker.llen("default") >= 1
+    test_broker.flushdb()  # ... and is lost
+    workers()
+    wait_until(lambda: status(run_id) == "completed", seconds=60, every=0.5, also=executor.sweep)
+    assert get_run(run_id).result == ["payload", "TWO"]
+    assert journal(tmp_path) == ["quick one", "quick two"]
+
+
+def test_a_hundred_concurrent_signals_are_all_recorded_in_one_order(workers, test_broker):
+    workers(concurrency=2)
+    run_id = start("durable.collect", 100)
+    wait_until(lambda: status(run_id) == "waiting", seconds=60)
+    barrier = threading.Barrier(20)
+    errors: list[BaseException] = []
+
+    def send(batch):
+        try:
+            barrier.wait()
+            for i in batch:
+                signal(run_id, "sample", i)
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(range(t, 100, 20),)) for t in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    wait_until(lambda: status(run_id) == "completed", seconds=60, every=0.5, also=executor.sweep)
+
+    result = get_run(run_id).result
+    assert sorted(result) == list(range(100))  # every signal, once
+    received = list(
+        HistoryEvent.objects.filter(run_id=run_id, kind="signal_received")
+        .order_by("seq")
+        .values_list("data__payload", flat=True)
+    )
+    assert result == received  # consumed in the order they were recorded
+    seqs = list(HistoryEvent.objects.filter(run_id=run_id).values_list("seq", flat=True))
+    assert sorted(seqs) == list(range(1, len(seqs) + 1))  # one gap-free order
