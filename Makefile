@@ -5,7 +5,7 @@ UV := .tools/bin/uv
 PY := .venv/bin/python
 STACK := $(PY) -m labtrack.stack
 
-.PHONY: install run test lint services services-down services-status manage clean
+.PHONY: install run test lint bench services services-down services-status manage clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -29,6 +29,10 @@ lint: install
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports
 	$(STACK) exec -- $(PY) manage.py makemigrations --check --dry-run
+
+## Benchmarks: the workflow engine next to plain Celery (figures and ratios, no assertions).
+bench: install
+	$(STACK) exec -- $(PY) -m tests.bench.workflows_bench
 
 ## Embedded services for use from other terminals (make manage CMD="shell").
 services: install

@@ -1,0 +1,189 @@
+"""``make bench``: the durable engine next to plain Celery, on the same PostgreSQL, Redis and
+worker processes, timed the same way (from the call that starts the work until the caller sees
+it finished). Prints figures and ratios; asserts nothing.
+
+1. latency per step of a 100-step sequential workflow vs a Celery chain of 100 no-op tasks;
+2. durable steps per second for 500 concurrent 5-step workflows vs plain tasks per second;
+3. time of one advance at history lengths of about 10, 100 and 1000 events.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+BENCH_DB = "labtrack_bench"
+POLL = 0.002
+
+
+def prepare_environment() -> None:
+    """Point this process (and the workers it starts) at a database of the bench's own."""
+    url = os.environ["DATABASE_URL"]
+    parts = urlsplit(url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if (
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+            is None
+        ):
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labtrack.settings")
+    os.environ["LOG_LEVEL"] = "WARNING"
+
+
+def main() -> int:
+    prepare_environment()
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from labtrack.celery import app
+    from tests.workers import Worker, worker_broker_url
+
+    # The worker reads the same database (this one) and the same separate Redis db as we send to.
+    app.conf.broker_url = worker_broker_url()
+    settings.CELERY_BROKER_URL = worker_broker_url()
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE workflows_historyevent, workflows_steptask, workflows_timer, workflows_run"
+        )
+    from tests.bench import bench_defs
+
+    bench_defs.marker_client().flushdb()
+    worker = Worker("tests.bench.bench_defs", concurrency=2).start()
+    try:
+        _warm_up()
+        latency = measure_latency(steps=100, repeats=5)
+        throughput = measure_throughput(workflows=500, steps_each=5)
+    finally:
+        worker.stop()
+    advances = measure_advance([10, 100, 1000])
+    report(latency, throughput, advances)
+    return 0
+
+
+def _wait(predicate, seconds: float = 300.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the benchmark work did not finish in time")
+        time.sleep(POLL)
+
+
+def _run_done(run_id: str) -> bool:
+    from workflows.models import Run
+
+    return Run.objects.filter(pk=run_id, status="completed").exists()
+
+
+def _warm_up() -> None:
+    from workflows.api import start
+
+    run_id = start("bench.sequential", 3)
+    _wait(lambda: _run_done(run_id), seconds=60)
+    _plain_chain(3)
+
+
+def _plain_chain(length: int) -> float:
+    from celery import chain
+
+    from tests.bench.bench_defs import marker_client, plain_noop
+
+    counter = f"chain:{time.monotonic_ns()}"
+    began = time.perf_counter()
+    signatures = [plain_noop.si(i) for i in range(length - 1)]
+    chain(*signatures, plain_noop.si(length, counter)).apply_async()
+    _wait(lambda: marker_client().get(counter) is not None)
+    return time.perf_counter() - began
+
+
+def measure_latency(*, steps: int, repeats: int) -> dict[str, float]:
+    from workflows.api import start
+
+    durable, plain = [], []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        run_id = start("bench.sequential", steps)
+        _wait(lambda run_id=run_id: _run_done(run_id))
+        durable.append((time.perf_counter() - began) / steps)
+        plain.append(_plain_chain(steps) / steps)
+    return {"durable": statistics.median(durable), "plain": statistics.median(plain)}
+
+
+def measure_throughput(*, workflows: int, steps_each: int) -> dict[str, float]:
+    from tests.bench.bench_defs import marker_client, plain_noop
+    from workflows.api import start
+    from workflows.models import Run
+
+    began = time.perf_counter()
+    ids = [start("bench.five") for _ in range(workflows)]
+    _wait(lambda: Run.objects.filter(pk__in=ids, status="completed").count() == workflows)
+    durable = workflows * steps_each / (time.perf_counter() - began)
+
+    tasks = workflows * steps_each
+    counter = f"plain:{time.monotonic_ns()}"
+    began = time.perf_counter()
+    for i in range(tasks):
+        plain_noop.apply_async(args=[i, counter])
+    _wait(lambda: int(marker_client().get(counter) or 0) >= tasks)
+    plain = tasks / (time.perf_counter() - began)
+    return {"durable": durable, "plain": plain}
+
+
+def measure_advance(lengths: list[int], repeats: int = 50) -> list[tuple[int, float]]:
+    """Median time of one advance of a waiting run whose history has about N events."""
+    from workflows import executor
+    from workflows.api import start
+    from workflows.models import HistoryEvent
+    from workflows.testing import WorkflowTestEnv
+
+    results = []
+    for length in lengths:
+        with WorkflowTestEnv() as env:
+            run_id = start("bench.history", max(1, (length - 4) // 3))
+            env.run_until_idle()
+            events = HistoryEvent.objects.filter(run_id=run_id).count()
+            timings = []
+            for _ in range(repeats):
+                began = time.perf_counter()
+                executor.advance_run(run_id)
+                timings.append(time.perf_counter() - began)
+        results.append((events, statistics.median(timings)))
+    return results
+
+
+def report(latency, throughput, advances) -> None:
+    print(
+        f"\nLabTrack workflow benchmark on {platform.node()} "
+        f"({os.cpu_count()} cores, Python {platform.python_version()})"
+    )
+    print("Both sides: same PostgreSQL, same Redis, one worker process with --concurrency=2.\n")
+    ratio = latency["durable"] / latency["plain"]
+    print("1. Latency per step, 100 sequential steps (median of 5)")
+    print(f"   durable workflow   {latency['durable'] * 1000:8.2f} ms/step")
+    print(f"   plain Celery chain {latency['plain'] * 1000:8.2f} ms/step")
+    print(f"   ratio durable/plain {ratio:7.2f}x   (target: at most 1.0x)\n")
+    ratio = throughput["durable"] / throughput["plain"]
+    print("2. Throughput, 500 workflows x 5 steps vs 2500 plain tasks")
+    print(f"   durable steps/s    {throughput['durable']:8.0f}")
+    print(f"   plain tasks/s      {throughput['plain']:8.0f}")
+    print(f"   ratio durable/plain {ratio:7.2f}x   (target: at least 0.8x)\n")
+    print("3. One advance of a waiting run (median of 50)")
+    for events, seconds in advances:
+        print(f"   {events:5d} events      {seconds * 1000:8.2f} ms")
+    print("   (target: under 10 ms at 1000 events)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
