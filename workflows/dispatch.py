@@ -11,7 +11,9 @@ from django.db import transaction
 
 class Backend(Protocol):
     def send_advance(self, run_id: str) -> None: ...
-    def send_step(self, step_id: int, queue: str, countdown: float | None) -> None: ...
+    def send_step(
+        self, step_id: int, queue: str, countdown: float | None, timeout: float | None
+    ) -> None: ...
 
 
 class CeleryBackend:
@@ -20,12 +22,19 @@ class CeleryBackend:
 
         _after_commit(lambda: advance_run.apply_async(args=[run_id], queue="default"))
 
-    def send_step(self, step_id: int, queue: str, countdown: float | None) -> None:
+    def send_step(
+        self, step_id: int, queue: str, countdown: float | None, timeout: float | None
+    ) -> None:
         from workflows.tasks import execute_step
 
-        options = {"queue": queue}
+        options: dict[str, object] = {"queue": queue}
         if countdown:
             options["countdown"] = countdown  # a hint only: the row's next_attempt_at decides
+        if timeout:
+            # Past the soft limit the step sees SoftTimeLimitExceeded (a failed attempt, retried);
+            # past the hard limit its process is killed and the lease expiry does the rest.
+            options["soft_time_limit"] = timeout
+            options["time_limit"] = timeout + 5
         _after_commit(lambda: execute_step.apply_async(args=[step_id], **options))
 
 

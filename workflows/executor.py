@@ -76,33 +76,35 @@ def advance_locked(run: Run, *, keep_one_on: str | None = None) -> list[StepTask
         return []
     steps = {s.name: registry.get_step(s.name) for s in outcome.steps}
     created = store.apply_outcome(run, outcome, steps)  # type: ignore[arg-type]
-    kept = len(created) == 1 and created[0].queue == keep_one_on
+    kept = keep_one_on is not None and _only_follow_up(created, keep_one_on) is not None
     for step in created:
         if not kept:
-            backend().send_step(step.pk, step.queue, None)
+            send_step(step)
     return created
+
+
+def send_step(step: StepTask, countdown: float | None = None) -> None:
+    definition = registry.get_step(step.name)
+    timeout = definition.timeout if definition is not None else None
+    backend().send_step(step.pk, step.queue, countdown, timeout)
 
 
 # --- steps -------------------------------------------------------------------------------------
 
 
-def execute_step(step_id: int) -> StepTask | None:
+def execute_step(step_id: int) -> store.Claim | None:
     """Run one attempt of a step and record its outcome once.
 
-    Returns the next step of the same run when exactly one was scheduled on the same queue: no
-    message was sent for it, and the caller should run it at once (saving a broker round trip).
+    Returns a claim on the run's next step when exactly one was scheduled on the same queue:
+    it is already claimed and started, no message was sent for it, and the caller should run it
+    at once with ``run_claimed`` (saving a broker round trip and a commit per step).
     """
     step = StepTask.objects.filter(pk=step_id).only("name").first()
     if step is None:
         return None
     definition = registry.get_step(step.name)
-    lease = (
-        timedelta(seconds=definition.timeout) + store.LEASE_GRACE
-        if (definition and definition.timeout)
-        else store.DEFAULT_LEASE
-    )
     with transaction.atomic():
-        claim = store.claim_step(step_id, lease=lease)
+        claim = store.claim_step(step_id, lease=_lease(definition))
         if claim is None:
             return None  # not due, already running elsewhere, or finished
         if definition is None:
@@ -116,11 +118,26 @@ def execute_step(step_id: int) -> StepTask | None:
         run = store.lock_run(str(claim.step.run_id))
         assert run is not None
         store.record_step_started(run, claim)
+    return run_claimed(claim)
 
-    info = StepInfo(str(run.pk), claim.step.cmd, claim.attempt, claim.step.idempotency_key)
+
+def _lease(definition: registry.StepDef | None) -> timedelta:
+    if definition is not None and definition.timeout:
+        return timedelta(seconds=definition.timeout) + store.LEASE_GRACE
+    return store.DEFAULT_LEASE
+
+
+def run_claimed(claim: store.Claim) -> store.Claim | None:
+    """Run a claimed, started attempt; record its outcome; claim the follow-up if any."""
+    definition = registry.get_step(claim.step.name)
+    assert definition is not None  # a claim is only handed out for a registered step
+    info = StepInfo(str(claim.step.run_id), claim.step.cmd, claim.attempt,
+                    claim.step.idempotency_key)  # fmt: skip
     token = current_step_info.set(info)
     try:
-        result: Any = to_json(definition.fn(*claim.step.args), f"the result of step {step.name!r}")
+        result: Any = to_json(
+            definition.fn(*claim.step.args), f"the result of step {claim.step.name!r}"
+        )
         error: BaseException | None = None
     except Exception as raised:  # the step's own failure: recorded, retried or raised in the run
         result, error = None, raised
@@ -131,24 +148,31 @@ def execute_step(step_id: int) -> StepTask | None:
         run = store.lock_run(str(claim.step.run_id))
         assert run is not None
         if error is None:
-            recorded = store.finish_step(run, claim, result=result)
-            if not recorded or run.status in FINISHED:
+            if not store.finish_step(run, claim, result=result):
                 return None
-            return _only_follow_up(
-                advance_locked(run, keep_one_on=claim.step.queue), claim.step.queue
+        else:
+            retry_in = _retry_delay(definition, claim.attempt, error)
+            recorded = store.fail_step_attempt(
+                run, claim, error_type=type(error).__name__, message=str(error), retry_in=retry_in
             )
-        retry_in = _retry_delay(definition, claim.attempt, error)
-        recorded = store.fail_step_attempt(
-            run, claim, error_type=type(error).__name__, message=str(error), retry_in=retry_in
-        )
-        if not recorded:
-            return None
-        if retry_in is not None:
-            backend().send_step(claim.step.pk, claim.step.queue, retry_in)
-            return None
+            if not recorded:
+                return None
+            if retry_in is not None:
+                send_step(claim.step, retry_in)
+                return None
         if run.status in FINISHED:
+            store.save_run(run)
             return None
-        return _only_follow_up(advance_locked(run, keep_one_on=claim.step.queue), claim.step.queue)
+        created = advance_locked(run, keep_one_on=claim.step.queue)
+        follow_up = _only_follow_up(created, claim.step.queue)
+        if follow_up is None:
+            return None
+        next_definition = registry.get_step(follow_up.name)
+        next_claim = store.claim_step(follow_up.pk, lease=_lease(next_definition))
+        if next_claim is None:  # pragma: no cover - nobody else knows of it yet
+            return None
+        store.record_step_started(run, next_claim)
+        return next_claim
 
 
 def _retry_delay(definition: registry.StepDef, attempt: int, error: BaseException) -> float | None:
@@ -159,8 +183,11 @@ def _retry_delay(definition: registry.StepDef, attempt: int, error: BaseExceptio
 
 
 def _only_follow_up(created: list[StepTask], queue: str) -> StepTask | None:
+    # A step with its own timeout goes through the broker, where its Celery time limits apply.
     if len(created) == 1 and created[0].queue == queue:
-        return created[0]
+        definition = registry.get_step(created[0].name)
+        if definition is not None and not definition.timeout:
+            return created[0]
     return None
 
 
@@ -192,7 +219,7 @@ def sweep(*, limit: int = 500) -> SweepReport:
     if stale:
         store.mark_dispatched([s.pk for s in stale], now)
         for step in stale:
-            backend().send_step(step.pk, step.queue, None)
+            send_step(step)
         report.steps_redispatched = len(stale)
     for run_id in store.runs_to_advance(limit):
         backend().send_advance(run_id)
@@ -222,7 +249,7 @@ def _expire_lease(step: StepTask) -> bool:
         if not recorded:
             return False
         if retry_in is not None:
-            backend().send_step(step.pk, step.queue, retry_in)
+            send_step(step, retry_in)
         elif run.status not in FINISHED:
             advance_locked(run)
     return True

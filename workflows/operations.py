@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from workflows import clock, executor, registry, store
-from workflows.dispatch import backend
 from workflows.models import FINISHED, Run, RunStatus, StepStatus, StepTask
 from workflows.replay import replay
 
@@ -32,8 +31,9 @@ def retry_now(run_id: str, *, actor: str) -> str:
         )
         store.append(run, "retry_requested", data={"steps": [s.name for s in pending]},
                      actor=actor, reason="operator asked to retry now")  # fmt: skip
+        store.save_run(run)
         for step in pending:
-            backend().send_step(step.pk, step.queue, None)
+            executor.send_step(step)
         if run.status == RunStatus.BLOCKED or not pending:
             executor.advance_locked(run)
     if pending:

@@ -56,7 +56,8 @@ def append(
     reason: str = "",
     dedupe_key: str | None = None,
 ) -> HistoryEvent:
-    """Append one event. The caller holds the run's row lock (see ``lock_run``)."""
+    """Append one event. The caller holds the run's row lock (see ``lock_run``) and ends with
+    ``save_run`` (or a function that calls it), which stores the new ``last_seq``."""
     run.last_seq += 1
     event = HistoryEvent.objects.create(
         run=run,
@@ -70,8 +71,12 @@ def append(
         dedupe_key=dedupe_key,
         created_at=clock.now(),
     )
-    Run.objects.filter(pk=run.pk).update(last_seq=run.last_seq, updated_at=event.created_at)
     return event
+
+
+def save_run(run: Run, **fields: Any) -> None:
+    """Write the run row once: its newest ``seq`` and whatever else changed."""
+    Run.objects.filter(pk=run.pk).update(last_seq=run.last_seq, updated_at=clock.now(), **fields)
 
 
 def create_run(
@@ -95,6 +100,7 @@ def create_run(
             )
             append(run, "run_started", data={"workflow": workflow, "version": version,
                                              "args": args, "key": key}, actor=actor)  # fmt: skip
+            save_run(run)
     except IntegrityError:
         # Two callers raced on the same key: the other insert committed first.
         return Run.objects.get(workflow=workflow, key=key), False
@@ -112,9 +118,7 @@ def load_events(run: Run) -> list[Event]:
 
 
 def mark_blocked(run: Run, reason: str) -> None:
-    Run.objects.filter(pk=run.pk).update(
-        status=RunStatus.BLOCKED, blocked_reason=reason, needs_advance=False, updated_at=clock.now()
-    )
+    save_run(run, status=RunStatus.BLOCKED, blocked_reason=reason, needs_advance=False)
 
 
 def apply_outcome(run: Run, outcome: Outcome, steps: dict[str, StepDef]) -> list[StepTask]:
@@ -144,14 +148,14 @@ def apply_outcome(run: Run, outcome: Outcome, steps: dict[str, StepDef]) -> list
         [Timer(run=run, cmd=t.cmd, fire_at=t.fire_at) for t in outcome.timers]
     )
     finished = outcome.status in FINISHED
-    Run.objects.filter(pk=run.pk).update(
+    save_run(
+        run,
         status=outcome.status,
         result=outcome.result,
         error=outcome.error,
         waiting_for="" if finished else outcome.waiting_for[:500],
         blocked_reason="",
         needs_advance=False,
-        updated_at=now,
         finished_at=now if finished else None,
     )
     if finished:
@@ -190,8 +194,8 @@ def record_cancel(run: Run, *, actor: str, reason: str) -> None:
 
 
 def _wake(run: Run) -> None:
-    if run.status not in FINISHED:
-        Run.objects.filter(pk=run.pk).update(needs_advance=True)
+    """Store the appended events and flag the run for an advance (unless it has finished)."""
+    save_run(run, needs_advance=run.status not in FINISHED)
 
 
 # --- steps ---------------------------------------------------------------------------------------
@@ -221,10 +225,13 @@ def claim_step(step_id: int, *, lease: timedelta) -> Claim | None:
 def record_step_started(run: Run, claim: Claim) -> None:
     append(run, "step_started", cmd=claim.step.cmd, attempt=claim.attempt,
            data={"step": claim.step.name})  # fmt: skip
+    save_run(run)
 
 
 def finish_step(run: Run, claim: Claim, *, result: Any) -> bool:
-    """Record a step's result once. False if this attempt no longer owns the step."""
+    """Record a step's result once. False if this attempt no longer owns the step.
+
+    The caller advances the run (or calls ``save_run``) in the same transaction."""
     owned = StepTask.objects.filter(
         pk=claim.step.pk, status=StepStatus.RUNNING, attempt=claim.attempt
     ).update(status=StepStatus.COMPLETED, lease_expires_at=None)
@@ -232,7 +239,6 @@ def finish_step(run: Run, claim: Claim, *, result: Any) -> bool:
         return False
     append(run, "step_completed", cmd=claim.step.cmd, attempt=claim.attempt,
            data={"step": claim.step.name, "result": result})  # fmt: skip
-    _wake(run)
     return True
 
 
@@ -260,8 +266,7 @@ def fail_step_attempt(
     if not final:
         data["retry_at"] = update["next_attempt_at"].isoformat()
     append(run, "step_failed", cmd=claim.step.cmd, attempt=claim.attempt, data=data)
-    if final:
-        _wake(run)
+    save_run(run, needs_advance=final and run.status not in FINISHED)
     return True
 
 

@@ -20,9 +20,9 @@ def advance_run(run_id: str) -> None:
 @shared_task(name="workflows.execute_step", acks_late=True, ignore_result=True)
 def execute_step(step_id: int) -> None:
     # Run follow-up steps of the same run here, one after another, while there are any.
-    follow_up = executor.execute_step(step_id)
-    while follow_up is not None:
-        follow_up = executor.execute_step(follow_up.pk)
+    claim = executor.execute_step(step_id)
+    while claim is not None:
+        claim = executor.run_claimed(claim)
 
 
 @shared_task(name="workflows.sweep", ignore_result=True)

@@ -27,7 +27,9 @@ class _QueueBackend:
     def send_advance(self, run_id: str) -> None:
         self.queue.append(("advance", run_id))
 
-    def send_step(self, step_id: int, queue: str, countdown: float | None) -> None:
+    def send_step(
+        self, step_id: int, queue: str, countdown: float | None, timeout: float | None
+    ) -> None:
         self.queue.append(("step", step_id))
 
 
@@ -85,9 +87,9 @@ class WorkflowTestEnv:
             if kind == "advance":
                 executor.advance_run(str(ident))
             else:
-                follow_up = executor.execute_step(int(ident))
-                while follow_up is not None:
-                    follow_up = executor.execute_step(follow_up.pk)
+                claim = executor.execute_step(int(ident))
+                while claim is not None:
+                    claim = executor.run_claimed(claim)
         return processed
 
     @staticmethod

@@ -62,3 +62,17 @@ async def chain_flow(ctx, length):
 @step("durable.noop")
 def quick_noop(i: int) -> str:
     return "x"
+
+
+@step("durable.stuck", timeout=1, retry=RetryPolicy(max_attempts=2, initial_interval=0.2))
+def stuck(folder: str) -> str:
+    """Hangs on its first attempt, answers at once on the second."""
+    journal(folder, "stuck attempt")
+    if (Path(folder) / "journal.txt").read_text().count("stuck attempt") == 1:
+        time.sleep(30)
+    return "answered"
+
+
+@workflow("durable.timeout")
+async def timeout_flow(ctx, folder):
+    return await ctx.step(stuck, folder)

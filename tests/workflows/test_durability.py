@@ -132,3 +132,14 @@ def test_a_hundred_concurrent_signals_are_all_recorded_in_one_order(workers, tes
     assert result == received  # consumed in the order they were recorded
     seqs = list(HistoryEvent.objects.filter(run_id=run_id).values_list("seq", flat=True))
     assert sorted(seqs) == list(range(1, len(seqs) + 1))  # one gap-free order
+
+
+def test_a_step_past_its_timeout_fails_that_attempt_and_is_retried(tmp_path, workers, test_broker):
+    workers()
+    run_id = start("durable.timeout", str(tmp_path))
+    wait_until(lambda: status(run_id) == "completed", seconds=60, every=0.5, also=executor.sweep)
+    run = get_run(run_id)
+    assert run.result == "answered"
+    failed = [e for e in run.history if e.kind == "step_failed"]
+    assert [(e.attempt, e.data["error_type"]) for e in failed] == [(1, "SoftTimeLimitExceeded")]
+    assert journal(tmp_path) == ["stuck attempt", "stuck attempt"]
