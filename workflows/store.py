@@ -107,8 +107,12 @@ def create_run(
     return run, True
 
 
+# Recorded for the audit trail; replay decides nothing from them, so it does not load them.
+NOT_REPLAYED = ["step_started", "retry_requested"]
+
+
 def load_events(run: Run) -> list[Event]:
-    rows = HistoryEvent.objects.filter(run=run).order_by("seq")
+    rows = HistoryEvent.objects.filter(run=run).exclude(kind__in=NOT_REPLAYED).order_by("seq")
     return [
         Event(seq, kind, created_at, cmd, attempt, data)
         for seq, kind, created_at, cmd, attempt, data in rows.values_list(
