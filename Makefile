@@ -23,11 +23,12 @@ run: install
 test: install
 	$(STACK) exec -- $(PY) -m pytest $(ARGS)
 
-## Lint, format check, import contracts and the missing-migrations check.
+## Lint, format check, import contracts, types of the engine, missing-migrations check.
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports
+	$(STACK) exec -- .venv/bin/mypy workflows
 	$(STACK) exec -- $(PY) manage.py makemigrations --check --dry-run
 
 ## Benchmarks: the workflow engine next to plain Celery (figures and ratios, no assertions).

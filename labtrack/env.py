@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import zoneinfo
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -47,7 +48,7 @@ def env_bool(name: str, default: bool | object = _MISSING) -> bool:
 def env_int(name: str, default: int | object = _MISSING, *, minimum: int | None = None) -> int:
     value = _raw(name, default)
     if value is None:
-        number = int(default)  # type: ignore[call-overload]
+        number = cast(int, default)
     else:
         try:
             number = int(value)
@@ -61,7 +62,7 @@ def env_int(name: str, default: int | object = _MISSING, *, minimum: int | None 
 def env_list(name: str, default: list[str] | object = _MISSING) -> list[str]:
     value = _raw(name, default)
     if value is None:
-        return list(default)  # type: ignore[call-overload]
+        return list(cast(list[str], default))
     items = [item.strip() for item in value.split(",")]
     if any(item == "" for item in items):
         raise ImproperlyConfigured(

@@ -77,14 +77,15 @@ TEMPLATES = [
     },
 ]
 
+_database = env_postgres("DATABASE_URL", embedded.database_url(DATA_DIR))
 DATABASES = {
     "default": {
-        **env_postgres("DATABASE_URL", embedded.database_url(DATA_DIR)).as_django(),
+        **_database.as_django(),
+        "OPTIONS": {"connect_timeout": "5", **_database.options},
         "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
         "CONN_HEALTH_CHECKS": True,
     }
 }
-DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", "5")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL", embedded.redis_url(DATA_DIR))

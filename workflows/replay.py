@@ -537,7 +537,8 @@ class _Replayer:
         return bool(kinds & RESOLVING_KINDS)
 
     def _fire_at(self, cmd: int) -> datetime:
-        for event in [*self.by_cmd.get(cmd, []), *self.outcome.new_events]:
+        candidates: list[Event | NewEvent] = [*self.by_cmd.get(cmd, []), *self.outcome.new_events]
+        for event in candidates:
             if event.cmd == cmd and "fire_at" in event.data:
                 return datetime.fromisoformat(event.data["fire_at"])
         raise LookupError(cmd)  # pragma: no cover - every timer records fire_at

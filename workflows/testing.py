@@ -93,5 +93,5 @@ class WorkflowTestEnv:
         return processed
 
     @staticmethod
-    def _fingerprint() -> list[tuple[str, str, int]]:
+    def _fingerprint() -> list[tuple[object, str, int]]:
         return list(Run.objects.order_by("pk").values_list("pk", "status", "last_seq"))
