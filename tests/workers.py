@@ -43,15 +43,25 @@ def worker_broker_url() -> str:
 class Worker:
     """``celery -A labtrack worker`` importing ``modules``, stopped or killed by the test."""
 
-    def __init__(self, *modules: str, concurrency: int = 2, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        *modules: str,
+        concurrency: int = 2,
+        log: Path | None = None,
+        database_url: str | None = None,
+    ) -> None:
         self.modules = modules
+        self.database_url = database_url
         self.concurrency = concurrency
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Worker:
         env = dict(os.environ)
-        env.update(DATABASE_URL=worker_database_url(), CELERY_BROKER_URL=worker_broker_url())
+        env.update(
+            DATABASE_URL=self.database_url or worker_database_url(),
+            CELERY_BROKER_URL=worker_broker_url(),
+        )
         command = [
             sys.executable, "-m", "celery", "-A", "labtrack", "worker", "--loglevel=WARNING",
             f"--concurrency={self.concurrency}", "--queues=default",

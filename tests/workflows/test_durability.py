@@ -3,13 +3,22 @@ a worker SIGKILLed mid-step, every Redis message lost, 100 signals at once."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import redis
 from django.db import connection
 
+from labtrack import embedded
+from tests.processes import REPO
 from tests.workers import Worker, wait_until, worker_broker_url
 from tests.workflows import durable_defs  # noqa: F401  (registers the workflows here too)
 from workflows import executor
@@ -143,3 +152,41 @@ def test_a_step_past_its_timeout_fails_that_attempt_and_is_retried(tmp_path, wor
     failed = [e for e in run.history if e.kind == "step_failed"]
     assert [(e.attempt, e.data["error_type"]) for e in failed] == [(1, "SoftTimeLimitExceeded")]
     assert journal(tmp_path) == ["stuck attempt", "stuck attempt"]
+
+
+@pytest.fixture
+def private_postgres():
+    """A PostgreSQL of this test's own, so restarting it disturbs nobody."""
+    folder = Path(tempfile.mkdtemp(prefix="lt-pg-"))
+    embedded.start_postgres(folder)
+    url = embedded.database_url(folder)
+    env = dict(os.environ, DATABASE_URL=url, CELERY_BROKER_URL=worker_broker_url())
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env,
+                   check=True, capture_output=True)  # fmt: skip
+    yield folder, env
+    embedded.stop_postgres(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_restarting_postgresql_mid_step_loses_and_duplicates_nothing(
+    tmp_path, private_postgres, test_broker
+):
+    folder, env = private_postgres
+    worker = Worker(DEFS, log=tmp_path / "worker.log", database_url=env["DATABASE_URL"]).start()
+    try:
+        scenario = subprocess.run(
+            [sys.executable, "-m", "tests.workflows.restart_scenario", str(folder), str(tmp_path)],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+    finally:
+        worker.kill()
+    assert scenario.returncode == 0, scenario.stderr[-3000:]
+    summary = json.loads(scenario.stdout.strip().splitlines()[-1])
+    assert summary["result"] == ["BEFORE", "slow done", "AFTER"]
+    seqs = [seq for seq, _, _ in summary["events"]]
+    assert sorted(seqs) == list(range(1, len(seqs) + 1))  # nothing lost, no gaps
+    completed = Counter(cmd for _, kind, cmd in summary["events"] if kind == "step_completed")
+    assert completed == {1: 1, 2: 1, 3: 1}  # each result recorded exactly once
+    # The restart did land mid-step: that attempt's result could not be recorded, so it ran again.
+    assert journal(tmp_path).count("start") == 2
+    assert journal(tmp_path).count("quick before") == 1
