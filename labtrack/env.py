@@ -11,7 +11,7 @@ import os
 import zoneinfo
 from dataclasses import dataclass, field
 from typing import cast
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -154,7 +154,21 @@ def env_redis_url(name: str, default: str | object = _MISSING) -> str:
 
 
 def celery_broker_url(redis_url: str) -> str:
-    """Celery spells a Unix-socket Redis URL ``redis+socket://``; TCP URLs pass through."""
-    if redis_url.startswith("unix://"):
-        return "redis+socket://" + redis_url[len("unix://") :]
-    return redis_url
+    """Celery spells a Unix-socket Redis URL ``redis+socket://`` and reads its database number
+    from ``virtual_host`` (it ignores ``db`` there); TCP URLs pass through."""
+    parts = urlsplit(redis_url)
+    if parts.scheme != "unix":
+        return redis_url
+    query = dict(parse_qsl(parts.query))
+    query["virtual_host"] = query.pop("db", "0")
+    return f"redis+socket://{parts.path}?{urlencode(query)}"
+
+
+def redis_url_of_broker(broker_url: str) -> str:
+    """The redis-py URL of a Celery broker URL: the reverse of ``celery_broker_url``."""
+    parts = urlsplit(broker_url)
+    if parts.scheme != "redis+socket":
+        return broker_url
+    query = dict(parse_qsl(parts.query))
+    query["db"] = query.pop("virtual_host", "0")
+    return f"unix://{parts.path}?{urlencode(query)}"

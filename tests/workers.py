@@ -11,9 +11,11 @@ import uuid
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+import redis
 from django.conf import settings
 from django.db import connection
 
+from labtrack import env
 from tests.processes import REPO
 
 TEST_REDIS_DB = 15  # kept apart from whatever a local `make run` uses
@@ -33,11 +35,18 @@ def worker_database_url() -> str:
 
 
 def worker_broker_url() -> str:
-    parts = urlsplit(settings.CELERY_BROKER_URL)
-    if parts.scheme == "redis+socket":
-        query = dict(parse_qsl(parts.query), db=str(TEST_REDIS_DB))
-        return urlunsplit(parts._replace(query=urlencode(query)))
+    """The broker URL of this session's Celery, on Redis db ``TEST_REDIS_DB``."""
+    redis_url = env.redis_url_of_broker(settings.CELERY_BROKER_URL)
+    parts = urlsplit(redis_url)
+    if parts.scheme == "unix":
+        query = urlencode(dict(parse_qsl(parts.query), db=str(TEST_REDIS_DB)))
+        return env.celery_broker_url(f"unix://{parts.path}?{query}")
     return urlunsplit(parts._replace(path=f"/{TEST_REDIS_DB}"))
+
+
+def redis_client(broker_url: str) -> redis.Redis:
+    """A redis-py client on the Redis database a Celery broker URL names."""
+    return redis.Redis.from_url(env.redis_url_of_broker(broker_url))
 
 
 class Worker:

@@ -43,23 +43,23 @@ current_step_info: contextvars.ContextVar[StepInfo | None] = contextvars.Context
 # --- advance -----------------------------------------------------------------------------------
 
 
-def advance_run(run_id: str) -> list[StepTask]:
-    """Replay the run and record what comes next. Returns the steps it scheduled."""
+def advance_run(run_id: str) -> None:
+    """Replay the run and record what comes next."""
     with transaction.atomic():
         # Whoever holds the lock sees every event committed before it got it; events appended
         # after that must wait for the lock and ring again. So skipping a locked run loses nothing.
         run = store.lock_run(run_id, skip_locked=True)
         if run is None or run.status in FINISHED:
-            return []
-        steps = advance_locked(run)
-    return steps
+            return
+        advance_locked(run)
 
 
-def advance_locked(run: Run, *, keep_one_on: str | None = None) -> list[StepTask]:
+def advance_locked(run: Run, *, inline_queue: str | None = None) -> store.Claim | None:
     """Advance a locked run; dispatches the steps it schedules.
 
-    With ``keep_one_on``, a single new step on that queue is not sent: the caller runs it (if
-    the caller dies first, the sweep sends it).
+    With ``inline_queue``, a single new step on that queue (without its own timeout) is not
+    sent: it is created already claimed and started, and its claim returned for the caller to
+    run at once (if the caller dies first, the lease and the sweep recover it).
     """
     definition = registry.get_workflow(run.workflow, run.version)
     if definition is None:
@@ -68,19 +68,30 @@ def advance_locked(run: Run, *, keep_one_on: str | None = None) -> list[StepTask
             f"workflow {run.workflow!r} version {run.version} is not registered in this process: "
             "deploy code that still provides it (runs finish on the version they started on)",
         )
-        return []
+        return None
     outcome = replay(definition.fn, run.args, run_id=str(run.pk), events=store.load_events(run))
-    unknown = sorted({s.name for s in outcome.steps if registry.get_step(s.name) is None})
+    steps = {s.name: registry.get_step(s.name) for s in outcome.steps}
+    unknown = sorted(name for name, step in steps.items() if step is None)
     if unknown:
         store.mark_blocked(run, f"the workflow asks for unregistered step(s): {', '.join(unknown)}")
-        return []
-    steps = {s.name: registry.get_step(s.name) for s in outcome.steps}
-    created = store.apply_outcome(run, outcome, steps)  # type: ignore[arg-type]
-    kept = keep_one_on is not None and _only_follow_up(created, keep_one_on) is not None
+        return None
+    inline = None
+    if inline_queue is not None and len(outcome.steps) == 1:
+        only = steps[outcome.steps[0].name]
+        # A step with its own timeout goes through the broker, where its Celery time limits apply.
+        if only is not None and only.queue == inline_queue and not only.timeout:
+            inline = outcome.steps[0].cmd
+    created, claim = store.apply_outcome(
+        run,
+        outcome,
+        steps,  # type: ignore[arg-type]
+        claim_cmd=inline,
+        lease=store.DEFAULT_LEASE,
+    )
     for step in created:
-        if not kept:
+        if claim is None or step.pk != claim.step.pk:
             send_step(step)
-    return created
+    return claim
 
 
 def send_step(step: StepTask, countdown: float | None = None) -> None:
@@ -163,16 +174,7 @@ def run_claimed(claim: store.Claim) -> store.Claim | None:
         if run.status in FINISHED:
             store.save_run(run)
             return None
-        created = advance_locked(run, keep_one_on=claim.step.queue)
-        follow_up = _only_follow_up(created, claim.step.queue)
-        if follow_up is None:
-            return None
-        next_definition = registry.get_step(follow_up.name)
-        next_claim = store.claim_step(follow_up.pk, lease=_lease(next_definition))
-        if next_claim is None:  # pragma: no cover - nobody else knows of it yet
-            return None
-        store.record_step_started(run, next_claim)
-        return next_claim
+        return advance_locked(run, inline_queue=claim.step.queue)
 
 
 def _retry_delay(definition: registry.StepDef, attempt: int, error: BaseException) -> float | None:
@@ -180,15 +182,6 @@ def _retry_delay(definition: registry.StepDef, attempt: int, error: BaseExceptio
     if attempt >= policy.max_attempts or not policy.is_retryable(error):
         return None
     return policy.delay_after(attempt)
-
-
-def _only_follow_up(created: list[StepTask], queue: str) -> StepTask | None:
-    # A step with its own timeout goes through the broker, where its Celery time limits apply.
-    if len(created) == 1 and created[0].queue == queue:
-        definition = registry.get_step(created[0].name)
-        if definition is not None and not definition.timeout:
-            return created[0]
-    return None
 
 
 # --- sweep ---------------------------------------------------------------------------------------

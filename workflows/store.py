@@ -57,9 +57,10 @@ def append(
     dedupe_key: str | None = None,
 ) -> HistoryEvent:
     """Append one event. The caller holds the run's row lock (see ``lock_run``) and ends with
-    ``save_run`` (or a function that calls it), which stores the new ``last_seq``."""
+    ``save_run`` (or a function that calls it), which writes the events with one INSERT and
+    stores the new ``last_seq``."""
     run.last_seq += 1
-    event = HistoryEvent.objects.create(
+    event = HistoryEvent(
         run=run,
         seq=run.last_seq,
         kind=kind,
@@ -71,11 +72,22 @@ def append(
         dedupe_key=dedupe_key,
         created_at=clock.now(),
     )
+    _unsaved(run).append(event)
     return event
 
 
+def _unsaved(run: Run) -> list[HistoryEvent]:
+    if not hasattr(run, "_unsaved_events"):
+        run._unsaved_events = []  # type: ignore[attr-defined]
+    return run._unsaved_events  # type: ignore[attr-defined,no-any-return]
+
+
 def save_run(run: Run, **fields: Any) -> None:
-    """Write the run row once: its newest ``seq`` and whatever else changed."""
+    """Write the appended events (one INSERT) and the run row (one UPDATE)."""
+    pending = _unsaved(run)
+    if pending:
+        HistoryEvent.objects.bulk_create(pending)
+        pending.clear()
     Run.objects.filter(pk=run.pk).update(last_seq=run.last_seq, updated_at=clock.now(), **fields)
 
 
@@ -112,45 +124,67 @@ NOT_REPLAYED = ["step_started", "retry_requested"]
 
 
 def load_events(run: Run) -> list[Event]:
+    """The run's replayed events: those stored, then those appended but not yet saved."""
     rows = HistoryEvent.objects.filter(run=run).exclude(kind__in=NOT_REPLAYED).order_by("seq")
-    return [
+    stored = [
         Event(seq, kind, created_at, cmd, attempt, data)
         for seq, kind, created_at, cmd, attempt, data in rows.values_list(
             "seq", "kind", "created_at", "cmd", "attempt", "data"
         )
     ]
+    pending = [
+        Event(e.seq, e.kind, e.created_at, e.cmd, e.attempt, e.data)
+        for e in _unsaved(run)
+        if e.kind not in NOT_REPLAYED
+    ]
+    return stored + pending
 
 
 def mark_blocked(run: Run, reason: str) -> None:
     save_run(run, status=RunStatus.BLOCKED, blocked_reason=reason, needs_advance=False)
 
 
-def apply_outcome(run: Run, outcome: Outcome, steps: dict[str, StepDef]) -> list[StepTask]:
-    """Record what a replay decided. Returns the steps to dispatch. Caller holds the lock."""
+def apply_outcome(
+    run: Run,
+    outcome: Outcome,
+    steps: dict[str, StepDef],
+    *,
+    claim_cmd: int | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+) -> tuple[list[StepTask], Claim | None]:
+    """Record what a replay decided; caller holds the lock. Returns the new steps, and a claim
+    on the step at ``claim_cmd`` when the caller will run it itself (created already started)."""
     if outcome.status == RunStatus.BLOCKED:
         mark_blocked(run, outcome.blocked_reason)
-        return []
+        return [], None
     for new in outcome.new_events:
         append(run, new.kind, cmd=new.cmd, data=new.data)
     now = clock.now()
     created = []
+    claim = None
     for scheduled in outcome.steps:
         definition = steps[scheduled.name]
-        created.append(
-            StepTask.objects.create(
-                run=run,
-                cmd=scheduled.cmd,
-                name=scheduled.name,
-                args=scheduled.args,
-                queue=definition.queue,
-                max_attempts=definition.retry.max_attempts,
-                next_attempt_at=now,
-                dispatched_at=now,
-            )
+        task = StepTask(
+            run=run,
+            cmd=scheduled.cmd,
+            name=scheduled.name,
+            args=scheduled.args,
+            queue=definition.queue,
+            max_attempts=definition.retry.max_attempts,
+            next_attempt_at=now,
+            dispatched_at=now,
         )
-    Timer.objects.bulk_create(
-        [Timer(run=run, cmd=t.cmd, fire_at=t.fire_at) for t in outcome.timers]
-    )
+        if scheduled.cmd == claim_cmd:
+            task.status, task.attempt, task.lease_expires_at = StepStatus.RUNNING, 1, now + lease
+        task.save(force_insert=True)
+        created.append(task)
+        if scheduled.cmd == claim_cmd:
+            claim = Claim(task, 1)
+            append(run, "step_started", cmd=task.cmd, attempt=1, data={"step": task.name})
+    if outcome.timers:
+        Timer.objects.bulk_create(
+            [Timer(run=run, cmd=t.cmd, fire_at=t.fire_at) for t in outcome.timers]
+        )
     finished = outcome.status in FINISHED
     save_run(
         run,
@@ -168,7 +202,7 @@ def apply_outcome(run: Run, outcome: Outcome, steps: dict[str, StepDef]) -> list
             run=run, status__in=[StepStatus.PENDING, StepStatus.RUNNING]
         ).update(status=StepStatus.ABANDONED)
         Timer.objects.filter(run=run, fired=False).update(fired=True)
-    return created
+    return created, claim
 
 
 def record_signal(

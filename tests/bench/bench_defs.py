@@ -8,6 +8,7 @@ import redis
 from celery import shared_task
 from django.conf import settings
 
+from tests.workers import redis_client
 from workflows.api import step, workflow
 
 
@@ -38,7 +39,7 @@ async def history(ctx, steps):
 
 @cache
 def marker_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.CELERY_BROKER_URL.replace("redis+socket://", "unix://"))
+    return redis_client(settings.CELERY_BROKER_URL)
 
 
 @shared_task(name="bench.plain_noop", ignore_result=True)

@@ -117,8 +117,11 @@ def test_redis_url_rejects_other_schemes_and_missing_hosts(setenv, url):
 
 
 def test_celery_gets_the_socket_spelling_of_a_unix_redis_url():
-    assert env.celery_broker_url("unix:///d/redis.sock?db=0") == "redis+socket:///d/redis.sock?db=0"
+    socket = env.celery_broker_url("unix:///d/redis.sock?db=3")
+    assert socket == "redis+socket:///d/redis.sock?virtual_host=3"
+    assert env.redis_url_of_broker(socket) == "unix:///d/redis.sock?db=3"
     assert env.celery_broker_url("redis://h:6379/0") == "redis://h:6379/0"
+    assert env.redis_url_of_broker("redis://h:6379/0") == "redis://h:6379/0"
 
 
 def test_settings_refuse_to_start_without_a_secret_key_outside_debug(tmp_path):

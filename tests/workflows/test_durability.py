@@ -14,12 +14,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import redis
 from django.db import connection
 
 from labtrack import embedded
 from tests.processes import REPO
-from tests.workers import Worker, wait_until, worker_broker_url
+from tests.workers import Worker, redis_client, wait_until, worker_broker_url
 from tests.workflows import durable_defs  # noqa: F401  (registers the workflows here too)
 from workflows import executor
 from workflows.api import get_run, signal, start
@@ -33,7 +32,7 @@ DEFS = "tests.workflows.durable_defs"
 @pytest.fixture
 def test_broker():
     """The Redis db this session's Celery and its test workers share, emptied for the test."""
-    client = redis.Redis.from_url(worker_broker_url().replace("redis+socket://", "unix://"))
+    client = redis_client(worker_broker_url())
     client.flushdb()
     yield client
     client.flushdb()
