@@ -8,6 +8,9 @@ from typing import Protocol
 
 from django.db import transaction
 
+# Advances go to this queue; a worker taking one may run a next step bound for it at once.
+ADVANCE_QUEUE = "default"
+
 
 class Backend(Protocol):
     def send_advance(self, run_id: str) -> None: ...
@@ -20,7 +23,7 @@ class CeleryBackend:
     def send_advance(self, run_id: str) -> None:
         from workflows.tasks import advance_run
 
-        _after_commit(lambda: advance_run.apply_async(args=[run_id], queue="default"))
+        _after_commit(lambda: advance_run.apply_async(args=[run_id], queue=ADVANCE_QUEUE))
 
     def send_step(
         self, step_id: int, queue: str, countdown: float | None, timeout: float | None

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import contextvars
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
 
-from workflows import clock, registry, store
+from workflows import clock, registry, sessions, store
 from workflows.dispatch import backend
 from workflows.models import FINISHED, Run, StepTask
-from workflows.replay import replay, to_json
+from workflows.replay import Session, to_json
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +44,15 @@ current_step_info: contextvars.ContextVar[StepInfo | None] = contextvars.Context
 # --- advance -----------------------------------------------------------------------------------
 
 
-def advance_run(run_id: str) -> None:
-    """Replay the run and record what comes next."""
+def advance_run(run_id: str, *, inline_queue: str | None = None) -> store.Claim | None:
+    """Replay the run and record what comes next (see ``advance_locked`` for ``inline_queue``)."""
     with transaction.atomic():
         # Whoever holds the lock sees every event committed before it got it; events appended
         # after that must wait for the lock and ring again. So skipping a locked run loses nothing.
         run = store.lock_run(run_id, skip_locked=True)
         if run is None or run.status in FINISHED:
-            return
-        advance_locked(run)
+            return None
+        return advance_locked(run, inline_queue=inline_queue)
 
 
 def advance_locked(run: Run, *, inline_queue: str | None = None) -> store.Claim | None:
@@ -69,10 +70,13 @@ def advance_locked(run: Run, *, inline_queue: str | None = None) -> store.Claim 
             "deploy code that still provides it (runs finish on the version they started on)",
         )
         return None
-    outcome = replay(definition.fn, run.args, run_id=str(run.pk), events=store.load_events(run))
+    session = _session(run, definition.fn)
+    seen = run.last_seq  # the session has taken in every event up to here
+    outcome = session.outcome
     steps = {s.name: registry.get_step(s.name) for s in outcome.steps}
     unknown = sorted(name for name, step in steps.items() if step is None)
     if unknown:
+        session.close()
         store.mark_blocked(run, f"the workflow asks for unregistered step(s): {', '.join(unknown)}")
         return None
     inline = None
@@ -91,7 +95,22 @@ def advance_locked(run: Run, *, inline_queue: str | None = None) -> store.Claim 
     for step in created:
         if claim is None or step.pk != claim.step.pk:
             send_step(step)
+    session.record(store.events_after(run, seen))  # what it decided, now with their seqs
+    sessions.keep_after_commit(str(run.pk), session, run.last_seq)
     return claim
+
+
+def _session(run: Run, fn: Callable[..., Any]) -> Session:
+    """The run's workflow, driven up to its next await: fed only the new events when this
+    process kept it suspended since its last advance, else replayed from the top."""
+    kept = sessions.take(str(run.pk))
+    if kept is not None:
+        session, seen = kept
+        if session.fn is fn and seen <= run.last_seq:
+            session.feed(store.events_after(run, seen))
+            return session
+        session.close()
+    return Session(fn, run.args, run_id=str(run.pk), events=store.load_events(run))
 
 
 def send_step(step: StepTask, countdown: float | None = None) -> None:
@@ -156,12 +175,13 @@ def run_claimed(claim: store.Claim) -> store.Claim | None:
         current_step_info.reset(token)
 
     with transaction.atomic():
-        run = store.lock_run(str(claim.step.run_id))
-        assert run is not None
         if error is None:
-            if not store.finish_step(run, claim, result=result):
+            run = store.lock_and_finish_step(claim, result=result)
+            if run is None:
                 return None
         else:
+            run = store.lock_run(str(claim.step.run_id))
+            assert run is not None
             retry_in = _retry_delay(definition, claim.attempt, error)
             recorded = store.fail_step_attempt(
                 run, claim, error_type=type(error).__name__, message=str(error), retry_in=retry_in

@@ -224,17 +224,35 @@ class _Blocked(Exception):
 class _Replayer:
     def __init__(self, run_id: str, events: Sequence[Event]) -> None:
         self.run_id = run_id
-        self.events = list(events)
-        if not self.events or self.events[0].kind != "run_started":
+        if not events or events[0].kind != "run_started":
             raise ValueError("a history starts with a run_started event")
         self.by_cmd: dict[int, list[Event]] = {}
         self.signals: list[Event] = []
         self.consumed: set[int] = set()
         self.cancel: Event | None = None
         self.cancel_delivered_at: int | None = None
-        for event in self.events:
+        self.recorded_commands = 0
+        self.last_seq = 0
+        self.current_time = events[0].created_at
+        self.ingest(events)
+        self.next_cmd = 1
+        self.uuid_counter = 0
+        self.patches: set[str] = set()
+        self.blocked_reason = ""
+        self.outcome = Outcome(status="running")
+        self.coro: Any = None
+        self.suspended: tuple[Command, int] | None = None
+
+    def ingest(self, events: Sequence[Event]) -> None:
+        """Take in history events (in ``seq`` order); those already seen are skipped."""
+        for event in events:
+            if event.seq <= self.last_seq:
+                continue
+            self.last_seq = event.seq
             if event.cmd is not None:
                 self.by_cmd.setdefault(event.cmd, []).append(event)
+                if event.kind in _OPENING_KINDS:
+                    self.recorded_commands = max(self.recorded_commands, event.cmd)
             if event.kind == "signal_received":
                 self.signals.append(event)
             elif event.kind == "signal_consumed":
@@ -243,16 +261,6 @@ class _Replayer:
                 self.cancel = event
             elif event.kind == "cancel_delivered":
                 self.cancel_delivered_at = event.cmd
-        self.recorded_commands = max(
-            (cmd for cmd, evs in self.by_cmd.items() if evs[0].kind in _OPENING_KINDS),
-            default=0,
-        )
-        self.current_time = self.events[0].created_at
-        self.next_cmd = 1
-        self.uuid_counter = 0
-        self.patches: set[str] = set()
-        self.blocked_reason = ""
-        self.outcome = Outcome(status="running")
 
     # -- helpers --
     def _record(self, kind: str, cmd: int | None, **data: Any) -> None:
@@ -419,31 +427,71 @@ class _Replayer:
 
     # -- the loop --
     def run(self, fn: Callable[..., Any], args: Sequence[Any]) -> Outcome:
-        ctx = Context(self)
-        coro = fn(ctx, *args)
+        """Start the workflow and drive it until it waits, finishes or blocks."""
+        coro = fn(Context(self), *args)
         if not hasattr(coro, "send"):
             return self._blocked_outcome("the workflow function is not an async def function")
+        self.coro = coro
+        return self._drive(None)
+
+    def resume(self) -> Outcome:
+        """Drive a suspended workflow on, after ``ingest`` took in what happened since."""
+        assert self.suspended is not None, "only a waiting workflow can be resumed"
+        command, self.next_cmd = self.suspended
+        self.outcome = Outcome(status="running")
+        return self._drive(command)
+
+    def close(self) -> None:
+        if self.coro is not None:
+            self.coro.close()
+            self.coro = None
+        self.suspended = None
+
+    def _drive(self, command: Command | None) -> Outcome:
+        """Resolve ``command`` (the await the coroutine is suspended at, None before its first
+        line) and go on until an await cannot be resolved from the history, or the end."""
+        coro = self.coro
         send: Any = None
         throw: BaseException | None = None
         try:
             while True:
+                if command is not None:
+                    at = self.pending_cmds = [self.next_cmd]
+                    self.pending_commands = [command]
+                    resolution = self.resolve(command)
+                    if resolution is _PENDING:
+                        if self.cancel is None or self.cancel_delivered_at is not None:
+                            self.suspended = (command, at[0])
+                            return self._waiting()
+                        delivered = self.pending_cmds[0]
+                        self.cancel_delivered_at = delivered
+                        self._observe(self.cancel)
+                        self._record("cancel_delivered", delivered)
+                        throw = self._cancel_throw().error
+                    elif isinstance(resolution, _Throw):
+                        throw = resolution.error
+                    else:
+                        send = resolution.value
                 try:
                     yielded = coro.throw(throw) if throw is not None else coro.send(send)
                 except StopIteration as stop:
                     if self.blocked_reason:
                         raise _Blocked(self.blocked_reason) from None
+                    self.close()
                     return self._finish(stop.value)
                 except _Blocked:
                     raise
                 except Cancelled as error:
                     if self.blocked_reason:
                         raise _Blocked(self.blocked_reason) from None
+                    self.close()
                     if self.cancel_delivered_at is not None:
                         return self._cancelled(error)
                     return self._failed(error)
                 except Exception as error:
                     if self.blocked_reason:
                         raise _Blocked(self.blocked_reason) from None
+                    self.close()
                     return self._failed(error)
                 if self.blocked_reason:  # the code swallowed a mismatch found by patched()
                     raise _Blocked(self.blocked_reason)
@@ -453,26 +501,10 @@ class _Replayer:
                         f"the workflow awaited {yielded!r}, which is not a workflow operation: "
                         "use ctx.step, ctx.sleep, ctx.wait_signal or ctx.gather"
                     )
-                self.pending_cmds = [self.next_cmd]
-                self.pending_commands = [yielded]
-                resolution = self.resolve(yielded)
-                if resolution is _PENDING:
-                    if self.cancel is not None and self.cancel_delivered_at is None:
-                        at = self.pending_cmds[0]
-                        self.cancel_delivered_at = at
-                        self._observe(self.cancel)
-                        self._record("cancel_delivered", at)
-                        throw = self._cancel_throw().error
-                        continue
-                    return self._waiting()
-                if isinstance(resolution, _Throw):
-                    throw = resolution.error
-                else:
-                    send = resolution.value
+                command = yielded
         except _Blocked as blocked:
+            self.close()
             return self._blocked_outcome(str(blocked))
-        finally:
-            coro.close()
 
     def _check_no_extra_history(self) -> None:
         if self.recorded_commands >= self.next_cmd:
@@ -574,4 +606,42 @@ def replay(
     fn: Callable[..., Any], args: Sequence[Any], *, run_id: str, events: Sequence[Event]
 ) -> Outcome:
     """Re-run ``fn`` against ``events`` and say what to record next and where the run stands."""
-    return _Replayer(run_id, events).run(fn, args)
+    replayer = _Replayer(run_id, events)
+    try:
+        return replayer.run(fn, args)
+    finally:
+        replayer.close()
+
+
+class Session:
+    """A workflow kept suspended at the await it waits on, to be fed what happens next.
+
+    Feeding a session the events appended since gives the same outcome as replaying the whole
+    history from the top, without re-running the code before the current await. The owner
+    must feed every event (its own recorded ones included, once stored), in order.
+    """
+
+    def __init__(
+        self, fn: Callable[..., Any], args: Sequence[Any], *, run_id: str, events: Sequence[Event]
+    ) -> None:
+        self.fn = fn
+        self._replayer = _Replayer(run_id, events)
+        self.outcome = self._replayer.run(fn, args)
+
+    @property
+    def alive(self) -> bool:
+        """True while the workflow waits at an await (it has neither finished nor blocked)."""
+        return self._replayer.suspended is not None
+
+    def record(self, events: Sequence[Event]) -> None:
+        """Take in stored events without driving the workflow (its own recorded ones)."""
+        self._replayer.ingest(events)
+
+    def feed(self, events: Sequence[Event]) -> Outcome:
+        """Take in new events and drive the workflow on; returns what to record next."""
+        self._replayer.ingest(events)
+        self.outcome = self._replayer.resume()
+        return self.outcome
+
+    def close(self) -> None:
+        self._replayer.close()

@@ -9,6 +9,7 @@ results.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
-from workflows import clock
+from workflows import clock, sql
 from workflows.models import FINISHED, HistoryEvent, Run, RunStatus, StepStatus, StepTask, Timer
 from workflows.registry import StepDef
 from workflows.replay import Event, Outcome
@@ -82,13 +83,19 @@ def _unsaved(run: Run) -> list[HistoryEvent]:
     return run._unsaved_events  # type: ignore[attr-defined,no-any-return]
 
 
-def save_run(run: Run, **fields: Any) -> None:
-    """Write the appended events (one INSERT) and the run row (one UPDATE)."""
+def _written(run: Run) -> list[HistoryEvent]:
+    if not hasattr(run, "_written_events"):
+        run._written_events = []  # type: ignore[attr-defined]
+    return run._written_events  # type: ignore[attr-defined,no-any-return]
+
+
+def save_run(run: Run, *, new_steps: Sequence[StepTask] = (), **fields: Any) -> None:
+    """Write ``new_steps``, the appended events and the run row, in one round trip."""
     pending = _unsaved(run)
-    if pending:
-        HistoryEvent.objects.bulk_create(pending)
-        pending.clear()
-    Run.objects.filter(pk=run.pk).update(last_seq=run.last_seq, updated_at=clock.now(), **fields)
+    sql.write(run, pending, new_steps, {"last_seq": run.last_seq, "updated_at": clock.now(),
+                                        **fields})  # fmt: skip
+    _written(run).extend(pending)
+    pending.clear()
 
 
 def create_run(
@@ -124,20 +131,29 @@ NOT_REPLAYED = ["step_started", "retry_requested"]
 
 
 def load_events(run: Run) -> list[Event]:
-    """The run's replayed events: those stored, then those appended but not yet saved."""
-    rows = HistoryEvent.objects.filter(run=run).exclude(kind__in=NOT_REPLAYED).order_by("seq")
-    stored = [
-        Event(seq, kind, created_at, cmd, attempt, data)
-        for seq, kind, created_at, cmd, attempt, data in rows.values_list(
-            "seq", "kind", "created_at", "cmd", "attempt", "data"
-        )
-    ]
-    pending = [
+    """The run's replayed events."""
+    return events_after(run, 0)
+
+
+def events_after(run: Run, seq: int) -> list[Event]:
+    """The run's replayed events after ``seq``: those appended through this ``run`` object come
+    from memory; older ones are read from the table."""
+    appended = _written(run) + _unsaved(run)
+    first_appended = run.last_seq - len(appended) + 1
+    stored: list[Event] = []
+    if seq + 1 < first_appended:
+        rows = HistoryEvent.objects.filter(run=run, seq__gt=seq, seq__lt=first_appended)
+        stored = [
+            Event(*row)
+            for row in rows.exclude(kind__in=NOT_REPLAYED)
+            .order_by("seq")
+            .values_list("seq", "kind", "created_at", "cmd", "attempt", "data")
+        ]
+    return stored + [
         Event(e.seq, e.kind, e.created_at, e.cmd, e.attempt, e.data)
-        for e in _unsaved(run)
-        if e.kind not in NOT_REPLAYED
+        for e in appended
+        if e.seq > seq and e.kind not in NOT_REPLAYED
     ]
-    return stored + pending
 
 
 def mark_blocked(run: Run, reason: str) -> None:
@@ -176,11 +192,9 @@ def apply_outcome(
         )
         if scheduled.cmd == claim_cmd:
             task.status, task.attempt, task.lease_expires_at = StepStatus.RUNNING, 1, now + lease
-        task.save(force_insert=True)
-        created.append(task)
-        if scheduled.cmd == claim_cmd:
             claim = Claim(task, 1)
             append(run, "step_started", cmd=task.cmd, attempt=1, data={"step": task.name})
+        created.append(task)
     if outcome.timers:
         Timer.objects.bulk_create(
             [Timer(run=run, cmd=t.cmd, fire_at=t.fire_at) for t in outcome.timers]
@@ -188,6 +202,7 @@ def apply_outcome(
     finished = outcome.status in FINISHED
     save_run(
         run,
+        new_steps=created,
         status=outcome.status,
         result=outcome.result,
         error=outcome.error,
@@ -266,18 +281,16 @@ def record_step_started(run: Run, claim: Claim) -> None:
     save_run(run)
 
 
-def finish_step(run: Run, claim: Claim, *, result: Any) -> bool:
-    """Record a step's result once. False if this attempt no longer owns the step.
-
-    The caller advances the run (or calls ``save_run``) in the same transaction."""
-    owned = StepTask.objects.filter(
-        pk=claim.step.pk, status=StepStatus.RUNNING, attempt=claim.attempt
-    ).update(status=StepStatus.COMPLETED, lease_expires_at=None)
-    if owned != 1:
-        return False
+def lock_and_finish_step(claim: Claim, *, result: Any) -> Run | None:
+    """Lock the step's run and record the step's result once; None (with nothing recorded) if
+    this attempt no longer owns the step. The caller advances the run (or calls ``save_run``)
+    in the same transaction."""
+    run, owned = sql.lock_and_finish_step(str(claim.step.run_id), claim.step.pk, claim.attempt)
+    if not owned:
+        return None
     append(run, "step_completed", cmd=claim.step.cmd, attempt=claim.attempt,
            data={"step": claim.step.name, "result": result})  # fmt: skip
-    return True
+    return run
 
 
 def fail_step_attempt(

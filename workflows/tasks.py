@@ -8,19 +8,24 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from workflows import executor
+from workflows.dispatch import ADVANCE_QUEUE
+from workflows.store import Claim
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(name="workflows.advance_run", acks_late=True, ignore_result=True)
 def advance_run(run_id: str) -> None:
-    executor.advance_run(run_id)
+    _run_inline(executor.advance_run(run_id, inline_queue=ADVANCE_QUEUE))
 
 
 @shared_task(name="workflows.execute_step", acks_late=True, ignore_result=True)
 def execute_step(step_id: int) -> None:
-    # Run follow-up steps of the same run here, one after another, while there are any.
-    claim = executor.execute_step(step_id)
+    _run_inline(executor.execute_step(step_id))
+
+
+def _run_inline(claim: Claim | None) -> None:
+    """Run the run's next steps here, one after another, while each leaves exactly one."""
     while claim is not None:
         claim = executor.run_claimed(claim)
 

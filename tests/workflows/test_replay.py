@@ -10,6 +10,7 @@ from workflows.replay import (
     Cancelled,
     Event,
     Outcome,
+    Session,
     SignalTimeout,
     StepFailed,
     replay,
@@ -34,9 +35,26 @@ class History:
 
     def advance(self) -> Outcome:
         outcome = replay(self.fn, self.args, run_id="run-1", events=self.events)
+        self._check_session_agrees(outcome)
         for new in outcome.new_events:
             self._append(new.kind, new.cmd, data=new.data)
+        if self.session is not None:
+            self.session.record(self.events)
         return outcome
+
+    session: Session | None = None
+
+    def _check_session_agrees(self, replayed: Outcome) -> None:
+        """A session kept from the previous advance and fed only the new events must decide
+        exactly what replaying the whole history decides. New code (a deploy) starts afresh."""
+        if self.session is None or self.session.fn is not self.fn:
+            self.session = Session(self.fn, self.args, run_id="run-1", events=self.events)
+            fed = self.session.outcome
+        else:
+            fed = self.session.feed(self.events)
+        assert fed == replayed
+        if not self.session.alive:
+            self.session = None
 
     def tick(self, seconds):
         self.clock += timedelta(seconds=seconds)
