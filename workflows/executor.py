@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from django.db import transaction
 from workflows import clock, registry, sessions, store
 from workflows.dispatch import backend
 from workflows.models import FINISHED, Run, StepTask
-from workflows.replay import Session, to_json
+from workflows.replay import Outcome, Session, to_json
 
 log = logging.getLogger(__name__)
 
@@ -70,47 +69,37 @@ def advance_locked(run: Run, *, inline_queue: str | None = None) -> store.Claim 
             "deploy code that still provides it (runs finish on the version they started on)",
         )
         return None
-    session = _session(run, definition.fn)
+    session = _session(run, definition)
     seen = run.last_seq  # the session has taken in every event up to here
     outcome = session.outcome
-    steps = {s.name: registry.get_step(s.name) for s in outcome.steps}
-    unknown = sorted(name for name, step in steps.items() if step is None)
-    if unknown:
+    steps = _registered_steps(outcome)
+    if steps is None:
         session.close()
+        unknown = sorted({s.name for s in outcome.steps if registry.get_step(s.name) is None})
         store.mark_blocked(run, f"the workflow asks for unregistered step(s): {', '.join(unknown)}")
         return None
-    inline = None
-    if inline_queue is not None and len(outcome.steps) == 1:
-        only = steps[outcome.steps[0].name]
-        # A step with its own timeout goes through the broker, where its Celery time limits apply.
-        if only is not None and only.queue == inline_queue and not only.timeout:
-            inline = outcome.steps[0].cmd
     created, claim = store.apply_outcome(
-        run,
-        outcome,
-        steps,  # type: ignore[arg-type]
-        claim_cmd=inline,
-        lease=store.DEFAULT_LEASE,
+        run, outcome, steps, claim_cmd=_inline_cmd(outcome, steps, inline_queue)
     )
     for step in created:
         if claim is None or step.pk != claim.step.pk:
             send_step(step)
     session.record(store.events_after(run, seen))  # what it decided, now with their seqs
-    sessions.keep_after_commit(str(run.pk), session, run.last_seq)
+    sessions.keep_after_commit(str(run.pk), sessions.Kept(session, run.last_seq, run.workflow,
+                                                          run.version))  # fmt: skip
     return claim
 
 
-def _session(run: Run, fn: Callable[..., Any]) -> Session:
+def _session(run: Run, definition: registry.WorkflowDef) -> Session:
     """The run's workflow, driven up to its next await: fed only the new events when this
     process kept it suspended since its last advance, else replayed from the top."""
     kept = sessions.take(str(run.pk))
     if kept is not None:
-        session, seen = kept
-        if session.fn is fn and seen <= run.last_seq:
-            session.feed(store.events_after(run, seen))
-            return session
-        session.close()
-    return Session(fn, run.args, run_id=str(run.pk), events=store.load_events(run))
+        if kept.session.fn is definition.fn and kept.seen <= run.last_seq:
+            kept.session.feed(store.events_after(run, kept.seen))
+            return kept.session
+        kept.session.close()
+    return Session(definition.fn, run.args, run_id=str(run.pk), events=store.load_events(run))
 
 
 def send_step(step: StepTask, countdown: float | None = None) -> None:
@@ -174,6 +163,10 @@ def run_claimed(claim: store.Claim) -> store.Claim | None:
     finally:
         current_step_info.reset(token)
 
+    if error is None:
+        fast = _finish_with_kept_session(claim, result)
+        if fast is not _SLOW:
+            return fast  # type: ignore[return-value]
     with transaction.atomic():
         if error is None:
             run = store.lock_and_finish_step(claim, result=result)
@@ -195,6 +188,68 @@ def run_claimed(claim: store.Claim) -> store.Claim | None:
             store.save_run(run)
             return None
         return advance_locked(run, inline_queue=claim.step.queue)
+
+
+_SLOW = object()
+
+
+def _finish_with_kept_session(claim: store.Claim, result: Any) -> object:
+    """The common case in one statement: this process kept the run's workflow suspended, so it
+    works out what follows the step's result before taking any lock, then records both at
+    once, provided nothing else happened to the run meanwhile. Returns the follow-up claim (or
+    None), or ``_SLOW`` with nothing recorded when the general path must do it."""
+    run_id = str(claim.step.run_id)
+    kept = sessions.take(run_id)
+    if kept is None:
+        return _SLOW
+    definition = registry.get_workflow(kept.workflow, kept.version)
+    if definition is None or definition.fn is not kept.session.fn:
+        kept.session.close()
+        return _SLOW
+    session, seen = kept.session, kept.seen
+    completed = store.completed_event(claim, result, seq=seen + 1)
+    outcome = session.feed([store.as_replayed(completed)])
+    steps = _registered_steps(outcome)
+    if outcome.status not in ("running", "waiting") or outcome.timers or steps is None:
+        session.close()
+        return _SLOW
+    inline = _inline_cmd(outcome, steps, claim.step.queue)
+    written = store.finish_step_fast(claim, seen=seen, completed=completed, outcome=outcome,
+                                     steps=steps, claim_cmd=inline)  # fmt: skip
+    if written is None:  # something happened to the run meanwhile
+        session.close()
+        return _SLOW
+    run, created, next_claim = written
+    for step in created:
+        if next_claim is None or step.pk != next_claim.step.pk:
+            send_step(step)
+    session.record(store.events_after(run, seen + 1))
+    sessions.keep_after_commit(run_id, sessions.Kept(session, run.last_seq, kept.workflow,
+                                                     kept.version))  # fmt: skip
+    return next_claim
+
+
+def _registered_steps(outcome: Outcome) -> dict[str, registry.StepDef] | None:
+    """The definitions of the steps an outcome schedules; None if one is not registered."""
+    steps = {}
+    for scheduled in outcome.steps:
+        definition = registry.get_step(scheduled.name)
+        if definition is None:
+            return None
+        steps[scheduled.name] = definition
+    return steps
+
+
+def _inline_cmd(
+    outcome: Outcome, steps: dict[str, registry.StepDef], queue: str | None
+) -> int | None:
+    """The position of the step the caller may run itself: the only step scheduled, on its
+    queue, without its own timeout (those go through the broker, where Celery's time limits
+    apply)."""
+    if queue is None or len(outcome.steps) != 1:
+        return None
+    only = steps[outcome.steps[0].name]
+    return outcome.steps[0].cmd if only.queue == queue and not only.timeout else None
 
 
 def _retry_delay(definition: registry.StepDef, attempt: int, error: BaseException) -> float | None:

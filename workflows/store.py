@@ -56,34 +56,23 @@ def append(
     actor: str = "",
     reason: str = "",
     dedupe_key: str | None = None,
-) -> HistoryEvent:
+) -> None:
     """Append one event. The caller holds the run's row lock (see ``lock_run``) and ends with
     ``save_run`` (or a function that calls it), which writes the events with one INSERT and
     stores the new ``last_seq``."""
     run.last_seq += 1
-    event = HistoryEvent(
-        run=run,
-        seq=run.last_seq,
-        kind=kind,
-        cmd=cmd,
-        attempt=attempt,
-        data=data or {},
-        actor=actor or "",
-        reason=reason or "",
-        dedupe_key=dedupe_key,
-        created_at=clock.now(),
-    )
+    event = sql.NewEvent(run.last_seq, kind, cmd, attempt, data or {}, actor or "", reason or "",
+                         dedupe_key, clock.now())  # fmt: skip
     _unsaved(run).append(event)
-    return event
 
 
-def _unsaved(run: Run) -> list[HistoryEvent]:
+def _unsaved(run: Run) -> list[sql.NewEvent]:
     if not hasattr(run, "_unsaved_events"):
         run._unsaved_events = []  # type: ignore[attr-defined]
     return run._unsaved_events  # type: ignore[attr-defined,no-any-return]
 
 
-def _written(run: Run) -> list[HistoryEvent]:
+def _written(run: Run) -> list[sql.NewEvent]:
     if not hasattr(run, "_written_events"):
         run._written_events = []  # type: ignore[attr-defined]
     return run._written_events  # type: ignore[attr-defined,no-any-return]
@@ -92,8 +81,8 @@ def _written(run: Run) -> list[HistoryEvent]:
 def save_run(run: Run, *, new_steps: Sequence[StepTask] = (), **fields: Any) -> None:
     """Write ``new_steps``, the appended events and the run row, in one round trip."""
     pending = _unsaved(run)
-    sql.write(run, pending, new_steps, {"last_seq": run.last_seq, "updated_at": clock.now(),
-                                        **fields})  # fmt: skip
+    sql.write(run.pk, pending, new_steps, {"last_seq": run.last_seq, "updated_at": clock.now(),
+                                           **fields})  # fmt: skip
     _written(run).extend(pending)
     pending.clear()
 
@@ -149,11 +138,7 @@ def events_after(run: Run, seq: int) -> list[Event]:
             .order_by("seq")
             .values_list("seq", "kind", "created_at", "cmd", "attempt", "data")
         ]
-    return stored + [
-        Event(e.seq, e.kind, e.created_at, e.cmd, e.attempt, e.data)
-        for e in appended
-        if e.seq > seq and e.kind not in NOT_REPLAYED
-    ]
+    return stored + [as_replayed(e) for e in appended if e.seq > seq and e.kind not in NOT_REPLAYED]
 
 
 def mark_blocked(run: Run, reason: str) -> None:
@@ -173,9 +158,33 @@ def apply_outcome(
     if outcome.status == RunStatus.BLOCKED:
         mark_blocked(run, outcome.blocked_reason)
         return [], None
+    now = clock.now()
+    created, claim, fields = _stage_outcome(run, outcome, steps, claim_cmd, now + lease, now)
+    if outcome.timers:
+        Timer.objects.bulk_create(
+            [Timer(run=run, cmd=t.cmd, fire_at=t.fire_at) for t in outcome.timers]
+        )
+    save_run(run, new_steps=created, **fields)
+    if outcome.status in FINISHED:
+        # Steps still queued or running for a finished run will never be read: stop them.
+        StepTask.objects.filter(
+            run=run, status__in=[StepStatus.PENDING, StepStatus.RUNNING]
+        ).update(status=StepStatus.ABANDONED)
+        Timer.objects.filter(run=run, fired=False).update(fired=True)
+    return created, claim
+
+
+def _stage_outcome(
+    run: Run,
+    outcome: Outcome,
+    steps: dict[str, StepDef],
+    claim_cmd: int | None,
+    lease_expires_at: datetime,
+    now: datetime,
+) -> tuple[list[StepTask], Claim | None, dict[str, Any]]:
+    """Append the outcome's events; build (unsaved) its steps and the run row's new fields."""
     for new in outcome.new_events:
         append(run, new.kind, cmd=new.cmd, data=new.data)
-    now = clock.now()
     created = []
     claim = None
     for scheduled in outcome.steps:
@@ -191,33 +200,57 @@ def apply_outcome(
             dispatched_at=now,
         )
         if scheduled.cmd == claim_cmd:
-            task.status, task.attempt, task.lease_expires_at = StepStatus.RUNNING, 1, now + lease
+            task.status, task.attempt, task.lease_expires_at = (
+                StepStatus.RUNNING, 1, lease_expires_at
+            )  # fmt: skip
             claim = Claim(task, 1)
             append(run, "step_started", cmd=task.cmd, attempt=1, data={"step": task.name})
         created.append(task)
-    if outcome.timers:
-        Timer.objects.bulk_create(
-            [Timer(run=run, cmd=t.cmd, fire_at=t.fire_at) for t in outcome.timers]
-        )
     finished = outcome.status in FINISHED
-    save_run(
-        run,
-        new_steps=created,
-        status=outcome.status,
-        result=outcome.result,
-        error=outcome.error,
-        waiting_for="" if finished else outcome.waiting_for[:500],
-        blocked_reason="",
-        needs_advance=False,
-        finished_at=now if finished else None,
+    fields = {
+        "status": outcome.status,
+        "result": outcome.result,
+        "error": outcome.error,
+        "waiting_for": "" if finished else outcome.waiting_for[:500],
+        "blocked_reason": "",
+        "needs_advance": False,
+        "finished_at": now if finished else None,
+    }
+    return created, claim, fields
+
+
+def finish_step_fast(
+    claim: Claim,
+    *,
+    seen: int,
+    completed: sql.NewEvent,
+    outcome: Outcome,
+    steps: dict[str, StepDef],
+    claim_cmd: int | None,
+) -> tuple[Run, list[StepTask], Claim | None] | None:
+    """Record a step's result and what the workflow decided next in one statement (its own
+    transaction), on the condition that the run's newest event is still ``seen`` and this
+    attempt still owns the step. ``completed`` is the step's ``step_completed`` event (at
+    ``seen + 1``) and ``outcome`` what the workflow decided from it; both were worked out
+    without the lock. None, with nothing written, when the condition does not hold.
+
+    The outcome must be one the statement can record: running or waiting, with no timers.
+    """
+    assert outcome.status in (RunStatus.RUNNING, RunStatus.WAITING) and not outcome.timers
+    now = completed.created_at
+    run = Run(pk=claim.step.run_id, last_seq=seen + 1)
+    _unsaved(run).append(completed)
+    created, next_claim, fields = _stage_outcome(
+        run, outcome, steps, claim_cmd, now + DEFAULT_LEASE, now
     )
-    if finished:
-        # Steps still queued or running for a finished run will never be read: stop them.
-        StepTask.objects.filter(
-            run=run, status__in=[StepStatus.PENDING, StepStatus.RUNNING]
-        ).update(status=StepStatus.ABANDONED)
-        Timer.objects.filter(run=run, fired=False).update(fired=True)
-    return created, claim
+    pending = _unsaved(run)
+    fields = {"last_seq": run.last_seq, "updated_at": now, **fields}
+    if not sql.finish_and_write(claim.step.pk, claim.attempt, run.pk, seen, pending, created,
+                                fields):  # fmt: skip
+        return None
+    _written(run).extend(pending)
+    pending.clear()
+    return run, created, next_claim
 
 
 def record_signal(
@@ -281,6 +314,18 @@ def record_step_started(run: Run, claim: Claim) -> None:
     save_run(run)
 
 
+def completed_event(claim: Claim, result: Any, *, seq: int) -> sql.NewEvent:
+    """The ``step_completed`` event of a claimed attempt, to be appended at ``seq``."""
+    data = {"step": claim.step.name, "result": result}
+    return sql.NewEvent(
+        seq, "step_completed", claim.step.cmd, claim.attempt, data, "", "", None, clock.now()
+    )
+
+
+def as_replayed(event: sql.NewEvent) -> Event:
+    return Event(event.seq, event.kind, event.created_at, event.cmd, event.attempt, event.data)
+
+
 def lock_and_finish_step(claim: Claim, *, result: Any) -> Run | None:
     """Lock the step's run and record the step's result once; None (with nothing recorded) if
     this attempt no longer owns the step. The caller advances the run (or calls ``save_run``)
@@ -288,8 +333,8 @@ def lock_and_finish_step(claim: Claim, *, result: Any) -> Run | None:
     run, owned = sql.lock_and_finish_step(str(claim.step.run_id), claim.step.pk, claim.attempt)
     if not owned:
         return None
-    append(run, "step_completed", cmd=claim.step.cmd, attempt=claim.attempt,
-           data={"step": claim.step.name, "result": result})  # fmt: skip
+    run.last_seq += 1
+    _unsaved(run).append(completed_event(claim, result, seq=run.last_seq))
     return run
 
 
