@@ -210,7 +210,7 @@ def _finish_with_kept_session(claim: store.Claim, result: Any) -> object:
     completed = store.completed_event(claim, result, seq=seen + 1)
     outcome = session.feed([store.as_replayed(completed)])
     steps = _registered_steps(outcome)
-    if outcome.status not in ("running", "waiting") or outcome.timers or steps is None:
+    if outcome.status == "blocked" or outcome.timers or steps is None:
         session.close()
         return _SLOW
     inline = _inline_cmd(outcome, steps, claim.step.queue)

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import JSONField
 from psycopg.types.json import Jsonb
 
-from workflows.models import HistoryEvent, Run, StepStatus, StepTask
+from workflows.models import HistoryEvent, Run, StepStatus, StepTask, Timer
 
 
 @dataclass(slots=True)
@@ -169,9 +169,9 @@ def _typed_values(columns: tuple[str, ...], rows: int) -> str:
 
 
 @cache
-def _finish_and_write_sql(events: int, steps: int, fields: tuple[str, ...]) -> str:
+def _finish_and_write_sql(events: int, steps: int, fields: tuple[str, ...], closing: bool) -> str:
     run_table, step_table = Run._meta.db_table, StepTask._meta.db_table
-    event_table = HistoryEvent._meta.db_table
+    event_table, timer_table = HistoryEvent._meta.db_table, Timer._meta.db_table
     parts = [
         f'locked AS (SELECT id FROM "{run_table}" WHERE id = %s AND last_seq = %s '
         "AND status IN ('running', 'waiting') FOR UPDATE)",
@@ -182,6 +182,14 @@ def _finish_and_write_sql(events: int, steps: int, fields: tuple[str, ...]) -> s
         f"{_typed_values(_EVENT_COLUMNS, events)} WHERE EXISTS (SELECT 1 FROM finished))",
         f"run AS ({_update_run_sql(fields)} AND EXISTS (SELECT 1 FROM finished))",
     ]
+    if closing:  # the run finishes: what is still queued, running or ticking for it stops
+        parts += [
+            f"abandoned AS (UPDATE \"{step_table}\" SET status = 'abandoned' WHERE run_id = %s "
+            "AND status IN ('pending', 'running') AND id <> %s "
+            "AND EXISTS (SELECT 1 FROM finished))",
+            f'stopped AS (UPDATE "{timer_table}" SET fired = true WHERE run_id = %s '
+            "AND NOT fired AND EXISTS (SELECT 1 FROM finished))",
+        ]
     new_ids = "ARRAY[]::integer[]"
     if steps:
         parts.insert(2, f'new_steps AS (INSERT INTO "{step_table}" ({", ".join(_STEP_COLUMNS)}) '
@@ -199,11 +207,14 @@ def finish_and_write(
     events: Sequence[NewEvent],
     steps: Sequence[StepTask],
     run_fields: dict[str, Any],
+    *,
+    closing: bool,
 ) -> bool:
     """One statement: if the run's newest event is still ``seen`` (under its row lock) and
     ``attempt`` still owns the step, mark the step completed, insert ``steps`` (setting their
-    ids) and ``events``, and update the run row. False, with nothing written, otherwise."""
-    sql = _finish_and_write_sql(len(events), len(steps), tuple(run_fields))
+    ids) and ``events``, and update the run row; when ``closing`` (the run finishes), abandon
+    its other steps and stop its timers. False, with nothing written, otherwise."""
+    sql = _finish_and_write_sql(len(events), len(steps), tuple(run_fields), closing)
     params: list[Any] = [run_id, seen, StepStatus.COMPLETED.value, step_id,
                          StepStatus.RUNNING.value, attempt]  # fmt: skip
     if steps:
@@ -212,6 +223,8 @@ def finish_and_write(
     params += [Jsonb(v) if n in _JSON_FIELDS and v is not None else _plain(v)
                for n, v in run_fields.items()]  # fmt: skip
     params.append(run_id)
+    if closing:
+        params += [run_id, step_id, run_id]
     with _prepared_cursor() as cursor:
         cursor.execute(sql, params, prepare=True)  # planning it costs more than running it
         finished, ids = cursor.fetchone()

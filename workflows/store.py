@@ -234,9 +234,9 @@ def finish_step_fast(
     ``seen + 1``) and ``outcome`` what the workflow decided from it; both were worked out
     without the lock. None, with nothing written, when the condition does not hold.
 
-    The outcome must be one the statement can record: running or waiting, with no timers.
+    The outcome must be one the statement can record: not blocked, and starting no timers.
     """
-    assert outcome.status in (RunStatus.RUNNING, RunStatus.WAITING) and not outcome.timers
+    assert outcome.status != RunStatus.BLOCKED and not outcome.timers
     now = completed.created_at
     run = Run(pk=claim.step.run_id, last_seq=seen + 1)
     _unsaved(run).append(completed)
@@ -245,8 +245,9 @@ def finish_step_fast(
     )
     pending = _unsaved(run)
     fields = {"last_seq": run.last_seq, "updated_at": now, **fields}
+    closing = outcome.status in FINISHED
     if not sql.finish_and_write(claim.step.pk, claim.attempt, run.pk, seen, pending, created,
-                                fields):  # fmt: skip
+                                fields, closing=closing):  # fmt: skip
         return None
     _written(run).extend(pending)
     pending.clear()
