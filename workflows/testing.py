@@ -16,7 +16,7 @@ from types import TracebackType
 
 from django.utils import timezone
 
-from workflows import clock, dispatch, executor
+from workflows import clock, dispatch, executor, sessions
 from workflows.models import Run
 
 
@@ -42,7 +42,14 @@ class WorkflowTestEnv:
     def now(self) -> datetime:
         return self._now
 
+    def restart_workers(self) -> None:
+        """What a deploy or a worker restart does to this process: the workflows it kept
+        suspended in memory are dropped, so the next advance replays from the history (as
+        a test that swaps code in place needs)."""
+        sessions.clear()
+
     def __enter__(self) -> WorkflowTestEnv:
+        sessions.clear()
         clock.set_override(self.now)
         dispatch.set_backend(self._backend)
         return self
@@ -55,6 +62,7 @@ class WorkflowTestEnv:
     ) -> None:
         clock.set_override(None)
         dispatch.set_backend(None)
+        sessions.clear()
 
     def run_until_idle(self) -> int:
         """Process every queued advance and step, sweep, and repeat until nothing changes."""

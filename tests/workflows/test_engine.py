@@ -27,8 +27,6 @@ from workflows.models import HistoryEvent, StepTask, Timer
 from workflows.registry import unregister_workflow
 from workflows.testing import WorkflowTestEnv
 
-pytestmark = pytest.mark.django_db
-
 calls: Counter[str] = Counter()
 failures_left: Counter[str] = Counter()
 
@@ -39,8 +37,16 @@ def fresh_counters():
     failures_left.clear()
 
 
-@pytest.fixture
-def env():
+@pytest.fixture(
+    params=[
+        pytest.param("replayed", marks=pytest.mark.django_db),
+        pytest.param("kept", marks=pytest.mark.django_db(transaction=True)),
+    ]
+)
+def env(request):
+    """Every test runs twice: with each advance replaying the history from the table (inside
+    a test transaction, nothing is kept past a commit), and with commits, so the process keeps
+    each waiting workflow suspended and records a step and what follows it in one statement."""
     with WorkflowTestEnv() as test_env:
         yield test_env
 
@@ -385,6 +391,7 @@ def test_an_edit_that_changes_recorded_history_blocks_the_run_and_records_nothin
         return "done"
 
     edited.__code__ = changed.__code__
+    env.restart_workers()  # new code means new processes: nothing old is kept in memory
     try:
         signal(run_id, "go")
         env.run_until_idle()
@@ -397,6 +404,7 @@ def test_an_edit_that_changes_recorded_history_blocks_the_run_and_records_nothin
         assert HistoryEvent.objects.count() == events_before + 1  # only the signal itself
     finally:
         edited.__code__ = original
+        env.restart_workers()
     env.run_until_idle()
     assert get_run(run_id).result == "done"
 
