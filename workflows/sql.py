@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import JSONField
 from psycopg.types.json import Jsonb
 
-from workflows.models import HistoryEvent, Run, StepStatus, StepTask, Timer
+from workflows.models import HistoryEvent, Run, StepStatus, StepTask
 
 
 @dataclass(slots=True)
@@ -153,50 +153,52 @@ def _plain(value: Any) -> Any:
 
 
 # --- one statement for a finished step and what follows it -------------------------------------
+# One fixed text whatever the number of rows (they travel as JSON), so psycopg converts it once
+# and PostgreSQL plans it once per connection.
 
-_CASTS = {"run_id": "uuid", "seq": "integer", "kind": "varchar", "cmd": "integer",
-          "attempt": "integer", "data": "jsonb", "actor": "varchar", "reason": "text",
-          "dedupe_key": "varchar", "created_at": "timestamptz", "name": "varchar",
-          "args": "jsonb", "queue": "varchar", "status": "varchar", "max_attempts": "integer",
-          "next_attempt_at": "timestamptz", "lease_expires_at": "timestamptz",
-          "dispatched_at": "timestamptz"}  # fmt: skip
-
-
-@cache
-def _typed_values(columns: tuple[str, ...], rows: int) -> str:
-    row = "(" + ", ".join(f"%s::{_CASTS[c]}" for c in columns) + ")"
-    return f"(VALUES {', '.join([row] * rows)}) AS v ({', '.join(columns)})"
-
-
-@cache
-def _finish_and_write_sql(events: int, steps: int, fields: tuple[str, ...], closing: bool) -> str:
-    run_table, step_table = Run._meta.db_table, StepTask._meta.db_table
-    event_table, timer_table = HistoryEvent._meta.db_table, Timer._meta.db_table
-    parts = [
-        f'locked AS (SELECT id FROM "{run_table}" WHERE id = %s AND last_seq = %s '
-        "AND status IN ('running', 'waiting') FOR UPDATE)",
-        f'finished AS (UPDATE "{step_table}" SET status = %s, lease_expires_at = NULL '
-        "WHERE id = %s AND status = %s AND attempt = %s AND EXISTS (SELECT 1 FROM locked) "
-        "RETURNING id)",
-        f'events AS (INSERT INTO "{event_table}" ({", ".join(_EVENT_COLUMNS)}) SELECT v.* FROM '
-        f"{_typed_values(_EVENT_COLUMNS, events)} WHERE EXISTS (SELECT 1 FROM finished))",
-        f"run AS ({_update_run_sql(fields)} AND EXISTS (SELECT 1 FROM finished))",
-    ]
-    if closing:  # the run finishes: what is still queued, running or ticking for it stops
-        parts += [
-            f"abandoned AS (UPDATE \"{step_table}\" SET status = 'abandoned' WHERE run_id = %s "
-            "AND status IN ('pending', 'running') AND id <> %s "
-            "AND EXISTS (SELECT 1 FROM finished))",
-            f'stopped AS (UPDATE "{timer_table}" SET fired = true WHERE run_id = %s '
-            "AND NOT fired AND EXISTS (SELECT 1 FROM finished))",
-        ]
-    new_ids = "ARRAY[]::integer[]"
-    if steps:
-        parts.insert(2, f'new_steps AS (INSERT INTO "{step_table}" ({", ".join(_STEP_COLUMNS)}) '
-                        f"SELECT v.* FROM {_typed_values(_STEP_COLUMNS, steps)} "
-                        "WHERE EXISTS (SELECT 1 FROM finished) RETURNING id)")  # fmt: skip
-        new_ids = "ARRAY(SELECT id FROM new_steps ORDER BY id)"
-    return f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM finished), {new_ids}"
+_FINISH_AND_WRITE = """
+WITH locked AS (
+    SELECT id FROM workflows_run
+    WHERE id = %(run)s AND last_seq = %(seen)s AND status IN ('running', 'waiting')
+    FOR UPDATE
+), finished AS (
+    UPDATE workflows_steptask SET status = 'completed', lease_expires_at = NULL
+    WHERE id = %(step)s AND status = 'running' AND attempt = %(attempt)s
+      AND EXISTS (SELECT 1 FROM locked)
+    RETURNING id
+), new_steps AS (
+    INSERT INTO workflows_steptask (run_id, cmd, name, args, queue, status, attempt,
+                                    max_attempts, next_attempt_at, lease_expires_at,
+                                    dispatched_at)
+    SELECT %(run)s, s.* FROM jsonb_to_recordset(%(steps)s) AS s (
+        cmd integer, name varchar, args jsonb, queue varchar, status varchar, attempt integer,
+        max_attempts integer, next_attempt_at timestamptz, lease_expires_at timestamptz,
+        dispatched_at timestamptz)
+    WHERE EXISTS (SELECT 1 FROM finished)
+    RETURNING id, cmd
+), events AS (
+    INSERT INTO workflows_historyevent (run_id, seq, kind, cmd, attempt, data, actor, reason,
+                                        dedupe_key, created_at)
+    SELECT %(run)s, e.* FROM jsonb_to_recordset(%(events)s) AS e (
+        seq integer, kind varchar, cmd integer, attempt integer, data jsonb, actor varchar,
+        reason text, dedupe_key varchar, created_at timestamptz)
+    WHERE EXISTS (SELECT 1 FROM finished)
+), run AS (
+    UPDATE workflows_run SET last_seq = %(last_seq)s, updated_at = %(now)s,
+        status = %(status)s, result = %(result)s, error = %(error)s,
+        waiting_for = %(waiting_for)s, blocked_reason = '', needs_advance = false,
+        finished_at = CASE WHEN %(closing)s THEN %(now)s END
+    WHERE id = %(run)s AND EXISTS (SELECT 1 FROM finished)
+), abandoned AS (
+    UPDATE workflows_steptask SET status = 'abandoned'
+    WHERE %(closing)s AND run_id = %(run)s AND status IN ('pending', 'running')
+      AND id <> %(step)s AND EXISTS (SELECT 1 FROM finished)
+), stopped AS (
+    UPDATE workflows_timer SET fired = true
+    WHERE %(closing)s AND run_id = %(run)s AND NOT fired AND EXISTS (SELECT 1 FROM finished)
+)
+SELECT (SELECT count(*) FROM finished), ARRAY(SELECT ARRAY[cmd, id] FROM new_steps)
+"""
 
 
 def finish_and_write(
@@ -207,30 +209,57 @@ def finish_and_write(
     events: Sequence[NewEvent],
     steps: Sequence[StepTask],
     run_fields: dict[str, Any],
-    *,
-    closing: bool,
 ) -> bool:
     """One statement: if the run's newest event is still ``seen`` (under its row lock) and
     ``attempt`` still owns the step, mark the step completed, insert ``steps`` (setting their
-    ids) and ``events``, and update the run row; when ``closing`` (the run finishes), abandon
-    its other steps and stop its timers. False, with nothing written, otherwise."""
-    sql = _finish_and_write_sql(len(events), len(steps), tuple(run_fields), closing)
-    params: list[Any] = [run_id, seen, StepStatus.COMPLETED.value, step_id,
-                         StepStatus.RUNNING.value, attempt]  # fmt: skip
-    if steps:
-        params += [v for s in steps for v in (run_id, *_step_values(s))]
-    params += [v for e in events for v in (run_id, *_event_values(e))]
-    params += [Jsonb(v) if n in _JSON_FIELDS and v is not None else _plain(v)
-               for n, v in run_fields.items()]  # fmt: skip
-    params.append(run_id)
-    if closing:
-        params += [run_id, step_id, run_id]
+    ids) and ``events``, and update the run row; when the run finishes, abandon its other steps
+    and stop its timers. False, with nothing written, otherwise.
+
+    ``run_fields`` are those ``store`` sets after an outcome (status, result, error, ...)."""
+    status = _plain(run_fields["status"])
+    params = {
+        "run": run_id,
+        "seen": seen,
+        "step": step_id,
+        "attempt": attempt,
+        "steps": Jsonb([_step_json(s) for s in steps]),
+        "events": Jsonb([_event_json(e) for e in events]),
+        "last_seq": run_fields["last_seq"],
+        "now": run_fields["updated_at"],
+        "status": status,
+        "result": _json_or_null(run_fields["result"]),
+        "error": _json_or_null(run_fields["error"]),
+        "waiting_for": run_fields["waiting_for"],
+        "closing": run_fields["finished_at"] is not None,
+    }
     with _prepared_cursor() as cursor:
-        cursor.execute(sql, params, prepare=True)  # planning it costs more than running it
+        cursor.execute(_FINISH_AND_WRITE, params, prepare=True)  # planning costs more than running
         finished, ids = cursor.fetchone()
     if finished != 1:
         return False
-    for step, step_id_ in zip(steps, ids, strict=True):
-        step.pk = step_id_
+    by_cmd = dict(ids)
+    for step in steps:
+        step.pk = by_cmd[step.cmd]
         step._state.adding = False
     return True
+
+
+def _json_or_null(value: Any) -> Any:
+    return None if value is None else Jsonb(value)
+
+
+def _event_json(e: NewEvent) -> dict[str, Any]:
+    return {"seq": e.seq, "kind": e.kind, "cmd": e.cmd, "attempt": e.attempt, "data": e.data,
+            "actor": e.actor, "reason": e.reason, "dedupe_key": e.dedupe_key,
+            "created_at": e.created_at.isoformat()}  # fmt: skip
+
+
+def _step_json(step: StepTask) -> dict[str, Any]:
+    return {
+        "cmd": step.cmd, "name": step.name, "args": step.args, "queue": step.queue,
+        "status": _plain(step.status), "attempt": step.attempt,
+        "max_attempts": step.max_attempts,
+        "next_attempt_at": step.next_attempt_at.isoformat(),
+        "lease_expires_at": step.lease_expires_at and step.lease_expires_at.isoformat(),
+        "dispatched_at": step.dispatched_at and step.dispatched_at.isoformat(),
+    }  # fmt: skip

@@ -245,9 +245,8 @@ def finish_step_fast(
     )
     pending = _unsaved(run)
     fields = {"last_seq": run.last_seq, "updated_at": now, **fields}
-    closing = outcome.status in FINISHED
     if not sql.finish_and_write(claim.step.pk, claim.attempt, run.pk, seen, pending, created,
-                                fields, closing=closing):  # fmt: skip
+                                fields):  # fmt: skip
         return None
     _written(run).extend(pending)
     pending.clear()
