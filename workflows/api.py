@@ -108,13 +108,12 @@ def start(name: str, *args: Any, key: str | None = None, actor: str | None = Non
     if definition is None:
         raise LookupError(f"no workflow named {name!r} is registered")
     arguments = to_json(list(args), f"arguments of workflow {name!r}")
-    with transaction.atomic():
-        run, created = store.create_run(
-            workflow=name, version=definition.version, args=arguments, key=key, actor=actor or ""
-        )
+    run_id, created = store.create_run(
+        workflow=name, version=definition.version, args=arguments, key=key, actor=actor or ""
+    )
     if created:
-        backend().send_advance(str(run.pk))
-    return str(run.pk)
+        backend().send_advance(run_id)
+    return run_id
 
 
 def signal(

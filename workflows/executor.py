@@ -45,6 +45,9 @@ current_step_info: contextvars.ContextVar[StepInfo | None] = contextvars.Context
 
 def advance_run(run_id: str, *, inline_queue: str | None = None) -> store.Claim | None:
     """Replay the run and record what comes next (see ``advance_locked`` for ``inline_queue``)."""
+    fast = _advance_unlocked(run_id, inline_queue)
+    if fast is not _SLOW:
+        return fast  # type: ignore[return-value]
     with transaction.atomic():
         # Whoever holds the lock sees every event committed before it got it; events appended
         # after that must wait for the lock and ring again. So skipping a locked run loses nothing.
@@ -206,16 +209,55 @@ def _finish_with_kept_session(claim: store.Claim, result: Any) -> object:
     if definition is None or definition.fn is not kept.session.fn:
         kept.session.close()
         return _SLOW
-    session, seen = kept.session, kept.seen
-    completed = store.completed_event(claim, result, seq=seen + 1)
-    outcome = session.feed([store.as_replayed(completed)])
+    completed = store.completed_event(claim, result, seq=kept.seen + 1)
+    kept.session.feed([store.as_replayed(completed)])
+    return _record_unlocked(run_id, kept, claim.step.queue, finished=(claim, completed))
+
+
+def _advance_unlocked(run_id: str, inline_queue: str | None) -> object:
+    """An advance without the lock: read the run and its new events in one round trip, let the
+    workflow decide (fed only the new events when this process kept it), and record the
+    decision in one statement that checks nothing happened meanwhile. Returns the follow-up
+    claim (or None), or ``_SLOW`` with nothing recorded when the locked path must do it."""
+    kept = sessions.take(run_id)
+    peeked = store.peek_run(run_id, after=kept.seen if kept else 0)
+    if peeked is None or peeked[0].status not in ("running", "waiting"):
+        if kept is not None:
+            kept.session.close()
+        return None if peeked is not None and peeked[0].status in FINISHED else _SLOW
+    run, events = peeked
+    definition = registry.get_workflow(run.workflow, run.version)
+    if kept is not None:
+        if definition is None or kept.session.fn is not definition.fn or kept.seen > run.last_seq:
+            kept.session.close()
+            return _SLOW
+        kept.session.feed(events)
+    else:
+        if definition is None:
+            return _SLOW
+        session = Session(definition.fn, run.args, run_id=run_id, events=events)
+        kept = sessions.Kept(session, run.last_seq, run.workflow, run.version)
+    return _record_unlocked(run_id, kept._replace(seen=run.last_seq), inline_queue)
+
+
+def _record_unlocked(
+    run_id: str,
+    kept: sessions.Kept,
+    inline_queue: str | None,
+    *,
+    finished: tuple[store.Claim, Any] | None = None,
+) -> object:
+    """Record the decision of ``kept.session`` (which has taken in every event up to
+    ``kept.seen``, plus ``finished``'s if given) with ``store.record_unlocked``."""
+    session, outcome = kept.session, kept.session.outcome
     steps = _registered_steps(outcome)
     if outcome.status == "blocked" or outcome.timers or steps is None:
         session.close()
         return _SLOW
-    inline = _inline_cmd(outcome, steps, claim.step.queue)
-    written = store.finish_step_fast(claim, seen=seen, completed=completed, outcome=outcome,
-                                     steps=steps, claim_cmd=inline)  # fmt: skip
+    written = store.record_unlocked(
+        run_id, seen=kept.seen, outcome=outcome, steps=steps,
+        claim_cmd=_inline_cmd(outcome, steps, inline_queue), finished=finished,
+    )  # fmt: skip
     if written is None:  # something happened to the run meanwhile
         session.close()
         return _SLOW
@@ -223,9 +265,8 @@ def _finish_with_kept_session(claim: store.Claim, result: Any) -> object:
     for step in created:
         if next_claim is None or step.pk != next_claim.step.pk:
             send_step(step)
-    session.record(store.events_after(run, seen + 1))
-    sessions.keep_after_commit(run_id, sessions.Kept(session, run.last_seq, kept.workflow,
-                                                     kept.version))  # fmt: skip
+    session.record(store.events_after(run, kept.seen))
+    sessions.keep_after_commit(run_id, kept._replace(seen=run.last_seq))
     return next_claim
 
 

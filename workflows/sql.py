@@ -5,6 +5,7 @@ Only ``workflows.store`` calls this; everything less frequent goes through the O
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from django.db.models import JSONField
 from psycopg.types.json import Jsonb
 
 from workflows.models import HistoryEvent, Run, StepStatus, StepTask
+from workflows.replay import Event
 
 
 @dataclass(slots=True)
@@ -161,11 +163,14 @@ WITH locked AS (
     SELECT id FROM workflows_run
     WHERE id = %(run)s AND last_seq = %(seen)s AND status IN ('running', 'waiting')
     FOR UPDATE
-), finished AS (
+), finished_step AS (
     UPDATE workflows_steptask SET status = 'completed', lease_expires_at = NULL
     WHERE id = %(step)s AND status = 'running' AND attempt = %(attempt)s
       AND EXISTS (SELECT 1 FROM locked)
     RETURNING id
+), finished AS (  -- one row when the writes below may go ahead
+    SELECT 1 FROM finished_step
+    UNION ALL SELECT 1 FROM locked WHERE %(step)s::bigint IS NULL
 ), new_steps AS (
     INSERT INTO workflows_steptask (run_id, cmd, name, args, queue, status, attempt,
                                     max_attempts, next_attempt_at, lease_expires_at,
@@ -192,7 +197,7 @@ WITH locked AS (
 ), abandoned AS (
     UPDATE workflows_steptask SET status = 'abandoned'
     WHERE %(closing)s AND run_id = %(run)s AND status IN ('pending', 'running')
-      AND id <> %(step)s AND EXISTS (SELECT 1 FROM finished)
+      AND id IS DISTINCT FROM %(step)s AND EXISTS (SELECT 1 FROM finished)
 ), stopped AS (
     UPDATE workflows_timer SET fired = true
     WHERE %(closing)s AND run_id = %(run)s AND NOT fired AND EXISTS (SELECT 1 FROM finished)
@@ -202,8 +207,8 @@ SELECT (SELECT count(*) FROM finished), ARRAY(SELECT ARRAY[cmd, id] FROM new_ste
 
 
 def finish_and_write(
-    step_id: int,
-    attempt: int,
+    step_id: int | None,
+    attempt: int | None,
     run_id: Any,
     seen: int,
     events: Sequence[NewEvent],
@@ -211,9 +216,10 @@ def finish_and_write(
     run_fields: dict[str, Any],
 ) -> bool:
     """One statement: if the run's newest event is still ``seen`` (under its row lock) and
-    ``attempt`` still owns the step, mark the step completed, insert ``steps`` (setting their
-    ids) and ``events``, and update the run row; when the run finishes, abandon its other steps
-    and stop its timers. False, with nothing written, otherwise.
+    ``attempt`` still owns step ``step_id`` (if one is given), mark that step completed, insert
+    ``steps`` (setting their ids) and ``events``, and update the run row; when the run
+    finishes, abandon its other steps and stop its timers. False, with nothing written,
+    otherwise.
 
     ``run_fields`` are those ``store`` sets after an outcome (status, result, error, ...)."""
     status = _plain(run_fields["status"])
@@ -263,3 +269,65 @@ def _step_json(step: StepTask) -> dict[str, Any]:
         "lease_expires_at": step.lease_expires_at and step.lease_expires_at.isoformat(),
         "dispatched_at": step.dispatched_at and step.dispatched_at.isoformat(),
     }  # fmt: skip
+
+
+# --- reading a run without locking it, and creating one ----------------------------------------
+
+_PEEK = """
+SELECT r.id, r.workflow, r.version, r.args, r.status, r.last_seq, COALESCE((
+    SELECT json_agg(json_build_array(e.seq, e.kind, e.created_at, e.cmd, e.attempt, e.data)
+                    ORDER BY e.seq)
+    FROM workflows_historyevent e
+    WHERE e.run_id = r.id AND e.seq > %(after)s AND NOT (e.kind = ANY(%(skipped)s))
+), '[]')
+FROM workflows_run r WHERE r.id = %(run)s
+"""
+
+
+def peek_run(run_id: Any, after: int, skipped: list[str]) -> tuple[Run, list[Event]] | None:
+    """The run row and its events after ``after`` (but for ``skipped`` kinds), read in one
+    round trip without a lock: the caller's writes must check that nothing changed since."""
+    with _prepared_cursor() as cursor:
+        cursor.execute(_PEEK, {"run": run_id, "after": after, "skipped": skipped}, prepare=True)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, workflow, version, args, status, last_seq, events = row
+    if isinstance(args, str):  # Django has jsonb read as text, for its own decoding
+        args = json.loads(args)
+    run = Run(id=pk, workflow=workflow, version=version, args=args, status=status,
+              last_seq=last_seq)  # fmt: skip
+    return run, [
+        Event(seq, kind, datetime.fromisoformat(created_at), cmd, attempt, data)
+        for seq, kind, created_at, cmd, attempt, data in events
+    ]
+
+
+_CREATE_RUN = """
+WITH new_run AS (
+    INSERT INTO workflows_run (id, workflow, version, key, args, status, waiting_for,
+                               blocked_reason, needs_advance, last_seq, created_at, updated_at)
+    VALUES (%(run)s, %(workflow)s, %(version)s, %(key)s, %(args)s, 'running', '', '', true, 1,
+            %(now)s, %(now)s)
+    ON CONFLICT (workflow, key) WHERE key IS NOT NULL DO NOTHING
+    RETURNING id
+), started AS (
+    INSERT INTO workflows_historyevent (run_id, seq, kind, data, actor, reason, created_at)
+    SELECT id, 1, 'run_started', %(data)s, %(actor)s, '', %(now)s FROM new_run
+)
+SELECT count(*) FROM new_run
+"""
+
+
+def create_run(
+    run_id: Any, workflow: str, version: int, key: str | None, args: list[Any],
+    data: dict[str, Any], actor: str, now: datetime,
+) -> bool:  # fmt: skip
+    """Insert a run with its ``run_started`` event in one statement; False (and nothing
+    written) when a run of ``workflow`` with ``key`` exists."""
+    params = {"run": run_id, "workflow": workflow, "version": version, "key": key,
+              "args": Jsonb(args), "data": Jsonb(data), "actor": actor, "now": now}  # fmt: skip
+    with _prepared_cursor() as cursor:
+        cursor.execute(_CREATE_RUN, params, prepare=True)
+        (created,) = cursor.fetchone()
+    return bool(created == 1)

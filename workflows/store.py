@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 
 from workflows import clock, sql
@@ -89,30 +89,14 @@ def save_run(run: Run, *, new_steps: Sequence[StepTask] = (), **fields: Any) -> 
 
 def create_run(
     *, workflow: str, version: int, args: list[Any], key: str | None, actor: str
-) -> tuple[Run, bool]:
-    """Insert a run and its ``run_started`` event; an existing ``(workflow, key)`` wins."""
-    if key is not None:
-        existing = Run.objects.filter(workflow=workflow, key=key).first()
-        if existing is not None:
-            return existing, False
-    now = clock.now()
-    try:
-        with transaction.atomic():
-            run = Run.objects.create(
-                workflow=workflow,
-                version=version,
-                key=key,
-                args=args,
-                created_at=now,
-                updated_at=now,
-            )
-            append(run, "run_started", data={"workflow": workflow, "version": version,
-                                             "args": args, "key": key}, actor=actor)  # fmt: skip
-            save_run(run)
-    except IntegrityError:
-        # Two callers raced on the same key: the other insert committed first.
-        return Run.objects.get(workflow=workflow, key=key), False
-    return run, True
+) -> tuple[str, bool]:
+    """Insert a run and its ``run_started`` event (one statement); an existing ``(workflow,
+    key)`` wins. Returns the run's id and whether it was created."""
+    run_id = uuid.uuid4()
+    data = {"workflow": workflow, "version": version, "args": args, "key": key}
+    if sql.create_run(run_id, workflow, version, key, args, data, actor, clock.now()):
+        return str(run_id), True
+    return str(Run.objects.values_list("pk", flat=True).get(workflow=workflow, key=key)), False
 
 
 # Recorded for the audit trail; replay decides nothing from them, so it does not load them.
@@ -219,38 +203,48 @@ def _stage_outcome(
     return created, claim, fields
 
 
-def finish_step_fast(
-    claim: Claim,
+def record_unlocked(
+    run_id: Any,
     *,
     seen: int,
-    completed: sql.NewEvent,
     outcome: Outcome,
     steps: dict[str, StepDef],
     claim_cmd: int | None,
+    finished: tuple[Claim, sql.NewEvent] | None = None,
 ) -> tuple[Run, list[StepTask], Claim | None] | None:
-    """Record a step's result and what the workflow decided next in one statement (its own
-    transaction), on the condition that the run's newest event is still ``seen`` and this
-    attempt still owns the step. ``completed`` is the step's ``step_completed`` event (at
-    ``seen + 1``) and ``outcome`` what the workflow decided from it; both were worked out
-    without the lock. None, with nothing written, when the condition does not hold.
+    """Record what the workflow decided in one statement (its own transaction), on the
+    condition that the run's newest event is still ``seen``, worked out without the lock.
 
+    With ``finished``, a claimed step's attempt and its ``step_completed`` event (at
+    ``seen + 1``, already fed to the workflow): the step is marked completed too, if that
+    attempt still owns it. None, with nothing written, when a condition does not hold.
     The outcome must be one the statement can record: not blocked, and starting no timers.
     """
     assert outcome.status != RunStatus.BLOCKED and not outcome.timers
-    now = completed.created_at
-    run = Run(pk=claim.step.run_id, last_seq=seen + 1)
-    _unsaved(run).append(completed)
+    run = Run(pk=run_id, last_seq=seen)
+    now = clock.now()
+    step_id = attempt = None
+    if finished is not None:
+        claim, completed = finished
+        step_id, attempt = claim.step.pk, claim.attempt
+        run.last_seq, now = completed.seq, completed.created_at
+        _unsaved(run).append(completed)
     created, next_claim, fields = _stage_outcome(
         run, outcome, steps, claim_cmd, now + DEFAULT_LEASE, now
     )
     pending = _unsaved(run)
     fields = {"last_seq": run.last_seq, "updated_at": now, **fields}
-    if not sql.finish_and_write(claim.step.pk, claim.attempt, run.pk, seen, pending, created,
-                                fields):  # fmt: skip
+    if not sql.finish_and_write(step_id, attempt, run.pk, seen, pending, created, fields):
         return None
     _written(run).extend(pending)
     pending.clear()
     return run, created, next_claim
+
+
+def peek_run(run_id: str, *, after: int) -> tuple[Run, list[Event]] | None:
+    """A run and its replayed events after ``after``, read without a lock (see
+    ``record_unlocked``)."""
+    return sql.peek_run(run_id, after, NOT_REPLAYED) if _valid_id(run_id) else None
 
 
 def record_signal(
