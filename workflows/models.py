@@ -64,7 +64,8 @@ class Run(models.Model):
 
 
 class HistoryEvent(models.Model):
-    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="events")
+    # Indexed by the (run, seq) constraint, which leads with run: no index of its own.
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=32)
     cmd = models.PositiveIntegerField(null=True, blank=True)
@@ -105,7 +106,7 @@ class StepStatus(models.TextChoices):
 
 
 class StepTask(models.Model):
-    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="steps")
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="steps", db_index=False)
     cmd = models.PositiveIntegerField()
     name = models.CharField(max_length=200)
     args = models.JSONField(default=list)
@@ -142,7 +143,7 @@ class StepTask(models.Model):
 
 
 class Timer(models.Model):
-    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="timers")
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="timers", db_index=False)
     cmd = models.PositiveIntegerField()
     fire_at = models.DateTimeField()
     fired = models.BooleanField(default=False)

@@ -60,7 +60,13 @@ def _prepared_cursor() -> Iterator[Any]:
     """A server-side-binding cursor, which can run prepared statements (planned once per
     connection); Django's own cursors bind client-side and never prepare."""
     connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    conn = connection.connection
+    if conn.prepare_threshold is None:
+        # Django turns preparing off (None) for its own cursors, which bind client-side and
+        # could not prepare anyway; ``execute(..., prepare=True)`` needs it on. Nothing is
+        # prepared unless asked for: the threshold is out of reach.
+        conn.prepare_threshold = 2**31
+    with connection.wrap_database_errors, psycopg.Cursor(conn) as cursor:
         yield cursor
 
 
