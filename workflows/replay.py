@@ -141,8 +141,15 @@ RESOLVING_KINDS = {
 }
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def to_json(value: Any, what: str) -> Any:
-    """Normalise through JSON (tuples become lists) so replays compare like with like."""
+    """Normalise through JSON (tuples become lists, a copy is detached from the caller's
+    objects) so replays compare like with like. A list of plain scalars, the common case for
+    step arguments, is already what JSON gives back: it is copied without the round trip."""
+    if type(value) is list and all(type(item) in _SCALARS for item in value):
+        return list(value)
     try:
         return json.loads(json.dumps(value))
     except (TypeError, ValueError) as error:

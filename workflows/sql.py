@@ -56,7 +56,7 @@ def _pipeline() -> Iterator[tuple[Any, Any]]:
 
 
 @contextmanager
-def _prepared_cursor() -> Iterator[Any]:
+def _prepared_cursor(*, binary: bool = False) -> Iterator[Any]:
     """A server-side-binding cursor, which can run prepared statements (planned once per
     connection); Django's own cursors bind client-side and never prepare."""
     connection.ensure_connection()
@@ -67,6 +67,8 @@ def _prepared_cursor() -> Iterator[Any]:
         # prepared unless asked for: the threshold is out of reach.
         conn.prepare_threshold = 2**31
     with connection.wrap_database_errors, psycopg.Cursor(conn) as cursor:
+        if binary:
+            cursor.format = psycopg.pq.Format.BINARY
         yield cursor
 
 
@@ -280,33 +282,36 @@ def _step_json(step: StepTask) -> dict[str, Any]:
 # --- reading a run without locking it, and creating one ----------------------------------------
 
 _PEEK = """
-SELECT r.id, r.workflow, r.version, r.args, r.status, r.last_seq, COALESCE((
-    SELECT json_agg(json_build_array(e.seq, e.kind, e.created_at, e.cmd, e.attempt, e.data)
-                    ORDER BY e.seq)
-    FROM workflows_historyevent e
-    WHERE e.run_id = r.id AND e.seq > %(after)s AND NOT (e.kind = ANY(%(skipped)s))
-), '[]')
-FROM workflows_run r WHERE r.id = %(run)s
+SELECT r.id, r.workflow, r.version, r.args, r.status, r.last_seq,
+       e.seqs, e.kinds, e.times, e.cmds, e.attempts, e.data
+FROM workflows_run r LEFT JOIN LATERAL (
+    SELECT array_agg(seq ORDER BY seq) AS seqs, array_agg(kind ORDER BY seq) AS kinds,
+           array_agg(created_at ORDER BY seq) AS times, array_agg(cmd ORDER BY seq) AS cmds,
+           array_agg(attempt ORDER BY seq) AS attempts, json_agg(data ORDER BY seq) AS data
+    FROM workflows_historyevent
+    WHERE run_id = r.id AND seq > %(after)s AND NOT (kind = ANY(%(skipped)s))
+) e ON true
+WHERE r.id = %(run)s
 """
 
 
 def peek_run(run_id: Any, after: int, skipped: list[str]) -> tuple[Run, list[Event]] | None:
     """The run row and its events after ``after`` (but for ``skipped`` kinds), read in one
-    round trip without a lock: the caller's writes must check that nothing changed since."""
-    with _prepared_cursor() as cursor:
+    round trip without a lock: the caller's writes must check that nothing changed since.
+    Events come as one array per column, in binary: the cheapest form to read many."""
+    with _prepared_cursor(binary=True) as cursor:
         cursor.execute(_PEEK, {"run": run_id, "after": after, "skipped": skipped}, prepare=True)
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, workflow, version, args, status, last_seq, events = row
-    if isinstance(args, str):  # Django has jsonb read as text, for its own decoding
+    pk, workflow, version, args, status, last_seq, *columns = row
+    if isinstance(args, str):  # Django may have jsonb read as text, for its own decoding
         args = json.loads(args)
     run = Run(id=pk, workflow=workflow, version=version, args=args, status=status,
               last_seq=last_seq)  # fmt: skip
-    return run, [
-        Event(seq, kind, datetime.fromisoformat(created_at), cmd, attempt, data)
-        for seq, kind, created_at, cmd, attempt, data in events
-    ]
+    if columns[0] is None:  # no events after ``after``
+        return run, []
+    return run, [Event(*values) for values in zip(*columns, strict=True)]
 
 
 _CREATE_RUN = """
