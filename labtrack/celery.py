@@ -1,10 +1,11 @@
 """The Celery application (``celery -A labtrack worker`` / ``beat``): configuration only."""
 
 import os
+import time
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labtrack.settings")
 
@@ -14,10 +15,13 @@ app.autodiscover_tasks()
 
 
 @task_prerun.connect
-@task_postrun.connect
-def database_connections_as_for_a_request(**kwargs: Any) -> None:
-    """Like Django around a request: drop a connection that is broken or past its age; with
-    ``CONN_HEALTH_CHECKS`` the next query checks a kept one first (a restarted PostgreSQL)."""
-    from django.db import close_old_connections
+def drop_broken_or_expired_database_connections(**kwargs: Any) -> None:
+    """Before each task, what Django does around a request, without its round trip per task:
+    a connection that raised a database error is tested and closed if broken (a restarted
+    PostgreSQL), one past DATABASE_CONN_MAX_AGE is closed; the next query reconnects."""
+    from django.db import connections
 
-    close_old_connections()
+    for conn in connections.all(initialized_only=True):
+        expired = conn.close_at is not None and time.monotonic() >= conn.close_at
+        if conn.connection is not None and (conn.errors_occurred or expired):
+            conn.close_if_unusable_or_obsolete()

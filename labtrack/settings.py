@@ -175,7 +175,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Celery's Django fixup would close the database connection around every task, so each task
 # would pay for a new PostgreSQL connection. A worker keeps it instead and treats each task like
-# a request: DATABASE_CONN_MAX_AGE and the health check decide (see labtrack.celery).
+# a request: DATABASE_CONN_MAX_AGE and errors decide (see labtrack.celery).
 CELERY_DB_REUSE_MAX = 2**31
 # The sweep re-dispatches what lost messages left behind: due timers, expired leases, steps.
 WORKFLOWS_SWEEP_SECONDS = env_int("WORKFLOWS_SWEEP_SECONDS", 5, minimum=1)
