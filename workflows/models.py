@@ -1,4 +1,5 @@
-"""Engine tables. ``workflows.store`` is the only module that writes them.
+"""Engine tables. ``workflows.store`` (through ``workflows.sql`` on the per-step path) is the
+only module that writes them.
 
 - ``Run``: one workflow execution, pinned to the version it started on.
 - ``HistoryEvent``: the append-only history of a run, one row per event, in ``seq`` order. It is

@@ -3,7 +3,8 @@
 Every event is appended under the run's row lock (``SELECT ... FOR UPDATE``), which gives each
 run one total order of events and one advancer at a time. Steps are claimed with a conditional
 UPDATE whose row count decides who owns the attempt, so a duplicated message never records two
-results.
+results. ``record_unlocked`` decides first and then writes in one statement that takes the lock
+and checks that the run's newest event is still the one the decision was based on.
 """
 
 from __future__ import annotations
