@@ -9,6 +9,7 @@ class SamplesConfig(AppConfig):
     verbose_name = "Samples"
 
     def ready(self) -> None:
+        from samples import lifecycle  # noqa: F401  (registers the lifecycle workflows)
         from samples.roles import ensure_role_groups
 
         # After migrate (and after a test flush) permissions exist, so groups can be granted them.

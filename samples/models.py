@@ -1,7 +1,10 @@
-"""Lab configuration records: assays and the instruments that run them.
+"""The lab's records: assays and instruments (configuration), samples, batches, results,
+retests, signatures and reports.
 
-Samples, batches, results and retests join these as the lifecycle is built. Writes go through
-``samples.services``; reads for pages through ``samples.selectors``.
+A sample's ``state`` is a projection of its lifecycle workflow (``samples.lifecycle``): only the
+workflow's steps change it. Results are never overwritten: a retest adds a new result and links
+the old one to it. Writes go through ``samples.services``; reads for pages through
+``samples.selectors``.
 """
 
 from datetime import timedelta
@@ -73,3 +76,232 @@ class Instrument(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+barcode_validator = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9-]{2,31}$",
+    "An accession barcode is 3 to 32 capital letters, digits and '-' (for example S-000123).",
+)
+
+
+class SampleState(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    RECEIVED = "received", "Received"
+    AWAITING_BATCH = "awaiting_batch", "Awaiting batch"
+    IN_BATCH = "in_batch", "In batch"
+    RESULTED = "resulted", "Resulted"
+    RETEST_PENDING = "retest_pending", "Retest pending"
+    VERIFIED = "verified", "Verified"
+    REPORTED = "reported", "Reported"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+
+
+TERMINAL_STATES = [
+    SampleState.REPORTED,
+    SampleState.REJECTED,
+    SampleState.CANCELLED,
+    SampleState.EXPIRED,
+]
+
+
+class SpecimenType(models.TextChoices):
+    SERUM = "serum", "Serum"
+    PLASMA = "plasma", "Plasma"
+    WHOLE_BLOOD = "whole_blood", "Whole blood"
+    URINE = "urine", "Urine"
+    CSF = "csf", "Cerebrospinal fluid"
+
+
+class Priority(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
+    STAT = "stat", "STAT"
+
+
+class ReceiptCondition(models.TextChoices):
+    ACCEPTABLE = "acceptable", "Acceptable"
+    HAEMOLYSED = "haemolysed", "Haemolysed (slight)"
+    LIPAEMIC = "lipaemic", "Lipaemic (slight)"
+    ICTERIC = "icteric", "Icteric (slight)"
+
+
+class Sample(models.Model):
+    barcode = models.CharField(max_length=32, unique=True, validators=[barcode_validator])
+    specimen_type = models.CharField(max_length=16, choices=SpecimenType.choices)
+    # An anonymised reference to the subject (never a name): the lab holds no identities.
+    subject_ref = models.CharField(max_length=64)
+    collected_at = models.DateTimeField()
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.ROUTINE)
+    assays = models.ManyToManyField(Assay, related_name="samples")
+    state = models.CharField(
+        max_length=16, choices=SampleState.choices, default=SampleState.REGISTERED
+    )
+    state_changed_at = models.DateTimeField()
+    run_id = models.UUIDField(null=True, blank=True, unique=True)  # its lifecycle workflow
+    registered_at = models.DateTimeField()
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    receipt_condition = models.CharField(
+        max_length=16, choices=ReceiptCondition.choices, blank=True
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rejection_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-registered_at"]
+        indexes = [models.Index(fields=["state", "collected_at"])]
+
+    def __str__(self) -> str:
+        return self.barcode
+
+    @property
+    def stability_deadline(self):  # type: ignore[no-untyped-def]
+        """Collected plus the shortest stability window of its assays."""
+        hours = min((a.stability_hours for a in self.assays.all()), default=24)
+        return self.collected_at + timedelta(hours=hours)
+
+
+class BatchStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed, waiting for its run"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+
+
+class Batch(models.Model):
+    assay = models.ForeignKey(Assay, on_delete=models.PROTECT, related_name="batches")
+    status = models.CharField(max_length=16, choices=BatchStatus.choices, default=BatchStatus.OPEN)
+    capacity = models.PositiveIntegerField()
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, null=True, blank=True, related_name="batches"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    run_id = models.UUIDField(null=True, blank=True, unique=True)  # its batch_run workflow
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            # Samples join the one open batch of their assay.
+            models.UniqueConstraint(
+                fields=["assay"], condition=Q(status="open"), name="batch_one_open_per_assay"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assay.code} batch {self.pk}"
+
+
+class BatchMember(models.Model):
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="members")
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="batch_places")
+    position = models.PositiveIntegerField()  # plate position, 1-based, in order of joining
+    added_at = models.DateTimeField()
+    join_key = models.CharField(max_length=120, unique=True)  # the joining step's key
+
+    class Meta:
+        ordering = ["batch", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "sample"], name="member_once_per_batch"),
+            models.UniqueConstraint(fields=["batch", "position"], name="member_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sample.barcode} at {self.position} in batch {self.batch_id}"
+
+
+class Result(models.Model):
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="results")
+    assay = models.ForeignKey(Assay, on_delete=models.PROTECT, related_name="results")
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="results"
+    )
+    value = models.DecimalField(max_digits=14, decimal_places=4)
+    units = models.CharField(max_length=32)
+    flags = models.JSONField(default=list, blank=True)  # as the instrument reported them
+    # The lab's reading of the value: "L"/"H" outside the reference range, "LL"/"HH" critical.
+    interpretation = models.CharField(max_length=2, blank=True)
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, null=True, blank=True, related_name="results"
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entry_reason = models.TextField(blank=True)  # why a result was entered by hand
+    measured_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    superseded_by = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="supersedes"
+    )
+    # Lifecycle version 2 flags a critical result for the reviewer's attention before release.
+    critical_flagged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sample", "assay", "recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(instrument__isnull=False) | Q(entered_by__isnull=False),
+                name="result_has_a_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assay.code} {self.value} {self.units} for {self.sample.barcode}"
+
+
+class Retest(models.Model):
+    original = models.OneToOneField(Result, on_delete=models.PROTECT, related_name="retest")
+    reason = models.TextField()
+    requested_by = models.ForeignKey(  # None: asked for by the lifecycle (QC or instrument flag)
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    new_result = models.OneToOneField(
+        Result, on_delete=models.PROTECT, null=True, blank=True, related_name="retest_of"
+    )
+
+    def __str__(self) -> str:
+        return f"retest of {self.original}: {self.reason}"
+
+
+class Signature(models.Model):
+    """An electronic signature (COMPLIANCE.md C11, C12), bound to a hash of what was signed."""
+
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="signatures")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(max_length=300)
+    meaning = models.CharField(max_length=100)
+    signed_at = models.DateTimeField()
+    content = models.JSONField()  # exactly what was signed: the results, canonical
+    content_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["signed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.printed_name}, {self.meaning}, {self.signed_at:%Y-%m-%d %H:%M}"
+
+
+class Report(models.Model):
+    sample = models.OneToOneField(Sample, on_delete=models.PROTECT, related_name="report")
+    pdf = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"report of {self.sample.barcode}"

@@ -1,4 +1,4 @@
-"""The one door for writes in the lab domain. Views, APIs, steps and commands call these."""
+"""Instruments and the demo data."""
 
 from __future__ import annotations
 

@@ -1,0 +1,135 @@
+"""The sample lifecycle and the batch run, as durable workflows on ``workflows.api`` only.
+
+``sample_lifecycle`` (one run per sample): wait for receipt or rejection while the stability
+window runs from collection; then, for the ordered assays, join the open batch, wait for it to
+close and for the results, evaluate each (an unusable result goes back for a retest, up to the
+assay's limit); then wait for a reviewer to verify (or send an assay back for a retest), render
+the report and finish. A sample not received, or not analysed, within its stability window
+expires.
+
+Version 2 adds one step: a critical result is flagged for the reviewer. Runs started on
+version 1 finish on version 1; new runs take version 2.
+
+``batch_run`` (one run per batch): close when full or at the closing time, whichever comes
+first; tell the members their plate positions; wait for the run to start and for a result for
+every member; complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from samples import steps
+from workflows.api import Cancelled, Context, SignalTimeout, workflow
+
+LIFECYCLE = "sample_lifecycle"
+BATCH_RUN = "batch_run"
+
+
+class _Expired(Exception):
+    pass
+
+
+@workflow(LIFECYCLE, version=1)
+async def sample_lifecycle_v1(ctx: Context, barcode: str) -> str:
+    return await _lifecycle(ctx, barcode, flag_critical=False)
+
+
+@workflow(LIFECYCLE, version=2)
+async def sample_lifecycle_v2(ctx: Context, barcode: str) -> str:
+    return await _lifecycle(ctx, barcode, flag_critical=True)
+
+
+async def _lifecycle(ctx: Context, barcode: str, *, flag_critical: bool) -> str:
+    plan = await ctx.step(steps.lifecycle_plan, barcode)
+    deadline = plan["deadline"]
+
+    async def before_deadline(name: str) -> Any:
+        left = max(0.0, deadline - ctx.now().timestamp())
+        try:
+            return await ctx.wait_signal(name, timeout=left)
+        except SignalTimeout:
+            raise _Expired from None
+
+    try:
+        reception = await before_deadline("reception")
+        if reception["action"] == "reject":
+            await ctx.step(steps.record_rejection, barcode, reception)
+            return "rejected"
+        await ctx.step(steps.record_receipt, barcode, reception)
+        retests = {a["code"]: 0 for a in plan["assays"]}
+        limits = {a["code"]: a["max_retests"] for a in plan["assays"]}
+        pending = sorted(retests)
+        while True:
+            while pending:
+                pending = await _analyse(
+                    ctx, barcode, pending, retests, limits, before_deadline, flag_critical
+                )
+            await ctx.step(steps.mark, barcode, "resulted")
+            review = await ctx.wait_signal("review")
+            if review["action"] == "verify":
+                break
+            retests[review["assay"]] += 1
+            await ctx.step(steps.open_retest, review["result_id"], review["reason"], review["by"])
+            await ctx.step(steps.mark, barcode, "retest_pending")
+            pending = [review["assay"]]
+        await ctx.step(steps.mark, barcode, "verified")
+        await ctx.step(steps.render_report, barcode, review["signature_id"])
+        await ctx.step(steps.mark, barcode, "reported")
+        return "reported"
+    except _Expired:
+        await ctx.step(steps.mark, barcode, "expired")
+        return "expired"
+    except Cancelled:
+        await ctx.step(steps.mark, barcode, "cancelled")
+        raise
+
+
+async def _analyse(
+    ctx: Context,
+    barcode: str,
+    pending: list[str],
+    retests: dict[str, int],
+    limits: dict[str, int],
+    before_deadline: Any,
+    flag_critical: bool,
+) -> list[str]:
+    """One round: into the open batches, wait for them to close and for the results. Returns
+    the assays that need another round (a retest)."""
+    await before_deadline("batch")
+    for code in pending:
+        await ctx.step(steps.join_batch, barcode, code)
+    await ctx.step(steps.mark, barcode, "awaiting_batch")
+    for code in pending:
+        await before_deadline(f"batched:{code}")
+    await ctx.step(steps.mark, barcode, "in_batch")
+    again = []
+    for code in pending:
+        result = await before_deadline(f"result:{code}")
+        verdict = await ctx.step(steps.evaluate_result, result["result_id"])
+        if verdict["retest"] and retests[code] < limits[code]:
+            retests[code] += 1
+            await ctx.step(steps.open_retest, result["result_id"], verdict["reason"], None)
+            again.append(code)
+            continue
+        if flag_critical and verdict["critical"]:
+            await ctx.step(steps.review_critical, barcode, result["result_id"])
+    if again:
+        await ctx.step(steps.mark, barcode, "retest_pending")
+    return again
+
+
+@workflow(BATCH_RUN, version=1)
+async def batch_run(ctx: Context, batch_id: int) -> str:
+    plan = await ctx.step(steps.batch_plan, batch_id)
+    with contextlib.suppress(SignalTimeout):  # its closing time came first
+        await ctx.wait_signal("full", timeout=plan["close_after"])
+    members = await ctx.step(steps.batch_close, batch_id)
+    await ctx.wait_signal("run_started")
+    waiting = {member["barcode"] for member in members}
+    while waiting:
+        done = await ctx.wait_signal("member_done")
+        waiting.discard(done["barcode"])
+    await ctx.step(steps.batch_complete, batch_id)
+    return f"{len(members)} sample(s)"

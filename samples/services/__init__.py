@@ -1,0 +1,64 @@
+"""The one door for writes in the lab domain. Views, APIs, workflow steps and management
+commands call these functions; nothing else writes lab records.
+
+- ``setup``: instruments and the demo data.
+- ``specimens``: registering samples and what happens to them at the bench (receive, reject,
+  add to a batch), and what the lifecycle records for them.
+- ``batches``: batches, their runs and plate positions.
+- ``results``: results (from instruments or by hand), retests, verification with e-signature,
+  and the report.
+"""
+
+from samples.services.batches import (
+    batch_close,
+    batch_join,
+    batch_mark_completed,
+    batch_start_run,
+)
+from samples.services.results import (
+    report_render,
+    result_evaluate,
+    result_flag_critical,
+    result_record,
+    retest_open,
+    sample_send_to_retest,
+    sample_verify,
+)
+from samples.services.setup import SeedReport, demo_seed, instrument_register
+from samples.services.specimens import (
+    Done,
+    sample_get,
+    sample_mark,
+    sample_receive,
+    sample_record_receipt,
+    sample_record_rejection,
+    sample_register,
+    sample_reject,
+    sample_request_batch,
+)
+
+__all__ = [
+    "Done",
+    "SeedReport",
+    "batch_close",
+    "batch_join",
+    "batch_mark_completed",
+    "batch_start_run",
+    "demo_seed",
+    "instrument_register",
+    "report_render",
+    "result_evaluate",
+    "result_flag_critical",
+    "result_record",
+    "retest_open",
+    "sample_get",
+    "sample_mark",
+    "sample_receive",
+    "sample_record_receipt",
+    "sample_record_rejection",
+    "sample_register",
+    "sample_reject",
+    "sample_request_batch",
+    "sample_send_to_retest",
+    "sample_verify",
+]

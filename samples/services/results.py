@@ -1,0 +1,314 @@
+"""Results, retests, verification with an electronic signature, and the report.
+
+A result is never overwritten: a retest adds a new result and links the old one to it
+(``superseded_by``). Verification is an e-signature (COMPLIANCE.md C10 to C12): the password is
+entered again, the signer may not be who entered a result or started its batch run, and the
+signature is bound to a SHA-256 of exactly the results it releases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from samples.errors import LabError
+from samples.models import (
+    BatchMember,
+    BatchStatus,
+    Instrument,
+    Report,
+    Result,
+    Retest,
+    Sample,
+    SampleState,
+    Signature,
+)
+from samples.reports import render_report
+from samples.roles import Role
+from samples.services.specimens import require_role, sample_get
+from workflows.api import signal
+
+MEANING = "reviewed and released"
+# Instrument flags that make a result unusable: the sample goes back for a retest.
+RETEST_FLAGS = {"QC_FAIL", "CLOT", "SHORT_SAMPLE", "ERROR"}
+
+
+def result_record(
+    *,
+    barcode: str,
+    assay_code: str,
+    value: Any,
+    units: str = "",
+    flags: list[str] | None = None,
+    measured_at: datetime | None = None,
+    instrument: Instrument | None = None,
+    user: Any = None,
+    reason: str = "",
+) -> Result:
+    """Record a result from an instrument, or entered by hand by a technician (with a reason),
+    for a sample in a running batch of that assay; the lifecycle and the batch are told."""
+    if instrument is None:
+        require_role(user, Role.TECHNICIAN)
+        reason = (reason or "").strip()
+        if not reason:
+            raise LabError(
+                "A result entered by hand needs a reason (for example: instrument down).",
+                field="reason",
+            )
+    sample = sample_get(barcode)
+    assay = sample.assays.filter(code=(assay_code or "").strip().upper()).first()
+    if assay is None:
+        raise LabError(f"{sample.barcode} has no {assay_code or '(empty)'} ordered.", field="assay")
+    number = _decimal(value)
+    units = (units or "").strip() or assay.units
+    if units != assay.units:
+        raise LabError(f"{assay.code} is reported in {assay.units}, not {units}.", field="units")
+    flag_list = [str(f).strip().upper() for f in (flags or []) if str(f).strip()]
+    with transaction.atomic():
+        member = (
+            BatchMember.objects.select_for_update()
+            .select_related("batch")
+            .filter(sample=sample, batch__assay=assay, batch__status=BatchStatus.RUNNING)
+            .order_by("-added_at")
+            .first()
+        )
+        if member is None or Result.objects.filter(sample=sample, batch=member.batch).exists():
+            raise LabError(
+                f"{sample.barcode} is not waiting for a {assay.code} result in a running batch."
+            )
+        now = timezone.now()
+        result = Result.objects.create(
+            sample=sample,
+            assay=assay,
+            batch=member.batch,
+            value=number,
+            units=units,
+            flags=flag_list,
+            instrument=instrument,
+            entered_by=None if instrument else user,
+            entry_reason=reason,
+            measured_at=measured_at or now,
+            recorded_at=now,
+        )
+        retest = Retest.objects.filter(
+            original__sample=sample, original__assay=assay, new_result__isnull=True
+        ).first()
+        if retest is not None:
+            Retest.objects.filter(pk=retest.pk).update(new_result=result)
+            Result.objects.filter(pk=retest.original_id).update(superseded_by=result)
+        actor = instrument.name if instrument else user.get_username()
+        signal(
+            str(sample.run_id),
+            f"result:{assay.code}",
+            {"result_id": result.pk},
+            actor=actor,
+            reason=reason,
+            idempotency_key=f"result:{result.pk}",
+        )
+        signal(
+            str(member.batch.run_id),
+            "member_done",
+            {"barcode": sample.barcode},
+            actor=actor,
+            idempotency_key=f"done:{sample.barcode}",
+        )
+    return result
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise LabError(f"{value!r} is not a number.", field="value") from None
+    if not number.is_finite() or abs(number) >= Decimal("1e10"):
+        raise LabError(f"{value!r} is not a usable result value.", field="value")
+    return number
+
+
+def result_evaluate(*, result_id: int) -> dict[str, Any]:
+    """Read a result against its assay's ranges; say whether it needs a retest."""
+    result = Result.objects.select_related("assay").get(pk=result_id)
+    assay, value = result.assay, result.value
+    interpretation = ""
+    if assay.critical_low is not None and value < assay.critical_low:
+        interpretation = "LL"
+    elif assay.critical_high is not None and value > assay.critical_high:
+        interpretation = "HH"
+    elif assay.reference_low is not None and value < assay.reference_low:
+        interpretation = "L"
+    elif assay.reference_high is not None and value > assay.reference_high:
+        interpretation = "H"
+    Result.objects.filter(pk=result.pk).update(interpretation=interpretation)
+    bad = sorted(RETEST_FLAGS.intersection(result.flags))
+    return {
+        "retest": bool(bad),
+        "reason": f"instrument flag {', '.join(bad)}" if bad else "",
+        "critical": interpretation in ("LL", "HH"),
+        "interpretation": interpretation,
+    }
+
+
+def result_flag_critical(*, barcode: str, result_id: int) -> str:
+    """Mark a critical result for the reviewer's attention (lifecycle version 2)."""
+    Result.objects.filter(pk=result_id, sample__barcode=barcode, critical_flagged_at=None).update(
+        critical_flagged_at=timezone.now()
+    )
+    return f"critical result {result_id} of {barcode} flagged for review"
+
+
+def retest_open(*, result_id: int, reason: str, user_id: int | None) -> int:
+    """Ask for a retest of a result (once per result); the result stays, to be superseded."""
+    retest, _ = Retest.objects.get_or_create(
+        original_id=result_id,
+        defaults={"reason": reason, "requested_by_id": user_id, "requested_at": timezone.now()},
+    )
+    return retest.pk
+
+
+def current_results(sample: Sample) -> list[Result]:
+    """The newest result of each ordered assay (those not superseded by a retest)."""
+    return list(
+        sample.results.filter(superseded_by__isnull=True, retest__isnull=True)
+        .select_related("assay", "batch", "instrument", "entered_by")
+        .order_by("assay__code")
+    )
+
+
+def sample_send_to_retest(*, user: Any, barcode: str, assay_code: str, reason: str) -> str:
+    """A reviewer sends one assay of a resulted sample back for a retest, with a reason."""
+    require_role(user, Role.REVIEWER)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LabError("A retest needs a reason.", field="reason")
+    sample = sample_get(barcode)
+    if sample.state != SampleState.RESULTED:
+        raise LabError(
+            f"{sample.barcode} is {sample.get_state_display().lower()}: only a "
+            "resulted sample can be sent for a retest."
+        )
+    result = next((r for r in current_results(sample) if r.assay.code == assay_code), None)
+    if result is None:
+        raise LabError(f"{sample.barcode} has no {assay_code} result to retest.", field="assay")
+    done = Retest.objects.filter(original__sample=sample, original__assay=result.assay).count()
+    if done >= result.assay.max_retests:
+        raise LabError(
+            f"{assay_code} was retested {done} time(s), its limit: release or escalate instead."
+        )
+    signal(
+        str(sample.run_id),
+        "review",
+        {
+            "action": "retest",
+            "assay": assay_code,
+            "result_id": result.pk,
+            "reason": reason,
+            "by": user.pk,
+        },
+        actor=user.get_username(),
+        reason=reason,
+        idempotency_key=f"review:{result.pk}",
+    )
+    return f"{sample.barcode}: {assay_code} goes back for a retest."
+
+
+def signed_content(sample: Sample) -> list[dict[str, Any]]:
+    """Exactly what a verification signs: the current results, in a canonical form."""
+    return [
+        {
+            "result": r.pk,
+            "assay": r.assay.code,
+            "value": str(r.value),
+            "units": r.units,
+            "interpretation": r.interpretation,
+            "flags": r.flags,
+        }
+        for r in current_results(sample)
+    ]
+
+
+def content_hash(content: list[dict[str, Any]]) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def sample_verify(
+    *, user: Any, barcode: str, password: str, request: HttpRequest | None = None
+) -> Signature:
+    """Verify and release a resulted sample's results with an e-signature."""
+    require_role(user, Role.REVIEWER)
+    sample = sample_get(barcode)
+    if sample.state != SampleState.RESULTED:
+        raise LabError(
+            f"{sample.barcode} is {sample.get_state_display().lower()}: only a "
+            "resulted sample can be verified."
+        )
+    if not _password_ok(user, password, request):
+        raise LabError("Wrong password: the signature was not applied.", field="password")
+    results = current_results(sample)
+    involved = {r.entered_by_id for r in results} | {
+        r.batch.started_by_id for r in results if r.batch is not None
+    }
+    if user.pk in involved:
+        raise LabError(
+            "You entered a result or started the batch run of this sample: "
+            "another reviewer must verify it (four eyes)."
+        )
+    content = signed_content(sample)
+    digest = content_hash(content)
+    with transaction.atomic():
+        Sample.objects.select_for_update().get(pk=sample.pk)
+        if Signature.objects.filter(sample=sample, content_sha256=digest).exists():
+            raise LabError(f"{sample.barcode} is already verified.")
+        signature = Signature.objects.create(
+            sample=sample,
+            signer=user,
+            printed_name=user.get_full_name() or user.get_username(),
+            meaning=MEANING,
+            signed_at=timezone.now(),
+            content=content,
+            content_sha256=digest,
+        )
+        signal(
+            str(sample.run_id),
+            "review",
+            {"action": "verify", "signature_id": signature.pk},
+            actor=user.get_username(),
+            reason=MEANING,
+            idempotency_key=f"review:verify:{digest}",
+        )
+    return signature
+
+
+def _password_ok(user: Any, password: str, request: HttpRequest | None) -> bool:
+    if request is None:
+        return bool(password) and user.check_password(password)
+    # Through the authentication backends, so a wrong password counts toward the lockout.
+    signed = authenticate(request, username=user.get_username(), password=password or "")
+    return signed is not None and signed.pk == user.pk
+
+
+def report_render(*, barcode: str, signature_id: int) -> int:
+    """Render and store the sample's report (once); returns its id."""
+    sample = Sample.objects.get(barcode=barcode)
+    existing = Report.objects.filter(sample=sample).first()
+    if existing is not None:
+        return existing.pk
+    signature = Signature.objects.get(pk=signature_id, sample=sample)
+    pdf = render_report(sample, current_results(sample), signature)
+    report, _ = Report.objects.get_or_create(
+        sample=sample,
+        defaults={
+            "pdf": pdf,
+            "sha256": hashlib.sha256(pdf).hexdigest(),
+            "created_at": timezone.now(),
+        },
+    )
+    return report.pk

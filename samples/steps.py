@@ -1,0 +1,97 @@
+"""The lifecycle's steps: small, idempotent, JSON in and out, each calling one service.
+
+A step may run more than once (a worker lost mid-step); each is written so that a second run
+changes nothing more (conditional updates, ``get_or_create``, the step's idempotency key).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from samples import services
+from samples.models import Batch, Sample
+from workflows.api import current_step, step
+
+
+@step("samples.lifecycle_plan")
+def lifecycle_plan(barcode: str) -> dict[str, Any]:
+    """What the lifecycle needs to know once: the stability deadline and the ordered assays."""
+    sample = Sample.objects.get(barcode=barcode)
+    assays = sorted(sample.assays.all(), key=lambda a: a.code)
+    hours = min(a.stability_hours for a in assays)
+    deadline = sample.collected_at.timestamp() + hours * 3600
+    return {
+        "deadline": deadline,
+        "assays": [{"code": a.code, "max_retests": a.max_retests} for a in assays],
+    }
+
+
+@step("samples.mark")
+def mark(barcode: str, state: str) -> None:
+    services.sample_mark(barcode=barcode, state=state)
+
+
+@step("samples.record_receipt")
+def record_receipt(barcode: str, reception: dict[str, Any]) -> None:
+    services.sample_record_receipt(
+        barcode=barcode,
+        condition=reception["condition"],
+        user_id=reception["by"],
+        at=reception["at"],
+    )
+
+
+@step("samples.record_rejection")
+def record_rejection(barcode: str, reception: dict[str, Any]) -> None:
+    services.sample_record_rejection(
+        barcode=barcode, reason=reception["reason"], user_id=reception["by"], at=reception["at"]
+    )
+
+
+@step("samples.join_batch")
+def join_batch(barcode: str, assay_code: str) -> dict[str, int]:
+    info = current_step()
+    assert info is not None
+    return services.batch_join(
+        barcode=barcode, assay_code=assay_code, join_key=info.idempotency_key
+    )
+
+
+@step("samples.evaluate_result")
+def evaluate_result(result_id: int) -> dict[str, Any]:
+    return services.result_evaluate(result_id=result_id)
+
+
+@step("samples.open_retest")
+def open_retest(result_id: int, reason: str, user_id: int | None) -> int:
+    return services.retest_open(result_id=result_id, reason=reason, user_id=user_id)
+
+
+@step("samples.review_critical")
+def review_critical(barcode: str, result_id: int) -> str:
+    """Version 2: a critical result is flagged for the reviewer before release."""
+    return services.result_flag_critical(barcode=barcode, result_id=result_id)
+
+
+@step("samples.render_report")
+def render_report(barcode: str, signature_id: int) -> int:
+    return services.report_render(barcode=barcode, signature_id=signature_id)
+
+
+# --- batch run -----------------------------------------------------------------------------------
+
+
+@step("samples.batch_plan")
+def batch_plan(batch_id: int) -> dict[str, Any]:
+    batch = Batch.objects.select_related("assay").get(pk=batch_id)
+    return {"close_after": batch.assay.batch_close_after.total_seconds()}
+
+
+@step("samples.batch_close")
+def batch_close(batch_id: int) -> list[dict[str, Any]]:
+    return services.batch_close(batch_id=batch_id)
+
+
+@step("samples.batch_complete")
+def batch_complete(batch_id: int) -> None:
+    services.batch_mark_completed(batch_id=batch_id)

@@ -1,0 +1,24 @@
+import pytest
+
+from samples import services
+from tests.samples.lab import Lab, make_assay
+from workflows.testing import WorkflowTestEnv
+
+
+@pytest.fixture
+def glucose(db):
+    return make_assay()
+
+
+@pytest.fixture
+def instrument(glucose):
+    registered, _token = services.instrument_register(
+        name="Cobas-1", model="cobas c 311", serial="C311-0001", assay_codes=["GLU"]
+    )
+    return registered
+
+
+@pytest.fixture
+def lab(technician, reviewer, instrument):
+    with WorkflowTestEnv() as env:
+        yield Lab(env, technician, reviewer, instrument)
