@@ -32,6 +32,12 @@ class NavItem:
 NAVIGATION = [
     NavEntry("Home", "home", "Your start page.", ALL_ROLES),
     NavEntry(
+        "Scan",
+        "samples:scan",
+        "Scan a tube: its state, what it waits for, and the actions open to you.",
+        frozenset({Role.TECHNICIAN, Role.REVIEWER}),
+    ),
+    NavEntry(
         "Assays",
         "samples:assay_list",
         "Tests the lab runs, with units, reference ranges and critical limits.",

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from samples.models import Assay, Instrument
-from samples.roles import Role
+from samples.models import TERMINAL_STATES, Assay, Instrument, Result, Sample, SampleState
+from samples.roles import Role, has_role
+from workflows.api import get_run
 
 
 def assay_list() -> QuerySet[Assay]:
@@ -64,3 +67,148 @@ def account_list() -> list[AccountRow]:
             )
         )
     return rows
+
+
+# --- samples at the bench -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # the URL name's last part: receive, reject, batch
+    label: str
+    key: str  # the access key (Alt+key in most browsers)
+    needs: str = ""  # "condition" or "reason": what the form asks for
+
+
+@dataclass(frozen=True)
+class SampleCard:
+    sample: Sample
+    state_label: str
+    final: bool
+    assay_codes: list[str]
+    age_hours: float
+    stability_hours: int
+    overdue: bool
+    waiting_for: str
+    actions: list[Action]
+    results: list[Result]
+
+
+def sample_find(barcode: str) -> Sample | None:
+    return Sample.objects.filter(barcode=(barcode or "").strip().upper()).first()
+
+
+def sample_card(sample: Sample, user: Any) -> SampleCard:
+    """What the scan station shows of a sample, with the actions this user may take now."""
+    assays = sorted(sample.assays.all(), key=lambda a: a.code)
+    stability = min((a.stability_hours for a in assays), default=24)
+    now = timezone.now()
+    age = (now - sample.collected_at).total_seconds() / 3600
+    final = sample.state in TERMINAL_STATES
+    waiting_for = ""
+    if sample.run_id is not None and not final:
+        waiting_for = get_run(str(sample.run_id)).waiting_for
+    return SampleCard(
+        sample=sample,
+        state_label=sample.get_state_display(),
+        final=final,
+        assay_codes=[a.code for a in assays],
+        age_hours=round(age, 1),
+        stability_hours=stability,
+        overdue=not final and age > stability,
+        waiting_for=waiting_for,
+        actions=_allowed_actions(sample, user),
+        results=list(
+            sample.results.select_related("assay", "instrument", "entered_by").order_by(
+                "assay__code", "recorded_at"
+            )
+        ),
+    )
+
+
+def _allowed_actions(sample: Sample, user: Any) -> list[Action]:
+    if not has_role(user, Role.TECHNICIAN):
+        return []
+    if sample.state == SampleState.REGISTERED:
+        return [
+            Action("receive", "Receive", "r", needs="condition"),
+            Action("reject", "Reject", "x", needs="reason"),
+        ]
+    if sample.state in (SampleState.RECEIVED, SampleState.RETEST_PENDING):
+        return [Action("batch", "Add to the open batch", "b")]
+    return []
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    what: str
+    who: str
+    why: str
+
+
+_STEP_WORDS = {
+    "samples.lifecycle_plan": "Lifecycle planned",
+    "samples.record_receipt": "Receipt recorded",
+    "samples.record_rejection": "Rejection recorded",
+    "samples.join_batch": "Placed in the open batch",
+    "samples.evaluate_result": "Result evaluated",
+    "samples.open_retest": "Retest opened",
+    "samples.review_critical": "Critical result flagged for review",
+    "samples.render_report": "Report rendered",
+}
+
+
+def sample_timeline(sample: Sample) -> list[TimelineEntry]:
+    """Every event of the sample's lifecycle in words: what, who, when, why."""
+    if sample.run_id is None:
+        return []
+    entries = []
+    for event in get_run(str(sample.run_id)).history:
+        what = _describe(event.kind, event.data)
+        if what:
+            entries.append(TimelineEntry(event.at, what, event.actor, event.reason))
+    return entries
+
+
+def _describe(kind: str, data: dict[str, Any]) -> str:
+    if kind == "run_started":
+        return f"Registered (lifecycle version {data.get('version')})"
+    if kind == "signal_received":
+        payload = data.get("payload") or {}
+        name = data.get("name", "")
+        if name == "reception":
+            return "Received" if payload.get("action") == "receive" else "Rejected"
+        if name == "batch":
+            return "Sent to the open batch"
+        if name.startswith("batched:"):
+            assay, batch, position = (
+                name.split(":", 1)[1],
+                payload.get("batch_id"),
+                payload.get("position"),
+            )
+            return f"{assay} batch {batch} closed: plate position {position}"
+        if name.startswith("result:"):
+            return f"{name.split(':', 1)[1]} result recorded"
+        if name == "review":
+            return (
+                "Verified and released"
+                if payload.get("action") == "verify"
+                else (f"{payload.get('assay')} sent back for a retest")
+            )
+        return f"Signal {name}"
+    if kind == "step_completed":
+        if data.get("step") == "samples.mark":
+            return ""
+        return _STEP_WORDS.get(data.get("step", ""), "")
+    if kind == "step_failed":
+        return f"Step {data.get('step')} failed: {data.get('message')}"
+    if kind == "wait_timed_out":
+        return "Stability window ended"
+    if kind == "run_completed":
+        return f"Lifecycle finished: {data.get('result')}"
+    if kind == "run_failed":
+        return f"Lifecycle failed: {data.get('message')}"
+    if kind == "cancel_requested":
+        return "Cancellation requested"
+    return ""

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from samples import views
+from samples.views import bench
 
 app_name = "samples"
 
@@ -10,4 +11,8 @@ urlpatterns = [
     path("assays/", views.assay_list, name="assay_list"),
     path("instruments/", views.instrument_list, name="instrument_list"),
     path("users/", views.user_list, name="user_list"),
+    path("scan/", bench.scan, name="scan"),
+    path("samples/<str:barcode>/", bench.sample_detail, name="sample_detail"),
+    path("samples/<str:barcode>/card/", bench.sample_card, name="sample_card"),
+    path("samples/<str:barcode>/<slug:action>/", bench.sample_action, name="sample_action"),
 ]

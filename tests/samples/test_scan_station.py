@@ -1,0 +1,102 @@
+"""The scan station and the sample page: what each role sees and may do, and every refusal."""
+
+from __future__ import annotations
+
+import pytest
+
+from samples.models import Sample
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def registered(lab):
+    return lab.register("S-000201")
+
+
+def test_scanning_a_known_barcode_shows_its_card_with_the_actions_open_now(
+    lab, registered, signed_in
+):
+    client = signed_in(lab.technician)
+    response = client.post("/scan/", {"barcode": " s-000201 "}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "S-000201" in body and "Registered" in body
+    assert 'accesskey="r"' in body and "Reject" in body
+    assert "signal &#x27;reception&#x27;" in body  # what the lifecycle waits for
+
+
+def test_an_unknown_barcode_is_a_loud_404_that_changes_nothing(lab, signed_in):
+    client = signed_in(lab.technician)
+    for headers in (HTMX, {}):
+        response = client.post("/scan/", {"barcode": "S-404404"}, **headers)
+        assert response.status_code == 404
+        assert 'role="alert"' in response.content.decode()
+        assert "Unknown barcode S-404404" in response.content.decode()
+    assert not Sample.objects.exists()
+
+
+def test_receiving_from_the_card_moves_the_sample_on(lab, registered, signed_in):
+    client = signed_in(lab.technician)
+    response = client.post("/samples/S-000201/receive/", {"condition": "haemolysed"}, **HTMX)
+    assert response.status_code == 200
+    assert "S-000201 received (haemolysed (slight))" in response.content.decode()
+    lab.env.run_until_idle()
+    card = client.get("/samples/S-000201/card/", **HTMX).content.decode()
+    assert "Received" in card and "Add to the open" in card
+
+
+def test_a_rejection_without_a_reason_is_refused_and_changes_nothing(lab, registered, signed_in):
+    client = signed_in(lab.technician)
+    response = client.post("/samples/S-000201/reject/", {"reason": " "}, **HTMX)
+    assert response.status_code == 400
+    assert "A rejection needs a reason." in response.content.decode()
+    lab.env.run_until_idle()
+    assert lab.state("S-000201") == "registered"
+
+
+def test_an_action_not_allowed_now_answers_409_with_the_reason(lab, registered, signed_in):
+    client = signed_in(lab.technician)
+    response = client.post("/samples/S-000201/batch/", **HTMX)
+    assert response.status_code == 409
+    assert "only a received sample" in response.content.decode()
+
+
+def test_a_reviewer_sees_the_card_but_no_bench_actions(lab, registered, signed_in):
+    client = signed_in(lab.reviewer)
+    body = client.post("/scan/", {"barcode": "S-000201"}).content.decode()
+    assert "S-000201" in body and 'accesskey="r"' not in body
+    assert client.post("/samples/S-000201/receive/", {"condition": "acceptable"}).status_code == 403
+    lab.env.run_until_idle()
+    assert lab.state("S-000201") == "registered"
+
+
+def test_a_compliance_officer_reads_the_sample_page_but_has_no_scan_station(
+    lab, registered, compliance_officer, signed_in
+):
+    client = signed_in(compliance_officer)
+    assert client.get("/scan/").status_code == 403
+    page = client.get("/samples/S-000201/")
+    assert page.status_code == 200 and "Timeline" in page.content.decode()
+
+
+def test_the_card_stops_polling_once_the_sample_is_final(lab, registered, signed_in):
+    lab.env.advance_time(25 * 3600)  # past its stability window: expired
+    client = signed_in(lab.technician)
+    assert client.get("/samples/S-000201/card/", **HTMX).status_code == 286
+    assert client.get("/samples/S-000201/card/").status_code == 200
+
+
+def test_the_sample_page_tells_the_story_with_who_and_why(lab, registered, signed_in):
+    lab.receive("S-000201")
+    client = signed_in(lab.technician)
+    body = client.get("/samples/S-000201/").content.decode()
+    assert "Registered (lifecycle version 2)" in body
+    assert "Received" in body and "by tess" in body and "received at reception" in body
+
+
+def test_unknown_sample_pages_are_404_and_strangers_go_to_the_login(lab, client, signed_in):
+    assert client.get("/scan/").status_code == 302
+    client = signed_in(lab.technician)
+    assert client.get("/samples/S-000999/").status_code == 404
+    assert client.post("/samples/S-000999/receive/").status_code == 404
