@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",  # its widget templates, for the project-wide form renderer below
     "rest_framework",
     "knox",
     "django_htmx",
@@ -59,6 +60,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "labtrack.urls"
+# Forms render with the project's templates (templates/samples/_form_fields.html and friends).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "labtrack.wsgi.application"
 
 TEMPLATES = [

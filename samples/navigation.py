@@ -38,6 +38,12 @@ NAVIGATION = [
         frozenset({Role.TECHNICIAN, Role.REVIEWER}),
     ),
     NavEntry(
+        "Register",
+        "samples:sample_new",
+        "Register a sample, or many from a CSV file.",
+        frozenset({Role.TECHNICIAN}),
+    ),
+    NavEntry(
         "Assays",
         "samples:assay_list",
         "Tests the lab runs, with units, reference ranges and critical limits.",

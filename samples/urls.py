@@ -3,7 +3,7 @@
 from django.urls import path
 
 from samples import views
-from samples.views import bench
+from samples.views import bench, registration
 
 app_name = "samples"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("instruments/", views.instrument_list, name="instrument_list"),
     path("users/", views.user_list, name="user_list"),
     path("scan/", bench.scan, name="scan"),
+    path("samples/new/", registration.sample_new, name="sample_new"),
+    path("samples/import/", registration.sample_import, name="sample_import"),
     path("samples/<str:barcode>/", bench.sample_detail, name="sample_detail"),
     path("samples/<str:barcode>/card/", bench.sample_card, name="sample_card"),
     path("samples/<str:barcode>/<slug:action>/", bench.sample_action, name="sample_action"),

@@ -6,7 +6,7 @@ PASSWORD = "correct horse battery staple"
 
 # The main navigation each role sees, in order (README.md shows the same table).
 NAVIGATION = {
-    Role.TECHNICIAN: ["Home", "Scan", "Assays", "Instruments"],
+    Role.TECHNICIAN: ["Home", "Scan", "Register", "Assays", "Instruments"],
     Role.REVIEWER: ["Home", "Scan", "Assays", "Instruments"],
     Role.COMPLIANCE: ["Home", "Assays", "Instruments", "Users and roles"],
     Role.ADMIN: ["Home", "Users and roles", "Administration"],

@@ -15,6 +15,7 @@ from samples.services.batches import (
     batch_mark_completed,
     batch_start_run,
 )
+from samples.services.imports import ImportReport, samples_import_csv
 from samples.services.results import (
     report_render,
     result_evaluate,
@@ -39,6 +40,7 @@ from samples.services.specimens import (
 
 __all__ = [
     "Done",
+    "ImportReport",
     "SeedReport",
     "batch_close",
     "batch_join",
@@ -61,4 +63,5 @@ __all__ = [
     "sample_request_batch",
     "sample_send_to_retest",
     "sample_verify",
+    "samples_import_csv",
 ]

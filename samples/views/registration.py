@@ -1,0 +1,62 @@
+"""Registering samples: one at a time with a form, or many from a CSV file."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from samples import services
+from samples.errors import LabError
+from samples.forms import ImportForm, SampleForm
+from samples.roles import Role, role_required
+from samples.services.imports import COLUMNS
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+@role_required(Role.TECHNICIAN)
+def sample_new(request: HttpRequest) -> HttpResponse:
+    form = SampleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            sample = services.sample_register(
+                user=request.user,
+                barcode=data["barcode"],
+                specimen_type=data["specimen_type"],
+                subject_ref=data["subject_ref"],
+                collected_at=data["collected_at"],
+                priority=data["priority"],
+                assay_codes=data["assays"],
+            )
+        except LabError as refusal:
+            form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+        else:
+            messages.success(request, f"{sample.barcode} registered.")
+            return redirect("samples:sample_detail", barcode=sample.barcode)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "samples/sample_new.html", {"form": form}, status=status)
+
+
+@role_required(Role.TECHNICIAN)
+def sample_import(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > MAX_UPLOAD_BYTES:
+                raise LabError("The file is larger than 2 MB: split it.", field="file")
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise LabError(
+                    "The file is not UTF-8 text: save it as CSV UTF-8.", field="file"
+                ) from None
+            report = services.samples_import_csv(user=request.user, text=text)
+        except LabError as refusal:
+            form.add_error("file", refusal.message)
+    status = 400 if request.method == "POST" and report is None else 200
+    context = {"form": form, "report": report, "columns": COLUMNS}
+    return render(request, "samples/sample_import.html", context, status=status)
