@@ -44,6 +44,12 @@ NAVIGATION = [
         frozenset({Role.TECHNICIAN}),
     ),
     NavEntry(
+        "Batches",
+        "samples:batch_list",
+        "Open and running batches with their plate maps; start a run; enter a result by hand.",
+        frozenset({Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE}),
+    ),
+    NavEntry(
         "Assays",
         "samples:assay_list",
         "Tests the lab runs, with units, reference ranges and critical limits.",

@@ -10,7 +10,16 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from samples.models import TERMINAL_STATES, Assay, Instrument, Result, Sample, SampleState
+from samples.models import (
+    TERMINAL_STATES,
+    Assay,
+    Batch,
+    BatchStatus,
+    Instrument,
+    Result,
+    Sample,
+    SampleState,
+)
 from samples.roles import Role, has_role
 from workflows.api import get_run
 
@@ -212,3 +221,47 @@ def _describe(kind: str, data: dict[str, Any]) -> str:
     if kind == "cancel_requested":
         return "Cancellation requested"
     return ""
+
+
+# --- batches ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlateCell:
+    position: int
+    barcode: str
+    resulted: bool
+
+
+@dataclass(frozen=True)
+class BatchView:
+    batch: Batch
+    cells: list[PlateCell]
+    filled: int
+    waiting: list[str]  # barcodes still without a result in this batch
+
+
+def batch_board() -> list[BatchView]:
+    """Batches not yet completed, oldest first, with their plate maps."""
+    views = []
+    batches = (
+        Batch.objects.exclude(status=BatchStatus.COMPLETED)
+        .select_related("assay", "instrument", "started_by")
+        .order_by("assay__code", "opened_at")
+    )
+    for batch in batches:
+        members = {m.position: m for m in batch.members.select_related("sample")}
+        resulted = set(batch.results.values_list("sample_id", flat=True))
+        cells = []
+        for position in range(1, batch.capacity + 1):
+            member = members.get(position)
+            cells.append(
+                PlateCell(
+                    position,
+                    member.sample.barcode if member else "",
+                    bool(member and member.sample_id in resulted),
+                )
+            )
+        waiting = [m.sample.barcode for m in members.values() if m.sample_id not in resulted]
+        views.append(BatchView(batch, cells, len(members), sorted(waiting)))
+    return views

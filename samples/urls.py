@@ -3,7 +3,7 @@
 from django.urls import path
 
 from samples import views
-from samples.views import bench, registration
+from samples.views import batches, bench, registration
 
 app_name = "samples"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("instruments/", views.instrument_list, name="instrument_list"),
     path("users/", views.user_list, name="user_list"),
     path("scan/", bench.scan, name="scan"),
+    path("batches/", batches.batch_list, name="batch_list"),
+    path("batches/<int:batch_id>/start/", batches.batch_start, name="batch_start"),
+    path("batches/<int:batch_id>/result/", batches.batch_result, name="batch_result"),
     path("samples/new/", registration.sample_new, name="sample_new"),
     path("samples/import/", registration.sample_import, name="sample_import"),
     path("samples/<str:barcode>/", bench.sample_detail, name="sample_detail"),

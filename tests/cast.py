@@ -6,8 +6,8 @@ PASSWORD = "correct horse battery staple"
 
 # The main navigation each role sees, in order (README.md shows the same table).
 NAVIGATION = {
-    Role.TECHNICIAN: ["Home", "Scan", "Register", "Assays", "Instruments"],
-    Role.REVIEWER: ["Home", "Scan", "Assays", "Instruments"],
-    Role.COMPLIANCE: ["Home", "Assays", "Instruments", "Users and roles"],
+    Role.TECHNICIAN: ["Home", "Scan", "Register", "Batches", "Assays", "Instruments"],
+    Role.REVIEWER: ["Home", "Scan", "Batches", "Assays", "Instruments"],
+    Role.COMPLIANCE: ["Home", "Batches", "Assays", "Instruments", "Users and roles"],
     Role.ADMIN: ["Home", "Users and roles", "Administration"],
 }

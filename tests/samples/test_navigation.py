@@ -38,7 +38,15 @@ def test_pages_outside_a_roles_navigation_are_forbidden(make_user, signed_in, ro
 def test_a_user_with_two_roles_sees_both_navigations(make_user, signed_in):
     user = make_user("dual", Role.TECHNICIAN, Role.COMPLIANCE)
     labels = nav_labels(signed_in(user).get("/").content.decode())
-    assert labels == ["Home", "Scan", "Register", "Assays", "Instruments", "Users and roles"]
+    assert labels == [
+        "Home",
+        "Scan",
+        "Register",
+        "Batches",
+        "Assays",
+        "Instruments",
+        "Users and roles",
+    ]
 
 
 def test_a_user_without_a_role_is_told_to_ask_for_one(make_user, signed_in):
