@@ -50,6 +50,12 @@ NAVIGATION = [
         frozenset({Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE}),
     ),
     NavEntry(
+        "Review",
+        "samples:review_list",
+        "Results waiting for verification: sign to release, or send for a retest.",
+        frozenset({Role.REVIEWER, Role.COMPLIANCE}),
+    ),
+    NavEntry(
         "Assays",
         "samples:assay_list",
         "Tests the lab runs, with units, reference ranges and critical limits.",

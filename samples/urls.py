@@ -3,7 +3,7 @@
 from django.urls import path
 
 from samples import views
-from samples.views import batches, bench, registration
+from samples.views import batches, bench, registration, review
 
 app_name = "samples"
 
@@ -15,6 +15,10 @@ urlpatterns = [
     path("batches/", batches.batch_list, name="batch_list"),
     path("batches/<int:batch_id>/start/", batches.batch_start, name="batch_start"),
     path("batches/<int:batch_id>/result/", batches.batch_result, name="batch_result"),
+    path("review/", review.review_list, name="review_list"),
+    path("review/<str:barcode>/verify/", review.review_verify, name="review_verify"),
+    path("review/<str:barcode>/retest/", review.review_retest, name="review_retest"),
+    path("samples/<str:barcode>/report.pdf", review.report_pdf, name="report_pdf"),
     path("samples/new/", registration.sample_new, name="sample_new"),
     path("samples/import/", registration.sample_import, name="sample_import"),
     path("samples/<str:barcode>/", bench.sample_detail, name="sample_detail"),

@@ -43,6 +43,7 @@ def test_a_user_with_two_roles_sees_both_navigations(make_user, signed_in):
         "Scan",
         "Register",
         "Batches",
+        "Review",
         "Assays",
         "Instruments",
         "Users and roles",
