@@ -38,6 +38,12 @@ NAVIGATION = [
         frozenset({Role.TECHNICIAN, Role.REVIEWER}),
     ),
     NavEntry(
+        "Samples",
+        "samples:sample_list",
+        "Every sample, by state, assay, or past its stability window.",
+        frozenset({Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE}),
+    ),
+    NavEntry(
         "Register",
         "samples:sample_new",
         "Register a sample, or many from a CSV file.",

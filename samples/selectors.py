@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import DateTimeField, ExpressionWrapper, F, Min, QuerySet, Value
 from django.utils import timezone
 
 from samples.models import (
@@ -289,3 +289,28 @@ def review_queue() -> list[ReviewItem]:
         retests = sample.results.filter(retest__isnull=False).count()
         items.append(ReviewItem(sample, current, retests))
     return items
+
+
+# --- worklist -----------------------------------------------------------------------------------
+
+
+OVERDUE_MARGIN = timedelta(hours=2)
+
+
+def sample_worklist(*, state: str = "", assay: str = "", overdue: bool = False) -> QuerySet[Sample]:
+    """Samples, newest first, filtered; each annotated with its stability ``deadline``."""
+    samples = Sample.objects.annotate(
+        deadline=ExpressionWrapper(
+            F("collected_at") + Value(timedelta(hours=1)) * Min("assays__stability_hours"),
+            output_field=DateTimeField(),
+        )
+    ).prefetch_related("assays")
+    if state:
+        samples = samples.filter(state=state)
+    if assay:
+        samples = samples.filter(assays__code=assay)
+    if overdue:  # not final, and its stability window ends within OVERDUE_MARGIN (or has)
+        samples = samples.exclude(state__in=TERMINAL_STATES).filter(
+            deadline__lt=timezone.now() + OVERDUE_MARGIN
+        )
+    return samples.order_by("-registered_at")

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from samples import views
-from samples.views import batches, bench, registration, review
+from samples.views import batches, bench, registration, review, worklist
 
 app_name = "samples"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("review/<str:barcode>/verify/", review.review_verify, name="review_verify"),
     path("review/<str:barcode>/retest/", review.review_retest, name="review_retest"),
     path("samples/<str:barcode>/report.pdf", review.report_pdf, name="report_pdf"),
+    path("samples/", worklist.sample_list, name="sample_list"),
     path("samples/new/", registration.sample_new, name="sample_new"),
     path("samples/import/", registration.sample_import, name="sample_import"),
     path("samples/<str:barcode>/", bench.sample_detail, name="sample_detail"),

@@ -6,8 +6,16 @@ PASSWORD = "correct horse battery staple"
 
 # The main navigation each role sees, in order (README.md shows the same table).
 NAVIGATION = {
-    Role.TECHNICIAN: ["Home", "Scan", "Register", "Batches", "Assays", "Instruments"],
-    Role.REVIEWER: ["Home", "Scan", "Batches", "Review", "Assays", "Instruments"],
-    Role.COMPLIANCE: ["Home", "Batches", "Review", "Assays", "Instruments", "Users and roles"],
+    Role.TECHNICIAN: ["Home", "Scan", "Samples", "Register", "Batches", "Assays", "Instruments"],
+    Role.REVIEWER: ["Home", "Scan", "Samples", "Batches", "Review", "Assays", "Instruments"],
+    Role.COMPLIANCE: [
+        "Home",
+        "Samples",
+        "Batches",
+        "Review",
+        "Assays",
+        "Instruments",
+        "Users and roles",
+    ],
     Role.ADMIN: ["Home", "Users and roles", "Administration"],
 }

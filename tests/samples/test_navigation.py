@@ -41,6 +41,7 @@ def test_a_user_with_two_roles_sees_both_navigations(make_user, signed_in):
     assert labels == [
         "Home",
         "Scan",
+        "Samples",
         "Register",
         "Batches",
         "Review",

@@ -1,0 +1,41 @@
+"""The sample worklist: every sample, filtered by state, assay and overdue, a page at a time."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from samples import selectors
+from samples.models import Assay, SampleState
+from samples.roles import Role, role_required
+
+PAGE_SIZE = 50
+
+
+@role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
+def sample_list(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "")
+    assay = request.GET.get("assay", "")
+    overdue = request.GET.get("overdue") == "1"
+    problems = []
+    if state and state not in SampleState.values:
+        problems.append(f"There is no state {state!r}: showing every state.")
+        state = ""
+    codes = list(Assay.objects.values_list("code", flat=True))
+    if assay and assay not in codes:
+        problems.append(f"There is no assay {assay!r}: showing every assay.")
+        assay = ""
+    samples = selectors.sample_worklist(state=state, assay=assay, overdue=overdue)
+    page = Paginator(samples, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "states": SampleState.choices,
+        "assays": codes,
+        "chosen": {"state": state, "assay": assay, "overdue": overdue},
+        "problems": problems,
+        "query": query.urlencode(),
+    }
+    return render(request, "samples/sample_list.html", context, status=400 if problems else 200)
