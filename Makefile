@@ -5,7 +5,7 @@ UV := .tools/bin/uv
 PY := .venv/bin/python
 STACK := $(PY) -m labtrack.stack
 
-.PHONY: install run test lint bench services services-down services-status manage clean
+.PHONY: install chromium run test lint bench services services-down services-status manage clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -19,8 +19,18 @@ install: $(UV)
 run: install
 	$(STACK) run
 
+# The browser tests drive Debian's Chromium (never a downloaded browser): installed with apt
+# (as root, or through sudo) when it is missing.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 ## Run the whole test suite (uses DATABASE_URL / REDIS_URL when set, else embedded servers).
-test: install
+test: install chromium
 	$(STACK) exec -- $(PY) -m pytest $(ARGS)
 
 ## Lint, format check, import contracts, types of the engine, missing-migrations check.
