@@ -44,6 +44,7 @@ lint: install
 ## Benchmarks: the workflow engine next to plain Celery (figures and ratios, no assertions).
 bench: install
 	$(STACK) exec -- $(PY) -m tests.bench.workflows_bench
+	$(STACK) exec -- $(PY) -m tests.bench.scan_bench
 
 ## Embedded services for use from other terminals (make manage CMD="shell").
 services: install
