@@ -3,7 +3,7 @@
 from django.urls import path
 
 from samples import views
-from samples.views import batches, bench, registration, review, worklist
+from samples.views import batches, bench, labels, registration, review, worklist
 
 app_name = "samples"
 
@@ -21,6 +21,9 @@ urlpatterns = [
     path("samples/<str:barcode>/report.pdf", review.report_pdf, name="report_pdf"),
     path("samples/", worklist.sample_list, name="sample_list"),
     path("samples/new/", registration.sample_new, name="sample_new"),
+    path("samples/labels.pdf", labels.label_sheet, name="label_sheet"),
+    path("samples/<str:barcode>/label/", labels.sample_label, name="sample_label"),
+    path("samples/<str:barcode>/label.zpl", labels.sample_label_zpl, name="sample_label_zpl"),
     path("samples/import/", registration.sample_import, name="sample_import"),
     path("samples/<str:barcode>/", bench.sample_detail, name="sample_detail"),
     path("samples/<str:barcode>/card/", bench.sample_card, name="sample_card"),
