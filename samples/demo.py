@@ -41,6 +41,11 @@ DEMO_USERS = [
     DemoUser("admin", "demo-admin", "Alex", "Moreau", Role.ADMIN),
 ]
 
+
+def demo_user(role: Role) -> DemoUser:
+    return next(user for user in DEMO_USERS if user.role is role)
+
+
 DEMO_ASSAYS = [
     DemoAssay("GLU", "Glucose", "mmol/L", Decimal("3.9"), Decimal("5.6"),
               Decimal("2.5"), Decimal("25.0"), 40, timedelta(hours=1), 24, 2),

@@ -26,6 +26,7 @@ from django.db import transaction
 from workflows import store
 from workflows.dispatch import backend
 from workflows.executor import StepInfo, current_step_info
+from workflows.inline import InlineRunner
 from workflows.models import FINISHED, HistoryEvent
 from workflows.registry import RetryPolicy, StepDef, WorkflowDef, register_step, register_workflow
 from workflows.registry import newest_workflow as _newest
@@ -52,6 +53,7 @@ __all__ = [
     "cancel",
     "current_step",
     "get_run",
+    "run_inline",
     "signal",
     "start",
     "step",
@@ -217,3 +219,16 @@ def get_run(run_id: str) -> RunInfo:
             for e in events
         ],
     )
+
+
+def run_inline() -> InlineRunner:
+    """Run the engine's work in this process instead of on workers::
+
+        with run_inline() as engine:
+            start("sample_lifecycle", "S-1")
+            engine.run_until_idle()  # every advance, step and due timer, until nothing moves
+
+    For commands that must see their workflows move on without a worker (demo data). Nothing
+    is sent to the broker inside the block.
+    """
+    return InlineRunner()

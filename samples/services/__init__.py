@@ -15,6 +15,7 @@ from samples.services.batches import (
     batch_mark_completed,
     batch_start_run,
 )
+from samples.services.demo_samples import demo_samples_seed
 from samples.services.imports import ImportReport, samples_import_csv
 from samples.services.results import (
     report_render,
@@ -46,6 +47,7 @@ __all__ = [
     "batch_join",
     "batch_mark_completed",
     "batch_start_run",
+    "demo_samples_seed",
     "demo_seed",
     "instrument_register",
     "report_render",

@@ -21,6 +21,9 @@ SNAPSHOT_MODELS = [
     "samples.Assay",
     "samples.Instrument",
     "knox.AuthToken",
+    "samples.Sample",
+    "samples.Result",
+    "workflows.Run",
 ]
 
 
@@ -81,3 +84,23 @@ def test_seed_demo_leaves_a_changed_password_alone():
     seed()
     user.refresh_from_db()
     assert user.check_password("changed by the lab")
+
+
+def test_seed_demo_fills_the_lab_with_samples_in_every_state():
+    seed()
+    from samples.models import Sample
+
+    states = set(Sample.objects.values_list("state", flat=True))
+    assert states == {
+        "registered",
+        "rejected",
+        "expired",
+        "received",
+        "awaiting_batch",
+        "in_batch",
+        "resulted",
+        "retest_pending",
+        "reported",
+    }
+    reported = Sample.objects.filter(state="reported").first()
+    assert reported.report.pdf and reported.signatures.get().meaning == "reviewed and released"

@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: load demo users, assays and an instrument; safe to run again."""
+"""``manage.py seed_demo``: demo users, assays, an instrument and samples; safe to run again."""
 
 from typing import Any
 
@@ -8,10 +8,16 @@ from samples import demo, services
 
 
 class Command(BaseCommand):
-    help = "Load demo users (one per role), assays and an instrument. Existing data is kept."
+    help = (
+        "Load demo users (one per role), assays, an instrument and samples in every state. "
+        "Existing data is kept."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = services.demo_seed()
+        samples = services.demo_samples_seed()
+        if samples:
+            report.created.append(f"{samples} demo samples in every state of the lifecycle")
         if report.created:
             self.stdout.write("Created: " + ", ".join(report.created) + ".")
         else:
