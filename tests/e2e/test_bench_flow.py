@@ -63,9 +63,10 @@ def sign_in(browser, live_server, username):
     return page
 
 
-def test_a_sample_from_reception_to_a_signed_report(
-    live_server, worker, browser, technician, reviewer
-):
+@pytest.fixture
+def scene(technician, reviewer):
+    """The data, made before the browser starts: once Playwright runs its event loop in this
+    thread, a database call here would open a second connection that outlives the test."""
     make_assay(batch_capacity=1)  # a batch of one closes as soon as the sample joins
     services.sample_register(
         user=technician,
@@ -75,6 +76,11 @@ def test_a_sample_from_reception_to_a_signed_report(
         collected_at=timezone.now() - timedelta(hours=1),
         assay_codes=["GLU"],
     )
+    return technician, reviewer
+
+
+def test_a_sample_from_reception_to_a_signed_report(scene, live_server, worker, browser):
+    technician, reviewer = scene
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     bench = sign_in(browser, live_server, technician.username)
