@@ -164,12 +164,6 @@ class Sample(models.Model):
     def __str__(self) -> str:
         return self.barcode
 
-    @property
-    def stability_deadline(self):  # type: ignore[no-untyped-def]
-        """Collected plus the shortest stability window of its assays."""
-        hours = min((a.stability_hours for a in self.assays.all()), default=24)
-        return self.collected_at + timedelta(hours=hours)
-
 
 class BatchStatus(models.TextChoices):
     OPEN = "open", "Open"
