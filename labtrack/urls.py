@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("samples.api.urls")),
     path("", home, name="home"),
     path("", include("samples.urls")),
 ]

@@ -244,6 +244,14 @@ class Result(models.Model):
     )
     # Lifecycle version 2 flags a critical result for the reviewer's attention before release.
     critical_flagged_at = models.DateTimeField(null=True, blank=True)
+    message = models.ForeignKey(
+        "InstrumentMessage",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="results",
+    )
+    instrument_run_id = models.CharField(max_length=100, blank=True)  # the instrument's run
 
     class Meta:
         ordering = ["sample", "assay", "recorded_at"]
@@ -251,11 +259,79 @@ class Result(models.Model):
             models.CheckConstraint(
                 condition=Q(instrument__isnull=False) | Q(entered_by__isnull=False),
                 name="result_has_a_source",
-            )
+            ),
+            # An instrument's run reports a sample's assay once, however often it is re-sent.
+            models.UniqueConstraint(
+                fields=["instrument", "instrument_run_id", "sample", "assay"],
+                condition=~Q(instrument_run_id=""),
+                name="result_once_per_instrument_run",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.assay.code} {self.value} {self.units} for {self.sample.barcode}"
+
+
+class InstrumentMessage(models.Model):
+    """A message an instrument or integration client sent, stored raw and unmodified, with the
+    answer it got. Results made from it link back to it."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+    )
+    kind = models.CharField(max_length=16)  # "results" (JSON) or "hl7"
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.TextField()
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    received_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    answer = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="message_idempotency_key_once_per_client",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} message {self.pk} from {self.client_id}"
+
+
+class UnmatchedResult(models.Model):
+    """A result that matched no sample waiting for it: kept, never dropped, for a technician to
+    match to a sample or discard with a reason."""
+
+    message = models.ForeignKey(InstrumentMessage, on_delete=models.PROTECT, related_name="+")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
+    barcode = models.CharField(max_length=64)
+    assay_code = models.CharField(max_length=32)
+    value = models.CharField(max_length=64)
+    units = models.CharField(max_length=32, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    run_id = models.CharField(max_length=100, blank=True)
+    measured_at = models.DateTimeField(null=True, blank=True)
+    why = models.TextField()
+    received_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(max_length=16, blank=True)  # "matched" or "discarded"
+    resolution_reason = models.TextField(blank=True)
+    result = models.OneToOneField(
+        Result, on_delete=models.PROTECT, null=True, blank=True, related_name="unmatched_origin"
+    )
+
+    class Meta:
+        ordering = ["received_at"]
+
+    def __str__(self) -> str:
+        return f"unmatched {self.assay_code} {self.value} for {self.barcode}"
 
 
 class Retest(models.Model):

@@ -52,6 +52,8 @@ def result_record(
     instrument: Instrument | None = None,
     user: Any = None,
     reason: str = "",
+    message: Any = None,
+    instrument_run_id: str = "",
 ) -> Result:
     """Record a result from an instrument, or entered by hand by a technician (with a reason),
     for a sample in a running batch of that assay; the lifecycle and the batch are told."""
@@ -97,6 +99,8 @@ def result_record(
             entry_reason=reason,
             measured_at=measured_at or now,
             recorded_at=now,
+            message=message,
+            instrument_run_id=instrument_run_id,
         )
         retest = Retest.objects.filter(
             original__sample=sample, original__assay=assay, new_result__isnull=True

@@ -1,0 +1,22 @@
+"""Who may call what: an instrument token may only post results; a user token carries the
+user's roles (COMPLIANCE.md C9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+
+from samples.roles import Role, has_role
+
+
+class IsInstrument(BasePermission):
+    message = "Only a registered instrument's token may post results."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        user = request.user
+        return bool(
+            has_role(user, Role.INSTRUMENT)
+            and getattr(user, "instrument", None) is not None
+            and user.instrument.is_active
+        )

@@ -1,0 +1,28 @@
+"""Shapes of what clients send. They check types and sizes; the services decide the rest."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+MAX_ITEMS = 500
+
+
+class ResultItemSerializer(serializers.Serializer):
+    sample = serializers.CharField(max_length=64, help_text="The sample's accession barcode.")
+    assay = serializers.CharField(max_length=32, help_text="The assay code, e.g. GLU.")
+    value = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=False)
+    units = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    flags = serializers.ListField(
+        child=serializers.CharField(max_length=32), required=False, default=list, max_length=20
+    )
+    run_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The instrument's run: a result re-sent with the same run is recorded once.",
+    )
+    measured_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_value(self, value):  # type: ignore[no-untyped-def]
+        return str(value)

@@ -1,0 +1,51 @@
+"""API views: thin, mapping requests to services and refusals to 4xx bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from samples.api.permissions import IsInstrument
+from samples.api.serializers import MAX_ITEMS, ResultItemSerializer
+from samples.services.intake import results_receive
+
+
+class ResultsView(APIView):
+    """``POST /api/v1/results/``: one result or a list of them, from an instrument.
+
+    201: all recorded. 202: recorded, but some matched no waiting sample and went to the
+    unmatched inbox. 400: an item is malformed or refused; nothing is recorded. A repeated
+    ``Idempotency-Key`` header, or a repeated (run_id, sample, assay), returns the first answer.
+    """
+
+    permission_classes = [IsInstrument]
+
+    def post(self, request: Request) -> Response:
+        raw = request.body.decode("utf-8", errors="replace")
+        data: Any = request.data
+        many = isinstance(data, list)
+        if many and not 1 <= len(data) <= MAX_ITEMS:
+            return Response(
+                {"non_field_errors": [f"Send 1 to {MAX_ITEMS} results at a time."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        serializer = ResultItemSerializer(data=data, many=many)
+        serializer.is_valid(raise_exception=True)
+        items = serializer.validated_data if many else [serializer.validated_data]
+        key = request.headers.get("Idempotency-Key") or None
+        if key is not None and len(key) > 200:
+            return Response(
+                {"Idempotency-Key": ["At most 200 characters."]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        code, answer = results_receive(
+            client=request.user,
+            items=[dict(i) for i in items],
+            raw_body=raw,
+            content_type=request.content_type or "",
+            idempotency_key=key,
+        )
+        return Response(answer, status=code)

@@ -1,0 +1,156 @@
+"""Results from instruments over the API: stored raw, matched to the samples waiting for them,
+recorded once however often they are re-sent; what matches nothing goes to the unmatched inbox
+(never dropped)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from samples.errors import LabError
+from samples.models import InstrumentMessage, Result, UnmatchedResult
+from samples.services.results import result_record
+
+# Refusals that mean "this result is fine but no sample is waiting for it": the inbox.
+UNMATCHED_FIELDS = {None, "barcode", "assay"}
+
+
+def results_receive(
+    *,
+    client: Any,
+    items: list[dict[str, Any]],
+    raw_body: str,
+    content_type: str,
+    idempotency_key: str | None,
+) -> tuple[int, dict[str, Any]]:
+    """Record a message of results (already checked for shape). Returns the HTTP status (201
+    all accepted, 202 some unmatched, 400 a value refused, nothing recorded) and the answer.
+    A repeated ``idempotency_key`` returns the first answer and records nothing new."""
+    instrument = client.instrument
+    if idempotency_key:
+        first = InstrumentMessage.objects.filter(client=client, idempotency_key=idempotency_key)
+        if first.exists():
+            return _replay(first.get())
+    try:
+        with transaction.atomic():
+            message = InstrumentMessage.objects.create(
+                client=client,
+                instrument=instrument,
+                kind="results",
+                content_type=content_type,
+                body=raw_body,
+                idempotency_key=idempotency_key,
+                received_at=timezone.now(),
+            )
+            status, answer = _record(message, instrument, items)
+            if status == 400:
+                transaction.set_rollback(True)
+                return status, answer
+            message.status_code, message.answer = status, answer
+            message.save(update_fields=["status_code", "answer"])
+    except IntegrityError:
+        # The same idempotency key arrived twice at once: the first one's answer stands.
+        return _replay(
+            InstrumentMessage.objects.get(client=client, idempotency_key=idempotency_key)
+        )
+    return status, answer
+
+
+def _replay(message: InstrumentMessage) -> tuple[int, dict[str, Any]]:
+    return message.status_code or 201, {**(message.answer or {}), "replayed": True}
+
+
+def _record(
+    message: InstrumentMessage, instrument: Any, items: list[dict[str, Any]]
+) -> tuple[int, dict[str, Any]]:
+    accepted, unmatched, errors = [], [], []
+    for index, item in enumerate(items):
+        repeat = _repeat(instrument, item)
+        if repeat is not None:
+            accepted.append(_describe(repeat, item, repeated=True))
+            continue
+        try:
+            with transaction.atomic():
+                result = result_record(
+                    barcode=item["sample"],
+                    assay_code=item["assay"],
+                    value=item["value"],
+                    units=item.get("units", ""),
+                    flags=item.get("flags", []),
+                    measured_at=item.get("measured_at"),
+                    instrument=instrument,
+                    message=message,
+                    instrument_run_id=item.get("run_id", ""),
+                )
+        except (LabError, IntegrityError) as refusal:
+            repeat = _repeat(instrument, item)  # it may have been recorded meanwhile
+            if repeat is not None:
+                accepted.append(_describe(repeat, item, repeated=True))
+            elif isinstance(refusal, LabError) and refusal.field in UNMATCHED_FIELDS:
+                unmatched.append(_park(message, instrument, item, refusal.message, index))
+            else:
+                field = refusal.field if isinstance(refusal, LabError) else None
+                errors.append(
+                    {
+                        "index": index,
+                        "field": field or "non_field_errors",
+                        "error": getattr(refusal, "message", str(refusal)),
+                    }
+                )
+        else:
+            accepted.append(_describe(result, item, repeated=False))
+    if errors:
+        return 400, {"errors": errors, "detail": "Nothing was recorded: correct these items."}
+    return (202 if unmatched else 201), {"accepted": accepted, "unmatched": unmatched}
+
+
+def _repeat(instrument: Any, item: dict[str, Any]) -> Result | None:
+    run_id = item.get("run_id") or ""
+    if not run_id:
+        return None
+    return Result.objects.filter(
+        instrument=instrument,
+        instrument_run_id=run_id,
+        sample__barcode=item["sample"].strip().upper(),
+        assay__code=item["assay"].strip().upper(),
+    ).first()
+
+
+def _describe(result: Result, item: dict[str, Any], *, repeated: bool) -> dict[str, Any]:
+    return {
+        "result": result.pk,
+        "sample": result.sample.barcode,
+        "assay": result.assay.code,
+        "value": str(result.value.normalize()),
+        "units": result.units,
+        "repeated": repeated,
+    }
+
+
+def _park(
+    message: InstrumentMessage, instrument: Any, item: dict[str, Any], why: str, index: int
+) -> dict[str, Any]:
+    measured: datetime | None = item.get("measured_at")
+    parked = UnmatchedResult.objects.create(
+        message=message,
+        instrument=instrument,
+        barcode=item["sample"][:64],
+        assay_code=item["assay"][:32],
+        value=str(item["value"])[:64],
+        units=item.get("units", "")[:32],
+        flags=item.get("flags", []),
+        run_id=item.get("run_id", "")[:100],
+        measured_at=measured,
+        why=why,
+        received_at=timezone.now(),
+    )
+    return {
+        "index": index,
+        "inbox": parked.pk,
+        "sample": parked.barcode,
+        "assay": parked.assay_code,
+        "why": why,
+    }

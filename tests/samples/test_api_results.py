@@ -1,0 +1,150 @@
+"""``POST /api/v1/results/``: instruments post results; each is recorded once, matched to the
+sample waiting for it, or kept in the unmatched inbox; malformed bodies get a 4xx naming the
+field, and change nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from samples.models import InstrumentMessage, Result, UnmatchedResult
+from samples.services.tokens import api_token_create
+
+
+@pytest.fixture
+def running(lab):
+    """S-000951 in a running GLU batch, waiting for its result."""
+    lab.register("S-000951")
+    lab.receive("S-000951")
+    lab.to_batch("S-000951")
+    lab.close_batches()
+    lab.start_run()
+    return "S-000951"
+
+
+def api(token=None):
+    client = APIClient()
+    if token:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+@pytest.fixture
+def instrument_api(lab):
+    return api(api_token_create(owner=lab.instrument.service_user))
+
+
+def post(client, body, **headers):
+    return client.post(
+        "/api/v1/results/", json.dumps(body), content_type="application/json", **headers
+    )
+
+
+def test_a_result_for_a_waiting_sample_is_recorded_and_the_raw_message_kept(
+    lab, running, instrument_api
+):
+    body = {
+        "sample": running,
+        "assay": "GLU",
+        "value": "6.1",
+        "units": "mmol/L",
+        "flags": ["H"],
+        "run_id": "R-1",
+    }
+    response = post(instrument_api, body)
+    assert response.status_code == 201, response.json()
+    assert response.json()["accepted"][0]["value"] == "6.1"
+    lab.env.run_until_idle()
+    assert lab.state(running) == "resulted"
+    result = Result.objects.get()
+    assert result.instrument == lab.instrument and result.flags == ["H"]
+    assert json.loads(result.message.body) == body  # stored raw, linked to its result
+
+
+def test_a_repeated_run_or_idempotency_key_records_nothing_new(lab, running, instrument_api):
+    body = {"sample": running, "assay": "GLU", "value": "6.1", "run_id": "R-1"}
+    first = post(instrument_api, body)
+    again = post(instrument_api, body)
+    assert again.status_code == 201 and again.json()["accepted"][0]["repeated"] is True
+    keyed = post(instrument_api, body, HTTP_IDEMPOTENCY_KEY="k-1")
+    replay = post(instrument_api, body, HTTP_IDEMPOTENCY_KEY="k-1")
+    assert replay.json()["replayed"] is True
+    assert replay.json()["accepted"] == keyed.json()["accepted"]
+    assert Result.objects.count() == 1
+    assert first.json()["accepted"][0]["result"] == Result.objects.get().pk
+
+
+def test_a_result_matching_no_waiting_sample_goes_to_the_inbox_with_202(
+    lab, running, instrument_api
+):
+    response = post(
+        instrument_api,
+        [
+            {"sample": running, "assay": "GLU", "value": "5"},
+            {"sample": "S-404404", "assay": "GLU", "value": "5"},
+            {"sample": running, "assay": "NA", "value": "140"},
+        ],
+    )
+    assert response.status_code == 202
+    answer = response.json()
+    assert len(answer["accepted"]) == 1
+    assert [u["sample"] for u in answer["unmatched"]] == ["S-404404", running]
+    assert UnmatchedResult.objects.count() == 2  # kept, never dropped
+    assert "Unknown barcode S-404404" in UnmatchedResult.objects.first().why
+
+
+def test_malformed_items_get_400_naming_the_field_and_change_nothing(lab, running, instrument_api):
+    for body, field in (
+        ({"sample": running, "assay": "GLU", "value": "five"}, "value"),
+        ({"assay": "GLU", "value": "5"}, "sample"),
+        ({"sample": running, "assay": "GLU", "value": "5", "flags": "H"}, "flags"),
+        ({"sample": running, "assay": "GLU", "value": "5", "measured_at": "noon"}, "measured_at"),
+    ):
+        response = post(instrument_api, body)
+        assert response.status_code == 400 and field in response.json(), (body, response.json())
+    units = post(instrument_api, {"sample": running, "assay": "GLU", "value": "5", "units": "g"})
+    assert units.status_code == 400 and units.json()["errors"][0]["field"] == "units"
+    assert post(instrument_api, []).status_code == 400
+    not_json = instrument_api.post("/api/v1/results/", "{nope", content_type="application/json")
+    assert not_json.status_code == 400
+    assert not Result.objects.exists() and not UnmatchedResult.objects.exists()
+    assert not InstrumentMessage.objects.exists()
+
+
+def test_without_a_valid_token_401_and_with_a_user_token_403(lab, running):
+    body = {"sample": running, "assay": "GLU", "value": "5"}
+    assert post(api(), body).status_code == 401
+    assert post(api("not-a-token"), body).status_code == 401
+    assert post(api(api_token_create(owner=lab.technician)), body).status_code == 403
+    assert not Result.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_posts_of_one_result_record_it_once(lab, running, instrument_api):
+    import threading
+
+    from django.db import connection
+
+    body = {"sample": running, "assay": "GLU", "value": "6.1", "run_id": "R-7"}
+    token = instrument_api._credentials["HTTP_AUTHORIZATION"]
+    barrier, answers = threading.Barrier(50), []
+
+    def send():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=token)
+        try:
+            barrier.wait()
+            response = post(client, body)
+            answers.append((response.status_code, response.json()["accepted"][0]["result"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Result.objects.count() == 1
+    assert answers == [(201, Result.objects.get().pk)] * 50
