@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "django.forms",  # its widget templates, for the project-wide form renderer below
     "rest_framework",
     "knox",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # the API docs' own scripts and styles, served locally (no CDN)
     "django_htmx",
     "template_partials",
     "axes",
@@ -159,6 +161,21 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LabTrack API",
+    "DESCRIPTION": (
+        "Instruments post results; integrators register samples and read their state. "
+        "Authenticate with `Authorization: Token <token>` (one token per client, from "
+        "`manage.py api_tokens`)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],  # the schema holds no data
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery: JSON only, nothing pickled; the database holds results, the broker only rings.

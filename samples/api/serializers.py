@@ -26,3 +26,39 @@ class ResultItemSerializer(serializers.Serializer):
 
     def validate_value(self, value):  # type: ignore[no-untyped-def]
         return str(value)
+
+
+class AcceptedSerializer(serializers.Serializer):
+    result = serializers.IntegerField()
+    sample = serializers.CharField()
+    assay = serializers.CharField()
+    value = serializers.CharField()
+    units = serializers.CharField()
+    repeated = serializers.BooleanField(help_text="True when this result was recorded before.")
+
+
+class UnmatchedSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Its position in the list sent.")
+    inbox = serializers.IntegerField(help_text="Its entry in the unmatched inbox.")
+    sample = serializers.CharField()
+    assay = serializers.CharField()
+    why = serializers.CharField()
+
+
+class ResultsAnswerSerializer(serializers.Serializer):
+    accepted = AcceptedSerializer(many=True)
+    unmatched = UnmatchedSerializer(many=True)
+    replayed = serializers.BooleanField(
+        required=False, help_text="Present when an Idempotency-Key repeated an earlier message."
+    )
+
+
+class ItemErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    field = serializers.CharField()
+    error = serializers.CharField()
+
+
+class ResultsRefusalSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = ItemErrorSerializer(many=True)

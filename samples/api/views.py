@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from samples.api.permissions import IsInstrument
-from samples.api.serializers import MAX_ITEMS, ResultItemSerializer
+from samples.api.serializers import MAX_ITEMS, ResultItemSerializer, ResultsAnswerSerializer
 from samples.services.intake import results_receive
 
 
@@ -24,6 +30,49 @@ class ResultsView(APIView):
 
     permission_classes = [IsInstrument]
 
+    @extend_schema(
+        operation_id="results_create",
+        request=ResultItemSerializer(many=True),
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="A key of yours: the same key again returns the first answer.",
+            )
+        ],
+        responses={
+            201: ResultsAnswerSerializer,
+            202: OpenApiResponse(
+                ResultsAnswerSerializer,
+                description="Recorded; some results went to the unmatched inbox.",
+            ),
+            400: OpenApiResponse(
+                description="A malformed item (the field and the problem), or "
+                "a refused value; nothing was recorded."
+            ),
+            401: OpenApiResponse(description="No token, or an unknown or revoked one."),
+            403: OpenApiResponse(description="The token is not an active instrument's."),
+        },
+        examples=[
+            OpenApiExample(
+                "One result",
+                request_only=True,
+                value=[
+                    {
+                        "sample": "S-000123",
+                        "assay": "GLU",
+                        "value": "5.4",
+                        "units": "mmol/L",
+                        "flags": [],
+                        "run_id": "R-2026-11-25-01",
+                        "measured_at": "2026-11-25T10:02:00Z",
+                    }
+                ],
+            ),
+        ],
+    )
     def post(self, request: Request) -> Response:
         raw = request.body.decode("utf-8", errors="replace")
         data: Any = request.data

@@ -1,0 +1,21 @@
+"""The published OpenAPI schema and its browsable docs, served without a CDN."""
+
+from __future__ import annotations
+
+import yaml
+
+
+def test_the_schema_describes_the_results_endpoint_and_the_token_scheme(client, db):
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    post = schema["paths"]["/api/v1/results/"]["post"]
+    assert set(post["responses"]) == {"201", "202", "400", "401", "403"}
+    assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
+    assert "knoxApiToken" in schema["components"]["securitySchemes"]
+
+
+def test_the_docs_page_loads_its_assets_from_this_server(client, db):
+    page = client.get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
+    assert "cdn" not in page.lower() and "unpkg" not in page.lower()
