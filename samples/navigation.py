@@ -56,6 +56,12 @@ NAVIGATION = [
         frozenset({Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE}),
     ),
     NavEntry(
+        "Inbox",
+        "samples:inbox",
+        "Results that matched no waiting sample: match or discard them, with a reason.",
+        frozenset({Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE}),
+    ),
+    NavEntry(
         "Review",
         "samples:review_list",
         "Results waiting for verification: sign to release, or send for a retest.",

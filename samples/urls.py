@@ -3,7 +3,7 @@
 from django.urls import path
 
 from samples import views
-from samples.views import batches, bench, labels, registration, review, worklist
+from samples.views import batches, bench, inbox, labels, registration, review, worklist
 
 app_name = "samples"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("batches/", batches.batch_list, name="batch_list"),
     path("batches/<int:batch_id>/start/", batches.batch_start, name="batch_start"),
     path("batches/<int:batch_id>/result/", batches.batch_result, name="batch_result"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:entry_id>/", inbox.inbox_resolve, name="inbox_resolve"),
     path("review/", review.review_list, name="review_list"),
     path("review/<str:barcode>/verify/", review.review_verify, name="review_verify"),
     path("review/<str:barcode>/retest/", review.review_retest, name="review_retest"),

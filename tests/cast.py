@@ -6,12 +6,31 @@ PASSWORD = "correct horse battery staple"
 
 # The main navigation each role sees, in order (README.md shows the same table).
 NAVIGATION = {
-    Role.TECHNICIAN: ["Home", "Scan", "Samples", "Register", "Batches", "Assays", "Instruments"],
-    Role.REVIEWER: ["Home", "Scan", "Samples", "Batches", "Review", "Assays", "Instruments"],
+    Role.TECHNICIAN: [
+        "Home",
+        "Scan",
+        "Samples",
+        "Register",
+        "Batches",
+        "Inbox",
+        "Assays",
+        "Instruments",
+    ],
+    Role.REVIEWER: [
+        "Home",
+        "Scan",
+        "Samples",
+        "Batches",
+        "Inbox",
+        "Review",
+        "Assays",
+        "Instruments",
+    ],
     Role.COMPLIANCE: [
         "Home",
         "Samples",
         "Batches",
+        "Inbox",
         "Review",
         "Assays",
         "Instruments",

@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from samples.errors import LabError
 from samples.models import InstrumentMessage, Result, UnmatchedResult
+from samples.roles import Role
 from samples.services.results import result_record
+from samples.services.specimens import require_role
 
 # Refusals that mean "this result is fine but no sample is waiting for it": the inbox.
 UNMATCHED_FIELDS = {None, "barcode", "assay"}
@@ -154,3 +156,58 @@ def _park(
         "assay": parked.assay_code,
         "why": why,
     }
+
+
+def unmatched_match(*, user: Any, entry_id: int, barcode: str, reason: str) -> Result:
+    """A technician matches an inbox entry to the sample it belongs to (with a reason): it is
+    recorded as that sample's result, from its instrument, and the technician counts as having
+    entered it (so may not verify it)."""
+    require_role(user, Role.TECHNICIAN)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LabError("Say why this result belongs to that sample.", field="reason")
+    with transaction.atomic():
+        entry = _open_entry(entry_id)
+        result = result_record(
+            barcode=barcode,
+            assay_code=entry.assay_code,
+            value=entry.value,
+            units=entry.units,
+            flags=entry.flags,
+            measured_at=entry.measured_at,
+            instrument=entry.instrument,
+            message=entry.message,
+            instrument_run_id=entry.run_id,
+        )
+        Result.objects.filter(pk=result.pk).update(
+            entered_by=user, entry_reason=f"matched from the unmatched inbox: {reason}"
+        )
+        _resolve(entry, user, "matched", reason, result)
+    return result
+
+
+def unmatched_discard(*, user: Any, entry_id: int, reason: str) -> None:
+    """A technician discards an inbox entry, with a reason; it stays on record."""
+    require_role(user, Role.TECHNICIAN)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LabError("A discarded result needs a reason.", field="reason")
+    with transaction.atomic():
+        _resolve(_open_entry(entry_id), user, "discarded", reason, None)
+
+
+def _open_entry(entry_id: int) -> UnmatchedResult:
+    entry = UnmatchedResult.objects.select_for_update().filter(pk=entry_id).first()
+    if entry is None:
+        raise LabError(f"There is no inbox entry {entry_id}.")
+    if entry.resolved_at is not None:
+        raise LabError(f"Inbox entry {entry_id} was already {entry.resolution}.")
+    return entry
+
+
+def _resolve(entry: UnmatchedResult, user: Any, how: str, reason: str, result: Any) -> None:
+    entry.resolved_at, entry.resolved_by, entry.resolution = timezone.now(), user, how
+    entry.resolution_reason, entry.result = reason, result
+    entry.save(
+        update_fields=["resolved_at", "resolved_by", "resolution", "resolution_reason", "result"]
+    )

@@ -44,6 +44,7 @@ def test_a_user_with_two_roles_sees_both_navigations(make_user, signed_in):
         "Samples",
         "Register",
         "Batches",
+        "Inbox",
         "Review",
         "Assays",
         "Instruments",
