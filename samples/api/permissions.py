@@ -20,3 +20,18 @@ class IsInstrument(BasePermission):
             and getattr(user, "instrument", None) is not None
             and user.instrument.is_active
         )
+
+
+def roles_allowed(*roles: Role) -> type[BasePermission]:
+    """A permission class letting in tokens (or sessions) whose owner has one of ``roles``."""
+
+    class HasRole(BasePermission):
+        message = f"This needs the role {' or '.join(r.label.lower() for r in roles)}."
+
+        def has_permission(self, request: Any, view: Any) -> bool:
+            return has_role(request.user, *roles)
+
+    return HasRole
+
+
+STAFF = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)

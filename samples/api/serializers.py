@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from samples.models import (
+    TERMINAL_STATES,
+    Batch,
+    Priority,
+    Result,
+    Retest,
+    Sample,
+    SpecimenType,
+)
+from workflows.api import get_run
 
 MAX_ITEMS = 500
 
@@ -62,3 +74,128 @@ class ItemErrorSerializer(serializers.Serializer):
 class ResultsRefusalSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = ItemErrorSerializer(many=True)
+
+
+class SampleRegisterSerializer(serializers.Serializer):
+    barcode = serializers.CharField(max_length=32)
+    specimen_type = serializers.ChoiceField(choices=SpecimenType.choices)
+    subject_ref = serializers.CharField(max_length=64)
+    collected_at = serializers.DateTimeField()
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ROUTINE)
+    assays = serializers.ListField(
+        child=serializers.CharField(max_length=16), min_length=1, max_length=50
+    )
+
+
+class ResultOutSerializer(serializers.ModelSerializer):
+    assay = serializers.CharField(source="assay.code")
+    value = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=True)
+    source = serializers.SerializerMethodField()
+    superseded_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Result
+        fields = [
+            "id",
+            "assay",
+            "value",
+            "units",
+            "flags",
+            "interpretation",
+            "source",
+            "measured_at",
+            "recorded_at",
+            "superseded_by",
+        ]
+
+    def get_source(self, result: Result) -> str:
+        if result.instrument_id:
+            return f"instrument {result.instrument.name}"
+        return f"user {result.entered_by.get_username()}"
+
+
+class SampleOutSerializer(serializers.ModelSerializer):
+    assays = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    state_label = serializers.CharField(source="get_state_display")
+
+    class Meta:
+        model = Sample
+        fields = [
+            "barcode",
+            "state",
+            "state_label",
+            "specimen_type",
+            "subject_ref",
+            "priority",
+            "collected_at",
+            "received_at",
+            "receipt_condition",
+            "rejection_reason",
+            "assays",
+            "registered_at",
+        ]
+
+
+class RetestOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Retest
+        fields = ["original", "new_result", "reason", "requested_at"]
+
+
+class HistoryEventSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    kind = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    reason = serializers.CharField()
+    data = serializers.JSONField()
+
+
+class SampleDetailSerializer(SampleOutSerializer):
+    results = ResultOutSerializer(many=True, read_only=True)
+    retests = serializers.SerializerMethodField()
+    waiting_for = serializers.SerializerMethodField()
+
+    class Meta(SampleOutSerializer.Meta):
+        fields = [*SampleOutSerializer.Meta.fields, "results", "retests", "waiting_for"]
+
+    @extend_schema_field(RetestOutSerializer(many=True))
+    def get_retests(self, sample: Sample) -> list[dict[str, object]]:
+        retests = Retest.objects.filter(original__sample=sample).order_by("requested_at")
+        return RetestOutSerializer(retests, many=True).data  # type: ignore[return-value]
+
+    def get_waiting_for(self, sample: Sample) -> str:
+        if sample.run_id is None or sample.state in TERMINAL_STATES:
+            return ""
+        return get_run(str(sample.run_id)).waiting_for
+
+
+class PositionSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    sample = serializers.CharField()
+
+
+class BatchOutSerializer(serializers.ModelSerializer):
+    assay = serializers.CharField(source="assay.code")
+    positions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Batch
+        fields = [
+            "id",
+            "assay",
+            "status",
+            "capacity",
+            "opened_at",
+            "closed_at",
+            "run_started_at",
+            "completed_at",
+            "positions",
+        ]
+
+    @extend_schema_field(PositionSerializer(many=True))
+    def get_positions(self, batch: Batch) -> list[dict[str, object]]:
+        return [
+            {"position": m.position, "sample": m.sample.barcode}
+            for m in batch.members.select_related("sample").order_by("position")
+        ]

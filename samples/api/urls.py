@@ -2,10 +2,15 @@
 
 from django.urls import path
 
-from samples.api import views
+from samples.api import samples, views
 
 app_name = "api"
 
 urlpatterns = [
     path("results/", views.ResultsView.as_view(), name="results"),
+    path("samples/", samples.SampleList.as_view(), name="sample_list"),
+    path("samples/<str:barcode>/", samples.SampleDetail.as_view(), name="sample_detail"),
+    path("samples/<str:barcode>/history/", samples.SampleHistory.as_view(), name="sample_history"),
+    path("batches/", samples.BatchList.as_view(), name="batch_list"),
+    path("batches/<int:pk>/", samples.BatchDetail.as_view(), name="batch_detail"),
 ]

@@ -1,0 +1,129 @@
+"""Samples and batches over the API: register a sample (the same service as the page), list and
+read samples with their results, retests and what their lifecycle waits for, read a sample's
+history, and the batches with their plate positions (what an instrument loads)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from samples import services
+from samples.api.permissions import STAFF, roles_allowed
+from samples.api.serializers import (
+    BatchOutSerializer,
+    HistoryEventSerializer,
+    SampleDetailSerializer,
+    SampleOutSerializer,
+    SampleRegisterSerializer,
+)
+from samples.errors import LabError, NotAllowed
+from samples.models import Batch, Sample, SampleState
+from samples.roles import Role
+from workflows.api import get_run
+
+
+class NewestFirst(CursorPagination):
+    ordering = ("-registered_at", "-id")
+    page_size = 100
+
+
+class SampleList(generics.ListCreateAPIView):
+    """``GET``: samples, newest first, filtered by ``state``, ``assay``, ``received_after``,
+    ``received_before`` (ISO 8601), a page at a time (cursor). ``POST``: register a sample
+    (technicians)."""
+
+    serializer_class = SampleOutSerializer
+    pagination_class = NewestFirst
+    permission_classes = [roles_allowed(*STAFF)]
+
+    def get_queryset(self) -> QuerySet[Sample]:
+        params = self.request.query_params
+        samples = Sample.objects.prefetch_related("assays")
+        state = params.get("state")
+        if state:
+            if state not in SampleState.values:
+                raise ValidationError({"state": [f"Not a state: {state!r}."]})
+            samples = samples.filter(state=state)
+        if params.get("assay"):
+            samples = samples.filter(assays__code=params["assay"].strip().upper())
+        for name, lookup in (
+            ("received_after", "received_at__gte"),
+            ("received_before", "received_at__lt"),
+        ):
+            if params.get(name):
+                moment = parse_datetime(params[name])
+                if moment is None:
+                    raise ValidationError({name: ["Not an ISO 8601 date and time."]})
+                samples = samples.filter(**{lookup: moment})
+        return samples
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = SampleRegisterSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        try:
+            sample = services.sample_register(
+                user=request.user,
+                barcode=data["barcode"],
+                specimen_type=data["specimen_type"],
+                subject_ref=data["subject_ref"],
+                collected_at=data["collected_at"],
+                priority=data["priority"],
+                assay_codes=data["assays"],
+            )
+        except NotAllowed as refusal:
+            return Response({"detail": refusal.message}, status=status.HTTP_403_FORBIDDEN)
+        except LabError as refusal:
+            raise ValidationError(
+                {refusal.field or "non_field_errors": [refusal.message]}
+            ) from None
+        return Response(SampleOutSerializer(sample).data, status=status.HTTP_201_CREATED)
+
+
+class SampleDetail(generics.RetrieveAPIView):
+    serializer_class = SampleDetailSerializer
+    permission_classes = [roles_allowed(*STAFF)]
+    lookup_field = "barcode"
+    queryset = Sample.objects.prefetch_related("assays", "results__assay")
+
+
+class SampleHistory(generics.ListAPIView):
+    """The sample's lifecycle history: every event with its time, actor, reason and data."""
+
+    serializer_class = HistoryEventSerializer
+    permission_classes = [roles_allowed(*STAFF)]
+    pagination_class = None
+
+    def get_queryset(self) -> list[Any]:  # type: ignore[override]
+        barcode = self.kwargs["barcode"]
+        sample = Sample.objects.filter(barcode=barcode).first()
+        if sample is None or sample.run_id is None:
+            raise NotFound(f"No sample has the barcode {barcode}.")
+        return get_run(str(sample.run_id)).history
+
+
+class NewestBatchFirst(CursorPagination):
+    ordering = ("-opened_at", "-id")
+    page_size = 100
+
+
+class BatchList(generics.ListAPIView):
+    """Batches, newest first, with their plate positions (what an instrument loads)."""
+
+    serializer_class = BatchOutSerializer
+    permission_classes = [roles_allowed(*STAFF, Role.INSTRUMENT)]
+    pagination_class = NewestBatchFirst
+    queryset = Batch.objects.select_related("assay")
+
+
+class BatchDetail(generics.RetrieveAPIView):
+    serializer_class = BatchOutSerializer
+    permission_classes = [roles_allowed(*STAFF, Role.INSTRUMENT)]
+    queryset = Batch.objects.select_related("assay")

@@ -1,0 +1,83 @@
+"""Samples and batches over the API: register, list with filters, read with results and what
+the lifecycle waits for, history; batches with positions. Each role sees what it may."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from samples.models import Sample
+from samples.services.tokens import api_token_create
+
+
+def api_for(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(owner=user)}")
+    return client
+
+
+BODY = {
+    "barcode": "S-000981",
+    "specimen_type": "serum",
+    "subject_ref": "SUBJ-81",
+    "collected_at": "2026-01-05T08:30:00Z",
+    "assays": ["glu"],
+}
+
+
+def test_a_technician_script_registers_a_sample_with_the_same_rules_as_the_page(lab):
+    client = api_for(lab.technician)
+    created = client.post("/api/v1/samples/", BODY, format="json")
+    assert created.status_code == 201 and created.json()["state"] == "registered"
+    assert Sample.objects.get().run_id is not None
+    again = client.post("/api/v1/samples/", BODY, format="json")
+    assert again.status_code == 400 and "already registered" in again.json()["barcode"][0]
+    bad = client.post(
+        "/api/v1/samples/", {**BODY, "barcode": "x", "specimen_type": "tears"}, format="json"
+    )
+    assert bad.status_code == 400 and "specimen_type" in bad.json()
+    assert (
+        api_for(lab.reviewer)
+        .post("/api/v1/samples/", {**BODY, "barcode": "S-000982"}, format="json")
+        .status_code
+        == 403
+    )
+    assert Sample.objects.count() == 1
+
+
+def test_samples_are_listed_with_filters_and_read_with_what_they_wait_for(lab):
+    lab.register("S-000983")
+    lab.register("S-000984")
+    lab.receive("S-000984")
+    client = api_for(lab.reviewer)
+    listed = client.get("/api/v1/samples/?state=received").json()
+    assert [s["barcode"] for s in listed["results"]] == ["S-000984"]
+    assert client.get("/api/v1/samples/?state=lost").status_code == 400
+    assert client.get("/api/v1/samples/?received_after=soon").status_code == 400
+    detail = client.get("/api/v1/samples/S-000983/").json()
+    assert detail["waiting_for"].startswith("signal 'reception'") and detail["results"] == []
+    history = client.get("/api/v1/samples/S-000984/history/").json()
+    assert [e["kind"] for e in history][:2] == ["run_started", "step_scheduled"]
+    assert any(e["actor"] == "tess" and e["kind"] == "signal_received" for e in history)
+    assert client.get("/api/v1/samples/S-404404/").status_code == 404
+
+
+def test_an_instrument_reads_batches_with_positions_but_not_samples(lab):
+    lab.register("S-000985")
+    lab.receive("S-000985")
+    lab.to_batch("S-000985")
+    instrument = api_for(lab.instrument.service_user)
+    batches = instrument.get("/api/v1/batches/").json()["results"]
+    assert batches[0]["positions"] == [{"position": 1, "sample": "S-000985"}]
+    assert instrument.get(f"/api/v1/batches/{batches[0]['id']}/").status_code == 200
+    assert instrument.get("/api/v1/samples/").status_code == 403
+
+
+def test_the_schema_validates_without_a_warning():
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+@pytest.fixture(autouse=True)
+def _db(db):
+    return db
