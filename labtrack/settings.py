@@ -162,7 +162,20 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["samples.api.permissions.PerClientThrottle"],
 }
+# Each API client (token) gets this many requests; past it, 429 with Retry-After.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "60000/min")
+
+# Shared by every process (API throttling counts per client across web workers).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "labtrack",
+    }
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "LabTrack API",
     "DESCRIPTION": (

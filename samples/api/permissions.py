@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework.permissions import BasePermission
+from rest_framework.throttling import UserRateThrottle
 
 from samples.roles import Role, has_role
 
@@ -35,3 +37,13 @@ def roles_allowed(*roles: Role) -> type[BasePermission]:
 
 
 STAFF = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
+
+
+class PerClientThrottle(UserRateThrottle):
+    """Requests per client (token owner; anonymous callers by address), at the rate of the
+    ``API_THROTTLE_RATE`` setting, read when checked so a deployment can tune it."""
+
+    scope = "client"
+
+    def get_rate(self) -> str:
+        return str(settings.API_THROTTLE_RATE)

@@ -81,3 +81,16 @@ def test_the_schema_validates_without_a_warning():
 @pytest.fixture(autouse=True)
 def _db(db):
     return db
+
+
+def test_each_client_is_throttled_at_its_rate_with_429(lab, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_THROTTLE_RATE = "3/min"
+    client, other = api_for(lab.reviewer), api_for(lab.technician)
+    codes = [client.get("/api/v1/samples/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert client.get("/api/v1/samples/").has_header("Retry-After")
+    assert other.get("/api/v1/samples/").status_code == 200  # counted per client
+    cache.clear()
