@@ -86,6 +86,12 @@ NAVIGATION = [
         frozenset({Role.COMPLIANCE, Role.ADMIN}),
     ),
     NavEntry(
+        "API tokens",
+        "samples:token_list",
+        "Tokens of instruments and integration clients: create (shown once) and revoke.",
+        frozenset({Role.ADMIN}),
+    ),
+    NavEntry(
         "Administration",
         "admin:index",
         "Configure assays, instruments, users and their roles.",

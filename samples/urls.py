@@ -3,7 +3,16 @@
 from django.urls import path
 
 from samples import views
-from samples.views import batches, bench, inbox, labels, registration, review, worklist
+from samples.views import (
+    batches,
+    bench,
+    inbox,
+    labels,
+    registration,
+    review,
+    tokens,
+    worklist,
+)
 
 app_name = "samples"
 
@@ -15,6 +24,9 @@ urlpatterns = [
     path("batches/", batches.batch_list, name="batch_list"),
     path("batches/<int:batch_id>/start/", batches.batch_start, name="batch_start"),
     path("batches/<int:batch_id>/result/", batches.batch_result, name="batch_result"),
+    path("tokens/", tokens.token_list, name="token_list"),
+    path("tokens/new/", tokens.token_create, name="token_create"),
+    path("tokens/revoke/", tokens.token_revoke, name="token_revoke"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:entry_id>/", inbox.inbox_resolve, name="inbox_resolve"),
     path("review/", review.review_list, name="review_list"),

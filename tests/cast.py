@@ -36,5 +36,5 @@ NAVIGATION = {
         "Instruments",
         "Users and roles",
     ],
-    Role.ADMIN: ["Home", "Users and roles", "Administration"],
+    Role.ADMIN: ["Home", "Users and roles", "API tokens", "Administration"],
 }
