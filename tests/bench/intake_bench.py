@@ -1,0 +1,153 @@
+"""``make bench``: results accepted per second through ``POST /api/v1/results/`` with token
+authentication, one result per request and 50 per request (target: at least 300 results/s on
+this 2-core machine). Prints figures; asserts nothing.
+
+The samples wait in a running batch, each with its lifecycle run, inserted in bulk in the
+bench's own database; requests go through the whole Django stack in process (token check,
+throttle, validation, matching, the signals to each sample's and the batch's workflow).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+import warnings
+from datetime import timedelta
+
+SINGLE = 600
+BATCHED = 50
+
+
+def main() -> int:
+    from tests.bench.workflows_bench import prepare_environment
+
+    prepare_environment()
+    warnings.filterwarnings("ignore", message="No directory at")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from labtrack.celery import app
+    from tests.workers import redis_client, worker_broker_url
+
+    # The doorbells the results ring go to the bench's own Redis db, emptied afterwards.
+    app.conf.broker_url = settings.CELERY_BROKER_URL = worker_broker_url()
+    call_command("migrate", verbosity=0)
+    token, barcodes = seed(SINGLE + BATCHED * 20)
+    single = measure(token, barcodes[:SINGLE], per_request=1)
+    batched = measure(token, barcodes[SINGLE:], per_request=BATCHED)
+    redis_client(worker_broker_url()).flushdb()
+    print("\n5. Results accepted through POST /api/v1/results/ (token auth, in process)")
+    print(f"   1 per request    {single:8.0f} results/s")
+    print(f"   {BATCHED} per request   {batched:8.0f} results/s   (target: at least 300/s)")
+    return 0
+
+
+def seed(count: int) -> tuple[str, list[str]]:
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from samples.models import Assay, Batch, BatchMember, Sample
+    from samples.roles import ensure_role_groups
+    from samples.services import instrument_register
+    from samples.services.tokens import api_token_create
+
+    ensure_role_groups()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE samples_sample, samples_batch, samples_instrument, samples_result, "
+            "samples_instrumentmessage, workflows_run, workflows_historyevent CASCADE"
+        )
+    get_user_model().objects.filter(username__startswith="instrument-bench").delete()
+    user, _ = get_user_model().objects.get_or_create(username="bench-registrar")
+    assay, _ = Assay.objects.update_or_create(
+        code="GLU", defaults={"name": "Glucose", "units": "mmol/L", "batch_capacity": count}
+    )
+    instrument, _ = instrument_register(
+        name="Bench", model="bench", serial=uuid.uuid4().hex, assay_codes=["GLU"]
+    )
+    token = api_token_create(owner=instrument.service_user)
+    now = timezone.now()
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            assay=assay,
+            capacity=count,
+            opened_at=now,
+            status="running",
+            closed_at=now,
+            run_started_at=now,
+            run_id=uuid.uuid4(),
+        )
+        samples = Sample.objects.bulk_create(
+            [
+                Sample(
+                    barcode=f"B-{n:06d}",
+                    specimen_type="serum",
+                    subject_ref=f"B{n}",
+                    collected_at=now - timedelta(hours=1),
+                    registered_at=now,
+                    registered_by=user,
+                    state_changed_at=now,
+                    state="in_batch",
+                    run_id=uuid.uuid4(),
+                )
+                for n in range(count)
+            ]
+        )
+        Sample.assays.through.objects.bulk_create(
+            [Sample.assays.through(sample_id=s.pk, assay_id=assay.pk) for s in samples]
+        )
+        BatchMember.objects.bulk_create(
+            [
+                BatchMember(batch=batch, sample=s, position=n + 1, added_at=now, join_key=f"b:{n}")
+                for n, s in enumerate(samples)
+            ]
+        )
+        with connection.cursor() as cursor:
+            # Lifecycle runs waiting for their result, and the batch's run waiting for members.
+            cursor.execute("""
+                INSERT INTO workflows_run (id, workflow, version, args, status, waiting_for,
+                    blocked_reason, needs_advance, last_seq, created_at, updated_at)
+                SELECT run_id, 'bench.waiting', 1, '[]'::jsonb, 'waiting', '', '', false, 1,
+                    now(), now()
+                FROM samples_sample UNION ALL
+                SELECT run_id, 'bench.waiting', 1, '[]'::jsonb, 'waiting', '', '', false, 1,
+                    now(), now()
+                FROM samples_batch""")
+            cursor.execute("""
+                INSERT INTO workflows_historyevent (run_id, seq, kind, data, actor, reason,
+                    created_at)
+                SELECT id, 1, 'run_started', '{}'::jsonb, '', '', now() FROM workflows_run""")
+    return token, [s.barcode for s in samples]
+
+
+def measure(token: str, barcodes: list[str], *, per_request: int) -> float:
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Token {token}")
+    bodies = [
+        [
+            {"sample": b, "assay": "GLU", "value": "5.4", "run_id": "R-1"}
+            for b in barcodes[i : i + per_request]
+        ]
+        for i in range(0, len(barcodes), per_request)
+    ]
+    began = time.perf_counter()
+    for body in bodies:
+        response = client.post(
+            "/api/v1/results/", json.dumps(body), content_type="application/json"
+        )
+        if response.status_code != 201:
+            raise RuntimeError(
+                f"the post failed: {response.status_code} {response.content[:300]!r}"
+            )
+    return len(barcodes) / (time.perf_counter() - began)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
