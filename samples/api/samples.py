@@ -67,17 +67,8 @@ class SampleList(generics.ListCreateAPIView):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         form = SampleRegisterSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        data = form.validated_data
-        try:
-            sample = services.sample_register(
-                user=request.user,
-                barcode=data["barcode"],
-                specimen_type=data["specimen_type"],
-                subject_ref=data["subject_ref"],
-                collected_at=data["collected_at"],
-                priority=data["priority"],
-                assay_codes=data["assays"],
-            )
+        try:  # the serializer's fields are the service's arguments
+            sample = services.sample_register(user=request.user, **form.validated_data)
         except NotAllowed as refusal:
             return Response({"detail": refusal.message}, status=status.HTTP_403_FORBIDDEN)
         except LabError as refusal:

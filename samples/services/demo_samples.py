@@ -48,7 +48,7 @@ def demo_samples_seed() -> int:
             specimen_type="serum",
             subject_ref=f"DEMO-{barcode[2:]}",
             collected_at=now - timedelta(hours=hours_ago),
-            assay_codes=[assay],
+            assays=[assay],
             priority=priority,
         )
         return barcode

@@ -51,7 +51,7 @@ def samples_import_csv(*, user: Any, text: str) -> ImportReport:
                 subject_ref=row["subject_ref"] or "",
                 collected_at=_when(row["collected_at"] or ""),
                 priority=(row["priority"] or "").strip().lower() or Priority.ROUTINE,
-                assay_codes=(row["assays"] or "").replace(";", " ").split(),
+                assays=(row["assays"] or "").replace(";", " ").split(),
             )
         except LabError as error:
             report.errors.append((number, error.message))

@@ -69,7 +69,7 @@ def sample_register(
     specimen_type: str,
     subject_ref: str,
     collected_at: datetime,
-    assay_codes: list[str],
+    assays: list[str],
     priority: str = Priority.ROUTINE,
 ) -> Sample:
     """Register a sample and start its lifecycle. All or nothing."""
@@ -92,11 +92,11 @@ def sample_register(
         )
     if collected_at > timezone.now() + CLOCK_SKEW:
         raise LabError("The collection time is in the future.", field="collected_at")
-    codes = sorted({(code or "").strip().upper() for code in assay_codes if (code or "").strip()})
+    codes = sorted({(code or "").strip().upper() for code in assays if (code or "").strip()})
     if not codes:
         raise LabError("Order at least one assay.", field="assays")
-    assays = list(Assay.objects.filter(code__in=codes, is_active=True))
-    unknown = sorted(set(codes) - {a.code for a in assays})
+    ordered = list(Assay.objects.filter(code__in=codes, is_active=True))
+    unknown = sorted(set(codes) - {a.code for a in ordered})
     if unknown:
         raise LabError(f"Unknown or inactive assay(s): {', '.join(unknown)}.", field="assays")
     now = timezone.now()
@@ -112,7 +112,7 @@ def sample_register(
                 registered_by=user,
                 state_changed_at=now,
             )
-            sample.assays.set(assays)
+            sample.assays.set(ordered)
             run_id = start(LIFECYCLE, barcode, key=f"sample:{barcode}", actor=user.get_username())
             Sample.objects.filter(pk=sample.pk).update(run_id=run_id)
             sample.run_id = run_id

@@ -19,17 +19,8 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 def sample_new(request: HttpRequest) -> HttpResponse:
     form = SampleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            sample = services.sample_register(
-                user=request.user,
-                barcode=data["barcode"],
-                specimen_type=data["specimen_type"],
-                subject_ref=data["subject_ref"],
-                collected_at=data["collected_at"],
-                priority=data["priority"],
-                assay_codes=data["assays"],
-            )
+        try:  # the form's fields are the service's arguments
+            sample = services.sample_register(user=request.user, **form.cleaned_data)
         except LabError as refusal:
             form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
         else:

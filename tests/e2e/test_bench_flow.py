@@ -74,7 +74,7 @@ def scene(technician, reviewer):
         specimen_type="serum",
         subject_ref="SUBJ-9",
         collected_at=timezone.now() - timedelta(hours=1),
-        assay_codes=["GLU"],
+        assays=["GLU"],
     )
     return technician, reviewer
 

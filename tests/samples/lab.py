@@ -36,7 +36,7 @@ class Lab:
             specimen_type="serum",
             subject_ref=f"SUBJ-{barcode}",
             collected_at=timezone.now() - timedelta(hours=collected_hours_ago),
-            assay_codes=list(assays or ["GLU"]),
+            assays=list(assays or ["GLU"]),
         )
         self.env.run_until_idle()
         return sample

@@ -211,7 +211,7 @@ def test_only_a_technician_works_at_the_bench(lab):
     with pytest.raises(NotAllowed):
         services.sample_register(
             user=lab.reviewer, barcode="S-000092", specimen_type="serum", subject_ref="X",
-            collected_at=Sample.objects.get().collected_at, assay_codes=["GLU"],
+            collected_at=Sample.objects.get().collected_at, assays=["GLU"],
         )  # fmt: skip
 
 
