@@ -116,7 +116,7 @@ def sample_card(sample: Sample, user: Any) -> SampleCard:
     final = sample.state in TERMINAL_STATES
     waiting_for = ""
     if sample.run_id is not None and not final:
-        waiting_for = get_run(str(sample.run_id)).waiting_for
+        waiting_for = get_run(str(sample.run_id), history=False).waiting_for
     return SampleCard(
         sample=sample,
         state_label=sample.get_state_display(),

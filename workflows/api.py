@@ -198,11 +198,12 @@ class RunInfo:
     history: list[HistoryEntry]
 
 
-def get_run(run_id: str) -> RunInfo:
+def get_run(run_id: str, *, history: bool = True) -> RunInfo:
+    """The run's state and, unless ``history=False`` (a status poll), its whole history."""
     run = store.find_run(run_id)
     if run is None:
         raise RunNotFound(f"no workflow run {run_id!r}")
-    events = HistoryEvent.objects.filter(run=run).order_by("seq")
+    events = HistoryEvent.objects.filter(run=run).order_by("seq") if history else []
     return RunInfo(
         id=str(run.pk),
         workflow=run.workflow,

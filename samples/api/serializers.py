@@ -167,7 +167,7 @@ class SampleDetailSerializer(SampleOutSerializer):
     def get_waiting_for(self, sample: Sample) -> str:
         if sample.run_id is None or sample.state in TERMINAL_STATES:
             return ""
-        return get_run(str(sample.run_id)).waiting_for
+        return get_run(str(sample.run_id), history=False).waiting_for
 
 
 class PositionSerializer(serializers.Serializer):
