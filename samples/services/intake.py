@@ -27,10 +27,12 @@ def results_receive(
     raw_body: str,
     content_type: str,
     idempotency_key: str | None,
+    kind: str = "results",
 ) -> tuple[int, dict[str, Any]]:
     """Record a message of results (already checked for shape). Returns the HTTP status (201
     all accepted, 202 some unmatched, 400 a value refused, nothing recorded) and the answer.
-    A repeated ``idempotency_key`` returns the first answer and records nothing new."""
+    A repeated ``idempotency_key`` returns the first answer and records nothing new. ``kind``
+    names the message's format as stored ("results" for JSON, "hl7")."""
     instrument = client.instrument
     if idempotency_key:
         first = InstrumentMessage.objects.filter(client=client, idempotency_key=idempotency_key)
@@ -41,7 +43,7 @@ def results_receive(
             message = InstrumentMessage.objects.create(
                 client=client,
                 instrument=instrument,
-                kind="results",
+                kind=kind,
                 content_type=content_type,
                 body=raw_body,
                 idempotency_key=idempotency_key,
