@@ -16,7 +16,7 @@ then ``start``, ``signal``, ``cancel`` and ``get_run`` from anywhere, inside a t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -47,6 +47,7 @@ __all__ = [
     "RetryPolicy",
     "RunInfo",
     "RunNotFound",
+    "Signal",
     "SignalTimeout",
     "StepFailed",
     "StepInfo",
@@ -55,6 +56,7 @@ __all__ = [
     "get_run",
     "run_inline",
     "signal",
+    "signal_many",
     "start",
     "step",
     "workflow",
@@ -131,17 +133,44 @@ def signal(
 
     Signals sent before the workflow waits for them are kept until it does.
     """
-    data = to_json(payload, f"the payload of signal {name!r}")
-    with transaction.atomic():
-        run = store.lock_run(run_id)
-        if run is None:
-            raise RunNotFound(f"no workflow run {run_id!r}")
-        recorded = store.record_signal(
-            run, name=name, payload=data, actor=actor or "", reason=reason or "",
-            idempotency_key=idempotency_key,
-        )  # fmt: skip
-    if recorded and run.status not in FINISHED:
-        backend().send_advance(run_id)
+    return signal_many([Signal(run_id, name, payload, actor, reason, idempotency_key)])[0]
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One signal for ``signal_many``: the arguments of ``signal``."""
+
+    run_id: str
+    name: str
+    payload: Any = None
+    actor: str | None = None
+    reason: str | None = None
+    idempotency_key: str | None = None
+
+
+def signal_many(signals: Sequence[Signal]) -> list[bool]:
+    """Record several signals, to one run or many, as ``signal`` would one by one (in order,
+    all or none), in a few statements whatever their number. Returns, for each, whether it was
+    recorded. Raises ``RunNotFound`` (recording none) if a run does not exist."""
+    requests = [
+        store.SignalRequest(
+            str(s.run_id),
+            s.name,
+            to_json(s.payload, f"the payload of signal {s.name!r}"),
+            s.actor or "",
+            s.reason or "",
+            s.idempotency_key,
+        )
+        for s in signals
+    ]
+    if not requests:
+        return []
+    try:
+        with transaction.atomic():
+            recorded, woken = store.record_signals(requests)
+    except store.UnknownRun as missing:
+        raise RunNotFound(f"no workflow run {missing.args[0]!r}") from None
+    backend().send_advances(woken)
     return recorded
 
 

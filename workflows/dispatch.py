@@ -3,7 +3,7 @@ queues them in memory. Nothing here decides anything: the rows do."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from django.db import transaction
@@ -14,6 +14,7 @@ ADVANCE_QUEUE = "default"
 
 class Backend(Protocol):
     def send_advance(self, run_id: str) -> None: ...
+    def send_advances(self, run_ids: Sequence[str]) -> None: ...
     def send_step(
         self, step_id: int, queue: str, countdown: float | None, timeout: float | None
     ) -> None: ...
@@ -24,6 +25,24 @@ class CeleryBackend:
         from workflows.tasks import advance_run
 
         _after_commit(lambda: advance_run.apply_async(args=[run_id], queue=ADVANCE_QUEUE))
+
+    def send_advances(self, run_ids: Sequence[str]) -> None:
+        """One message per run, sent after the commit over one broker connection."""
+        from workflows.tasks import advance_run
+
+        if not run_ids:
+            return
+        if len(run_ids) == 1:
+            self.send_advance(run_ids[0])
+            return
+        ids = list(run_ids)
+
+        def send() -> None:
+            with advance_run.app.producer_or_acquire() as producer:
+                for run_id in ids:
+                    advance_run.apply_async(args=[run_id], queue=ADVANCE_QUEUE, producer=producer)
+
+        _after_commit(send)
 
     def send_step(
         self, step_id: int, queue: str, countdown: float | None, timeout: float | None

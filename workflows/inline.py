@@ -9,6 +9,7 @@ without a worker (demo data); ``workflows.testing.WorkflowTestEnv`` adds a virtu
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from types import TracebackType
 
 from workflows import dispatch, executor, sessions
@@ -21,6 +22,9 @@ class _QueueBackend:
 
     def send_advance(self, run_id: str) -> None:
         self.queue.append(("advance", run_id))
+
+    def send_advances(self, run_ids: Sequence[str]) -> None:
+        self.queue.extend(("advance", run_id) for run_id in run_ids)
 
     def send_step(
         self, step_id: int, queue: str, countdown: float | None, timeout: float | None

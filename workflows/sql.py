@@ -145,6 +145,45 @@ def write(
                 step._state.adding = False
 
 
+_WRITE_SIGNALS = """
+WITH events AS (
+    INSERT INTO workflows_historyevent (run_id, seq, kind, cmd, attempt, data, actor, reason,
+                                        dedupe_key, created_at)
+    SELECT e.run_id, e.seq, 'signal_received', NULL, NULL, e.data, e.actor, e.reason,
+           e.dedupe_key, e.created_at
+    FROM jsonb_to_recordset(%(events)s) AS e (
+        run_id uuid, seq integer, data jsonb, actor varchar, reason text, dedupe_key varchar,
+        created_at timestamptz)
+)
+UPDATE workflows_run AS r SET last_seq = u.last_seq, needs_advance = u.wake, updated_at = %(now)s
+FROM jsonb_to_recordset(%(runs)s) AS u (id uuid, last_seq integer, wake boolean)
+WHERE r.id = u.id
+"""
+
+
+def write_signals(
+    events: Sequence[tuple[Any, NewEvent]], runs: dict[Any, tuple[int, bool]], now: datetime
+) -> None:
+    """Insert ``signal_received`` events of several runs (``(run_id, event)`` pairs) and store
+    each run's new ``last_seq`` and whether it needs an advance: one statement."""
+    rows = [
+        {
+            "run_id": str(run_id),
+            "seq": e.seq,
+            "data": e.data,
+            "actor": e.actor,
+            "reason": e.reason,
+            "dedupe_key": e.dedupe_key,
+            "created_at": e.created_at.isoformat(),
+        }
+        for run_id, e in events
+    ]
+    updates = [{"id": str(k), "last_seq": seq, "wake": wake} for k, (seq, wake) in runs.items()]
+    with _prepared_cursor() as cursor:
+        params = {"events": Jsonb(rows), "runs": Jsonb(updates), "now": now}
+        cursor.execute(_WRITE_SIGNALS, params, prepare=True)
+
+
 def _event_values(e: NewEvent) -> tuple[Any, ...]:
     return (e.seq, e.kind, e.cmd, e.attempt, Jsonb(e.data), e.actor, e.reason, e.dedupe_key,
             e.created_at)  # fmt: skip

@@ -248,25 +248,76 @@ def peek_run(run_id: str, *, after: int) -> tuple[Run, list[Event]] | None:
     return sql.peek_run(run_id, after, NOT_REPLAYED) if _valid_id(run_id) else None
 
 
-def record_signal(
-    run: Run,
-    *,
-    name: str,
-    payload: Any,
-    actor: str,
-    reason: str,
-    idempotency_key: str | None,
-) -> bool:
-    """Append a signal; False when its idempotency key was recorded before. Caller holds lock."""
-    dedupe = f"signal:{idempotency_key}" if idempotency_key is not None else None
-    if dedupe and HistoryEvent.objects.filter(run=run, dedupe_key=dedupe).exists():
-        return False
-    append(
-        run, "signal_received", data={"name": name, "payload": payload},
-        actor=actor, reason=reason, dedupe_key=dedupe,
-    )  # fmt: skip
-    _wake(run)
-    return True
+@dataclass(frozen=True)
+class SignalRequest:
+    run_id: str
+    name: str
+    payload: Any
+    actor: str
+    reason: str
+    idempotency_key: str | None
+
+
+class UnknownRun(LookupError):
+    """A signal named a run that does not exist."""
+
+
+def record_signals(requests: Sequence[SignalRequest]) -> tuple[list[bool], list[str]]:
+    """Append each signal to its run (in order), skipping those whose idempotency key the run
+    has seen. Returns whether each was recorded, and the ids of the unfinished runs that
+    received one (to be advanced).
+
+    Three round trips whatever the number: lock the runs (in id order, so two callers never
+    wait for each other crosswise), read the keys already seen, write events and runs. Raises
+    ``UnknownRun`` (writing nothing) when a run does not exist."""
+    ids = sorted({r.run_id for r in requests})
+    if not all(_valid_id(i) for i in ids):
+        raise UnknownRun(next(i for i in ids if not _valid_id(i)))
+    locked = {
+        str(pk): [last_seq, status]
+        for pk, last_seq, status in Run.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "last_seq", "status")
+    }
+    missing = [i for i in ids if str(uuid.UUID(i)) not in locked]
+    if missing:
+        raise UnknownRun(missing[0])
+    keys = {f"signal:{r.idempotency_key}" for r in requests if r.idempotency_key is not None}
+    seen: set[tuple[str, str]] = set()
+    if keys:
+        seen = {
+            (str(run), key)
+            for run, key in HistoryEvent.objects.filter(
+                run_id__in=ids, dedupe_key__in=keys
+            ).values_list("run_id", "dedupe_key")
+        }
+    now = clock.now()
+    events: list[tuple[str, sql.NewEvent]] = []
+    recorded = []
+    for request in requests:
+        run_id = str(uuid.UUID(request.run_id))
+        dedupe = None
+        if request.idempotency_key is not None:
+            dedupe = f"signal:{request.idempotency_key}"
+            recorded.append((run_id, dedupe) not in seen)
+            if not recorded[-1]:
+                continue
+            seen.add((run_id, dedupe))
+        else:
+            recorded.append(True)
+        run = locked[run_id]
+        run[0] += 1
+        data = {"name": request.name, "payload": request.payload}
+        event = sql.NewEvent(
+            run[0], "signal_received", None, None, data, request.actor, request.reason, dedupe, now
+        )
+        events.append((run_id, event))
+    woken = {run_id for run_id, _ in events}
+    if woken:
+        runs = {k: (v[0], v[1] not in FINISHED) for k, v in locked.items() if k in woken}
+        sql.write_signals(events, runs, now)
+    return recorded, [k for k in sorted(woken) if locked[k][1] not in FINISHED]
 
 
 def record_cancel(run: Run, *, actor: str, reason: str) -> None:

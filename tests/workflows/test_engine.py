@@ -13,12 +13,14 @@ from workflows.api import (
     Cancelled,
     RetryPolicy,
     RunNotFound,
+    Signal,
     SignalTimeout,
     StepFailed,
     cancel,
     current_step,
     get_run,
     signal,
+    signal_many,
     start,
     step,
     workflow,
@@ -178,6 +180,42 @@ def test_a_signal_to_an_unknown_run_is_refused(env):
         signal("00000000-0000-0000-0000-000000000000", "received")
     with pytest.raises(RunNotFound):
         signal("not-a-run-id", "received")
+
+
+def test_many_signals_to_many_runs_are_recorded_in_order_once_each(env):
+    first, second = start("t.reception", "S-1"), start("t.reception", "S-2")
+    env.run_until_idle()
+    recorded = signal_many(
+        [
+            Signal(first, "note", "a", actor="cobas", idempotency_key="n-1"),
+            Signal(second, "received", {"condition": "clotted"}, actor="cobas"),
+            Signal(first, "note", "a again", idempotency_key="n-1"),  # same key: once
+            Signal(first, "received", {"condition": "ok"}, reason="scanned"),
+        ]
+    )
+    assert recorded == [True, True, False, True]
+    history = get_run(first).history
+    signals = [(e.data["name"], e.data["payload"]) for e in history if e.kind == "signal_received"]
+    assert signals == [("note", "a"), ("received", {"condition": "ok"})]
+    assert [e.seq for e in history] == list(range(1, len(history) + 1))  # no gap, no repeat
+    env.run_until_idle()
+    assert get_run(first).result["condition"] == "ok"
+    assert get_run(second).result["condition"] == "clotted"
+
+
+def test_many_signals_with_one_unknown_run_record_none(env):
+    run_id = start("t.reception", "S-1")
+    env.run_until_idle()
+    before = HistoryEvent.objects.count()
+    with pytest.raises(RunNotFound):
+        signal_many(
+            [
+                Signal(run_id, "received", {"condition": "ok"}),
+                Signal("00000000-0000-0000-0000-000000000000", "received"),
+            ]
+        )
+    assert HistoryEvent.objects.count() == before
+    assert get_run(run_id).status == "waiting"
 
 
 def test_a_wait_times_out_when_the_virtual_clock_passes_its_deadline(env):
