@@ -1,0 +1,320 @@
+"""HL7 v2 result messages (ORU^R01) from instrument middleware, read with the python-hl7
+library: a message becomes the result items that ``intake.results_receive`` records, and its
+answer is an HL7 ACK built by the library. Nothing here touches the database; the rules are
+described in docs/api.md.
+
+What is read, for each OBX (in message order):
+
+- accession (the sample's barcode): OBR-3.1, the filler order number, else OBR-2.1, the placer
+  order number, of the OBR that the OBX follows;
+- assay: OBX-3.1; value: OBX-5 when OBX-2 is NM (or empty), or the number of an SN written
+  ``^182`` (or ``=^182``); units: OBX-6.1; flags: each repetition of OBX-8;
+- measured at: OBX-14.1, else OBR-7.1 (a time without an offset is in the lab's time zone);
+- run id: MSH-10, the message control id, also the key that makes a re-sent message replay
+  the first answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import hl7
+from django.utils import timezone
+
+# Versions whose ORU^R01 has the fields read above at those places.
+VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2")
+# The largest message read, in bytes, unless the HL7_MAX_BYTES setting says otherwise.
+MAX_MESSAGE_BYTES = 1_000_000
+MAX_OBSERVATIONS = 500
+
+# HL7 table 0357 (message error condition codes), written in ERR-3.
+SEGMENT_SEQUENCE = ("100", "Segment sequence error")
+REQUIRED_FIELD_MISSING = ("101", "Required field missing")
+DATA_TYPE_ERROR = ("102", "Data type error")
+UNSUPPORTED_MESSAGE_TYPE = ("200", "Unsupported message type")
+UNSUPPORTED_EVENT = ("201", "Unsupported event code")
+UNSUPPORTED_VERSION = ("203", "Unsupported version id")
+UNKNOWN_KEY = ("204", "Unknown key identifier")
+APPLICATION_ERROR = ("207", "Application internal error")
+
+# Where each field of a result item comes from, for locating a refusal (segment, field).
+ITEM_FIELDS = {
+    "sample": ("OBR", 3),
+    "assay": ("OBX", 3),
+    "value": ("OBX", 5),
+    "units": ("OBX", 6),
+    "flags": ("OBX", 8),
+    "measured_at": ("OBX", 14),
+    "run_id": ("MSH", 10),
+}
+
+# What answers a message whose header cannot be mirrored (not HL7 at all, or a broken MSH).
+_STAND_IN = hl7.parse("MSH|^~\\&|||LABTRACK||||ORU^R01||P|2.5")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a message, or one of its results, was not taken: one ERR segment of the ACK."""
+
+    error: str
+    code: tuple[str, str] = APPLICATION_ERROR
+    segment: str = "MSH"
+    sequence: int = 1
+    field: int | None = None
+    severity: str = "E"  # HL7 table 0516: E error, W warning
+
+
+class Hl7Rejected(Exception):
+    """The message as a whole cannot be taken: the answer is an AR."""
+
+    def __init__(self, problem: Problem, message: Any = None) -> None:
+        super().__init__(problem.error)
+        self.problem, self.message = problem, message
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One OBX as a result item, with where it sits in the message."""
+
+    item: dict[str, Any]
+    obx: int  # the OBX's number among the message's OBX segments, from 1
+    obr: int  # the same for the OBR it follows
+
+
+@dataclass(frozen=True)
+class OruMessage:
+    message: Any  # hl7.Message
+    control_id: str
+    observations: list[Observation]
+    problems: list[Problem]  # OBX that cannot be read as a result: the answer is an AE
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        return [o.item for o in self.observations]
+
+    def locate(self, index: int, field: str, error: str, **kwargs: Any) -> Problem:
+        """The problem of item ``index`` (a field name of the item), at its place here."""
+        observation = self.observations[index]
+        segment, number = ITEM_FIELDS.get(field, ("OBX", None))
+        sequence = {"OBX": observation.obx, "OBR": observation.obr}.get(segment, 1)
+        return Problem(error, segment=segment, sequence=sequence, field=number, **kwargs)
+
+
+def oru_read(text: str) -> OruMessage:
+    """Read an ORU^R01 message (segments ending in CR, LF or CRLF). Raises ``Hl7Rejected``
+    when it is not one this lab takes; results that cannot be read are in ``problems``."""
+    if not text.strip():
+        raise Hl7Rejected(Problem("The message is empty.", REQUIRED_FIELD_MISSING))
+    try:
+        message = hl7.parse_hl7(text.replace("\r\n", "\r").replace("\n", "\r"))
+    except (hl7.HL7Exception, ValueError, IndexError):
+        raise Hl7Rejected(
+            Problem("Not an HL7 v2 message: it must begin with an MSH segment.", SEGMENT_SEQUENCE)
+        ) from None
+    if not isinstance(message, hl7.Message):
+        raise Hl7Rejected(Problem("Send one message per request, not a batch.", SEGMENT_SEQUENCE))
+    _check_header(message)
+    control_id = _get(message.segment("MSH"), 10)
+    observations, problems = _observations(message, control_id)
+    return OruMessage(message, control_id, observations, problems)
+
+
+def _check_header(message: Any) -> None:
+    msh = message.segment("MSH")
+    kind, event = _get(msh, 9), _get(msh, 9, component=2)
+    if kind != "ORU":
+        raise Hl7Rejected(
+            Problem(
+                f"Only ORU^R01 result messages are taken here, not {kind or '(empty)'}.",
+                UNSUPPORTED_MESSAGE_TYPE,
+                field=9,
+            ),
+            message,
+        )
+    if event != "R01":
+        raise Hl7Rejected(
+            Problem(f"Only ORU^R01 is taken, not ORU^{event}.", UNSUPPORTED_EVENT, field=9),
+            message,
+        )
+    control_id = _get(msh, 10)
+    if not control_id or len(control_id) > 200:
+        raise Hl7Rejected(
+            Problem(
+                "MSH-10 (message control id) is required, at most 200 characters.",
+                REQUIRED_FIELD_MISSING,
+                field=10,
+            ),
+            message,
+        )
+    version = _get(msh, 12)
+    if version not in VERSIONS:
+        raise Hl7Rejected(
+            Problem(
+                f"HL7 version {version or '(empty)'} is not taken: send 2.3 to 2.8.",
+                UNSUPPORTED_VERSION,
+                field=12,
+            ),
+            message,
+        )
+
+
+def _observations(message: Any, run_id: str) -> tuple[list[Observation], list[Problem]]:
+    observations: list[Observation] = []
+    problems: list[Problem] = []
+    obr, obr_count, obx_count = None, 0, 0
+    for segment in message:
+        name = str(segment[0])
+        if name == "OBR":
+            obr, obr_count = segment, obr_count + 1
+        elif name == "OBX":
+            obx_count += 1
+            if obr is None:
+                raise Hl7Rejected(
+                    Problem("An OBX must follow its OBR.", SEGMENT_SEQUENCE, "OBX", obx_count),
+                    message,
+                )
+            item, found = _item(segment, obr, obx_count, obr_count, run_id)
+            observations.append(Observation(item, obx_count, obr_count))
+            problems.extend(found)
+    if not observations:
+        raise Hl7Rejected(
+            Problem("The message has no OBX (no results).", SEGMENT_SEQUENCE), message
+        )
+    if len(observations) > MAX_OBSERVATIONS:
+        raise Hl7Rejected(
+            Problem(f"Send at most {MAX_OBSERVATIONS} OBX per message.", APPLICATION_ERROR),
+            message,
+        )
+    return observations, problems
+
+
+def _item(
+    obx: Any, obr: Any, number: int, obr_number: int, run_id: str
+) -> tuple[dict[str, Any], list[Problem]]:
+    problems: list[Problem] = []
+
+    def refuse(error: str, code: tuple[str, str], field: int, segment: str = "OBX") -> None:
+        sequence = number if segment == "OBX" else obr_number
+        problems.append(Problem(error, code, segment, sequence, field))
+
+    accession = _get(obr, 3) or _get(obr, 2)
+    if not accession:
+        refuse(
+            "No accession: OBR-3 (filler order number) and OBR-2 are empty.",
+            REQUIRED_FIELD_MISSING,
+            3,
+            "OBR",
+        )
+    assay = _get(obx, 3)
+    if not assay:
+        refuse("OBX-3 (the test code) is empty.", REQUIRED_FIELD_MISSING, 3)
+    value_type, value = _get(obx, 2), _get(obx, 5)
+    if value_type == "SN":
+        comparator, value = _get(obx, 5), _get(obx, 5, component=2)
+        if comparator not in ("", "=") or _get(obx, 5, component=3) or _get(obx, 5, component=4):
+            refuse(
+                "OBX-5: only a plain number (^182) is recorded, not a comparison or range.",
+                DATA_TYPE_ERROR,
+                5,
+            )
+    elif value_type not in ("NM", ""):
+        refuse(
+            f"OBX-2 is {value_type}: only numeric results (NM, SN) are recorded.",
+            DATA_TYPE_ERROR,
+            2,
+        )
+    measured_at = None
+    for segment, field in ((obx, 14), (obr, 7)):
+        stamp = _get(segment, field)
+        if stamp:
+            try:
+                measured_at = _aware(hl7.parse_datetime(stamp))
+            except (ValueError, OverflowError):
+                name = str(segment[0])
+                refuse(f"{stamp} is not an HL7 date and time.", DATA_TYPE_ERROR, field, name)
+            break
+    flags_field = obx(8) if len(obx) > 8 else []
+    flags = [_get(obx, 8, repeat=r) for r in range(1, len(flags_field) + 1)]
+    item = {
+        "sample": accession,
+        "assay": assay,
+        "value": value,
+        "units": _get(obx, 6),
+        "flags": [flag for flag in flags if flag],
+        "run_id": run_id,
+        "measured_at": measured_at,
+    }
+    return item, problems
+
+
+def _get(segment: Any, field: int, component: int = 1, repeat: int = 1) -> str:
+    """A field's component as the library reads it (unescaped; empty when not sent)."""
+    try:
+        value = segment.extract_field(field_num=field, repeat_num=repeat, component_num=component)
+    except IndexError:  # asking for a component of a plain value
+        return ""
+    return str(value).strip()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+def oru_answer(oru: OruMessage, status: int, answer: dict[str, Any]) -> str:
+    """The ACK for what ``results_receive`` answered: AA when recorded (201), also when some
+    results went to the unmatched inbox (202, each named in an ERR warning); AE when a result
+    was refused and nothing recorded (400). A replay gets the first answer's ACK again."""
+    if status == 400:
+        problems = [oru.locate(e["index"], e["field"], e["error"]) for e in answer["errors"]]
+        return oru_refusal(oru, problems)
+    accepted, unmatched = answer.get("accepted", []), answer.get("unmatched", [])
+    text = f"Recorded {len(accepted)} result{'s' if len(accepted) != 1 else ''}."
+    if unmatched:
+        text += f" {len(unmatched)} matched no waiting sample: kept in the unmatched inbox."
+    warnings = [
+        oru.locate(u["index"], "", u["why"], code=UNKNOWN_KEY, severity="W") for u in unmatched
+    ]
+    return oru_ack(oru.message, "AA", text, warnings)
+
+
+def oru_refusal(oru: OruMessage, problems: list[Problem]) -> str:
+    """The AE for results refused before anything was recorded."""
+    return oru_ack(oru.message, "AE", f"Nothing was recorded: {problems[0].error}", problems)
+
+
+def oru_ack(message: Any, code: str, text: str, problems: list[Problem]) -> str:
+    """An ACK (MSA-1 ``code``, MSA-3 ``text``, an ERR per problem) answering ``message``,
+    built by the library: the header mirrors the message's, with sending and receiving
+    application and facility swapped, and MSA-2 echoes its MSH-10."""
+    ack, control_id = None, ""
+    if message is not None:
+        msh = message.segment("MSH")
+        control_id = _get(msh, 10)
+        try:
+            ack = message.create_ack(code, application=None if _get(msh, 5) else "LABTRACK")
+        except (IndexError, TypeError):  # a header too incomplete to mirror
+            ack = None
+    if ack is None:
+        ack = _STAND_IN.create_ack(code)
+        ack.segment("MSA").assign_field(_STAND_IN.escape(control_id), 2)
+    ack.segment("MSA").assign_field(ack.escape(text), 3)
+    for problem in problems:
+        ack.append(_err(ack, problem))
+    return str(ack)
+
+
+def _err(ack: Any, problem: Problem) -> Any:
+    """ERR-2 where (segment^sequence^field), ERR-3 the table 0357 code, ERR-4 the severity,
+    ERR-8 the message for the person at the middleware."""
+    err = ack.create_segment([ack.create_field(["ERR"])])
+    err.assign_field(problem.segment, 2, 1, 1)
+    err.assign_field(str(problem.sequence), 2, 1, 2)
+    if problem.field is not None:
+        err.assign_field(str(problem.field), 2, 1, 3)
+    for component, value in enumerate((*problem.code, "HL70357"), start=1):
+        err.assign_field(value, 3, 1, component)
+    err.assign_field(problem.severity, 4)
+    err.assign_field(ack.escape(problem.error), 8)
+    return err
