@@ -161,7 +161,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies only, and every error a JSON body (samples/api/errors.py); the schema lists
+    # each operation's errors (samples/api/schema.py).
+    "DEFAULT_PARSER_CLASSES": ["samples.api.errors.SizedJSONParser"],
+    "EXCEPTION_HANDLER": "samples.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "samples.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["samples.api.permissions.PerClientThrottle"],
 }
 # Each API client (token) gets this many requests; past it, 429 with Retry-After.
@@ -186,6 +190,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],  # the schema holds no data
+    # Request bodies get components of their own, which say what a request must hold (a
+    # field that may not be blank has minLength 1).
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

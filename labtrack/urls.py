@@ -8,6 +8,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from labtrack.health import healthz
 from samples.views import home
 
+# A path under /api/ that matches no route gets a JSON 404, like every other API error.
+handler404 = "samples.api.errors.page_not_found"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path(

@@ -4,10 +4,14 @@ history, and the batches with their plate positions (what an instrument loads)."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -29,11 +33,38 @@ from samples.roles import Role
 from workflows.api import get_run
 
 
+def _moment(name: str, text: str) -> datetime:
+    """``text`` as an aware time in UTC, or a 400 naming the filter. In UTC because PostgreSQL
+    refuses offsets past 15:59 that Python accepts; a time without an offset is local."""
+    try:  # parse_datetime: None when not ISO 8601, ValueError for a 30 February
+        moment = parse_datetime(text)
+        if moment is not None:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            return moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: past year 9999 once in UTC
+        pass
+    raise ValidationError({name: ["Not an ISO 8601 date and time."]})
+
+
 class NewestFirst(CursorPagination):
     ordering = ("-registered_at", "-id")
     page_size = 100
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, enum=SampleState.values, description="Only this state."),
+            OpenApiParameter("assay", str, description="Only samples ordering this assay code."),
+            OpenApiParameter(
+                "received_after", OpenApiTypes.DATETIME, description="Received at or after."
+            ),
+            OpenApiParameter("received_before", OpenApiTypes.DATETIME, description="Before."),
+        ]
+    ),
+    post=extend_schema(request=SampleRegisterSerializer, responses={201: SampleOutSerializer}),
+)
 class SampleList(generics.ListCreateAPIView):
     """``GET``: samples, newest first, filtered by ``state``, ``assay``, ``received_after``,
     ``received_before`` (ISO 8601), a page at a time (cursor). ``POST``: register a sample
@@ -47,7 +78,7 @@ class SampleList(generics.ListCreateAPIView):
         params = self.request.query_params
         samples = Sample.objects.prefetch_related("assays")
         state = params.get("state")
-        if state:
+        if state is not None:
             if state not in SampleState.values:
                 raise ValidationError({"state": [f"Not a state: {state!r}."]})
             samples = samples.filter(state=state)
@@ -57,11 +88,8 @@ class SampleList(generics.ListCreateAPIView):
             ("received_after", "received_at__gte"),
             ("received_before", "received_at__lt"),
         ):
-            if params.get(name):
-                moment = parse_datetime(params[name])
-                if moment is None:
-                    raise ValidationError({name: ["Not an ISO 8601 date and time."]})
-                samples = samples.filter(**{lookup: moment})
+            if name in params:
+                samples = samples.filter(**{lookup: _moment(name, params[name])})
         return samples
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -19,10 +19,30 @@ from workflows.api import get_run
 MAX_ITEMS = 500
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "pattern": r"^-?\d{0,10}(?:\.\d{0,4})?$"},
+            {
+                "type": "number",
+                "minimum": -1e10,
+                "maximum": 1e10,
+                "exclusiveMinimum": True,
+                "exclusiveMaximum": True,
+            },
+        ],
+        "description": "A number, in a string (preferred: kept exactly as sent) or not: at "
+        "most 10 digits before the decimal point and 4 after.",
+    }
+)
+class MeasuredValueField(serializers.DecimalField):
+    pass
+
+
 class ResultItemSerializer(serializers.Serializer):
     sample = serializers.CharField(max_length=64, help_text="The sample's accession barcode.")
     assay = serializers.CharField(max_length=32, help_text="The assay code, e.g. GLU.")
-    value = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=False)
+    value = MeasuredValueField(max_digits=14, decimal_places=4, coerce_to_string=False)
     units = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     flags = serializers.ListField(
         child=serializers.CharField(max_length=32), required=False, default=list, max_length=20
@@ -91,7 +111,7 @@ class ResultOutSerializer(serializers.ModelSerializer):
     assay = serializers.CharField(source="assay.code")
     value = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=True)
     source = serializers.SerializerMethodField()
-    superseded_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    superseded_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Result

@@ -8,6 +8,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
 )
 from rest_framework import status
@@ -15,8 +16,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from samples.api.errors import ErrorSerializer, FieldErrorsSerializer
 from samples.api.permissions import IsInstrument
-from samples.api.serializers import MAX_ITEMS, ResultItemSerializer, ResultsAnswerSerializer
+from samples.api.schema import ResultsMessage
+from samples.api.serializers import (
+    MAX_ITEMS,
+    ResultItemSerializer,
+    ResultsAnswerSerializer,
+    ResultsRefusalSerializer,
+)
 from samples.services.intake import results_receive
 
 
@@ -32,7 +40,7 @@ class ResultsView(APIView):
 
     @extend_schema(
         operation_id="results_create",
-        request=ResultItemSerializer(many=True),
+        request=ResultsMessage,
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -49,11 +57,17 @@ class ResultsView(APIView):
                 description="Recorded; some results went to the unmatched inbox.",
             ),
             400: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="ResultsBadRequest",
+                    serializers=[FieldErrorsSerializer, ErrorSerializer, ResultsRefusalSerializer],
+                    resource_type_field_name=None,
+                ),
                 description="A malformed item (the field and the problem), or "
-                "a refused value; nothing was recorded."
+                "a refused value; nothing was recorded.",
             ),
-            401: OpenApiResponse(description="No token, or an unknown or revoked one."),
-            403: OpenApiResponse(description="The token is not an active instrument's."),
+            403: OpenApiResponse(
+                ErrorSerializer, description="The token is not an active instrument's."
+            ),
         },
         examples=[
             OpenApiExample(

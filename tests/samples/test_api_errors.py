@@ -1,0 +1,85 @@
+"""Every refusal of the API is a JSON 4xx naming the problem: an oversized body, a body that is
+not JSON, a path that matches nothing, a malformed item of a list, a filter out of range."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from samples.models import InstrumentMessage, Sample
+from samples.services.tokens import api_token_create
+
+
+def api_for(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(owner=user)}")
+    return client
+
+
+@pytest.fixture
+def instrument_api(instrument):
+    return api_for(instrument.service_user)
+
+
+@pytest.fixture
+def technician_api(technician):
+    return api_for(technician)
+
+
+def post_json(client, url, body):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def test_an_oversized_body_gets_413_with_a_json_reason_and_records_nothing(
+    instrument_api, technician_api, settings
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
+    results = [{"sample": f"S-{i:06}", "assay": "GLU", "value": "5"} for i in range(100)]
+    answer = post_json(instrument_api, "/api/v1/results/", results)
+    assert answer.status_code == 413
+    assert "larger than the 2000 bytes allowed" in answer.json()["detail"]
+    body = {"barcode": "S-000001", "specimen_type": "serum", "subject_ref": "x" * 3000}
+    answer = post_json(technician_api, "/api/v1/samples/", body)
+    assert answer.status_code == 413 and answer.json()["detail"]
+    assert not InstrumentMessage.objects.exists() and not Sample.objects.exists()
+
+
+def test_a_body_that_is_not_json_gets_415_and_malformed_json_400(instrument_api):
+    form = instrument_api.post("/api/v1/results/", {"sample": "S-000001"}, format="multipart")
+    assert form.status_code == 415 and "Unsupported media type" in form.json()["detail"]
+    broken = instrument_api.post("/api/v1/results/", "[{", content_type="application/json")
+    assert broken.status_code == 400 and "JSON parse error" in broken.json()["detail"]
+
+
+def test_each_bad_item_of_a_list_is_named_by_its_position_and_field(instrument_api):
+    answer = post_json(
+        instrument_api,
+        "/api/v1/results/",
+        [
+            {"sample": "S-000001", "assay": "GLU", "value": "5"},
+            {"sample": "S-000002", "assay": "GLU", "value": "five", "flags": ["H", ""]},
+        ],
+    )
+    assert answer.status_code == 400
+    assert set(answer.json()) == {"1.value", "1.flags.1"}
+    assert answer.json()["1.value"] == ["A valid number is required."]
+
+
+def test_a_path_under_the_api_that_matches_nothing_gets_a_json_404(instrument_api):
+    for path in ("/api/v1/nothing/", "/api/v1/batches/seven/"):
+        answer = instrument_api.get(path)
+        assert answer.status_code == 404 and answer["Content-Type"] == "application/json"
+        assert answer.json() == {"detail": "There is nothing at this address."}
+
+
+def test_a_time_filter_postgresql_cannot_hold_or_no_calendar_has_gets_400_not_500(
+    technician_api,
+):
+    far_offset = technician_api.get("/api/v1/samples/?received_after=1366-06-26T04:49:48%2B17:21")
+    assert far_offset.status_code == 200  # compared in UTC
+    for moment in ("2026-02-30T10:00:00Z", "9999-12-31T23:59:59-01:00", ""):
+        answer = technician_api.get("/api/v1/samples/", {"received_before": moment})
+        assert answer.status_code == 400, moment
+        assert answer.json() == {"received_before": ["Not an ISO 8601 date and time."]}
