@@ -165,11 +165,10 @@ def signal_many(signals: Sequence[Signal]) -> list[bool]:
     ]
     if not requests:
         return []
-    try:
-        with transaction.atomic():
-            recorded, woken = store.record_signals(requests)
-    except store.UnknownRun as missing:
-        raise RunNotFound(f"no workflow run {missing.args[0]!r}") from None
+    with transaction.atomic(savepoint=False):  # nothing to undo when a run is missing
+        recorded, woken, missing = store.record_signals(requests)
+    if missing is not None:
+        raise RunNotFound(f"no workflow run {missing!r}")
     backend().send_advances(woken)
     return recorded
 

@@ -6,6 +6,7 @@ Only ``workflows.store`` calls this; everything less frequent goes through the O
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -143,6 +144,31 @@ def write(
             for step, (step_id,) in zip(steps, inserted.fetchall(), strict=True):
                 step.pk = step_id
                 step._state.adding = False
+
+
+_LOCK_RUNS = (
+    "SELECT id, last_seq, status FROM workflows_run WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+)
+_SEEN_KEYS = (
+    "SELECT run_id, dedupe_key FROM workflows_historyevent "
+    "WHERE run_id = ANY(%s) AND dedupe_key = ANY(%s)"
+)
+
+
+def lock_runs(
+    run_ids: Sequence[uuid.UUID], dedupe_keys: Sequence[str]
+) -> tuple[dict[str, tuple[int, str]], set[tuple[str, str]]]:
+    """Lock the runs (in id order) and then read which of ``dedupe_keys`` they have recorded:
+    one round trip. The second statement starts once the locks are held, so it sees what
+    their previous holders committed. Returns each run's ``(last_seq, status)`` and the
+    ``(run_id, dedupe_key)`` pairs found."""
+    with _pipeline() as (conn, pipeline):
+        locked = conn.execute(_LOCK_RUNS, [list(run_ids)])
+        seen = conn.execute(_SEEN_KEYS, [list(run_ids), list(dedupe_keys)]) if dedupe_keys else None
+        pipeline.sync()
+        runs = {str(pk): (seq, status) for pk, seq, status in locked.fetchall()}
+        found = {(str(r), k) for r, k in seen.fetchall()} if seen is not None else set()
+    return runs, found
 
 
 _WRITE_SIGNALS = """

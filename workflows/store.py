@@ -258,40 +258,28 @@ class SignalRequest:
     idempotency_key: str | None
 
 
-class UnknownRun(LookupError):
-    """A signal named a run that does not exist."""
-
-
-def record_signals(requests: Sequence[SignalRequest]) -> tuple[list[bool], list[str]]:
+def record_signals(
+    requests: Sequence[SignalRequest],
+) -> tuple[list[bool], list[str], str | None]:
     """Append each signal to its run (in order), skipping those whose idempotency key the run
-    has seen. Returns whether each was recorded, and the ids of the unfinished runs that
-    received one (to be advanced).
+    has seen. Returns whether each was recorded, the ids of the unfinished runs that received
+    one (to be advanced), and the id of a run that does not exist (then nothing is written).
 
-    Three round trips whatever the number: lock the runs (in id order, so two callers never
-    wait for each other crosswise), read the keys already seen, write events and runs. Raises
-    ``UnknownRun`` (writing nothing) when a run does not exist."""
+    Two round trips whatever the number: lock the runs (in id order, so two callers never
+    wait for each other crosswise) and read the keys already seen; write events and runs."""
     ids = sorted({r.run_id for r in requests})
-    if not all(_valid_id(i) for i in ids):
-        raise UnknownRun(next(i for i in ids if not _valid_id(i)))
-    locked = {
-        str(pk): [last_seq, status]
-        for pk, last_seq, status in Run.objects.select_for_update()
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", "last_seq", "status")
-    }
+    invalid = [i for i in ids if not _valid_id(i)]
+    if invalid:
+        return [], [], invalid[0]
+    keys = sorted(
+        {f"signal:{r.idempotency_key}" for r in requests if r.idempotency_key is not None}
+    )
+    locked, seen = sql.lock_runs(sorted({uuid.UUID(i) for i in ids}), keys)
     missing = [i for i in ids if str(uuid.UUID(i)) not in locked]
     if missing:
-        raise UnknownRun(missing[0])
-    keys = {f"signal:{r.idempotency_key}" for r in requests if r.idempotency_key is not None}
-    seen: set[tuple[str, str]] = set()
-    if keys:
-        seen = {
-            (str(run), key)
-            for run, key in HistoryEvent.objects.filter(
-                run_id__in=ids, dedupe_key__in=keys
-            ).values_list("run_id", "dedupe_key")
-        }
+        return [], [], missing[0]
+    last_seq = {k: seq for k, (seq, _) in locked.items()}
+    status = {k: run_status for k, (_, run_status) in locked.items()}
     now = clock.now()
     events: list[tuple[str, sql.NewEvent]] = []
     recorded = []
@@ -306,18 +294,25 @@ def record_signals(requests: Sequence[SignalRequest]) -> tuple[list[bool], list[
             seen.add((run_id, dedupe))
         else:
             recorded.append(True)
-        run = locked[run_id]
-        run[0] += 1
+        last_seq[run_id] += 1
         data = {"name": request.name, "payload": request.payload}
         event = sql.NewEvent(
-            run[0], "signal_received", None, None, data, request.actor, request.reason, dedupe, now
+            last_seq[run_id],
+            "signal_received",
+            None,
+            None,
+            data,
+            request.actor,
+            request.reason,
+            dedupe,
+            now,
         )
         events.append((run_id, event))
     woken = {run_id for run_id, _ in events}
     if woken:
-        runs = {k: (v[0], v[1] not in FINISHED) for k, v in locked.items() if k in woken}
+        runs = {k: (last_seq[k], status[k] not in FINISHED) for k in woken}
         sql.write_signals(events, runs, now)
-    return recorded, [k for k in sorted(woken) if locked[k][1] not in FINISHED]
+    return recorded, [k for k in sorted(woken) if status[k] not in FINISHED], None
 
 
 def record_cancel(run: Run, *, actor: str, reason: str) -> None:

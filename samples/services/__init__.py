@@ -17,11 +17,11 @@ from samples.services.batches import (
 )
 from samples.services.demo_samples import demo_samples_seed
 from samples.services.imports import ImportReport, samples_import_csv
+from samples.services.recording import result_record
 from samples.services.results import (
     report_render,
     result_evaluate,
     result_flag_critical,
-    result_record,
     retest_open,
     sample_send_to_retest,
     sample_verify,

@@ -15,7 +15,8 @@ from samples import demo
 from samples.models import Assay, Batch, BatchStatus, Instrument, Sample
 from samples.roles import Role
 from samples.services.batches import batch_start_run
-from samples.services.results import result_record, sample_verify
+from samples.services.recording import result_record
+from samples.services.results import sample_verify
 from samples.services.specimens import (
     sample_receive,
     sample_register,

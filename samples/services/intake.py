@@ -13,7 +13,7 @@ from django.utils import timezone
 from samples.errors import LabError
 from samples.models import InstrumentMessage, Result, UnmatchedResult
 from samples.roles import Role
-from samples.services.results import result_record
+from samples.services.recording import Incoming, Repeat, result_record, results_record
 from samples.services.specimens import require_role
 
 # Refusals that mean "this result is fine but no sample is waiting for it": the inbox.
@@ -33,34 +33,53 @@ def results_receive(
     all accepted, 202 some unmatched, 400 a value refused, nothing recorded) and the answer.
     A repeated ``idempotency_key`` returns the first answer and records nothing new. ``kind``
     names the message's format as stored ("results" for JSON, "hl7")."""
-    instrument = client.instrument
     if idempotency_key:
-        first = InstrumentMessage.objects.filter(client=client, idempotency_key=idempotency_key)
-        if first.exists():
-            return _replay(first.get())
+        first = _first_answer(client, idempotency_key)
+        if first is not None:
+            return first
     try:
-        with transaction.atomic():
-            message = InstrumentMessage.objects.create(
-                client=client,
-                instrument=instrument,
-                kind=kind,
-                content_type=content_type,
-                body=raw_body,
-                idempotency_key=idempotency_key,
-                received_at=timezone.now(),
-            )
-            status, answer = _record(message, instrument, items)
-            if status == 400:
-                transaction.set_rollback(True)
-                return status, answer
-            message.status_code, message.answer = status, answer
-            message.save(update_fields=["status_code", "answer"])
+        return _receive(client, items, raw_body, content_type, idempotency_key, kind)
     except IntegrityError:
-        # The same idempotency key arrived twice at once: the first one's answer stands.
-        return _replay(
-            InstrumentMessage.objects.get(client=client, idempotency_key=idempotency_key)
+        # Sent twice at once: with the same idempotency key, the first one's answer stands;
+        # with the same instrument run, it is now a repeat.
+        first = _first_answer(client, idempotency_key) if idempotency_key else None
+        if first is not None:
+            return first
+        return _receive(client, items, raw_body, content_type, idempotency_key, kind)
+
+
+def _receive(
+    client: Any,
+    items: list[dict[str, Any]],
+    raw_body: str,
+    content_type: str,
+    idempotency_key: str | None,
+    kind: str,
+) -> tuple[int, dict[str, Any]]:
+    instrument = client.instrument
+    with transaction.atomic():
+        message = InstrumentMessage.objects.create(
+            client=client,
+            instrument=instrument,
+            kind=kind,
+            content_type=content_type,
+            body=raw_body,
+            idempotency_key=idempotency_key,
+            received_at=timezone.now(),
         )
+        status, answer = _record(message, instrument, items)
+        if status == 400:
+            transaction.set_rollback(True)
+            return status, answer
+        message.status_code, message.answer = status, answer
+        message.save(update_fields=["status_code", "answer"])
     return status, answer
+
+
+def _first_answer(client: Any, idempotency_key: str) -> tuple[int, dict[str, Any]] | None:
+    first = InstrumentMessage.objects.filter(client=client, idempotency_key=idempotency_key)
+    message = first.only("status_code", "answer").first()
+    return None if message is None else _replay(message)
 
 
 def _replay(message: InstrumentMessage) -> tuple[int, dict[str, Any]]:
@@ -70,60 +89,38 @@ def _replay(message: InstrumentMessage) -> tuple[int, dict[str, Any]]:
 def _record(
     message: InstrumentMessage, instrument: Any, items: list[dict[str, Any]]
 ) -> tuple[int, dict[str, Any]]:
+    outcomes = results_record(
+        [_incoming(item) for item in items], instrument=instrument, message=message
+    )
     accepted, unmatched, errors = [], [], []
-    for index, item in enumerate(items):
-        repeat = _repeat(instrument, item)
-        if repeat is not None:
-            accepted.append(_describe(repeat, item, repeated=True))
-            continue
-        try:
-            with transaction.atomic():
-                result = result_record(
-                    barcode=item["sample"],
-                    assay_code=item["assay"],
-                    value=item["value"],
-                    units=item.get("units", ""),
-                    flags=item.get("flags", []),
-                    measured_at=item.get("measured_at"),
-                    instrument=instrument,
-                    message=message,
-                    instrument_run_id=item.get("run_id", ""),
-                )
-        except (LabError, IntegrityError) as refusal:
-            repeat = _repeat(instrument, item)  # it may have been recorded meanwhile
-            if repeat is not None:
-                accepted.append(_describe(repeat, item, repeated=True))
-            elif isinstance(refusal, LabError) and refusal.field in UNMATCHED_FIELDS:
-                unmatched.append(_park(message, instrument, item, refusal.message, index))
-            else:
-                field = refusal.field if isinstance(refusal, LabError) else None
-                errors.append(
-                    {
-                        "index": index,
-                        "field": field or "non_field_errors",
-                        "error": getattr(refusal, "message", str(refusal)),
-                    }
-                )
+    for index, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
+        if isinstance(outcome, Result):
+            accepted.append(_describe(outcome, repeated=False))
+        elif isinstance(outcome, Repeat):
+            accepted.append(_describe(outcome.result, repeated=True))
+        elif outcome.field in UNMATCHED_FIELDS:
+            unmatched.append(_park(message, instrument, item, outcome.message, index))
         else:
-            accepted.append(_describe(result, item, repeated=False))
+            field = outcome.field or "non_field_errors"
+            errors.append({"index": index, "field": field, "error": outcome.message})
     if errors:
         return 400, {"errors": errors, "detail": "Nothing was recorded: correct these items."}
     return (202 if unmatched else 201), {"accepted": accepted, "unmatched": unmatched}
 
 
-def _repeat(instrument: Any, item: dict[str, Any]) -> Result | None:
-    run_id = item.get("run_id") or ""
-    if not run_id:
-        return None
-    return Result.objects.filter(
-        instrument=instrument,
-        instrument_run_id=run_id,
-        sample__barcode=item["sample"].strip().upper(),
-        assay__code=item["assay"].strip().upper(),
-    ).first()
+def _incoming(item: dict[str, Any]) -> Incoming:
+    return Incoming(
+        barcode=item["sample"],
+        assay_code=item["assay"],
+        value=item["value"],
+        units=item.get("units", ""),
+        flags=item.get("flags", []),
+        measured_at=item.get("measured_at"),
+        instrument_run_id=item.get("run_id", ""),
+    )
 
 
-def _describe(result: Result, item: dict[str, Any], *, repeated: bool) -> dict[str, Any]:
+def _describe(result: Result, *, repeated: bool) -> dict[str, Any]:
     return {
         "result": result.pk,
         "sample": result.sample.barcode,

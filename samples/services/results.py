@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -21,9 +19,6 @@ from django.utils import timezone
 
 from samples.errors import LabError
 from samples.models import (
-    BatchMember,
-    BatchStatus,
-    Instrument,
     Report,
     Result,
     Retest,
@@ -39,102 +34,6 @@ from workflows.api import signal
 MEANING = "reviewed and released"
 # Instrument flags that make a result unusable: the sample goes back for a retest.
 RETEST_FLAGS = {"QC_FAIL", "CLOT", "SHORT_SAMPLE", "ERROR"}
-
-
-def result_record(
-    *,
-    barcode: str,
-    assay_code: str,
-    value: Any,
-    units: str = "",
-    flags: list[str] | None = None,
-    measured_at: datetime | None = None,
-    instrument: Instrument | None = None,
-    user: Any = None,
-    reason: str = "",
-    message: Any = None,
-    instrument_run_id: str = "",
-) -> Result:
-    """Record a result from an instrument, or entered by hand by a technician (with a reason),
-    for a sample in a running batch of that assay; the lifecycle and the batch are told."""
-    if instrument is None:
-        require_role(user, Role.TECHNICIAN)
-        reason = (reason or "").strip()
-        if not reason:
-            raise LabError(
-                "A result entered by hand needs a reason (for example: instrument down).",
-                field="reason",
-            )
-    sample = sample_get(barcode)
-    assay = sample.assays.filter(code=(assay_code or "").strip().upper()).first()
-    if assay is None:
-        raise LabError(f"{sample.barcode} has no {assay_code or '(empty)'} ordered.", field="assay")
-    number = _decimal(value)
-    units = (units or "").strip() or assay.units
-    if units != assay.units:
-        raise LabError(f"{assay.code} is reported in {assay.units}, not {units}.", field="units")
-    flag_list = [str(f).strip().upper() for f in (flags or []) if str(f).strip()]
-    with transaction.atomic():
-        member = (
-            BatchMember.objects.select_for_update()
-            .select_related("batch")
-            .filter(sample=sample, batch__assay=assay, batch__status=BatchStatus.RUNNING)
-            .order_by("-added_at")
-            .first()
-        )
-        if member is None or Result.objects.filter(sample=sample, batch=member.batch).exists():
-            raise LabError(
-                f"{sample.barcode} is not waiting for a {assay.code} result in a running batch."
-            )
-        now = timezone.now()
-        result = Result.objects.create(
-            sample=sample,
-            assay=assay,
-            batch=member.batch,
-            value=number,
-            units=units,
-            flags=flag_list,
-            instrument=instrument,
-            entered_by=None if instrument else user,
-            entry_reason=reason,
-            measured_at=measured_at or now,
-            recorded_at=now,
-            message=message,
-            instrument_run_id=instrument_run_id,
-        )
-        retest = Retest.objects.filter(
-            original__sample=sample, original__assay=assay, new_result__isnull=True
-        ).first()
-        if retest is not None:
-            Retest.objects.filter(pk=retest.pk).update(new_result=result)
-            Result.objects.filter(pk=retest.original_id).update(superseded_by=result)
-        actor = instrument.name if instrument else user.get_username()
-        signal(
-            str(sample.run_id),
-            f"result:{assay.code}",
-            {"result_id": result.pk},
-            actor=actor,
-            reason=reason,
-            idempotency_key=f"result:{result.pk}",
-        )
-        signal(
-            str(member.batch.run_id),
-            "member_done",
-            {"barcode": sample.barcode},
-            actor=actor,
-            idempotency_key=f"done:{sample.barcode}",
-        )
-    return result
-
-
-def _decimal(value: Any) -> Decimal:
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise LabError(f"{value!r} is not a number.", field="value") from None
-    if not number.is_finite() or abs(number) >= Decimal("1e10"):
-        raise LabError(f"{value!r} is not a usable result value.", field="value")
-    return number
 
 
 def result_evaluate(*, result_id: int) -> dict[str, Any]:

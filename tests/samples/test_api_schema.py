@@ -12,7 +12,7 @@ def test_the_schema_describes_the_results_endpoint_and_the_token_scheme(client, 
     post = schema["paths"]["/api/v1/results/"]["post"]
     assert set(post["responses"]) == {"201", "202", "400", "401", "403", "413", "415", "429"}
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
-    assert "knoxApiToken" in schema["components"]["securitySchemes"]
+    assert "apiToken" in schema["components"]["securitySchemes"]
 
 
 def test_the_docs_page_loads_its_assets_from_this_server(client, db):

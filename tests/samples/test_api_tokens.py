@@ -6,9 +6,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from rest_framework.exceptions import AuthenticationFailed
+
+from samples.api.auth import ClientTokenAuthentication
 
 
 def run(*args: str) -> str:
@@ -18,7 +19,7 @@ def run(*args: str) -> str:
 
 
 def authenticates(token: str):
-    user, _ = TokenAuthentication().authenticate_credentials(token.encode())
+    user, _ = ClientTokenAuthentication().authenticate_credentials(token.encode())
     return user
 
 

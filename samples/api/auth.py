@@ -1,0 +1,73 @@
+"""Token authentication for API clients: one query per request finds the token, its owner,
+the owner's instrument (if any) and roles."""
+
+from __future__ import annotations
+
+from hmac import compare_digest
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from knox.auth import TokenAuthentication
+from knox.crypto import hash_token
+from knox.models import AuthToken
+from knox.settings import CONSTANTS
+from rest_framework.exceptions import AuthenticationFailed
+
+from samples.roles import Role
+
+
+class ClientTokenAuthentication(TokenAuthentication):
+    """Knox tokens (stored hashed), read with everything a request then asks about its client.
+
+    Tokens here do not expire (one per client, until an administrator revokes it), so the
+    owner's other tokens are not scanned for expired ones on every request; a token that does
+    carry a past expiry is refused."""
+
+    def authenticate_credentials(self, token: bytes) -> tuple[Any, AuthToken]:
+        text = token.decode("utf-8", errors="replace")
+        if "\x00" in text:  # PostgreSQL text cannot hold it: no token could match
+            raise AuthenticationFailed("Invalid token.")
+        candidates = (
+            AuthToken.objects.filter(token_key=text[: CONSTANTS.TOKEN_KEY_LENGTH])
+            .select_related("user", "user__instrument")
+            .annotate(
+                role_names=ArraySubquery(
+                    Group.objects.filter(user=OuterRef("user_id")).values("name")
+                )
+            )
+        )
+        digest = hash_token(text)
+        for candidate in candidates:
+            if not compare_digest(digest, candidate.digest):
+                continue
+            user = candidate.user
+            if candidate.expiry is not None and candidate.expiry < timezone.now():
+                break
+            if not user.is_active:
+                raise AuthenticationFailed("User inactive or deleted.")
+            user._labtrack_roles = [r for r in Role if r.value in candidate.role_names]
+            return user, candidate
+        raise AuthenticationFailed("Invalid token.")
+
+
+class ClientTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """How the OpenAPI schema describes it: ``Authorization: Token <token>``."""
+
+    target_class = ClientTokenAuthentication
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        scheme = build_bearer_security_scheme_object(
+            header_name="Authorization", token_prefix="Token"
+        )
+        scheme["description"] = (
+            "An API token made by an administrator (/tokens/ or `manage.py api_tokens create`), "
+            "sent as `Authorization: Token <token>`. An instrument's token may post results "
+            "and read samples and batches; a user's token carries that user's roles."
+        )
+        return scheme
