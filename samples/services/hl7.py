@@ -11,7 +11,9 @@ What is read, for each OBX (in message order):
   ``^182`` (or ``=^182``); units: OBX-6.1; flags: each repetition of OBX-8;
 - measured at: OBX-14.1, else OBR-7.1 (a time without an offset is in the lab's time zone);
 - run id: MSH-10, the message control id, also the key that makes a re-sent message replay
-  the first answer.
+  the first answer;
+- result status: OBX-11; only final results (F, or empty) are recorded, and only production
+  messages (MSH-11 P, or empty) are taken.
 """
 
 from __future__ import annotations
@@ -30,6 +32,18 @@ MAX_MESSAGE_BYTES = 1_000_000
 MAX_OBSERVATIONS = 500
 
 # HL7 table 0357 (message error condition codes), written in ERR-3.
+# OBX-11: final results are recorded (an empty status counts as final). The others are refused
+# with what to do instead: nothing of the message is recorded, and the sender is told why.
+RECORDED_STATUSES = ("F", "")
+_STATUS_REFUSALS = {
+    "P": "OBX-11 is P (preliminary): only final results (F) are recorded; send it when final.",
+    "C": "OBX-11 is C (a correction): a recorded result is corrected in LabTrack, with a "
+    "reason, not by a new message.",
+    "X": "OBX-11 is X (no result could be obtained): nothing to record; ask for a retest "
+    "in LabTrack.",
+    "D": "OBX-11 is D (delete): recorded results are never deleted.",
+    "W": "OBX-11 is W (wrong): a recorded result is corrected in LabTrack, with a reason.",
+}
 SEGMENT_SEQUENCE = ("100", "Segment sequence error")
 REQUIRED_FIELD_MISSING = ("101", "Required field missing")
 DATA_TYPE_ERROR = ("102", "Data type error")
@@ -148,6 +162,16 @@ def _check_header(message: Any) -> None:
             ),
             message,
         )
+    if _get(msh, 11) not in ("P", ""):
+        raise Hl7Rejected(
+            Problem(
+                f"MSH-11 processing id {_get(msh, 11)}: only production messages (P) are "
+                "recorded, not training or debugging ones.",
+                APPLICATION_ERROR,
+                field=11,
+            ),
+            message,
+        )
     version = _get(msh, 12)
     if version not in VERSIONS:
         raise Hl7Rejected(
@@ -210,6 +234,9 @@ def _item(
     assay = _get(obx, 3)
     if not assay:
         refuse("OBX-3 (the test code) is empty.", REQUIRED_FIELD_MISSING, 3)
+    status = _get(obx, 11)
+    if status not in RECORDED_STATUSES:
+        refuse(_STATUS_REFUSALS.get(status, f"OBX-11 result status {status}."), DATA_TYPE_ERROR, 11)
     value_type, value = _get(obx, 2), _get(obx, 5)
     if value_type == "SN":
         comparator, value = _get(obx, 5), _get(obx, 5, component=2)

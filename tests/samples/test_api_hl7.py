@@ -178,6 +178,9 @@ def test_a_result_for_an_unknown_sample_is_parked_and_the_others_recorded(waitin
         ("OBX|2|NM|CREA||52|mg/dL||", "OBX^2^6"),  # not the assay's units: refused by intake
         ("OBX|2|NM|CREA||52|umol/L||N|||F|||20261325100200", "OBX^2^14"),
         ("OBX|2|NM|||52|umol/L||", "OBX^2^3"),
+        ("OBX|2|NM|CREA||52|umol/L||N|||P", "OBX^2^11"),  # preliminary
+        ("OBX|2|NM|CREA||52|umol/L||N|||C", "OBX^2^11"),  # a correction: amended in LabTrack
+        ("OBX|2|NM|CREA|||umol/L||N|||X", "OBX^2^11"),  # no result could be obtained
     ],
 )
 def test_a_refused_result_gets_ae_with_the_reason_and_nothing_is_recorded(
@@ -205,6 +208,12 @@ ADT = message(
         (ADT, "ADT-77", "MSH^1^9", "200"),
         (CHEMISTRY[0].replace("ORU^R01", "ORU^R30") + "\r", "MW-000123", "MSH^1^9", "201"),
         (CHEMISTRY[0].replace("2.5.1", "3.0") + "\r", "MW-000123", "MSH^1^12", "203"),
+        (
+            message(CHEMISTRY[0].replace("|P|", "|T|"), *CHEMISTRY[1:]),
+            "MW-000123",
+            "MSH^1^11",
+            "207",
+        ),
         (CHEMISTRY[0].replace("MW-000123", "") + "\r", "", "MSH^1^10", "101"),
         (message(*CHEMISTRY[:4]), "MW-000123", "MSH^1", "100"),  # no OBX
         (message(CHEMISTRY[0], CHEMISTRY[4]), "MW-000123", "OBX^1", "100"),  # no OBR before
