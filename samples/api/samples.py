@@ -11,7 +11,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -63,7 +68,24 @@ class NewestFirst(CursorPagination):
             OpenApiParameter("received_before", OpenApiTypes.DATETIME, description="Before."),
         ]
     ),
-    post=extend_schema(request=SampleRegisterSerializer, responses={201: SampleOutSerializer}),
+    post=extend_schema(
+        request=SampleRegisterSerializer,
+        responses={201: SampleOutSerializer},
+        examples=[
+            OpenApiExample(
+                "A routine glucose and creatinine order",
+                request_only=True,
+                value={
+                    "barcode": "S-000123",
+                    "specimen_type": "serum",
+                    "subject_ref": "MRN-448812",
+                    "collected_at": "2026-11-25T08:40:00Z",
+                    "priority": "routine",
+                    "assays": ["GLU", "CREA"],
+                },
+            )
+        ],
+    ),
 )
 class SampleList(generics.ListCreateAPIView):
     """``GET``: samples, newest first, filtered by ``state``, ``assay``, ``received_after``,
