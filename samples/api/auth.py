@@ -67,7 +67,7 @@ class ClientTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
         )
         scheme["description"] = (
             "An API token made by an administrator (/tokens/ or `manage.py api_tokens create`), "
-            "sent as `Authorization: Token <token>`. An instrument's token may post results "
-            "and read samples and batches; a user's token carries that user's roles."
+            "sent as `Authorization: Token <token>`. An active instrument's token may post "
+            "results and read batches; a user's token carries that user's roles."
         )
         return scheme

@@ -2,7 +2,7 @@
 ``DEFAULT_PARSER_CLASSES``, the project's ``handler404``), and the serializers that describe
 them in the schema. Every 4xx is JSON, in one of two shapes:
 
-- ``{"detail": "<problem>"}``: 401, 403, 404, 413, 415, 429, and 400 for a body that is not
+- ``{"detail": "<problem>"}``: 401, 403, 404, 405, 413, 415, 429, and 400 for a body that is not
   JSON at all;
 - ``{"<field>": ["<problem>", ...], ...}``: 400 naming each malformed field. A nested field is
   named by its dotted path: ``assays.0`` (the first assay), ``1.value`` (the ``value`` of the

@@ -1,5 +1,5 @@
-"""Who may call what: an instrument token may only post results; a user token carries the
-user's roles (COMPLIANCE.md C9)."""
+"""Who may call what: an active instrument's token may post results and read the batches it
+loads; a user token carries the user's roles (COMPLIANCE.md C9). docs/api.md has the table."""
 
 from __future__ import annotations
 
@@ -15,26 +15,36 @@ from rest_framework.throttling import SimpleRateThrottle
 from samples.roles import Role, has_role
 
 
+def is_active_instrument(user: Any) -> bool:
+    """An instrument's service identity whose instrument is still in use: a deactivated
+    instrument's token is refused everywhere (403), like a user left with no role."""
+    return bool(
+        has_role(user, Role.INSTRUMENT)
+        and getattr(user, "instrument", None) is not None
+        and user.instrument.is_active
+    )
+
+
 class IsInstrument(BasePermission):
-    message = "Only a registered instrument's token may post results."
+    message = "Only an active instrument's token may post results."
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        user = request.user
-        return bool(
-            has_role(user, Role.INSTRUMENT)
-            and getattr(user, "instrument", None) is not None
-            and user.instrument.is_active
-        )
+        return is_active_instrument(request.user)
 
 
 def roles_allowed(*roles: Role) -> type[BasePermission]:
-    """A permission class letting in tokens (or sessions) whose owner has one of ``roles``."""
+    """A permission class letting in tokens (or sessions) whose owner has one of ``roles``;
+    ``Role.INSTRUMENT`` lets in active instruments only."""
+    people = [role for role in roles if role is not Role.INSTRUMENT]
+    instruments = Role.INSTRUMENT in roles
+    needed = f"This needs the role {' or '.join(r.label.lower() for r in people)}"
 
     class HasRole(BasePermission):
-        message = f"This needs the role {' or '.join(r.label.lower() for r in roles)}."
+        message = f"{needed}, or an active instrument's token." if instruments else f"{needed}."
 
         def has_permission(self, request: Any, view: Any) -> bool:
-            return has_role(request.user, *roles)
+            user = request.user
+            return has_role(user, *people) or (instruments and is_active_instrument(user))
 
     return HasRole
 

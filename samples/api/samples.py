@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -94,7 +95,14 @@ class SampleList(generics.ListCreateAPIView):
 
     serializer_class = SampleOutSerializer
     pagination_class = NewestFirst
-    permission_classes = [roles_allowed(*STAFF)]
+    readers = roles_allowed(*STAFF)
+    registrars = roles_allowed(Role.TECHNICIAN)
+
+    def get_permissions(self) -> list[Any]:
+        # Who may register is checked before the body is: a reviewer's script gets 403, not a
+        # list of its body's problems (sample_register checks the role again, for the page).
+        method = getattr(self.request, "method", "GET")
+        return [self.registrars() if method == "POST" else self.readers()]
 
     def get_queryset(self) -> QuerySet[Sample]:
         params = self.request.query_params
@@ -134,6 +142,12 @@ class SampleDetail(generics.RetrieveAPIView):
     lookup_field = "barcode"
     queryset = Sample.objects.prefetch_related("assays", "results__assay")
 
+    def get_object(self) -> Sample:
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound(f"No sample has the barcode {self.kwargs['barcode']}.") from None
+
 
 class SampleHistory(generics.ListAPIView):
     """The sample's lifecycle history: every event with its time, actor, reason and data."""
@@ -168,3 +182,9 @@ class BatchDetail(generics.RetrieveAPIView):
     serializer_class = BatchOutSerializer
     permission_classes = [roles_allowed(*STAFF, Role.INSTRUMENT)]
     queryset = Batch.objects.select_related("assay")
+
+    def get_object(self) -> Batch:
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound(f"No batch has the id {self.kwargs['pk']}.") from None
