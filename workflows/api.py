@@ -27,6 +27,7 @@ from workflows import store
 from workflows.dispatch import backend
 from workflows.executor import StepInfo, current_step_info
 from workflows.inline import InlineRunner
+from workflows.integrity import BrokenLink, ChainReport, verify_history
 from workflows.models import FINISHED, HistoryEvent
 from workflows.registry import RetryPolicy, StepDef, WorkflowDef, register_step, register_workflow
 from workflows.registry import newest_workflow as _newest
@@ -40,7 +41,9 @@ from workflows.replay import (
 )
 
 __all__ = [
+    "BrokenLink",
     "Cancelled",
+    "ChainReport",
     "Context",
     "HistoryEntry",
     "NonDeterminismError",
@@ -59,6 +62,7 @@ __all__ = [
     "signal_many",
     "start",
     "step",
+    "verify_history",
     "workflow",
 ]
 

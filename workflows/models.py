@@ -76,6 +76,10 @@ class HistoryEvent(models.Model):
     reason = models.TextField(blank=True)
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField()
+    # The run's hash chain, set by the database on insert (migration 0003): the previous
+    # event's hash, and SHA-256 over this event's content with it. Rows are append-only.
+    prev_hash = models.CharField(max_length=64, default="", editable=False)
+    hash = models.CharField(max_length=64, default="", editable=False)
 
     class Meta:
         ordering = ["run", "seq"]

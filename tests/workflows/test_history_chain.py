@@ -1,0 +1,136 @@
+"""The workflow history is append-only in the database and each run's events are hash-chained,
+so a change made around the application (even by a superuser with the triggers off) is found by
+``audit verify``, which names the first broken event (COMPLIANCE.md C4, C5)."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from workflows.api import signal, start, verify_history, workflow
+from workflows.models import HistoryEvent
+from workflows.testing import WorkflowTestEnv
+
+pytestmark = pytest.mark.django_db
+
+
+@workflow("t.chained")
+async def chained(ctx, barcode):
+    note = await ctx.wait_signal("note")
+    return {"barcode": barcode, "note": note}
+
+
+@pytest.fixture
+def finished_run():
+    with WorkflowTestEnv() as env:
+        run_id = start("t.chained", "S-1")
+        env.run_until_idle()
+        signal(run_id, "note", "first", actor="tess", reason="why")
+        env.run_until_idle()
+    return run_id
+
+
+def raw(sql, *params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_each_event_links_to_the_one_before_it(finished_run):
+    events = list(HistoryEvent.objects.filter(run_id=finished_run).order_by("seq"))
+    assert len(events) >= 3
+    assert events[0].prev_hash == "0" * 64
+    for before, after in pairwise(events):
+        assert after.prev_hash == before.hash and len(after.hash) == 64
+    report = verify_history()
+    assert report.intact and report.events == len(events) and report.runs == 1
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE workflows_historyevent SET reason = 'edited' WHERE run_id = %s",
+        "DELETE FROM workflows_historyevent WHERE run_id = %s",
+    ],
+)
+def test_raw_sql_cannot_update_or_delete_history(finished_run, sql):
+    before = list(HistoryEvent.objects.filter(run_id=finished_run).values_list("reason", "hash"))
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        raw(sql, finished_run)
+    after = list(HistoryEvent.objects.filter(run_id=finished_run).values_list("reason", "hash"))
+    assert after == before
+
+
+def without_append_only_trigger(sql, *params):
+    """What a superuser could do: switch the trigger off, change the table, switch it on."""
+    raw("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks pending from the test's inserts
+    raw("ALTER TABLE workflows_historyevent DISABLE TRIGGER history_append_only")
+    try:
+        raw(sql, *params)
+    finally:
+        raw("ALTER TABLE workflows_historyevent ENABLE TRIGGER history_append_only")
+
+
+def test_a_changed_event_is_reported_by_audit_verify(finished_run):
+    signal_event = HistoryEvent.objects.get(run_id=finished_run, kind="signal_received")
+    without_append_only_trigger(
+        "UPDATE workflows_historyevent SET data = jsonb_set(data, '{payload}', '\"forged\"') "
+        "WHERE id = %s",
+        signal_event.pk,
+    )
+    [broken] = verify_history().broken
+    assert (broken.run_id, broken.seq, broken.event_id) == (
+        finished_run,
+        signal_event.seq,
+        signal_event.pk,
+    )
+    assert broken.problem == "its content does not match its hash"
+    with pytest.raises(CommandError, match="1 of 1 chains are broken"):
+        call_command("audit", "verify")
+
+
+def test_a_removed_event_is_reported(finished_run):
+    events = list(HistoryEvent.objects.filter(run_id=finished_run).order_by("seq"))
+    without_append_only_trigger("DELETE FROM workflows_historyevent WHERE id = %s", events[1].pk)
+    [broken] = verify_history().broken
+    assert broken.seq == 3 and "event 2 before it is missing" in broken.problem
+
+
+def test_an_event_rewritten_with_a_new_hash_breaks_the_link_to_the_next(finished_run):
+    events = list(HistoryEvent.objects.filter(run_id=finished_run).order_by("seq"))
+    without_append_only_trigger(
+        "UPDATE workflows_historyevent SET actor = 'someone else' WHERE id = %s", events[1].pk
+    )
+    # The forger recomputes the changed event's hash (from the row as it now is).
+    without_append_only_trigger(
+        "UPDATE workflows_historyevent AS e SET hash = history_digest(e, e.prev_hash) "
+        "WHERE id = %s",
+        events[1].pk,
+    )
+    [broken] = verify_history().broken
+    assert (broken.seq, broken.problem) == (3, "it does not link to the event before it")
+
+
+def test_the_last_event_removed_is_reported(finished_run):
+    last = HistoryEvent.objects.filter(run_id=finished_run).order_by("-seq").first()
+    without_append_only_trigger("DELETE FROM workflows_historyevent WHERE id = %s", last.pk)
+    [broken] = verify_history().broken
+    assert broken.seq == last.seq and broken.event_id is None
+
+
+def test_an_insert_out_of_sequence_is_refused(finished_run):
+    last = HistoryEvent.objects.filter(run_id=finished_run).order_by("-seq").first()
+    with pytest.raises(DatabaseError, match="no event"), transaction.atomic():
+        raw(
+            "INSERT INTO workflows_historyevent (run_id, seq, kind, data, actor, reason, "
+            "created_at) VALUES (%s, %s, 'signal_received', '{}', '', '', now())",
+            finished_run,
+            last.seq + 2,
+        )
+
+
+def test_audit_verify_says_when_every_chain_is_intact(finished_run, capsys):
+    call_command("audit", "verify")
+    assert "every chain is intact" in capsys.readouterr().out
