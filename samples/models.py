@@ -14,11 +14,14 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
+from samples.audit import audited
+
 code_validator = RegexValidator(
     r"^[A-Z0-9][A-Z0-9_-]*$", "Use capital letters, digits, '-' and '_' (for example GLU)."
 )
 
 
+@audited
 class Assay(models.Model):
     code = models.CharField(max_length=16, unique=True, validators=[code_validator])
     name = models.CharField(max_length=120)
@@ -60,6 +63,7 @@ class Assay(models.Model):
         return f"{self.code} ({self.name})"
 
 
+@audited
 class Instrument(models.Model):
     name = models.CharField(max_length=64, unique=True)
     model = models.CharField(max_length=120)
@@ -127,6 +131,7 @@ class ReceiptCondition(models.TextChoices):
     ICTERIC = "icteric", "Icteric (slight)"
 
 
+@audited
 class Sample(models.Model):
     barcode = models.CharField(max_length=32, unique=True, validators=[barcode_validator])
     specimen_type = models.CharField(max_length=16, choices=SpecimenType.choices)
@@ -219,6 +224,7 @@ class BatchMember(models.Model):
         return f"{self.sample.barcode} at {self.position} in batch {self.batch_id}"
 
 
+@audited
 class Result(models.Model):
     sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="results")
     assay = models.ForeignKey(Assay, on_delete=models.PROTECT, related_name="results")
@@ -302,6 +308,7 @@ class InstrumentMessage(models.Model):
         return f"{self.kind} message {self.pk} from {self.client_id}"
 
 
+@audited
 class UnmatchedResult(models.Model):
     """A result that matched no sample waiting for it: kept, never dropped, for a technician to
     match to a sample or discard with a reason."""
@@ -334,6 +341,7 @@ class UnmatchedResult(models.Model):
         return f"unmatched {self.assay_code} {self.value} for {self.barcode}"
 
 
+@audited
 class Retest(models.Model):
     original = models.OneToOneField(Result, on_delete=models.PROTECT, related_name="retest")
     reason = models.TextField()
@@ -349,6 +357,7 @@ class Retest(models.Model):
         return f"retest of {self.original}: {self.reason}"
 
 
+@audited
 class Signature(models.Model):
     """An electronic signature (COMPLIANCE.md C11, C12), bound to a hash of what was signed."""
 

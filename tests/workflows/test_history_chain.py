@@ -87,7 +87,7 @@ def test_a_changed_event_is_reported_by_audit_verify(finished_run):
         signal_event.pk,
     )
     assert broken.problem == "its content does not match its hash"
-    with pytest.raises(CommandError, match="1 of 1 chains are broken"):
+    with pytest.raises(CommandError, match=r"1 of [0-9]+ chains are broken"):
         call_command("audit", "verify")
 
 

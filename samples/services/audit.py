@@ -1,0 +1,96 @@
+"""Checking the whole audit trail: the workflow histories (each sample's and batch's) and the
+event tables of every other change (``samples.audit``), each a set of hash chains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from samples.models import Batch, Sample
+from workflows.api import verify_history
+
+# Each event table, and the column whose value names a chain ("" for one chain per table).
+AUDIT_TABLES = {
+    "samples_assayevent": "pgh_obj_id",
+    "samples_instrumentevent": "pgh_obj_id",
+    "samples_sampleevent": "pgh_obj_id",
+    "samples_resultevent": "pgh_obj_id",
+    "samples_unmatchedresultevent": "pgh_obj_id",
+    "samples_retestevent": "pgh_obj_id",
+    "samples_signatureevent": "pgh_obj_id",
+    "samples_userevent": "pgh_obj_id",
+    "samples_roleevent": "pgh_obj_id",
+    "samples_tokenevent": "",
+}
+
+_BROKEN = """
+WITH checked AS (
+    SELECT e.pgh_id, {chain} AS chain, e.pgh_hash, e.pgh_prev_hash,
+           audit_digest(to_jsonb(e), e.pgh_prev_hash) AS digest,
+           lag(e.pgh_hash) OVER ({partition} ORDER BY e.pgh_id) AS previous
+    FROM {table} AS e
+)
+SELECT pgh_id, chain,
+       CASE WHEN pgh_hash <> digest THEN 'its content does not match its hash'
+            ELSE 'it does not link to the event before it' END
+FROM checked
+WHERE pgh_hash <> digest OR pgh_prev_hash <> coalesce(previous, repeat('0', 64))
+ORDER BY pgh_id
+"""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The first broken place of one chain, said for a person."""
+
+    where: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    events: int
+    chains: int
+    findings: list[Finding]
+
+    @property
+    def intact(self) -> bool:
+        return not self.findings
+
+
+def audit_verify() -> AuditCheck:
+    """Check every chain of the audit trail; name the first broken event of each."""
+    history = verify_history()
+    owners = _run_owners([b.run_id for b in history.broken])
+    findings = [
+        Finding(
+            f"{owners.get(b.run_id, f'run {b.run_id}')}, event {b.seq}"
+            + (f" (row {b.event_id})" if b.event_id else ""),
+            b.problem,
+        )
+        for b in history.broken
+    ]
+    events, chains = history.events, history.runs
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL TIME ZONE 'UTC'")  # the times of the canonical JSON
+        for table, chain in AUDIT_TABLES.items():
+            cursor.execute(f"SELECT count(*), count(DISTINCT {chain or '1'}) FROM {table}")
+            count, distinct = cursor.fetchone()
+            events, chains = events + count, chains + distinct
+            partition = f"PARTITION BY e.{chain}" if chain else ""
+            key = f"e.{chain}" if chain else "0"
+            cursor.execute(_BROKEN.format(chain=key, partition=partition, table=table))
+            first: dict[object, Finding] = {}
+            for event_id, key, problem in cursor.fetchall():
+                first.setdefault(key, Finding(f"{table} row {event_id}", problem))
+            findings += first.values()
+    return AuditCheck(events, chains, findings)
+
+
+def _run_owners(run_ids: list[str]) -> dict[str, str]:
+    """What each workflow run is the history of: a sample (its barcode) or a batch."""
+    samples = Sample.objects.filter(run_id__in=run_ids).values_list("barcode", "run_id")
+    batches = Batch.objects.filter(run_id__in=run_ids).values_list("pk", "run_id")
+    owners = {str(run): f"sample {barcode}" for barcode, run in samples}
+    return owners | {str(run): f"batch {pk}" for pk, run in batches}
