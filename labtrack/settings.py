@@ -6,6 +6,9 @@ labtrack/embedded.py). PostgreSQL only: there is no SQLite path.
 
 from pathlib import Path
 
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
 from labtrack import embedded
 from labtrack.env import (
     celery_broker_url,
@@ -223,8 +226,16 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_DB_REUSE_MAX = 2**31
 # The sweep re-dispatches what lost messages left behind: due timers, expired leases, steps.
 WORKFLOWS_SWEEP_SECONDS = env_int("WORKFLOWS_SWEEP_SECONDS", 5, minimum=1)
+AUDIT_CHECK_HOUR = env_int("AUDIT_CHECK_HOUR", 2, minimum=0)
+if AUDIT_CHECK_HOUR > 23:
+    raise ImproperlyConfigured("AUDIT_CHECK_HOUR must be an hour of the day, 0 to 23.")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "workflows-sweep": {"task": "workflows.sweep", "schedule": float(WORKFLOWS_SWEEP_SECONDS)},
+    # Every night (UTC): the audit trail's hash chains, checked and the outcome kept.
+    "audit-check-nightly": {
+        "task": "samples.audit_check_nightly",
+        "schedule": crontab(hour=AUDIT_CHECK_HOUR, minute=30),
+    },
 }
 # Modules holding @workflow and @step definitions, imported by every process at start-up.
 WORKFLOWS_MODULES: list[str] = []

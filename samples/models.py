@@ -9,6 +9,7 @@ the old one to it. Writes go through ``samples.services``; reads for pages throu
 
 from datetime import timedelta
 
+import pgtrigger
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -384,3 +385,28 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"report of {self.sample.barcode}"
+
+
+class ChainCheck(models.Model):
+    """A check of the audit trail's hash chains (nightly, from the command or the audit page),
+    kept for good: a broken one is an alert for the compliance officers."""
+
+    checked_at = models.DateTimeField()
+    trigger = models.CharField(max_length=16)  # "nightly", "command" or "page"
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    events = models.PositiveBigIntegerField()
+    chains = models.PositiveBigIntegerField()
+    intact = models.BooleanField()
+    findings = models.JSONField(default=list, blank=True)  # [{"where": ..., "problem": ...}]
+
+    class Meta:
+        ordering = ["-checked_at"]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        outcome = "intact" if self.intact else f"{len(self.findings)} broken"
+        return f"chain check {self.checked_at:%Y-%m-%d %H:%M}: {outcome}"

@@ -3,12 +3,17 @@ event tables of every other change (``samples.audit``), each a set of hash chain
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
-from samples.models import Batch, Sample
+from samples.models import Batch, ChainCheck, Sample
 from workflows.api import verify_history
+
+log = logging.getLogger(__name__)
 
 # Each event table, and the column whose value names a chain ("" for one chain per table).
 AUDIT_TABLES = {
@@ -86,6 +91,28 @@ def audit_verify() -> AuditCheck:
                 first.setdefault(key, Finding(f"{table} row {event_id}", problem))
             findings += first.values()
     return AuditCheck(events, chains, findings)
+
+
+def audit_check(*, trigger: str, user: Any = None) -> ChainCheck:
+    """Check the chains and keep the outcome (``ChainCheck``); a broken chain is logged as an
+    error, the alert that monitoring picks up."""
+    check = audit_verify()
+    recorded = ChainCheck.objects.create(
+        checked_at=timezone.now(),
+        trigger=trigger,
+        checked_by=user,
+        events=check.events,
+        chains=check.chains,
+        intact=check.intact,
+        findings=[{"where": f.where, "problem": f.problem} for f in check.findings],
+    )
+    if not check.intact:
+        first = check.findings[0]
+        log.error(
+            "audit trail: %d of %d hash chains are broken (check %d); first: %s: %s",
+            *(len(check.findings), check.chains, recorded.pk, first.where, first.problem),
+        )
+    return recorded
 
 
 def _run_owners(run_ids: list[str]) -> dict[str, str]:

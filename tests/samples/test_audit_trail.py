@@ -116,3 +116,25 @@ def test_an_event_changed_around_the_triggers_is_reported_by_audit_verify(glucos
     assert finding.problem == "its content does not match its hash"
     with pytest.raises(CommandError, match=r"1 of [0-9]+ chains are broken"):
         call_command("audit", "verify")
+
+
+def test_the_nightly_check_is_scheduled_kept_and_alerts_when_broken(glucose, settings, caplog):
+    from samples.models import ChainCheck
+    from samples.tasks import audit_check_nightly
+
+    entry = settings.CELERY_BEAT_SCHEDULE["audit-check-nightly"]
+    assert entry["task"] == audit_check_nightly.name
+    assert audit_check_nightly.apply().get() is True
+    raw("SET CONSTRAINTS ALL IMMEDIATE")
+    raw("ALTER TABLE samples_assayevent DISABLE TRIGGER USER")
+    try:
+        raw("UPDATE samples_assayevent SET name = 'Sugar'")
+    finally:
+        raw("ALTER TABLE samples_assayevent ENABLE TRIGGER USER")
+    assert audit_check_nightly.apply().get() is False
+    broken, intact = ChainCheck.objects.order_by("-pk")[:2]
+    assert (intact.intact, broken.intact, broken.trigger) == (True, False, "nightly")
+    assert broken.findings[0]["where"].startswith("samples_assayevent row ")
+    assert "hash chains are broken" in caplog.text
+    with pytest.raises(DatabaseError), transaction.atomic():
+        raw("DELETE FROM samples_chaincheck")  # the alert stays on record
