@@ -8,31 +8,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('samples', '0005_audit_chain'),
+        ("samples", "0005_audit_chain"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChainCheck',
+            name="ChainCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('checked_at', models.DateTimeField()),
-                ('trigger', models.CharField(max_length=16)),
-                ('events', models.PositiveBigIntegerField()),
-                ('chains', models.PositiveBigIntegerField()),
-                ('intact', models.BooleanField()),
-                ('findings', models.JSONField(blank=True, default=list)),
-                ('checked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("checked_at", models.DateTimeField()),
+                ("trigger", models.CharField(max_length=16)),
+                ("events", models.PositiveBigIntegerField()),
+                ("chains", models.PositiveBigIntegerField()),
+                ("intact", models.BooleanField()),
+                ("findings", models.JSONField(blank=True, default=list)),
+                (
+                    "checked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-checked_at'],
+                "ordering": ["-checked_at"],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='chaincheck',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='aab3c79a54cdbf03db7e9d9984ac91b4b879b946', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_1f39c', table='samples_chaincheck', when='BEFORE')),
+            model_name="chaincheck",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="aab3c79a54cdbf03db7e9d9984ac91b4b879b946",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_1f39c",
+                    table="samples_chaincheck",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]
