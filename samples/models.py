@@ -259,6 +259,13 @@ class Result(models.Model):
         related_name="results",
     )
     instrument_run_id = models.CharField(max_length=100, blank=True)  # the instrument's run
+    # A correction of the value (with a reason); the value as first recorded stays in the
+    # audit trail (the result's first event) and is shown next to the amended one.
+    amended_at = models.DateTimeField(null=True, blank=True)
+    amended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    amendment_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["sample", "assay", "recorded_at"]

@@ -16,7 +16,13 @@ def _text(value: object) -> str:
     return str(value).encode("latin-1", "replace").decode("latin-1")
 
 
-def render_report(sample: Sample, results: list, signature: Signature) -> bytes:  # type: ignore[type-arg]
+def render_report(
+    sample: Sample,
+    results: list,  # type: ignore[type-arg]
+    signature: Signature,
+    *,
+    signature_valid: bool = True,
+) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
@@ -72,4 +78,11 @@ def render_report(sample: Sample, results: list, signature: Signature) -> bytes:
         f"SHA-256 of the signed results: {signature.content_sha256}",
     ):
         pdf.multi_cell(0, 6, _text(line), new_x="LMARGIN", new_y="NEXT")
+    if not signature_valid:
+        pdf.set_font("helvetica", "B", 11)
+        notice = (
+            "THIS SIGNATURE IS NO LONGER VALID: a result was amended after signing; "
+            "the results above are the amended ones."
+        )
+        pdf.multi_cell(0, 7, notice, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

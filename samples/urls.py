@@ -4,6 +4,7 @@ from django.urls import path
 
 from samples import views
 from samples.views import (
+    amend,
     batches,
     bench,
     inbox,
@@ -40,6 +41,11 @@ urlpatterns = [
     path("samples/<str:barcode>/label.zpl", labels.sample_label_zpl, name="sample_label_zpl"),
     path("samples/import/", registration.sample_import, name="sample_import"),
     path("samples/<str:barcode>/", bench.sample_detail, name="sample_detail"),
+    path(
+        "samples/<str:barcode>/results/<int:result_id>/amend/",
+        amend.result_amend,
+        name="result_amend",
+    ),
     path("samples/<str:barcode>/card/", bench.sample_card, name="sample_card"),
     path("samples/<str:barcode>/<slug:action>/", bench.sample_action, name="sample_action"),
 ]

@@ -1,7 +1,8 @@
 """The audit trail's event tables become hash chains (``samples.audit``).
 
 Each event stores the hash of the event before it in its chain and SHA-256 over its own
-canonical JSON (PostgreSQL's ``jsonb`` text of the row, times in UTC) with that hash. A chain is
+canonical JSON (PostgreSQL's ``jsonb`` text of the row without its null or empty fields, times
+in UTC) with that hash. A chain is
 one record's events (``pgh_obj_id``), or the whole table where events have no record (tokens):
 the record's row lock, or an advisory lock on the table, orders the writers. Event tables are
 already append-only (django-pghistory's protect triggers, migration 0004).
@@ -23,11 +24,16 @@ TABLES = {
 }
 
 FUNCTIONS = """
+-- Fields that are null or empty are left out, so that adding a nullable or blank field to an
+-- audited model (and so to its event table) leaves the hashes of older events as they were.
 CREATE FUNCTION audit_digest(event jsonb, prev text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT encode(sha256(convert_to(
-        (event - 'pgh_hash' || jsonb_build_object('pgh_prev_hash', prev))::text, 'UTF8'
-    )), 'hex')
+    SELECT encode(sha256(convert_to((
+        (SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
+         FROM jsonb_each(jsonb_strip_nulls(event - 'pgh_hash'))
+         WHERE value <> '""'::jsonb)
+        || jsonb_build_object('pgh_prev_hash', prev)
+    )::text, 'UTF8')), 'hex')
 $$;
 
 -- TG_ARGV[0]: the column whose value names the chain ('' for one chain per table).

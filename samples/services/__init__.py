@@ -9,6 +9,7 @@ commands call these functions; nothing else writes lab records.
   and the report.
 """
 
+from samples.services.amendments import amendments, result_amend, signatures_checked
 from samples.services.batches import (
     batch_close,
     batch_join,
@@ -43,6 +44,7 @@ __all__ = [
     "Done",
     "ImportReport",
     "SeedReport",
+    "amendments",
     "batch_close",
     "batch_join",
     "batch_mark_completed",
@@ -51,6 +53,7 @@ __all__ = [
     "demo_seed",
     "instrument_register",
     "report_render",
+    "result_amend",
     "result_evaluate",
     "result_flag_critical",
     "result_record",
@@ -66,4 +69,5 @@ __all__ = [
     "sample_send_to_retest",
     "sample_verify",
     "samples_import_csv",
+    "signatures_checked",
 ]

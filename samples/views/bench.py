@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from samples import selectors, services
 from samples.errors import LabError, NotAllowed
 from samples.models import ReceiptCondition
-from samples.roles import Role, role_required
+from samples.roles import Role, has_role, role_required
 
 BENCH_ROLES = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 STOP_POLLING = 286  # htmx stops polling an element answered with this status
@@ -43,7 +43,7 @@ def scan(request: HttpRequest) -> HttpResponse:
 @role_required(*BENCH_ROLES)
 def sample_card(request: HttpRequest, barcode: str) -> HttpResponse:
     """The card alone, polled by the page until the sample reaches a final state."""
-    card = selectors.sample_card(_sample(barcode), request.user)
+    card = selectors.sample_card(sample_or_404(barcode), request.user)
     context = {"card": card, "conditions": ReceiptCondition.choices}
     return render(request, "samples/_card.html", context,
                   status=STOP_POLLING if card.final and request.htmx else 200)  # fmt: skip
@@ -53,7 +53,7 @@ def sample_card(request: HttpRequest, barcode: str) -> HttpResponse:
 @role_required(Role.TECHNICIAN)
 def sample_action(request: HttpRequest, barcode: str, action: str) -> HttpResponse:
     """Receive, reject or add to the open batch; answers the updated card with what happened."""
-    sample = _sample(barcode)
+    sample = sample_or_404(barcode)
     context: dict[str, Any] = {"conditions": ReceiptCondition.choices}
     status = 200
     try:
@@ -82,16 +82,27 @@ def sample_action(request: HttpRequest, barcode: str, action: str) -> HttpRespon
 
 @role_required(*BENCH_ROLES)
 def sample_detail(request: HttpRequest, barcode: str) -> HttpResponse:
-    sample = _sample(barcode)
-    context = {
-        "card": selectors.sample_card(sample, request.user),
+    return render(
+        request, "samples/sample_detail.html", detail_context(sample_or_404(barcode), request)
+    )
+
+
+def detail_context(sample: Any, request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    """The sample page: its card, signatures (still valid or not), corrections, timeline."""
+    card = selectors.sample_card(sample, request.user)
+    first_values = services.amendments(sample)
+    return {
+        "card": card,
+        "result_rows": [(r, first_values.get(r.pk)) for r in card.results],
         "timeline": selectors.sample_timeline(sample),
         "conditions": ReceiptCondition.choices,
+        "signatures": services.signatures_checked(sample),
+        "may_amend": has_role(request.user, Role.TECHNICIAN, Role.REVIEWER),
+        **extra,
     }
-    return render(request, "samples/sample_detail.html", context)
 
 
-def _sample(barcode: str) -> Any:
+def sample_or_404(barcode: str) -> Any:
     sample = selectors.sample_find(barcode)
     if sample is None:
         raise Http404(f"No sample has the barcode {barcode}.")

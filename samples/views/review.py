@@ -12,8 +12,10 @@ from django.views.decorators.http import require_POST
 from samples import selectors, services
 from samples.errors import LabError
 from samples.models import Report
+from samples.reports import render_report
 from samples.roles import Role, role_required
-from samples.services.results import MEANING
+from samples.services.amendments import signature_valid
+from samples.services.results import MEANING, current_results
 
 
 @role_required(Role.REVIEWER, Role.COMPLIANCE)
@@ -65,6 +67,13 @@ def report_pdf(request: HttpRequest, barcode: str) -> HttpResponse:
     report = Report.objects.filter(sample__barcode=barcode).first()
     if report is None:
         raise Http404(f"{barcode} has no report yet: it is written once the sample is released.")
-    response = HttpResponse(bytes(report.pdf), content_type="application/pdf")
+    pdf = bytes(report.pdf)
+    signature = report.sample.signatures.order_by("signed_at").last()
+    if signature is not None and not signature_valid(report.sample, signature.content_sha256):
+        # The report as released stays stored; what is served now says it no longer holds.
+        pdf = render_report(
+            report.sample, current_results(report.sample), signature, signature_valid=False
+        )
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="labtrack-{barcode}.pdf"'
     return response

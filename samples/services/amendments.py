@@ -1,0 +1,62 @@
+"""Corrections of entered data (COMPLIANCE.md C3): a result's value, a specimen's condition at
+receipt. Each needs a reason and is recorded in the audit trail with it (the event keeps who,
+when, the new value and the reason; the one before it the original value). A result amended
+after its release makes the signature over it no longer valid (C12)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pghistory
+from django.db import transaction
+from django.utils import timezone
+
+from samples.errors import LabError
+from samples.models import Result, ResultEvent, Sample, Signature
+from samples.roles import Role
+from samples.services.recording import decimal_value
+from samples.services.results import content_hash, signed_content
+from samples.services.specimens import require_role
+
+
+def result_amend(*, user: Any, result_id: int, value: Any, reason: str) -> Result:
+    """Correct a result's value, with a reason; the value first recorded stays visible."""
+    require_role(user, Role.TECHNICIAN, Role.REVIEWER)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LabError("A correction needs a reason.", field="reason")
+    number = decimal_value(value)
+    with transaction.atomic(), pghistory.context(reason=reason, correction="result value"):
+        result = Result.objects.select_for_update().filter(pk=result_id).first()
+        if result is None:
+            raise LabError(f"There is no result {result_id}.")
+        if result.superseded_by_id is not None:
+            raise LabError("This result was retested: correct the current one.")
+        if number == result.value:
+            raise LabError(f"The value is already {number.normalize()}.", field="value")
+        result.value, result.amendment_reason = number, reason
+        result.amended_at, result.amended_by = timezone.now(), user
+        result.save(update_fields=["value", "amendment_reason", "amended_at", "amended_by"])
+    return result
+
+
+def first_value(result: Result) -> Any:
+    """The value as the result was first recorded (its first audit event)."""
+    first = ResultEvent.objects.filter(pgh_obj_id=result.pk).order_by("pgh_id").first()
+    return first.value if first is not None else result.value
+
+
+def signature_valid(sample: Sample, content_sha256: str) -> bool:
+    """Whether what a signature signed is still exactly the sample's current results."""
+    return content_hash(signed_content(sample)) == content_sha256
+
+
+def signatures_checked(sample: Sample) -> list[tuple[Signature, bool]]:
+    """The sample's signatures, each with whether it still holds."""
+    current = content_hash(signed_content(sample))
+    return [(s, s.content_sha256 == current) for s in sample.signatures.order_by("signed_at")]
+
+
+def amendments(sample: Sample) -> dict[int, Any]:
+    """For each amended current result of the sample, the value it was first recorded with."""
+    return {r.pk: first_value(r) for r in sample.results.filter(amended_at__isnull=False)}

@@ -1,0 +1,50 @@
+"""Correcting a result's value, with a reason, from the sample page (COMPLIANCE.md C3)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from samples import services
+from samples.errors import LabError, NotAllowed
+from samples.roles import role_required
+from samples.views.bench import BENCH_ROLES, detail_context, sample_or_404
+
+
+@require_POST
+@role_required(*BENCH_ROLES)
+def result_amend(request: HttpRequest, barcode: str, result_id: int) -> HttpResponse:
+    sample = sample_or_404(barcode)
+    if not sample.results.filter(pk=result_id).exists():
+        return _refused(request, sample, result_id, f"{sample.barcode} has no result {result_id}.")
+    try:
+        result = services.result_amend(
+            user=request.user,
+            result_id=result_id,
+            value=request.POST.get("value", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except NotAllowed as refusal:
+        return _refused(request, sample, result_id, refusal.message, status=403)
+    except LabError as refusal:
+        return _refused(request, sample, result_id, refusal.message)
+    messages.success(
+        request, f"{result.assay.code} corrected to {result.value.normalize()} {result.units}."
+    )
+    return redirect("samples:sample_detail", barcode=sample.barcode)
+
+
+def _refused(
+    request: HttpRequest, sample: object, result_id: int, error: str, *, status: int = 400
+) -> HttpResponse:
+    context = detail_context(
+        sample,
+        request,
+        amend_error=error,
+        amend_result=result_id,
+        amend_value=request.POST.get("value", ""),
+        amend_reason=request.POST.get("reason", ""),
+    )
+    return render(request, "samples/sample_detail.html", context, status=status)
