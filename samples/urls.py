@@ -7,6 +7,7 @@ from samples.views import (
     amend,
     batches,
     bench,
+    dossier,
     inbox,
     labels,
     registration,
@@ -41,6 +42,18 @@ urlpatterns = [
     path("samples/<str:barcode>/label.zpl", labels.sample_label_zpl, name="sample_label_zpl"),
     path("samples/import/", registration.sample_import, name="sample_import"),
     path("samples/<str:barcode>/", bench.sample_detail, name="sample_detail"),
+    path(
+        "samples/<str:barcode>/custody.json",
+        dossier.sample_dossier,
+        {"kind": "json"},
+        name="sample_dossier_json",
+    ),
+    path(
+        "samples/<str:barcode>/custody.pdf",
+        dossier.sample_dossier,
+        {"kind": "pdf"},
+        name="sample_dossier_pdf",
+    ),
     path(
         "samples/<str:barcode>/results/<int:result_id>/amend/",
         amend.result_amend,

@@ -19,13 +19,14 @@ WITH checked AS (
            lag(e.hash) OVER chain AS previous_hash,
            lag(e.seq) OVER chain AS previous_seq
     FROM workflows_historyevent AS e
+    {where}
     WINDOW chain AS (PARTITION BY e.run_id ORDER BY e.seq)
 )
 SELECT id, run_id, seq,
        CASE
            WHEN hash <> digest THEN 'its content does not match its hash'
            WHEN seq <> coalesce(previous_seq, 0) + 1 THEN
-               format('event %s before it is missing', coalesce(previous_seq, 0) + 1)
+               format('event %%s before it is missing', coalesce(previous_seq, 0) + 1)
            WHEN prev_hash <> coalesce(previous_hash, repeat('0', 64)) THEN
                'it does not link to the event before it'
        END AS problem
@@ -39,6 +40,7 @@ ORDER BY run_id, seq
 _TRUNCATED = """
 SELECT r.id, r.last_seq, coalesce(max(e.seq), 0)
 FROM workflows_run AS r LEFT JOIN workflows_historyevent AS e ON e.run_id = r.id
+{where}
 GROUP BY r.id HAVING coalesce(max(e.seq), 0) <> r.last_seq
 ORDER BY r.id
 """
@@ -65,16 +67,24 @@ class ChainReport:
         return not self.broken
 
 
-def verify_history() -> ChainReport:
-    """Check every run's chain; for each broken one, name its first broken event."""
+def verify_history(run_ids: list[str] | None = None) -> ChainReport:
+    """Check every run's chain (or only those of ``run_ids``); for each broken one, name its
+    first broken event."""
+    where, params = "", []
+    if run_ids is not None:
+        where, params = "WHERE {} = ANY(%s::uuid[])", [[str(r) for r in run_ids]]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), count(DISTINCT run_id) FROM workflows_historyevent")
+        cursor.execute(
+            "SELECT count(*), count(DISTINCT run_id) FROM workflows_historyevent "
+            + where.format("run_id"),
+            params,
+        )
         events, runs = cursor.fetchone()
-        cursor.execute(_BROKEN)
+        cursor.execute(_BROKEN.format(where=where.format("e.run_id")), params)
         first: dict[str, BrokenLink] = {}
         for event_id, run_id, seq, problem in cursor.fetchall():
             first.setdefault(str(run_id), BrokenLink(str(run_id), seq, event_id, problem))
-        cursor.execute(_TRUNCATED)
+        cursor.execute(_TRUNCATED.format(where=where.format("r.id")), params)
         for run_id, last_seq, found in cursor.fetchall():
             if str(run_id) not in first:
                 problem = f"the run has {last_seq} events, the history ends at {found}"

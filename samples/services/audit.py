@@ -35,6 +35,7 @@ WITH checked AS (
            audit_digest(to_jsonb(e), e.pgh_prev_hash) AS digest,
            lag(e.pgh_hash) OVER ({partition} ORDER BY e.pgh_id) AS previous
     FROM {table} AS e
+    {where}
 )
 SELECT pgh_id, chain,
        CASE WHEN pgh_hash <> digest THEN 'its content does not match its hash'
@@ -64,9 +65,12 @@ class AuditCheck:
         return not self.findings
 
 
-def audit_verify() -> AuditCheck:
-    """Check every chain of the audit trail; name the first broken event of each."""
-    history = verify_history()
+def audit_verify(
+    *, runs: list[str] | None = None, records: dict[str, list[int]] | None = None
+) -> AuditCheck:
+    """Check every chain of the audit trail, or only those of the workflow ``runs`` and of the
+    ``records`` (event table -> record ids); name the first broken event of each."""
+    history = verify_history(runs)
     owners = _run_owners([b.run_id for b in history.broken])
     findings = [
         Finding(
@@ -77,15 +81,23 @@ def audit_verify() -> AuditCheck:
         for b in history.broken
     ]
     events, chains = history.events, history.runs
+    tables = AUDIT_TABLES if records is None else {t: AUDIT_TABLES[t] for t in records}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL TIME ZONE 'UTC'")  # the times of the canonical JSON
-        for table, chain in AUDIT_TABLES.items():
-            cursor.execute(f"SELECT count(*), count(DISTINCT {chain or '1'}) FROM {table}")
+        for table, chain in tables.items():
+            where, params = "", []
+            if records is not None:
+                where, params = "WHERE e.pgh_obj_id = ANY(%s)", [records[table]]
+            cursor.execute(
+                f"SELECT count(*), count(DISTINCT {chain or '1'}) FROM {table} AS e {where}",
+                params,
+            )
             count, distinct = cursor.fetchone()
             events, chains = events + count, chains + distinct
             partition = f"PARTITION BY e.{chain}" if chain else ""
             key = f"e.{chain}" if chain else "0"
-            cursor.execute(_BROKEN.format(chain=key, partition=partition, table=table))
+            sql = _BROKEN.format(chain=key, partition=partition, table=table, where=where)
+            cursor.execute(sql, params)
             first: dict[object, Finding] = {}
             for event_id, key, problem in cursor.fetchall():
                 first.setdefault(key, Finding(f"{table} row {event_id}", problem))

@@ -1,0 +1,230 @@
+"""A sample's chain-of-custody dossier, as JSON and as PDF: every lifecycle event with its
+actor and reason, every change of its records (sample, results, retests, signatures) from the
+audit trail, its signatures (still valid or not), the instrument messages its results came
+from, its retests, and the check of the hash chains all of it belongs to."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+from fpdf import FPDF
+
+from samples.models import (
+    InstrumentMessage,
+    Result,
+    ResultEvent,
+    Retest,
+    RetestEvent,
+    Sample,
+    SampleEvent,
+    SignatureEvent,
+)
+from samples.services.amendments import signatures_checked
+from samples.services.audit import audit_verify
+from workflows.api import get_run
+
+# The audit tables of a sample's own records, and how to find its rows in each.
+_RECORD_EVENTS = [
+    ("samples_sampleevent", SampleEvent, "pgh_obj_id"),
+    ("samples_resultevent", ResultEvent, "sample_id"),
+    ("samples_retestevent", RetestEvent, "original__sample_id"),
+    ("samples_signatureevent", SignatureEvent, "sample_id"),
+]
+_HIDDEN = {"pgh_id", "pgh_hash", "pgh_prev_hash", "pgh_context_id", "pgh_obj_id"}
+
+
+def dossier(sample: Sample) -> dict[str, Any]:
+    """Everything on record about the sample, in time order within each part."""
+    results = list(sample.results.order_by("recorded_at"))
+    history = get_run(str(sample.run_id)).history if sample.run_id else []
+    changes, records = [], {}
+    for table, model, link in _RECORD_EVENTS:
+        if link == "original__sample_id":
+            rows = model.objects.filter(pgh_obj__original__sample=sample)
+        else:
+            rows = model.objects.filter(**{link: sample.pk})
+        rows = rows.select_related("pgh_context").order_by("pgh_id")
+        records[table] = sorted({r.pgh_obj_id for r in rows})
+        changes += [_change(table, row) for row in rows]
+    runs = [str(sample.run_id)] if sample.run_id else []
+    check = audit_verify(runs=runs, records=records)
+    message_ids = {r.message_id for r in results if r.message_id}
+    return {
+        "sample": {
+            "barcode": sample.barcode,
+            "specimen_type": sample.specimen_type,
+            "subject_ref": sample.subject_ref,
+            "collected_at": sample.collected_at,
+            "received_at": sample.received_at,
+            "receipt_condition": sample.receipt_condition,
+            "state": sample.state,
+        },
+        "lifecycle": [
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "kind": e.kind,
+                "actor": e.actor,
+                "reason": e.reason,
+                "data": e.data,
+            }
+            for e in history
+        ],
+        "changes": sorted(changes, key=lambda c: c["at"]),
+        "signatures": [
+            {
+                "printed_name": s.printed_name,
+                "meaning": s.meaning,
+                "signed_at": s.signed_at,
+                "content_sha256": s.content_sha256,
+                "valid": valid,
+            }
+            for s, valid in signatures_checked(sample)
+        ],
+        "instrument_messages": [
+            {
+                "id": m.pk,
+                "kind": m.kind,
+                "received_at": m.received_at,
+                "content_type": m.content_type,
+                "sha256": _sha256(m.body),
+                "body": m.body,
+            }
+            for m in InstrumentMessage.objects.filter(pk__in=message_ids).order_by("pk")
+        ],
+        "retests": [
+            {
+                "assay": r.original.assay.code,
+                "reason": r.reason,
+                "requested_at": r.requested_at,
+                "original_result": r.original_id,
+                "new_result": r.new_result_id,
+            }
+            for r in Retest.objects.filter(original__sample=sample).select_related(
+                "original__assay"
+            )
+        ],
+        "results": [_result(r) for r in results],
+        "verification": {
+            "intact": check.intact,
+            "events_checked": check.events,
+            "chains_checked": check.chains,
+            "findings": [{"where": f.where, "problem": f.problem} for f in check.findings],
+        },
+        "generated_at": timezone.now(),
+    }
+
+
+def _change(table: str, row: Any) -> dict[str, Any]:
+    fields = {
+        f.attname: getattr(row, f.attname)
+        for f in row._meta.concrete_fields
+        if f.attname not in _HIDDEN and not f.attname.startswith("pgh_")
+    }
+    context = row.pgh_context.metadata if row.pgh_context_id else {}
+    return {
+        "at": row.pgh_created_at,
+        "record": table.removeprefix("samples_").removesuffix("event"),
+        "id": row.pgh_obj_id,
+        "change": row.pgh_label,
+        "context": context,
+        "values": fields,
+    }
+
+
+def _result(result: Result) -> dict[str, Any]:
+    return {
+        "id": result.pk,
+        "assay": result.assay.code,
+        "value": result.value,
+        "units": result.units,
+        "flags": result.flags,
+        "source": result.instrument.name if result.instrument else "entered by hand",
+        "measured_at": result.measured_at,
+        "amended_at": result.amended_at,
+        "amendment_reason": result.amendment_reason,
+        "superseded_by": result.superseded_by_id,
+    }
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def dossier_json(content: dict[str, Any]) -> bytes:
+    """The dossier as JSON, with a manifest: the SHA-256 of the content it follows."""
+    body = json.dumps(content, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False)
+    manifest = {"sha256_of_dossier": _sha256(body), "format": "labtrack-dossier/1"}
+    return json.dumps({"dossier": json.loads(body), "manifest": manifest}, indent=1).encode()
+
+
+def dossier_pdf(content: dict[str, Any]) -> bytes:
+    """The dossier for a person to read: one line per event."""
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    sample = content["sample"]
+    _line(pdf, f"Chain of custody: {sample['barcode']}", bold=True, size=15)
+    check = content["verification"]
+    _line(
+        pdf,
+        "Hash chains: intact"
+        if check["intact"]
+        else "Hash chains: BROKEN: "
+        + "; ".join(f"{f['where']}: {f['problem']}" for f in check["findings"]),
+    )
+    for title, lines in (
+        (
+            "Lifecycle",
+            [
+                f"{_t(e['at'])}  {e['kind']}  {e['actor']}  {e['reason']}"
+                for e in content["lifecycle"]
+            ],
+        ),
+        (
+            "Changes to its records",
+            [
+                f"{_t(c['at'])}  {c['record']} {c['id']} {c['change']}  "
+                f"{c['context'].get('user', '')} {c['context'].get('reason', '')}"
+                for c in content["changes"]
+            ],
+        ),
+        (
+            "Signatures",
+            [
+                f"{s['printed_name']}, {s['meaning']}, {_t(s['signed_at'])}: "
+                + ("valid" if s["valid"] else "NO LONGER VALID")
+                for s in content["signatures"]
+            ],
+        ),
+        (
+            "Instrument messages",
+            [
+                f"message {m['id']} ({m['kind']}) {_t(m['received_at'])} sha256 {m['sha256']}"
+                for m in content["instrument_messages"]
+            ],
+        ),
+        (
+            "Retests",
+            [f"{r['assay']}: {r['reason']} ({_t(r['requested_at'])})" for r in content["retests"]],
+        ),
+    ):
+        _line(pdf, title, bold=True, size=12)
+        for line in lines or ["(none)"]:
+            _line(pdf, line, size=8)
+    return bytes(pdf.output())
+
+
+def _t(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _line(pdf: FPDF, text: str, *, bold: bool = False, size: int = 10) -> None:
+    pdf.set_font("helvetica", "B" if bold else "", size)
+    safe = str(text).encode("latin-1", "replace").decode("latin-1")
+    pdf.multi_cell(0, 5 if size < 10 else 7, safe, new_x="LMARGIN", new_y="NEXT")
