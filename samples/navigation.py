@@ -86,6 +86,12 @@ NAVIGATION = [
         frozenset({Role.COMPLIANCE, Role.ADMIN}),
     ),
     NavEntry(
+        "Audit trail",
+        "samples:audit",
+        "Every change and lifecycle event: filter, export (CSV, JSON), verify the hash chains.",
+        frozenset({Role.COMPLIANCE, Role.ADMIN}),
+    ),
+    NavEntry(
         "API tokens",
         "samples:token_list",
         "Tokens of instruments and integration clients: create (shown once) and revoke.",

@@ -5,6 +5,7 @@ from django.urls import path
 from samples import views
 from samples.views import (
     amend,
+    audit,
     batches,
     bench,
     dossier,
@@ -22,6 +23,10 @@ urlpatterns = [
     path("assays/", views.assay_list, name="assay_list"),
     path("instruments/", views.instrument_list, name="instrument_list"),
     path("users/", views.user_list, name="user_list"),
+    path("audit/", audit.audit_trail, name="audit"),
+    path("audit/export.csv", audit.audit_export, {"kind": "csv"}, name="audit_export_csv"),
+    path("audit/export.json", audit.audit_export, {"kind": "json"}, name="audit_export_json"),
+    path("audit/verify/", audit.audit_verify, name="audit_verify"),
     path("scan/", bench.scan, name="scan"),
     path("batches/", batches.batch_list, name="batch_list"),
     path("batches/<int:batch_id>/start/", batches.batch_start, name="batch_start"),

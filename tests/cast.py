@@ -35,6 +35,7 @@ NAVIGATION = {
         "Assays",
         "Instruments",
         "Users and roles",
+        "Audit trail",
     ],
-    Role.ADMIN: ["Home", "Users and roles", "API tokens", "Administration"],
+    Role.ADMIN: ["Home", "Users and roles", "Audit trail", "API tokens", "Administration"],
 }

@@ -26,6 +26,7 @@ from django.db import transaction
 from workflows import store
 from workflows.dispatch import backend
 from workflows.executor import StepInfo, current_step_info
+from workflows.history import HISTORY_COLUMNS, history_sql
 from workflows.inline import InlineRunner
 from workflows.integrity import BrokenLink, ChainReport, verify_history
 from workflows.models import FINISHED, HistoryEvent
@@ -41,6 +42,7 @@ from workflows.replay import (
 )
 
 __all__ = [
+    "HISTORY_COLUMNS",
     "BrokenLink",
     "Cancelled",
     "ChainReport",
@@ -57,6 +59,7 @@ __all__ = [
     "cancel",
     "current_step",
     "get_run",
+    "history_sql",
     "run_inline",
     "signal",
     "signal_many",

@@ -9,7 +9,12 @@ from tests.cast import NAVIGATION as EXPECTED
 
 pytestmark = pytest.mark.django_db
 
-PAGES = {"/assays/": "Assays", "/instruments/": "Instruments", "/users/": "Users and roles"}
+PAGES = {
+    "/assays/": "Assays",
+    "/instruments/": "Instruments",
+    "/users/": "Users and roles",
+    "/audit/": "Audit trail",
+}
 
 
 def nav_labels(html: str) -> list[str]:
@@ -49,6 +54,7 @@ def test_a_user_with_two_roles_sees_both_navigations(make_user, signed_in):
         "Assays",
         "Instruments",
         "Users and roles",
+        "Audit trail",
     ]
 
 

@@ -1,0 +1,456 @@
+"""Reading the audit trail as one list: the workflow histories of samples and batches and the
+event tables of every other change (``samples.audit``), in time order, filtered in the database.
+
+One SQL ``UNION ALL`` gives both sources a common set of columns; the filters are ``WHERE``
+clauses PostgreSQL pushes into each source, so a page reads a hundred rows by keyset and an
+export streams from a server-side cursor. For an event, the previous event of the same record
+is read alongside it (old values of what changed). Nothing here writes; the words are in
+``samples.audit_words``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from pghistory.models import Context
+
+from samples.audit_words import describe, forget_names
+from workflows.api import history_sql
+
+PAGE_SIZE = 100
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Source:
+    """An event table and how to name its record, its sample, and who made an inserted one."""
+
+    record: str
+    table: str
+    name: str  # SQL naming the record (``e`` is the event row)
+    labels: tuple[str, ...] = ("insert", "update", "delete")
+    barcode: str = "NULL"
+    joins: str = ""
+    maker: str = "NULL"  # who made the record, for an insert made without a signed-in user
+    maker_is_instrument: str = "false"
+    extra: str = "'{{}}'::jsonb"  # what the words need that the row does not hold
+    obj: str = "e.pgh_obj_id"
+
+
+SOURCES = [
+    Source("assay", "samples_assayevent", "e.code"),
+    Source("instrument", "samples_instrumentevent", "e.name"),
+    Source(
+        "sample",
+        "samples_sampleevent",
+        "e.barcode",
+        barcode="e.barcode",
+        joins="LEFT JOIN {user} AS m ON m.id = e.registered_by_id",
+        maker="m.username",
+    ),
+    Source(
+        "result",
+        "samples_resultevent",
+        "ra.code || ' of ' || rs.barcode",
+        barcode="rs.barcode",
+        joins="JOIN samples_sample AS rs ON rs.id = e.sample_id "
+        "JOIN samples_assay AS ra ON ra.id = e.assay_id "
+        "LEFT JOIN samples_instrument AS ri ON ri.id = e.instrument_id "
+        "LEFT JOIN {user} AS m ON m.id = e.entered_by_id",
+        maker="coalesce(ri.name, m.username)",
+        maker_is_instrument="ri.id IS NOT NULL",
+        extra="jsonb_build_object('assay', ra.code)",
+    ),
+    Source(
+        "inbox",
+        "samples_unmatchedresultevent",
+        "'entry ' || e.pgh_obj_id",
+        barcode="e.barcode",
+        joins="LEFT JOIN samples_instrument AS ui ON ui.id = e.instrument_id",
+        maker="ui.name",
+        maker_is_instrument="ui.id IS NOT NULL",
+    ),
+    Source(
+        "retest",
+        "samples_retestevent",
+        "'of ' || ta.code || ' of ' || ts.barcode",
+        barcode="ts.barcode",
+        joins="JOIN samples_result AS tr ON tr.id = e.original_id "
+        "JOIN samples_sample AS ts ON ts.id = tr.sample_id "
+        "JOIN samples_assay AS ta ON ta.id = tr.assay_id "
+        "LEFT JOIN {user} AS m ON m.id = e.requested_by_id",
+        maker="m.username",
+        extra="jsonb_build_object('assay', ta.code)",
+    ),
+    Source(
+        "signature",
+        "samples_signatureevent",
+        "'of ' || gs.barcode",
+        barcode="gs.barcode",
+        joins="JOIN samples_sample AS gs ON gs.id = e.sample_id "
+        "LEFT JOIN {user} AS m ON m.id = e.signer_id",
+        maker="m.username",
+    ),
+    Source("user", "samples_userevent", "e.username"),
+    Source(
+        "role",
+        "samples_roleevent",
+        "ou.username || ': ' || og.name",
+        labels=("role.add", "role.remove"),
+        joins="LEFT JOIN {user} AS ou ON ou.id = e.user_id "
+        "LEFT JOIN {group} AS og ON og.id = e.group_id",
+        extra="jsonb_build_object('user', ou.username, 'group', og.name)",
+    ),
+    Source(
+        "token",
+        "samples_tokenevent",
+        "e.token_key",
+        labels=("token.create", "token.revoke"),
+        joins="LEFT JOIN {user} AS ou ON ou.id = e.user_id",
+        extra="jsonb_build_object('user', ou.username)",
+        obj="NULL::bigint",
+    ),
+]
+
+# Workflow history kinds (docs/workflows.md, "History").
+HISTORY_KINDS = [
+    "run_started",
+    "signal_received",
+    "signal_consumed",
+    "wait_started",
+    "wait_timed_out",
+    "step_scheduled",
+    "step_started",
+    "step_completed",
+    "step_failed",
+    "timer_started",
+    "timer_fired",
+    "patch_marker",
+    "cancel_requested",
+    "cancel_delivered",
+    "retry_requested",
+    "run_completed",
+    "run_failed",
+    "run_cancelled",
+]
+
+_HISTORY = """
+SELECT h.created_at AS at, 0 AS src, h.id::bigint AS id,
+       (CASE WHEN s.id IS NOT NULL THEN 'sample' WHEN b.id IS NOT NULL THEN 'batch'
+             ELSE 'run' END)::text AS record,
+       coalesce(s.barcode, b.id::text, h.run_id::text)::text AS name, NULL::bigint AS obj,
+       h.kind::text AS type, s.barcode::text AS barcode, h.actor::text AS actor,
+       (hi.id IS NOT NULL) AS by_instrument, h.reason::text AS reason, ''::text AS url,
+       h.data::jsonb AS data,
+       jsonb_build_object('seq', h.seq, 'run', h.run_id, 'assay', ba.code) AS extra
+FROM ({history}) AS h
+LEFT JOIN samples_sample AS s ON s.run_id = h.run_id
+LEFT JOIN samples_batch AS b ON b.run_id = h.run_id
+LEFT JOIN samples_assay AS ba ON ba.id = b.assay_id
+LEFT JOIN samples_instrument AS hi ON hi.name = h.actor
+"""
+
+_EVENTS = """
+SELECT e.pgh_created_at AS at, {number} AS src, e.pgh_id::bigint AS id,
+       '{record}'::text AS record, ({name})::text AS name, {obj} AS obj,
+       (CASE WHEN strpos(e.pgh_label, '.') > 0 THEN e.pgh_label
+             ELSE '{record}.' || e.pgh_label END)::text AS type,
+       ({barcode})::text AS barcode,
+       coalesce(ci.name, cu.username, CASE WHEN e.pgh_label = 'insert' THEN {maker} END,
+                '')::text AS actor,
+       (ci.id IS NOT NULL OR (cu.id IS NULL AND e.pgh_label = 'insert'
+                              AND coalesce({maker_is_instrument}, false))) AS by_instrument,
+       coalesce(c.metadata->>'reason', '') AS reason, coalesce(c.metadata->>'url', '') AS url,
+       to_jsonb(e) AS data, {extra} AS extra
+FROM {table} AS e
+LEFT JOIN {context} AS c ON c.id = e.pgh_context_id
+LEFT JOIN {user} AS cu ON cu.id = CASE WHEN jsonb_typeof(c.metadata->'user') = 'number'
+                                       THEN (c.metadata->>'user')::integer END
+LEFT JOIN samples_instrument AS ci ON ci.service_user_id = cu.id
+{joins}
+"""
+
+# The event before each entry's, in its record's chain: the old values of what changed.
+_PREVIOUS = """
+(SELECT to_jsonb(p) AS row FROM {table} AS p
+ WHERE x.src = {number} AND p.pgh_obj_id = x.obj AND p.pgh_id < x.id
+ ORDER BY p.pgh_id DESC LIMIT 1)
+"""
+
+_COLUMNS = "at, src, id, record, name, obj, type, barcode, actor, by_instrument, reason, url"
+
+
+@cache
+def _union() -> str:
+    names = {
+        "user": get_user_model()._meta.db_table,
+        "group": "auth_group",
+        "context": Context._meta.db_table,
+    }
+    parts = [_HISTORY.format(history=history_sql())]
+    for number, source in enumerate(SOURCES, start=1):
+        parts.append(
+            _EVENTS.format(
+                number=number,
+                record=source.record,
+                table=source.table,
+                name=source.name,
+                obj=source.obj,
+                barcode=source.barcode,
+                maker=source.maker.format(**names),
+                maker_is_instrument=source.maker_is_instrument,
+                extra=source.extra.format(),
+                joins=source.joins.format(**names),
+                **{k: v for k, v in names.items() if k != "group"},
+            )
+        )
+    return "\nUNION ALL\n".join(parts)
+
+
+@cache
+def _previous() -> str:
+    parts = [
+        _PREVIOUS.format(table=source.table, number=number)
+        for number, source in enumerate(SOURCES, start=1)
+        if source.obj == "e.pgh_obj_id"
+    ]
+    return "\nUNION ALL\n".join(parts)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What to show: a sample (barcode), a user or instrument, an event type (a whole record
+    type like ``assay``, or one type like ``assay.update``), a period of UTC days."""
+
+    sample: str = ""
+    user: str = ""
+    type: str = ""
+    since: date | None = None
+    until: date | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, params = ["true"], []
+        if self.sample:
+            clauses.append("barcode = %s")
+            params.append(self.sample.strip().upper())
+        if self.user:
+            clauses.append("lower(actor) = lower(%s)")
+            params.append(self.user.strip())
+        if self.type:
+            clauses.append("(type = %s OR starts_with(type, %s))")
+            params += [self.type, f"{self.type}."]
+        if self.since:
+            clauses.append("at >= %s")
+            params.append(datetime.combine(self.since, time(), UTC))
+        if self.until:
+            clauses.append("at < %s")
+            params.append(datetime.combine(self.until + timedelta(days=1), time(), UTC))
+        return " AND ".join(clauses), params
+
+    def as_dict(self) -> dict[str, str]:
+        """The filter as chosen, for the export's manifest (empty: not filtered)."""
+        return {
+            "sample": self.sample.strip().upper(),
+            "user": self.user.strip(),
+            "type": self.type,
+            "from": self.since.isoformat() if self.since else "",
+            "to": self.until.isoformat() if self.until else "",
+        }
+
+
+@dataclass(frozen=True)
+class Key:
+    """An entry's place in the order: time, then source, then row."""
+
+    at: datetime
+    src: int
+    id: int
+
+    def token(self) -> str:
+        return f"{(self.at - EPOCH) // timedelta(microseconds=1)}-{self.src}-{self.id}"
+
+    @classmethod
+    def parse(cls, token: str) -> Key | None:
+        try:
+            micros, src, row = (int(part) for part in token.split("-"))
+        except ValueError:
+            return None
+        return cls(EPOCH + timedelta(microseconds=micros), src, row)
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    key: Key
+    source: str  # "lifecycle" (a workflow history) or "change" (an event table)
+    record: str  # sample, batch, assay, result, role, ...
+    name: str  # the record: a barcode, an assay code, a username, ...
+    type: str  # a history kind, or <record>.<label>
+    barcode: str
+    actor: str
+    by_instrument: bool
+    reason: str
+    url: str
+    data: dict[str, Any]
+    extra: dict[str, Any]
+    changes: list[Change] = field(default_factory=list)
+    what: str = ""
+
+    @property
+    def at(self) -> datetime:
+        return self.key.at
+
+    @property
+    def who(self) -> str:
+        if not self.actor:
+            return ""
+        return f"instrument {self.actor}" if self.by_instrument else self.actor
+
+    @property
+    def event(self) -> str:
+        """Where the entry is kept, named as ``audit verify`` names a broken one."""
+        if self.source == "lifecycle":
+            return f"{self.record} {self.name}, event {self.extra.get('seq')}"
+        return f"{SOURCES[self.key.src - 1].table} row {self.key.id}"
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    newer: Key | None  # the page before (newer entries), if any
+    older: Key | None  # the page after (older entries), if any
+
+
+def _query(where: str, *, order: str, limit: bool) -> str:
+    return (
+        f"SELECT x.*, prev.row AS previous FROM ("
+        f"SELECT {_COLUMNS}, data, extra FROM ({_union()}) AS entries WHERE {where} "
+        f"ORDER BY at {order}, src {order}, id {order}{' LIMIT %s' if limit else ''}"
+        f") AS x LEFT JOIN LATERAL ({_previous()}) AS prev ON true "
+        f"ORDER BY x.at {order}, x.src {order}, x.id {order}"
+    )
+
+
+def audit_page(
+    chosen: AuditFilter,
+    *,
+    before: Key | None = None,
+    after: Key | None = None,
+    size: int = PAGE_SIZE,
+) -> AuditPage:
+    """A page of entries, newest first: the newest, those older than ``before``, or those
+    just newer than ``after``."""
+    forget_names()
+    where, params = chosen.where()
+    if after is not None:
+        where, order = f"{where} AND (at, src, id) > (%s, %s, %s)", "ASC"
+        params += [after.at, after.src, after.id]
+    else:
+        order = "DESC"
+        if before is not None:
+            where += " AND (at, src, id) < (%s, %s, %s)"
+            params += [before.at, before.src, before.id]
+    with connection.cursor() as cursor:
+        cursor.execute(_query(where, order=order, limit=True), [*params, size + 1])
+        rows = cursor.fetchall()
+    more = len(rows) > size
+    entries = [_entry(row) for row in rows[:size]]
+    if after is not None:
+        entries.reverse()
+        return AuditPage(entries, entries[0].key if more else None, entries[-1].key)
+    newer = entries[0].key if before is not None and entries else None
+    return AuditPage(entries, newer, entries[-1].key if more else None)
+
+
+def audit_entries(chosen: AuditFilter, *, chunk: int = 2000) -> Iterator[AuditEntry]:
+    """Every entry the filter selects, oldest first, read from a server-side cursor a chunk
+    at a time: memory stays flat however many there are."""
+    forget_names()
+    where, params = chosen.where()
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(_query(where, order="ASC", limit=False), params)
+        while rows := cursor.fetchmany(chunk):
+            yield from (_entry(row) for row in rows)
+
+
+def audit_count(chosen: AuditFilter) -> int:
+    """How many entries the filter selects."""
+    where, params = chosen.where()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({_union()}) AS entries WHERE {where}", params)
+        return cursor.fetchone()[0]
+
+
+def _json(value: Any) -> Any:
+    if value is None or isinstance(value, dict | list):
+        return value
+    return json.loads(value, parse_float=Decimal)
+
+
+_HIDDEN = {"id"}  # the record's own id: the entry names the record
+
+
+def _entry(row: tuple[Any, ...]) -> AuditEntry:
+    at, src, row_id, record, name, _obj, type_, barcode, actor, by_instrument, reason, url = row[
+        :12
+    ]
+    data, extra, previous = (_json(value) for value in row[12:15])
+    changes: list[Change] = []
+    if src:
+        data = {k: v for k, v in data.items() if not k.startswith("pgh_")}
+        if type_.endswith(".update"):
+            old = {k: v for k, v in (previous or {}).items() if not k.startswith("pgh_")}
+            changes = [
+                Change(k, old.get(k), v)
+                for k, v in data.items()
+                if k not in _HIDDEN and old.get(k) != v
+            ]
+        elif type_.endswith(".insert"):
+            changes = [
+                Change(k, None, v)
+                for k, v in data.items()
+                if k not in _HIDDEN and v not in (None, "", [], {})
+            ]
+    entry = AuditEntry(
+        key=Key(at.astimezone(UTC), src, row_id),
+        source="change" if src else "lifecycle",
+        record=record,
+        name=name or "",
+        type=type_,
+        barcode=barcode or "",
+        actor=actor or "",
+        by_instrument=bool(by_instrument),
+        reason=reason or "",
+        url=url or "",
+        data=data or {},
+        extra=extra or {},
+        changes=changes,
+    )
+    what, why = describe(entry)
+    return replace(entry, what=what, reason=entry.reason or why)
+
+
+def type_choices() -> list[tuple[str, str]]:
+    """The event types the filter offers: each record's changes, then the lifecycle's kinds."""
+    choices = []
+    for source in SOURCES:
+        choices.append((source.record, f"{source.record.title()}: any change"))
+        for label in source.labels:
+            value = label if "." in label else f"{source.record}.{label}"
+            choices.append((value, f"{source.record.title()}: {value.split('.', 1)[1]}"))
+    choices += [(kind, f"Lifecycle: {kind.replace('_', ' ')}") for kind in HISTORY_KINDS]
+    return choices

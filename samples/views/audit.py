@@ -1,0 +1,118 @@
+"""The audit trail page (COMPLIANCE.md C5, C6): every entry of both sources, filtered by sample,
+user or instrument, event type and period, newest first a hundred at a time; exports of exactly
+the filtered entries (CSV, JSON, streamed); and a check of every hash chain.
+
+Compliance officers read, export and check it; administrators too (they answer for the
+system's configuration). Other roles get 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from samples.audit_export import csv_export, json_export
+from samples.models import ChainCheck
+from samples.roles import Role, role_required
+from samples.selectors_audit import AuditFilter, Key, audit_page, type_choices
+from samples.services.audit import audit_check
+
+AUDIT_ROLES = (Role.COMPLIANCE, Role.ADMIN)
+EXPORTS = {
+    "csv": (csv_export, "text/csv; charset=utf-8"),
+    "json": (json_export, "application/json"),
+}
+
+
+class AuditFilterForm(forms.Form):
+    sample = forms.CharField(required=False, max_length=32, label="Sample barcode")
+    user = forms.CharField(required=False, max_length=150, label="User or instrument")
+    type = forms.ChoiceField(required=False, label="Event type")
+    since = forms.DateField(
+        required=False, label="From (UTC)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To (UTC)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = [("", "(any)"), *type_choices()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The period ends before it starts.")
+        return data
+
+
+def _chosen(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilter | None]:
+    """The filter from the query string, or None (and the form's errors) if it is not valid."""
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return form, None
+    return form, AuditFilter(**form.cleaned_data)
+
+
+def _query(request: HttpRequest) -> str:
+    """The filter's part of the query string: the same selection for pages and exports."""
+    query = request.GET.copy()
+    for name in ("before", "after"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@role_required(*AUDIT_ROLES)
+def audit_trail(request: HttpRequest) -> HttpResponse:
+    form, chosen = _chosen(request)
+    context: dict[str, Any] = {
+        "form": form,
+        "query": _query(request),
+        "last_check": ChainCheck.objects.select_related("checked_by").first(),
+    }
+    if chosen is None:
+        return render(request, "samples/audit.html", context, status=400)
+    before = Key.parse(request.GET.get("before", ""))
+    after = Key.parse(request.GET.get("after", ""))
+    page = audit_page(chosen, before=before, after=None if before else after)
+    context |= {"page": page, "filtered": any(chosen.as_dict().values())}
+    return render(request, "samples/audit.html", context)
+
+
+@role_required(*AUDIT_ROLES)
+def audit_export(request: HttpRequest, kind: str) -> HttpResponse:
+    """Exactly the filtered entries, oldest first, streamed, with a manifest at the end."""
+    form, chosen = _chosen(request)
+    if chosen is None:
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        return HttpResponse(
+            f"Not a valid filter: {problems}", status=400, content_type="text/plain"
+        )
+    write, content_type = EXPORTS[kind]
+    response = StreamingHttpResponse(
+        write(chosen, user=request.user.get_username()), content_type=content_type
+    )
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    response["Content-Disposition"] = f'attachment; filename="audit-trail-{stamp}.{kind}"'
+    return response
+
+
+@require_POST
+@role_required(*AUDIT_ROLES)
+def audit_verify(request: HttpRequest) -> HttpResponse:
+    """Check every hash chain now; the check is kept (``ChainCheck``) with who asked for it."""
+    check = audit_check(trigger="page", user=request.user)
+    if request.htmx:
+        return render(request, "samples/audit.html#chain-check", {"last_check": check})
+    if check.intact:
+        messages.success(request, f"All {check.chains} hash chains are intact.")
+    else:
+        messages.error(request, f"{len(check.findings)} hash chain(s) are broken.")
+    return redirect("samples:audit")

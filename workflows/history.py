@@ -1,0 +1,19 @@
+"""Reading the history of every run at once, for reports that put it next to their own tables
+(an audit trail, an export). Read only: the engine alone writes the history.
+"""
+
+from __future__ import annotations
+
+from workflows.models import HistoryEvent
+
+# The columns of ``history_sql()``, in order.
+HISTORY_COLUMNS = ("id", "run_id", "seq", "kind", "data", "actor", "reason", "created_at")
+
+
+def history_sql() -> str:
+    """A ``SELECT`` of every history event of every run, to use as a subquery: its columns are
+    ``HISTORY_COLUMNS`` (``id`` orders events written at the same time, ``created_at`` is the
+    server's UTC time). A caller's filters on these columns reach the table's indexes."""
+    meta = HistoryEvent._meta
+    columns = ", ".join(f'"{meta.get_field(name).column}" AS {name}' for name in HISTORY_COLUMNS)
+    return f'SELECT {columns} FROM "{meta.db_table}"'
