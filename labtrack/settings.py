@@ -226,6 +226,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_DB_REUSE_MAX = 2**31
 # The sweep re-dispatches what lost messages left behind: due timers, expired leases, steps.
 WORKFLOWS_SWEEP_SECONDS = env_int("WORKFLOWS_SWEEP_SECONDS", 5, minimum=1)
+# Audit events carry the time of the change itself, not of the start of its transaction.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 AUDIT_CHECK_HOUR = env_int("AUDIT_CHECK_HOUR", 2, minimum=0)
 if AUDIT_CHECK_HOUR > 23:
     raise ImproperlyConfigured("AUDIT_CHECK_HOUR must be an hour of the day, 0 to 23.")

@@ -1,6 +1,9 @@
 """Admin-site registrations for lab configuration (administrators only)."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 
 from samples.models import Assay, Instrument
 
@@ -18,3 +21,14 @@ class InstrumentAdmin(admin.ModelAdmin):
     search_fields = ["name", "serial"]
     filter_horizontal = ["assays"]
     raw_id_fields = ["service_user"]
+
+
+class NeverDeletedUserAdmin(UserAdmin):
+    """Accounts are deactivated, never deleted (the database refuses it too)."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), NeverDeletedUserAdmin)

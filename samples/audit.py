@@ -13,6 +13,7 @@ append-only (triggers refuse UPDATE and DELETE) and each is a hash chain (migrat
 from __future__ import annotations
 
 import pghistory
+import pgtrigger
 from django.contrib.auth import get_user_model
 from django.db import models
 from knox.models import AuthToken
@@ -49,6 +50,8 @@ User = get_user_model()
 class AuditedUser(User):  # type: ignore[misc,valid-type]
     class Meta:
         proxy = True
+        # No shared or reused accounts (COMPLIANCE.md C13): users are deactivated, never deleted.
+        triggers = [pgtrigger.Protect(name="never_deleted", operation=pgtrigger.Delete)]
 
 
 class AuditedRole(User.groups.through):  # type: ignore[misc,name-defined]

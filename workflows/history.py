@@ -15,5 +15,6 @@ def history_sql() -> str:
     ``HISTORY_COLUMNS`` (``id`` orders events written at the same time, ``created_at`` is the
     server's UTC time). A caller's filters on these columns reach the table's indexes."""
     meta = HistoryEvent._meta
-    columns = ", ".join(f'"{meta.get_field(name).column}" AS {name}' for name in HISTORY_COLUMNS)
+    fields = {f.name: f.column for f in meta.concrete_fields} | {"run_id": "run_id"}
+    columns = ", ".join(f'"{fields[name]}" AS {name}' for name in HISTORY_COLUMNS)
     return f'SELECT {columns} FROM "{meta.db_table}"'

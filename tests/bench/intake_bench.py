@@ -79,13 +79,16 @@ def seed(count: int) -> tuple[str, list[str]]:
             "TRUNCATE samples_sample, samples_batch, samples_instrument, samples_result, "
             "samples_instrumentmessage, workflows_run, workflows_historyevent CASCADE"
         )
-    get_user_model().objects.filter(username__startswith="instrument-bench").delete()
     user, _ = get_user_model().objects.get_or_create(username="bench-registrar")
     assay, _ = Assay.objects.update_or_create(
         code="GLU", defaults={"name": "Glucose", "units": "mmol/L", "batch_capacity": count}
     )
     instrument, _ = instrument_register(
-        name="Bench", model="bench", serial=uuid.uuid4().hex, assay_codes=["GLU"]
+        # A new instrument each run: accounts are never deleted, so never reused.
+        name=f"Bench-{uuid.uuid4().hex[:8]}",
+        model="bench",
+        serial=uuid.uuid4().hex,
+        assay_codes=["GLU"],
     )
     token = api_token_create(owner=instrument.service_user)
     now = timezone.now()

@@ -124,14 +124,14 @@ def test_the_nightly_check_is_scheduled_kept_and_alerts_when_broken(glucose, set
 
     entry = settings.CELERY_BEAT_SCHEDULE["audit-check-nightly"]
     assert entry["task"] == audit_check_nightly.name
-    assert audit_check_nightly.apply().get() is True
+    assert audit_check_nightly.run() is True
     raw("SET CONSTRAINTS ALL IMMEDIATE")
     raw("ALTER TABLE samples_assayevent DISABLE TRIGGER USER")
     try:
         raw("UPDATE samples_assayevent SET name = 'Sugar'")
     finally:
         raw("ALTER TABLE samples_assayevent ENABLE TRIGGER USER")
-    assert audit_check_nightly.apply().get() is False
+    assert audit_check_nightly.run() is False
     broken, intact = ChainCheck.objects.order_by("-pk")[:2]
     assert (intact.intact, broken.intact, broken.trigger) == (True, False, "nightly")
     assert broken.findings[0]["where"].startswith("samples_assayevent row ")
