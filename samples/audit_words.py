@@ -26,6 +26,7 @@ RECORDS = {
     "user": "Account",
     "role": "Role",
     "token": "API token",
+    "review": "Review of the audit trail",
 }
 
 # Changes of records, by type; a record's own phrase first, then the label's.
@@ -38,6 +39,7 @@ CHANGE_WORDS = {
     "the inbox{by}",
     "inbox.update": "Inbox entry for {assay_code} of {barcode} changed{by}",
     "user.insert": "Account {name} created{by}",
+    "review.insert": "Audit trail reviewed{by}: {entries} entries, outcome {outcome}",
     "insert": "{Record} {name} created{by}",
     "update": "{Record} {name} changed{by}",
     "delete": "{Record} {name} deleted{by}",

@@ -417,3 +417,31 @@ class ChainCheck(models.Model):
     def __str__(self) -> str:
         outcome = "intact" if self.intact else f"{len(self.findings)} broken"
         return f"chain check {self.checked_at:%Y-%m-%d %H:%M}: {outcome}"
+
+
+class ReviewOutcome(models.TextChoices):
+    NO_FINDINGS = "no_findings", "No findings"
+    FINDINGS = "findings", "Findings raised"
+
+
+@audited
+class AuditReview(models.Model):
+    """A compliance officer's review of a selection of the audit trail (COMPLIANCE.md C7): the
+    filter, how many entries it held and up to which time, the outcome and a comment. Reviews
+    are records like any other: their creation is itself in the audit trail."""
+
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField()
+    selection = models.JSONField()  # the filter, as the export's manifest states it
+    entries = models.PositiveBigIntegerField()
+    through = models.DateTimeField(null=True, blank=True)  # the newest entry reviewed
+    outcome = models.CharField(max_length=16, choices=ReviewOutcome.choices)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_at"]
+
+    def __str__(self) -> str:
+        return f"review by {self.reviewer_id} at {self.reviewed_at:%Y-%m-%d %H:%M}: {self.outcome}"

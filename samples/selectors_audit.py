@@ -118,6 +118,13 @@ SOURCES = [
         extra="jsonb_build_object('user', ou.username)",
         obj="NULL::bigint",
     ),
+    Source(
+        "review",
+        "samples_auditreviewevent",
+        "'of ' || e.entries || ' entries'",
+        joins="LEFT JOIN {user} AS m ON m.id = e.reviewer_id",
+        maker="m.username",
+    ),
 ]
 
 # Workflow history kinds (docs/workflows.md, "History").

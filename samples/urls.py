@@ -27,6 +27,7 @@ urlpatterns = [
     path("audit/export.csv", audit.audit_export, {"kind": "csv"}, name="audit_export_csv"),
     path("audit/export.json", audit.audit_export, {"kind": "json"}, name="audit_export_json"),
     path("audit/verify/", audit.audit_verify, name="audit_verify"),
+    path("audit/review/", audit.audit_review, name="audit_review"),
     path("scan/", bench.scan, name="scan"),
     path("batches/", batches.batch_list, name="batch_list"),
     path("batches/<int:batch_id>/start/", batches.batch_start, name="batch_start"),

@@ -10,7 +10,10 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from samples.models import Batch, ChainCheck, Sample
+from samples.errors import LabError
+from samples.models import AuditReview, Batch, ChainCheck, ReviewOutcome, Sample
+from samples.roles import Role
+from samples.services.specimens import require_role
 from workflows.api import verify_history
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,7 @@ AUDIT_TABLES = {
     "samples_userevent": "pgh_obj_id",
     "samples_roleevent": "pgh_obj_id",
     "samples_tokenevent": "",
+    "samples_auditreviewevent": "pgh_obj_id",
 }
 
 _BROKEN = """
@@ -125,6 +129,33 @@ def audit_check(*, trigger: str, user: Any = None) -> ChainCheck:
             *(len(check.findings), check.chains, recorded.pk, first.where, first.problem),
         )
     return recorded
+
+
+def audit_review_record(
+    *,
+    user: Any,
+    selection: dict[str, str],
+    entries: int,
+    through: Any,
+    outcome: str,
+    comment: str,
+) -> AuditReview:
+    """A compliance officer records the review of a selection of the trail (C7)."""
+    require_role(user, Role.COMPLIANCE)
+    if outcome not in ReviewOutcome.values:
+        raise LabError("Choose the outcome of the review.", field="outcome")
+    comment = (comment or "").strip()
+    if outcome == ReviewOutcome.FINDINGS and not comment:
+        raise LabError("Say what the findings are.", field="comment")
+    return AuditReview.objects.create(
+        reviewer=user,
+        reviewed_at=timezone.now(),
+        selection=selection,
+        entries=entries,
+        through=through,
+        outcome=outcome,
+        comment=comment,
+    )
 
 
 def _run_owners(run_ids: list[str]) -> dict[str, str]:

@@ -14,14 +14,16 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from samples.audit_export import csv_export, json_export
-from samples.models import ChainCheck
-from samples.roles import Role, role_required
-from samples.selectors_audit import AuditFilter, Key, audit_page, type_choices
-from samples.services.audit import audit_check
+from samples.errors import LabError, NotAllowed
+from samples.models import AuditReview, ChainCheck, ReviewOutcome
+from samples.roles import Role, has_role, role_required
+from samples.selectors_audit import AuditFilter, Key, audit_count, audit_page, type_choices
+from samples.services.audit import audit_check, audit_review_record
 
 AUDIT_ROLES = (Role.COMPLIANCE, Role.ADMIN)
 EXPORTS = {
@@ -76,6 +78,9 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         "form": form,
         "query": _query(request),
         "last_check": ChainCheck.objects.select_related("checked_by").first(),
+        "reviews": AuditReview.objects.select_related("reviewer")[:5],
+        "outcomes": ReviewOutcome.choices,
+        "may_review": has_role(request.user, Role.COMPLIANCE),
     }
     if chosen is None:
         return render(request, "samples/audit.html", context, status=400)
@@ -116,3 +121,33 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, f"{len(check.findings)} hash chain(s) are broken.")
     return redirect("samples:audit")
+
+
+@require_POST
+@role_required(*AUDIT_ROLES)
+def audit_review(request: HttpRequest) -> HttpResponse:
+    """Record that the selection now shown was reviewed, with the outcome (C7)."""
+    _form, chosen = _chosen(request)
+    back = redirect(f"{reverse('samples:audit')}?{_query(request)}")
+    if chosen is None:
+        messages.error(request, "Not a valid filter: nothing was recorded.")
+        return back
+    newest = audit_page(chosen, before=None, after=None).entries
+    try:
+        review = audit_review_record(
+            user=request.user,
+            selection=chosen.as_dict(),
+            entries=audit_count(chosen),
+            through=newest[0].at if newest else None,
+            outcome=request.POST.get("outcome", ""),
+            comment=request.POST.get("comment", ""),
+        )
+    except NotAllowed as refusal:
+        return HttpResponse(refusal.message, status=403, content_type="text/plain")
+    except LabError as refusal:
+        messages.error(request, f"{refusal.message} Nothing was recorded.")
+        return back
+    messages.success(
+        request, f"Review recorded: {review.entries} entries, {review.get_outcome_display()}."
+    )
+    return back

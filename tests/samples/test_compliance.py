@@ -4,6 +4,9 @@ its docstring; here each statement is shown end to end."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,7 +17,17 @@ from django.core.management import call_command, get_commands
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from samples.models import Assay, AssayEvent, Result, ResultEvent, SampleEvent, Signature
+from samples.models import (
+    Assay,
+    AssayEvent,
+    AuditReview,
+    AuditReviewEvent,
+    Result,
+    ResultEvent,
+    SampleEvent,
+    Signature,
+)
+from samples.selectors_audit import AuditFilter, audit_count
 from tests.cast import PASSWORD
 from workflows.api import get_run
 
@@ -101,6 +114,51 @@ def test_c5_a_tampered_row_is_found_and_named_by_audit_verify(lab, resulted, cap
     with pytest.raises(Exception, match="chains are broken"):
         call_command("audit", "verify")
     assert "BROKEN samples_resultevent row" in capsys.readouterr().out
+
+
+def test_c6_the_filtered_selection_is_exported_complete_as_csv_and_json(
+    lab, resulted, signed_in, compliance_officer
+):
+    """Also tests/samples/test_audit_page.py (each filter, streaming, the manifest's hash).
+    The PDF export of a selection is still to come (a sample's dossier has one)."""
+    client = signed_in(compliance_officer)
+    page = client.get("/audit/", {"sample": "S-000601"}).content.decode()
+    assert "S-000601" in page
+    expected = audit_count(AuditFilter(sample="S-000601"))
+    assert expected > 5
+    csv_text = b"".join(
+        client.get("/audit/export.csv", {"sample": "S-000601"}).streaming_content
+    ).decode("utf-8-sig")
+    rows, manifest = csv_text.split("\r\n\r\n", 1)
+    assert len(list(csv.reader(io.StringIO(rows)))) == expected + 1  # and the header
+    assert f"{expected}" in manifest
+    document = json.loads(
+        b"".join(client.get("/audit/export.json", {"sample": "S-000601"}).streaming_content)
+    )
+    assert len(document["entries"]) == document["manifest"]["rows"] == expected
+
+
+def test_c7_a_review_of_the_trail_is_recorded_and_itself_audited(
+    lab, resulted, signed_in, compliance_officer
+):
+    client = signed_in(compliance_officer)
+    response = client.post(
+        "/audit/review/?sample=S-000601", {"outcome": "findings", "comment": "late receipt"}
+    )
+    assert response.status_code == 302
+    review = AuditReview.objects.get()
+    assert (review.reviewer, review.outcome, review.comment) == (
+        compliance_officer,
+        "findings",
+        "late receipt",
+    )
+    assert review.selection["sample"] == "S-000601"
+    assert review.entries == audit_count(AuditFilter(sample="S-000601"))
+    assert AuditReviewEvent.objects.filter(pgh_obj=review, pgh_label="insert").exists()
+    page = client.get("/audit/", {"type": "review"}).content.decode()
+    assert "Audit trail reviewed by carmen" in page
+    refused = client.post("/audit/review/", {"outcome": "findings", "comment": ""})
+    assert refused.status_code == 302 and AuditReview.objects.count() == 1
 
 
 def test_c11_release_is_an_e_signature_with_the_password_and_its_meaning(lab, resulted, signed_in):
