@@ -26,6 +26,7 @@ urlpatterns = [
     path("audit/", audit.audit_trail, name="audit"),
     path("audit/export.csv", audit.audit_export, {"kind": "csv"}, name="audit_export_csv"),
     path("audit/export.json", audit.audit_export, {"kind": "json"}, name="audit_export_json"),
+    path("audit/export.pdf", audit.audit_export_pdf, name="audit_export_pdf"),
     path("audit/verify/", audit.audit_verify, name="audit_verify"),
     path("audit/review/", audit.audit_review, name="audit_review"),
     path("scan/", bench.scan, name="scan"),

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from samples.audit_export import csv_export, json_export
+from samples.audit_pdf import PDF_MAX_ENTRIES, pdf_export
 from samples.errors import LabError, NotAllowed
 from samples.models import AuditReview, ChainCheck, ReviewOutcome
 from samples.roles import Role, has_role, role_required
@@ -106,6 +107,31 @@ def audit_export(request: HttpRequest, kind: str) -> HttpResponse:
     )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="audit-trail-{stamp}.{kind}"'
+    return response
+
+
+@role_required(*AUDIT_ROLES)
+def audit_export_pdf(request: HttpRequest) -> HttpResponse:
+    """The filtered entries as a PDF to read (at most ``PDF_MAX_ENTRIES``), with a manifest."""
+    form, chosen = _chosen(request)
+    if chosen is None:
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        return HttpResponse(
+            f"Not a valid filter: {problems}", status=400, content_type="text/plain"
+        )
+    count = audit_count(chosen)
+    if count > PDF_MAX_ENTRIES:
+        return HttpResponse(
+            f"The selection holds {count} entries; a PDF holds at most {PDF_MAX_ENTRIES}. "
+            "Narrow the filter, or export it as CSV or JSON.",
+            status=400,
+            content_type="text/plain",
+        )
+    response = HttpResponse(
+        pdf_export(chosen, user=request.user.get_username()), content_type="application/pdf"
+    )
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    response["Content-Disposition"] = f'attachment; filename="audit-trail-{stamp}.pdf"'
     return response
 
 

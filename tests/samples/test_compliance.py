@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import zlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -116,11 +118,10 @@ def test_c5_a_tampered_row_is_found_and_named_by_audit_verify(lab, resulted, cap
     assert "BROKEN samples_resultevent row" in capsys.readouterr().out
 
 
-def test_c6_the_filtered_selection_is_exported_complete_as_csv_and_json(
-    lab, resulted, signed_in, compliance_officer
+def test_c6_the_filtered_selection_is_exported_complete_as_csv_json_and_pdf(
+    lab, resulted, signed_in, compliance_officer, monkeypatch
 ):
-    """Also tests/samples/test_audit_page.py (each filter, streaming, the manifest's hash).
-    The PDF export of a selection is still to come (a sample's dossier has one)."""
+    """Also tests/samples/test_audit_page.py (each filter, streaming, the manifest's hash)."""
     client = signed_in(compliance_officer)
     page = client.get("/audit/", {"sample": "S-000601"}).content.decode()
     assert "S-000601" in page
@@ -136,6 +137,14 @@ def test_c6_the_filtered_selection_is_exported_complete_as_csv_and_json(
         b"".join(client.get("/audit/export.json", {"sample": "S-000601"}).streaming_content)
     )
     assert len(document["entries"]) == document["manifest"]["rows"] == expected
+    pdf = client.get("/audit/export.pdf", {"sample": "S-000601"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf.content, re.DOTALL)
+    text = b"".join(zlib.decompress(s) for s in streams)
+    assert f"Entries: {expected}".encode() in text
+    monkeypatch.setattr("samples.views.audit.PDF_MAX_ENTRIES", expected - 1)
+    too_many = client.get("/audit/export.pdf", {"sample": "S-000601"})
+    assert too_many.status_code == 400 and b"export it as CSV or JSON" in too_many.content
 
 
 def test_c7_a_review_of_the_trail_is_recorded_and_itself_audited(
