@@ -157,6 +157,10 @@ class Sample(models.Model):
     receipt_condition = models.CharField(
         max_length=16, choices=ReceiptCondition.choices, blank=True
     )
+    # A correction of the condition at receipt (with a reason); the condition first recorded
+    # stays in the audit trail and is shown next to the amended one.
+    condition_amended_at = models.DateTimeField(null=True, blank=True)
+    condition_amendment_reason = models.TextField(blank=True)
     rejected_at = models.DateTimeField(null=True, blank=True)
     rejected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -61,6 +61,7 @@ urlpatterns = [
         {"kind": "pdf"},
         name="sample_dossier_pdf",
     ),
+    path("samples/<str:barcode>/condition/", amend.condition_amend, name="condition_amend"),
     path(
         "samples/<str:barcode>/results/<int:result_id>/amend/",
         amend.result_amend,

@@ -9,7 +9,13 @@ commands call these functions; nothing else writes lab records.
   and the report.
 """
 
-from samples.services.amendments import amendments, result_amend, signatures_checked
+from samples.services.amendments import (
+    amendments,
+    first_condition,
+    result_amend,
+    sample_amend_condition,
+    signatures_checked,
+)
 from samples.services.batches import (
     batch_close,
     batch_join,
@@ -51,6 +57,7 @@ __all__ = [
     "batch_start_run",
     "demo_samples_seed",
     "demo_seed",
+    "first_condition",
     "instrument_register",
     "report_render",
     "result_amend",
@@ -58,6 +65,7 @@ __all__ = [
     "result_flag_critical",
     "result_record",
     "retest_open",
+    "sample_amend_condition",
     "sample_get",
     "sample_mark",
     "sample_receive",

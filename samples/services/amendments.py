@@ -12,7 +12,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from samples.errors import LabError
-from samples.models import Result, ResultEvent, Sample, Signature
+from samples.models import (
+    ReceiptCondition,
+    Result,
+    ResultEvent,
+    Sample,
+    SampleEvent,
+    Signature,
+)
 from samples.roles import Role
 from samples.services.recording import decimal_value
 from samples.services.results import content_hash, signed_content
@@ -38,6 +45,45 @@ def result_amend(*, user: Any, result_id: int, value: Any, reason: str) -> Resul
         result.amended_at, result.amended_by = timezone.now(), user
         result.save(update_fields=["value", "amendment_reason", "amended_at", "amended_by"])
     return result
+
+
+def sample_amend_condition(*, user: Any, barcode: str, condition: str, reason: str) -> Sample:
+    """Correct the condition a sample was received in, with a reason (C3)."""
+    require_role(user, Role.TECHNICIAN)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LabError("A correction needs a reason.", field="reason")
+    if condition not in ReceiptCondition.values:
+        raise LabError(
+            f"{condition or '(empty)'} is not a condition at receipt.", field="condition"
+        )
+    with transaction.atomic(), pghistory.context(reason=reason, correction="receipt condition"):
+        sample = Sample.objects.select_for_update().filter(barcode=barcode).first()
+        if sample is None or sample.received_at is None:
+            raise LabError(f"{barcode} was not received: there is no condition to correct.")
+        if sample.receipt_condition == condition:
+            raise LabError(f"The condition is already {condition}.", field="condition")
+        sample.receipt_condition, sample.condition_amendment_reason = condition, reason
+        sample.condition_amended_at = timezone.now()
+        sample.save(
+            update_fields=[
+                "receipt_condition",
+                "condition_amendment_reason",
+                "condition_amended_at",
+            ]
+        )
+    return sample
+
+
+def first_condition(sample: Sample) -> str:
+    """The condition at receipt as first recorded (the first event that had one)."""
+    first = (
+        SampleEvent.objects.filter(pgh_obj_id=sample.pk)
+        .exclude(receipt_condition="")
+        .order_by("pgh_id")
+        .first()
+    )
+    return first.get_receipt_condition_display() if first else ""
 
 
 def first_value(result: Result) -> Any:

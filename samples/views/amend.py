@@ -1,4 +1,5 @@
-"""Correcting a result's value, with a reason, from the sample page (COMPLIANCE.md C3)."""
+"""Corrections from the sample page, each with a reason (COMPLIANCE.md C3): a result's value,
+the condition at receipt."""
 
 from __future__ import annotations
 
@@ -48,3 +49,22 @@ def _refused(
         amend_reason=request.POST.get("reason", ""),
     )
     return render(request, "samples/sample_detail.html", context, status=status)
+
+
+@require_POST
+@role_required(*BENCH_ROLES)
+def condition_amend(request: HttpRequest, barcode: str) -> HttpResponse:
+    sample = sample_or_404(barcode)
+    try:
+        services.sample_amend_condition(
+            user=request.user,
+            barcode=sample.barcode,
+            condition=request.POST.get("condition", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except (NotAllowed, LabError) as refusal:
+        status = 403 if isinstance(refusal, NotAllowed) else 400
+        context = detail_context(sample, request, condition_error=refusal.message)
+        return render(request, "samples/sample_detail.html", context, status=status)
+    messages.success(request, f"The condition at receipt of {sample.barcode} was corrected.")
+    return redirect("samples:sample_detail", barcode=sample.barcode)

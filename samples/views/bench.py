@@ -98,6 +98,9 @@ def detail_context(sample: Any, request: HttpRequest, **extra: Any) -> dict[str,
         "conditions": ReceiptCondition.choices,
         "signatures": services.signatures_checked(sample),
         "may_amend": has_role(request.user, Role.TECHNICIAN, Role.REVIEWER),
+        "may_amend_condition": has_role(request.user, Role.TECHNICIAN)
+        and sample.received_at is not None,
+        "first_condition": services.first_condition(sample) if sample.condition_amended_at else "",
         **extra,
     }
 

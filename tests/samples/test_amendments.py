@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from samples.models import Result, ResultEvent
+from samples.models import Result, ResultEvent, SampleEvent
 
 
 @pytest.fixture
@@ -94,3 +94,19 @@ def test_a_compliance_officer_may_not_correct_a_result(
     assert response.status_code == 403
     released.refresh_from_db()
     assert released.value == Decimal("5.0")
+
+
+def test_the_condition_at_receipt_is_corrected_only_with_a_reason(lab, released, signed_in):
+    client = signed_in(lab.technician)
+    url = "/samples/S-000801/condition/"
+    refused = client.post(url, {"condition": "haemolysed", "reason": ""})
+    assert refused.status_code == 400 and "A correction needs a reason." in refused.content.decode()
+    assert client.post(url, {"condition": "boiled", "reason": "x"}).status_code == 400
+    done = client.post(url, {"condition": "haemolysed", "reason": "seen on recentrifugation"})
+    assert done.status_code == 302
+    page = " ".join(client.get("/samples/S-000801/").content.decode().split())
+    assert "Haemolysed (slight)" in page and "first recorded as acceptable" in page
+    assert "reason: seen on recentrifugation" in page
+    last = SampleEvent.objects.filter(pgh_obj__barcode="S-000801").latest("pgh_id")
+    assert last.receipt_condition == "haemolysed"
+    assert last.pgh_context.metadata["reason"] == "seen on recentrifugation"
