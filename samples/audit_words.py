@@ -91,7 +91,17 @@ REASON_FIELDS = {
 
 
 class _Words(dict[str, Any]):
+    """The words a phrase names: those given, else the values of ``sources`` (the first that
+    holds the name) as a person reads them, shown only when the phrase asks; else "?"."""
+
+    def __init__(self, *sources: dict[str, Any], **given: Any) -> None:
+        super().__init__(given)
+        self.sources = sources
+
     def __missing__(self, key: str) -> str:
+        for source in self.sources:
+            if key in source:
+                return show(source[key])
         return "?"
 
 
@@ -100,13 +110,19 @@ def describe(entry: Any) -> tuple[str, str]:
     by = f" by {entry.who}" if entry.who else ""
     if entry.source == "lifecycle":
         return _history(entry, by), ""
-    words = _Words({k: show(v) for k, v in entry.data.items()})
-    words.update({k: show(v) for k, v in entry.extra.items()})
     record = entry.record
-    words.update(by=by, name=entry.name, barcode=entry.barcode, Record=RECORDS.get(record, record))
     label = entry.type.split(".", 1)[1]
+    words = _Words(
+        entry.extra,
+        entry.data,
+        by=by,
+        name=entry.name,
+        barcode=entry.barcode,
+        Record=RECORDS.get(record, record),
+        label=label,
+    )
     phrase = CHANGE_WORDS.get(entry.type) or CHANGE_WORDS.get(label, "{Record} {name} {label}")
-    what = phrase.format_map(words | {"label": label})
+    what = phrase.format_map(words)
     if label == "update":
         what += ": " + (changes(entry.changes) or "no field changed")
     reason_field = REASON_FIELDS.get(record, "")
@@ -126,8 +142,9 @@ def _history(entry: Any, by: str) -> str:
     data = entry.data
     payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
     owner = _owner(entry)
-    words = _Words({k: show(v) for k, v in {**data, **payload}.items()})
-    words.update(by=by, owner=owner, Owner=owner[:1].upper() + owner[1:], name=entry.name)
+    words = _Words(
+        payload, data, by=by, owner=owner, Owner=owner[:1].upper() + owner[1:], name=entry.name
+    )
     key = entry.type
     if entry.type == "run_started":
         key = f"{entry.record} run_started"
