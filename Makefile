@@ -46,6 +46,7 @@ bench: install
 	$(STACK) exec -- $(PY) -m tests.bench.workflows_bench
 	$(STACK) exec -- $(PY) -m tests.bench.scan_bench
 	$(STACK) exec -- $(PY) -m tests.bench.intake_bench
+	$(STACK) exec -- $(PY) -m tests.bench.audit_bench
 
 ## Embedded services for use from other terminals (make manage CMD="shell").
 services: install
