@@ -6,7 +6,9 @@ The samples wait in a running batch, each with its lifecycle run, inserted in bu
 bench's own database. Measured twice: by one client in process (the whole Django stack: token
 check, throttle, validation, matching, the signals to each sample's and the batch's workflow,
 one request at a time), and over HTTP against gunicorn with the production setting of three
-workers, posted by several clients at once, as instruments do.
+workers, posted by several clients at once, as instruments do. Each beside its baseline: the
+same requests answered by the same stack after the token check, throttle and validation, with
+nothing recorded (``intake_baseline_urls.py``), the floor under any way of recording.
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django.test import override_settings
+
 SINGLE = 600
+BASELINE_URLS = "tests.bench.intake_baseline_urls"
+BASELINE_SETTINGS = "tests.bench.intake_baseline_settings"
 BATCHED = 50
 WEB_WORKERS = 3  # as in docker-compose.yml
 CLIENTS = 6
@@ -51,15 +57,31 @@ def main() -> int:
     token, barcodes = seed(2 * total)
     single = measure(token, barcodes[:SINGLE], per_request=1)
     batched = measure(token, barcodes[SINGLE:total], per_request=BATCHED)
+    with override_settings(ROOT_URLCONF=BASELINE_URLS):
+        floor_single = measure(token, barcodes[:SINGLE], per_request=1)
+        floor_batched = measure(token, barcodes[SINGLE:total], per_request=BATCHED)
     with web_server() as base_url:
         served_single = measure_served(base_url, token, barcodes[total : total + SINGLE], 1)
         served_batched = measure_served(base_url, token, barcodes[total + SINGLE :], BATCHED)
+    with web_server(settings_module=BASELINE_SETTINGS) as base_url:
+        floor_served_single = measure_served(base_url, token, barcodes[:SINGLE], 1)
+        floor_served_batched = measure_served(base_url, token, barcodes[SINGLE:total], BATCHED)
     redis_client(worker_broker_url()).flushdb()
     print("\n5. Results accepted through POST /api/v1/results/ (token auth; target: 300/s)")
-    print("                   one client,     gunicorn x" + f"{WEB_WORKERS}, {CLIENTS} clients")
-    print("                   in process      over HTTP")
-    print(f"   1 per request   {single:8.0f}/s      {served_single:8.0f}/s")
-    print(f"   {BATCHED} per request  {batched:8.0f}/s      {served_batched:8.0f}/s")
+    print("   baseline: the same request answered after token check, throttle and validation,")
+    print("   recording nothing (tests/bench/intake_baseline_urls.py)")
+    served = f"gunicorn x{WEB_WORKERS}, {CLIENTS} clients"
+    print(f"                   one client, in process       {served}")
+    print("                   recorded  baseline  ratio    recorded  baseline  ratio")
+    for label, rates in (
+        ("1 per request ", (single, floor_single, served_single, floor_served_single)),
+        (f"{BATCHED} per request", (batched, floor_batched, served_batched, floor_served_batched)),
+    ):
+        done, floor, served, served_floor = rates
+        print(
+            f"   {label}  {done:6.0f}/s  {floor:6.0f}/s  {done / floor:4.2f}x"
+            f"   {served:6.0f}/s  {served_floor:6.0f}/s  {served / served_floor:4.2f}x"
+        )
     return 0
 
 
@@ -171,7 +193,7 @@ def measure(token: str, barcodes: list[str], *, per_request: int) -> float:
 
 
 @contextmanager
-def web_server() -> Iterator[str]:
+def web_server(settings_module: str = "labtrack.settings") -> Iterator[str]:
     """gunicorn serving this database, as deployed (sync workers); its base URL."""
     from tests.processes import REPO, free_port, wait_for
 
@@ -185,6 +207,7 @@ def web_server() -> Iterator[str]:
         **os.environ,
         "CELERY_BROKER_URL": worker_broker_url(),
         "API_THROTTLE_RATE": "1000000/min",
+        "DJANGO_SETTINGS_MODULE": settings_module,
     }
     server = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.DEVNULL)
     try:
