@@ -71,7 +71,7 @@ def _plain(value: Any) -> Any:
 def entry_fields(entry: AuditEntry) -> dict[str, Any]:
     """An entry as exported: the same fields in CSV and JSON."""
     return {
-        "time": iso(entry.at),
+        "time": entry.stamp,
         "who": entry.who,
         "what": entry.what,
         "reason": entry.reason,
@@ -90,20 +90,21 @@ def entry_fields(entry: AuditEntry) -> dict[str, Any]:
 def _csv_cells(entry: AuditEntry) -> list[str]:
     """An entry's cells, in the order of ``COLUMNS`` (the fields of ``entry_fields``, with the
     changes as text), each safe for a spreadsheet."""
-    cells = [
-        iso(entry.at),
+    # The time, record, type and event are LabTrack's own words; the rest may hold anyone's.
+    said = [
         entry.who,
         entry.what,
         entry.reason,
-        entry.record,
         entry.name,
         entry.barcode,
-        entry.type,
-        entry.event,
         entry.url,
         _changes_text(entry) if entry.changes else "",
     ]
-    return [f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell for cell in cells]
+    who, what, reason, name, barcode, url, changed = [
+        f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell for cell in said
+    ]
+    return [entry.stamp, who, what, reason, entry.record, name, barcode, entry.type,
+            entry.event, url, changed]  # fmt: skip
 
 
 def _changes_text(entry: AuditEntry) -> str:

@@ -24,9 +24,9 @@ def pdf_export(chosen: AuditFilter, *, user: str = "") -> bytes:
     _write(pdf, "LabTrack audit trail", bold=True, size=14)
     sha256, rows, first, last = hashlib.sha256(), 0, "", ""
     for entry in audit_entries(chosen):
-        line = " | ".join([iso(entry.at), entry.who or "-", entry.what, entry.reason or ""])
+        line = " | ".join([entry.stamp, entry.who or "-", entry.what, entry.reason or ""])
         sha256.update(line.encode() + b"\n")
-        rows, first, last = rows + 1, first or iso(entry.at), iso(entry.at)
+        rows, first, last = rows + 1, first or entry.stamp, entry.stamp
         _write(pdf, line, size=7)
     pdf.add_page()
     _write(pdf, "Manifest", bold=True, size=12)

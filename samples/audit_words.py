@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from functools import cache
+from string import Formatter
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -90,19 +92,27 @@ REASON_FIELDS = {
 }
 
 
-class _Words(dict[str, Any]):
-    """The words a phrase names: those given, else the values of ``sources`` (the first that
-    holds the name) as a person reads them, shown only when the phrase asks; else "?"."""
+@cache
+def _names_in(phrase: str) -> tuple[str, ...]:
+    """The words a phrase names, ``{Owner}``, ``{value}``..."""
+    return tuple(dict.fromkeys(name for _, name, _, _ in Formatter().parse(phrase) if name))
 
-    def __init__(self, *sources: dict[str, Any], **given: Any) -> None:
-        super().__init__(given)
-        self.sources = sources
 
-    def __missing__(self, key: str) -> str:
-        for source in self.sources:
-            if key in source:
-                return show(source[key])
-        return "?"
+def _say(phrase: str, given: dict[str, Any], *sources: dict[str, Any]) -> str:
+    """The phrase with its words: those given, else the values of ``sources`` (the first that
+    holds the name) as a person reads them; else "?"."""
+    words = {}
+    for name in _names_in(phrase):
+        if name in given:
+            words[name] = given[name]
+            continue
+        for source in sources:
+            if name in source:
+                words[name] = show(source[name])
+                break
+        else:
+            words[name] = "?"
+    return phrase.format_map(words)
 
 
 def describe(entry: Any) -> tuple[str, str]:
@@ -112,17 +122,15 @@ def describe(entry: Any) -> tuple[str, str]:
         return _history(entry, by), ""
     record = entry.record
     label = entry.type.split(".", 1)[1]
-    words = _Words(
-        entry.extra,
-        entry.data,
-        by=by,
-        name=entry.name,
-        barcode=entry.barcode,
-        Record=RECORDS.get(record, record),
-        label=label,
-    )
+    given = {
+        "by": by,
+        "name": entry.name,
+        "barcode": entry.barcode,
+        "Record": RECORDS.get(record, record),
+        "label": label,
+    }
     phrase = CHANGE_WORDS.get(entry.type) or CHANGE_WORDS.get(label, "{Record} {name} {label}")
-    what = phrase.format_map(words)
+    what = _say(phrase, given, entry.extra, entry.data)
     if label == "update":
         what += ": " + (changes(entry.changes) or "no field changed")
     reason_field = REASON_FIELDS.get(record, "")
@@ -142,9 +150,7 @@ def _history(entry: Any, by: str) -> str:
     data = entry.data
     payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
     owner = _owner(entry)
-    words = _Words(
-        payload, data, by=by, owner=owner, Owner=owner[:1].upper() + owner[1:], name=entry.name
-    )
+    words = {"by": by, "owner": owner, "Owner": owner[0].upper() + owner[1:], "name": entry.name}
     key = entry.type
     if entry.type == "run_started":
         key = f"{entry.record} run_started"
@@ -160,7 +166,7 @@ def _history(entry: Any, by: str) -> str:
     if "condition" in payload:
         words["condition"] = _condition(payload["condition"])
     phrase = HISTORY_WORDS.get(key, "{Owner}: " + entry.type.replace("_", " "))
-    return phrase.format_map(words)
+    return _say(phrase, words, payload, data)
 
 
 def _owner(entry: Any) -> str:
@@ -172,11 +178,11 @@ def _owner(entry: Any) -> str:
     return f"run {entry.name}"
 
 
+_CONDITIONS = {choice.value: choice.label.lower() for choice in ReceiptCondition}
+
+
 def _condition(value: str) -> str:
-    try:
-        return ReceiptCondition(value).label.lower()
-    except ValueError:
-        return value
+    return _CONDITIONS.get(value, value)
 
 
 def field_label(name: str) -> str:

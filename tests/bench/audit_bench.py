@@ -101,6 +101,8 @@ def measure(officer) -> tuple[int, float, float, float]:
 
     from django.test import Client
 
+    import labtrack.wsgi  # noqa: F401  (the web process as served: loaded, then gc.freeze())
+
     client = Client(HTTP_HOST="localhost")
     client.force_login(officer)
     # A first, empty export loads what the first request of a process loads.
