@@ -92,6 +92,12 @@ NAVIGATION = [
         frozenset({Role.COMPLIANCE, Role.ADMIN}),
     ),
     NavEntry(
+        "Runs",
+        "samples:run_list",
+        "Workflow runs: what each waits for and since when; blocked and failed ones first.",
+        frozenset({Role.REVIEWER, Role.ADMIN, Role.COMPLIANCE}),
+    ),
+    NavEntry(
         "API tokens",
         "samples:token_list",
         "Tokens of instruments and integration clients: create (shown once) and revoke.",

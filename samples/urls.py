@@ -13,6 +13,7 @@ from samples.views import (
     labels,
     registration,
     review,
+    runs,
     tokens,
     worklist,
 )
@@ -30,6 +31,7 @@ urlpatterns = [
     path("audit/verify/", audit.audit_verify, name="audit_verify"),
     path("audit/review/", audit.audit_review, name="audit_review"),
     path("scan/", bench.scan, name="scan"),
+    path("workflows/runs/", runs.run_list, name="run_list"),
     path("batches/", batches.batch_list, name="batch_list"),
     path("batches/<int:batch_id>/start/", batches.batch_start, name="batch_start"),
     path("batches/<int:batch_id>/result/", batches.batch_result, name="batch_result"),

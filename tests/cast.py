@@ -25,6 +25,7 @@ NAVIGATION = {
         "Review",
         "Assays",
         "Instruments",
+        "Runs",
     ],
     Role.COMPLIANCE: [
         "Home",
@@ -36,6 +37,7 @@ NAVIGATION = {
         "Instruments",
         "Users and roles",
         "Audit trail",
+        "Runs",
     ],
-    Role.ADMIN: ["Home", "Users and roles", "Audit trail", "API tokens", "Administration"],
+    Role.ADMIN: ["Home", "Users and roles", "Audit trail", "Runs", "API tokens", "Administration"],
 }

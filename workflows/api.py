@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 
 from workflows import store
+from workflows.console import RunFilter, RunRow, runs_counts, runs_list, workflow_versions
 from workflows.dispatch import backend
 from workflows.executor import StepInfo, current_step_info
 from workflows.history import HISTORY_COLUMNS, history_sql
@@ -50,8 +51,10 @@ __all__ = [
     "HistoryEntry",
     "NonDeterminismError",
     "RetryPolicy",
+    "RunFilter",
     "RunInfo",
     "RunNotFound",
+    "RunRow",
     "Signal",
     "SignalTimeout",
     "StepFailed",
@@ -61,12 +64,15 @@ __all__ = [
     "get_run",
     "history_sql",
     "run_inline",
+    "runs_counts",
+    "runs_list",
     "signal",
     "signal_many",
     "start",
     "step",
     "verify_history",
     "workflow",
+    "workflow_versions",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -14,6 +14,7 @@ PAGES = {
     "/instruments/": "Instruments",
     "/users/": "Users and roles",
     "/audit/": "Audit trail",
+    "/workflows/runs/": "Runs",
 }
 
 
@@ -55,6 +56,7 @@ def test_a_user_with_two_roles_sees_both_navigations(make_user, signed_in):
         "Instruments",
         "Users and roles",
         "Audit trail",
+        "Runs",
     ]
 
 

@@ -1,0 +1,103 @@
+"""Reads for the operations console: runs with what they wait for and since when, counted per
+status and filtered in SQL, newest change first, a page at a time (keyset)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from workflows import clock
+from workflows.models import Run, RunStatus
+
+# Runs that need a person: stopped on an error the engine cannot get past by itself.
+STUCK = [RunStatus.BLOCKED, RunStatus.FAILED]
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs to list: a status, a workflow and version, only blocked or failed ones, only
+    those unchanged for longer than ``waiting_longer``, only these run ids (a search)."""
+
+    status: str = ""
+    workflow: str = ""
+    version: int | None = None
+    stuck: bool = False
+    waiting_longer: timedelta | None = None
+    run_ids: Collection[str] | None = None
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: str
+    workflow: str
+    version: int
+    status: str
+    waiting_for: str
+    blocked_reason: str
+    since: datetime  # the run's last change: what it waits for, it has waited for since then
+    created_at: datetime
+
+
+def _selected(chosen: RunFilter, *, with_status: bool = True) -> QuerySet[Run]:
+    runs = Run.objects.all()
+    if chosen.run_ids is not None:
+        runs = runs.filter(pk__in=list(chosen.run_ids))
+    if chosen.workflow:
+        runs = runs.filter(workflow=chosen.workflow)
+    if chosen.version is not None:
+        runs = runs.filter(version=chosen.version)
+    if chosen.stuck:
+        runs = runs.filter(status__in=STUCK)
+    if chosen.waiting_longer is not None:
+        runs = runs.filter(updated_at__lt=clock.now() - chosen.waiting_longer).exclude(
+            status__in=[RunStatus.COMPLETED, RunStatus.CANCELLED]
+        )
+    if with_status and chosen.status:
+        runs = runs.filter(status=chosen.status)
+    return runs
+
+
+def runs_list(
+    chosen: RunFilter, *, before: tuple[datetime, str] | None = None, size: int = 100
+) -> tuple[list[RunRow], tuple[datetime, str] | None]:
+    """A page of runs, the most recently changed first, and the key of the next page (or
+    None). ``before`` is the key a previous page gave."""
+    runs = _selected(chosen)
+    if before is not None:
+        at, run_id = before
+        runs = runs.filter(Q(updated_at__lt=at) | Q(updated_at=at, pk__lt=run_id))
+    fields = ["id", "workflow", "version", "status", "waiting_for", "blocked_reason"]
+    rows = list(
+        runs.order_by("-updated_at", "-pk").values_list(*fields, "updated_at", "created_at")[
+            : size + 1
+        ]
+    )
+    page = [RunRow(str(row[0]), *row[1:]) for row in rows[:size]]
+    more = len(rows) > size
+    return page, ((page[-1].since, page[-1].id) if more and page else None)
+
+
+def runs_counts(chosen: RunFilter) -> dict[str, int]:
+    """How many runs the filter selects in each status (the status filter left aside), every
+    status named, zero included."""
+    counted: dict[str, Any] = dict(
+        _selected(chosen, with_status=False)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {status.value: counted.get(status.value, 0) for status in RunStatus}
+
+
+def workflow_versions() -> dict[str, list[int]]:
+    """The workflows that have runs, each with the versions its runs are pinned to."""
+    found: dict[str, list[int]] = {}
+    pairs = Run.objects.order_by("workflow", "version").values_list("workflow", "version")
+    for workflow, version in pairs.distinct():
+        found.setdefault(workflow, []).append(version)
+    return found
