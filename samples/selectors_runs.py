@@ -37,22 +37,20 @@ def runs_named(search: str) -> list[str]:
 
 def with_keys(rows: list[RunRow]) -> list[ConsoleRun]:
     """Each run with the sample or batch it belongs to (two queries for the page)."""
-    ids = [row.id for row in rows]
-    samples = {
-        str(run_id): barcode
-        for run_id, barcode in Sample.objects.filter(run_id__in=ids).values_list(
-            "run_id", "barcode"
-        )
-    }
-    batches = {
-        str(run_id): str(pk)
+    owners = _owners([row.id for row in rows])
+    return [ConsoleRun(row, *owners.get(row.id, ("", ""))) for row in rows]
+
+
+def owner_of(run_id: str) -> tuple[str, str]:
+    """("sample", barcode), ("batch", id), or ("", "") for a run of neither."""
+    return _owners([run_id]).get(run_id, ("", ""))
+
+
+def _owners(ids: list[str]) -> dict[str, tuple[str, str]]:
+    owners = {
+        str(run_id): ("batch", str(pk))
         for run_id, pk in Batch.objects.filter(run_id__in=ids).values_list("run_id", "pk")
     }
-    return [
-        ConsoleRun(row, "sample", samples[row.id])
-        if row.id in samples
-        else ConsoleRun(row, "batch", batches[row.id])
-        if row.id in batches
-        else ConsoleRun(row, "", "")
-        for row in rows
-    ]
+    samples = Sample.objects.filter(run_id__in=ids).values_list("run_id", "barcode")
+    owners.update({str(run_id): ("sample", barcode) for run_id, barcode in samples})
+    return owners

@@ -24,12 +24,27 @@ from typing import Any, TypeVar
 from django.db import transaction
 
 from workflows import store
-from workflows.console import RunFilter, RunRow, runs_counts, runs_list, workflow_versions
+from workflows.console import (
+    RunFilter,
+    RunRow,
+    StepRow,
+    run_steps,
+    runs_counts,
+    runs_list,
+    workflow_versions,
+)
 from workflows.dispatch import backend
 from workflows.executor import StepInfo, current_step_info
 from workflows.history import HISTORY_COLUMNS, history_sql
 from workflows.inline import InlineRunner
 from workflows.integrity import BrokenLink, ChainReport, verify_history
+from workflows.interventions import (
+    InterventionInfo,
+    InterventionRefused,
+    decide,
+    intervene,
+    interventions_of,
+)
 from workflows.models import FINISHED, HistoryEvent
 from workflows.registry import RetryPolicy, StepDef, WorkflowDef, register_step, register_workflow
 from workflows.registry import newest_workflow as _newest
@@ -49,6 +64,8 @@ __all__ = [
     "ChainReport",
     "Context",
     "HistoryEntry",
+    "InterventionInfo",
+    "InterventionRefused",
     "NonDeterminismError",
     "RetryPolicy",
     "RunFilter",
@@ -59,11 +76,16 @@ __all__ = [
     "SignalTimeout",
     "StepFailed",
     "StepInfo",
+    "StepRow",
     "cancel",
     "current_step",
+    "decide",
     "get_run",
     "history_sql",
+    "intervene",
+    "interventions_of",
     "run_inline",
+    "run_steps",
     "runs_counts",
     "runs_list",
     "signal",

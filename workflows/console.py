@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from workflows import clock
-from workflows.models import Run, RunStatus
+from workflows.models import Run, RunStatus, StepTask
 
 # Runs that need a person: stopped on an error the engine cannot get past by itself.
 STUCK = [RunStatus.BLOCKED, RunStatus.FAILED]
@@ -101,3 +101,21 @@ def workflow_versions() -> dict[str, list[int]]:
     for workflow, version in pairs.distinct():
         found.setdefault(workflow, []).append(version)
     return found
+
+
+@dataclass(frozen=True)
+class StepRow:
+    cmd: int
+    name: str
+    status: str
+    attempt: int
+    max_attempts: int
+    next_attempt_at: datetime
+    last_error: dict[str, Any] | None
+
+
+def run_steps(run_id: str) -> list[StepRow]:
+    """The run's steps in the order it scheduled them: status, attempts, the last error."""
+    fields = ["cmd", "name", "status", "attempt", "max_attempts", "next_attempt_at", "last_error"]
+    steps = StepTask.objects.filter(run_id=run_id).order_by("cmd").values_list(*fields)
+    return [StepRow(*row) for row in steps]

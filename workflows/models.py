@@ -161,3 +161,41 @@ class Timer(models.Model):
 
     def __str__(self) -> str:
         return f"timer {self.run_id}:{self.cmd} at {self.fire_at:%Y-%m-%dT%H:%MZ}"
+
+
+class InterventionKind(models.TextChoices):
+    RETRY = "retry"  # failed or waiting steps run again now
+    RESUME = "resume"  # a blocked run is advanced again against the code now loaded
+    CANCEL = "cancel"  # needs a second person's approval
+
+
+class InterventionStatus(models.TextChoices):
+    PENDING = "pending"  # waits for a second person
+    DONE = "done"  # carried out
+    REFUSED = "refused"  # the second person said no, or the run had ended meanwhile
+
+
+class Intervention(models.Model):
+    """A person's action on a run, with a reason; the run's history records it too (with
+    actor and reason). Kinds that need four eyes wait here for a second person's approval."""
+
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="interventions")
+    kind = models.CharField(max_length=16, choices=InterventionKind.choices)
+    reason = models.TextField()
+    requested_by = models.CharField(max_length=200)
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=InterventionStatus.choices)
+    decided_by = models.CharField(max_length=200, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    outcome = models.TextField(blank=True)  # what it did, in words
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["requested_at"], condition=Q(status="pending"), name="intervention_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.run_id} ({self.status})"

@@ -16,7 +16,7 @@ class OperationRefused(Exception):
     """The action does not apply to the run as it is now; nothing changed."""
 
 
-def retry_now(run_id: str, *, actor: str) -> str:
+def retry_now(run_id: str, *, actor: str, reason: str = "operator asked to retry now") -> str:
     """Make a run's waiting retries due now and advance it; says what it did."""
     with transaction.atomic():
         run = store.lock_run(run_id)
@@ -30,7 +30,7 @@ def retry_now(run_id: str, *, actor: str) -> str:
             next_attempt_at=now, dispatched_at=now
         )
         store.append(run, "retry_requested", data={"steps": [s.name for s in pending]},
-                     actor=actor, reason="operator asked to retry now")  # fmt: skip
+                     actor=actor, reason=reason)  # fmt: skip
         store.save_run(run)
         for step in pending:
             executor.send_step(step)

@@ -19,7 +19,17 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from workflows import clock, sql
-from workflows.models import FINISHED, HistoryEvent, Run, RunStatus, StepStatus, StepTask, Timer
+from workflows.models import (
+    FINISHED,
+    HistoryEvent,
+    Intervention,
+    InterventionStatus,
+    Run,
+    RunStatus,
+    StepStatus,
+    StepTask,
+    Timer,
+)
 from workflows.registry import StepDef
 from workflows.replay import Event, Outcome
 
@@ -101,7 +111,15 @@ def create_run(
 
 
 # Recorded for the audit trail; replay decides nothing from them, so it does not load them.
-NOT_REPLAYED = ["step_started", "retry_requested"]
+# Events about a run that its code never sees: people's interventions, a step's start.
+NOT_REPLAYED = [
+    "step_started",
+    "retry_requested",
+    "resume_requested",
+    "intervention_requested",
+    "intervention_approved",
+    "intervention_refused",
+]
 
 
 def load_events(run: Run) -> list[Event]:
@@ -318,6 +336,30 @@ def record_signals(
 def record_cancel(run: Run, *, actor: str, reason: str) -> None:
     append(run, "cancel_requested", data={"reason": reason}, actor=actor, reason=reason)
     _wake(run)
+
+
+def record_intervention(
+    run: Run, kind: str, actor: str, reason: str, status: str, *, outcome: str = ""
+) -> Intervention:
+    now = clock.now()
+    done = status != InterventionStatus.PENDING
+    return Intervention.objects.create(
+        run=run, kind=kind, reason=reason, requested_by=actor, requested_at=now, status=status,
+        decided_at=now if done else None, outcome=outcome,
+    )  # fmt: skip
+
+
+def lock_intervention(intervention_id: int) -> Intervention | None:
+    return Intervention.objects.select_for_update().filter(pk=intervention_id).first()
+
+
+def decide_intervention(
+    row: Intervention, actor: str, status: str, reason: str, outcome: str = ""
+) -> Intervention:
+    row.status, row.decided_by, row.decided_at = status, actor, clock.now()
+    row.decision_reason, row.outcome = reason, outcome
+    row.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "outcome"])
+    return row
 
 
 def _wake(run: Run) -> None:

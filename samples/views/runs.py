@@ -1,17 +1,37 @@
-"""The operations console's list of workflow runs: counts per status, filters, search by the
-sample or batch a run belongs to, a page at a time."""
+"""The operations console: the list of workflow runs (counts per status, filters, search by
+the sample or batch a run belongs to, a page at a time) and each run's page (its history as a
+timeline, its steps with their attempts and errors), which updates itself while the run moves."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from samples.roles import Role, role_required
-from samples.selectors_runs import runs_named, with_keys
-from workflows.api import RunFilter, runs_counts, runs_list, workflow_versions
+from samples.roles import Role, has_role, role_required
+from samples.selectors_runs import owner_of, runs_named, with_keys
+from workflows.api import (
+    HistoryEntry,
+    InterventionRefused,
+    RunFilter,
+    RunInfo,
+    RunNotFound,
+    decide,
+    get_run,
+    intervene,
+    interventions_of,
+    run_steps,
+    runs_counts,
+    runs_list,
+    workflow_versions,
+)
 
 STATUSES = ["running", "waiting", "blocked", "failed", "completed", "cancelled"]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -85,3 +105,106 @@ def run_list(request: HttpRequest) -> HttpResponse:
             "older": older,
         },
     )
+
+
+FINAL = {"completed", "failed", "cancelled"}
+
+
+def _run_or_404(run_id: str) -> RunInfo:
+    try:
+        return get_run(str(uuid.UUID(run_id)))
+    except (ValueError, RunNotFound):
+        raise Http404(f"There is no workflow run {run_id}.") from None
+
+
+def _detail(run_id: str) -> dict[str, Any]:
+    run = _run_or_404(run_id)
+    kind, key = owner_of(run.id)
+    return {
+        "run": run,
+        "kind": kind,
+        "key": key,
+        "events": [_event(entry) for entry in reversed(run.history)],
+        "steps": run_steps(run.id),
+        "final": run.status in FINAL,
+    }
+
+
+def _event(entry: HistoryEntry) -> dict[str, Any]:
+    """A history event for a person: its kind in words, what failed, the rest as JSON."""
+    data = entry.data or {}
+    return {
+        "entry": entry,
+        "kind": entry.kind.replace("_", " "),
+        "step": data.get("step") or data.get("name") or "",
+        "error": data.get("message") if entry.kind in ("step_failed", "run_failed") else "",
+        "payload": json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+        if data
+        else "",
+    }
+
+
+# Who may act on runs: supervisors (the reviewer role) and administrators. Compliance officers
+# read the console.
+OPERATORS = (Role.REVIEWER, Role.ADMIN)
+
+
+@role_required(Role.REVIEWER, Role.ADMIN, Role.COMPLIANCE)
+def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
+    context = _detail(run_id)
+    context["interventions"] = interventions_of(context["run"].id)
+    context["may_act"] = has_role(request.user, *OPERATORS)
+    return render(request, "samples/run_detail.html", context)
+
+
+@require_POST
+@role_required(*OPERATORS)
+def run_intervene(request: HttpRequest, run_id: str) -> HttpResponse:
+    run = _run_or_404(run_id)
+    kind = request.POST.get("kind", "")
+    try:
+        done = intervene(
+            run.id, kind, actor=request.user.get_username(), reason=request.POST.get("reason", "")
+        )
+    except InterventionRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        if done.status == "pending":
+            messages.success(request, f"The {kind} waits for a second person's approval.")
+        else:
+            messages.success(request, f"{kind.title()}: {done.outcome}.")
+    return redirect("samples:run_detail", run_id=run.id)
+
+
+@require_POST
+@role_required(*OPERATORS)
+def intervention_decide(request: HttpRequest, intervention_id: int) -> HttpResponse:
+    approve = request.POST.get("decision") == "approve"
+    try:
+        done = decide(
+            intervention_id,
+            actor=request.user.get_username(),
+            approve=approve,
+            reason=request.POST.get("reason", ""),
+        )
+    except InterventionRefused as refusal:
+        messages.error(request, str(refusal))
+        try:  # back to the run's page the form was on
+            return redirect(
+                "samples:run_detail", run_id=str(uuid.UUID(request.POST.get("run", "")))
+            )
+        except ValueError:
+            return redirect("samples:run_list")
+    if done.status == "done":
+        messages.success(request, f"Approved: {done.outcome}.")
+    else:
+        messages.success(
+            request, f"The {done.kind} was not carried out: {done.outcome or 'refused'}."
+        )
+    return redirect("samples:run_detail", run_id=done.run_id)
+
+
+@role_required(Role.REVIEWER, Role.ADMIN, Role.COMPLIANCE)
+def run_live(request: HttpRequest, run_id: str) -> HttpResponse:
+    """The part of the run's page that changes while it moves (polled by htmx)."""
+    return render(request, "samples/_run_live.html", _detail(run_id))

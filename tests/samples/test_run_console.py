@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from workflows.api import RunFilter, runs_counts, runs_list
-from workflows.models import Run
+from workflows.models import HistoryEvent, Run, StepTask
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +113,57 @@ def test_compliance_and_administrators_may_read(
 ):
     assert signed_in(compliance_officer).get("/workflows/runs/").status_code == 200
     assert signed_in(administrator).get("/workflows/runs/").status_code == 200
+
+
+def test_a_runs_page_shows_its_history_version_and_sample(three, reviewer, signed_in):
+    run_id = three[0].run_id
+    response = signed_in(reviewer).get(f"/workflows/runs/{run_id}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "sample_lifecycle version" in html
+    assert 'href="/samples/S-000001/"' in html
+    kinds = [event["entry"].kind for event in response.context["events"]]
+    assert kinds[-1] == "run_started"  # newest first: the start is last
+    assert len(kinds) == HistoryEvent.objects.filter(run_id=run_id).count()
+    started = response.context["events"][-1]["entry"]
+    assert started.actor == three[0].registered_by.username
+    assert f'hx-get="/workflows/runs/{run_id}/live/"' in html  # it updates itself
+
+
+def test_a_failed_step_shows_its_attempts_and_error(three, reviewer, signed_in):
+    run = Run.objects.get(pk=three[1].run_id)
+    StepTask.objects.create(
+        run=run, cmd=99, name="record_receipt", status="pending", attempt=2, max_attempts=5,
+        next_attempt_at=timezone.now() + timedelta(minutes=1),
+        last_error={"type": "OperationalError", "message": "database down"},
+    )  # fmt: skip
+    HistoryEvent.objects.create(
+        run=run, seq=run.last_seq + 1, kind="step_failed", cmd=99, attempt=2,
+        data={"step": "record_receipt", "error_type": "OperationalError",
+              "message": "database down", "final": False},
+        created_at=timezone.now(),
+    )  # fmt: skip
+    response = signed_in(reviewer).get(f"/workflows/runs/{run.pk}/live/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "2 of 5" in html
+    assert "OperationalError: database down" in html
+    failed = response.context["events"][0]
+    assert failed["entry"].kind == "step_failed" and failed["error"] == "database down"
+
+
+def test_a_finished_run_stops_updating(three, reviewer, signed_in):
+    Run.objects.filter(pk=three[0].run_id).update(status="completed", finished_at=timezone.now())
+    html = signed_in(reviewer).get(f"/workflows/runs/{three[0].run_id}/").content.decode()
+    assert "hx-get" not in html.split('id="run-live"', 1)[1].split(">", 1)[0]
+
+
+def test_an_unknown_run_is_not_found(three, reviewer, signed_in):
+    client = signed_in(reviewer)
+    assert client.get("/workflows/runs/00000000-0000-0000-0000-000000000000/").status_code == 404
+    assert client.get("/workflows/runs/not-a-run/").status_code == 404
+    assert client.get("/workflows/runs/not-a-run/live/").status_code == 404
+
+
+def test_a_runs_page_is_refused_to_technicians(three, technician, signed_in):
+    assert signed_in(technician).get(f"/workflows/runs/{three[0].run_id}/").status_code == 403

@@ -1,0 +1,153 @@
+"""People acting on runs: retry now, resume a blocked run, cancel. Each needs a reason and is
+recorded in the run's own history with its actor and reason; a cancellation takes effect only
+once a second person approves it (four eyes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from workflows import executor, store
+from workflows.dispatch import backend
+from workflows.models import (
+    FINISHED,
+    Intervention,
+    InterventionKind,
+    InterventionStatus,
+    Run,
+    RunStatus,
+)
+from workflows.operations import retry_now
+
+FOUR_EYES = {InterventionKind.CANCEL}
+
+
+class InterventionRefused(Exception):
+    """The intervention does not apply, or the person may not make it; nothing changed."""
+
+
+@dataclass(frozen=True)
+class InterventionInfo:
+    id: int
+    run_id: str
+    kind: str
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    status: str
+    decided_by: str
+    decided_at: datetime | None
+    decision_reason: str
+    outcome: str
+
+
+def _info(row: Intervention) -> InterventionInfo:
+    return InterventionInfo(
+        row.pk, str(row.run_id), row.kind, row.reason, row.requested_by, row.requested_at,
+        row.status, row.decided_by, row.decided_at, row.decision_reason, row.outcome,
+    )  # fmt: skip
+
+
+def _locked(run_id: str) -> Run:
+    run = store.lock_run(run_id)
+    if run is None:
+        raise InterventionRefused(f"There is no workflow run {run_id}.")
+    return run
+
+
+def intervene(run_id: str, kind: str, *, actor: str, reason: str) -> InterventionInfo:
+    """Retry or resume at once, or ask for a cancellation (which waits for a second person)."""
+    reason = (reason or "").strip()
+    if kind not in InterventionKind.values:
+        raise InterventionRefused(f"There is no intervention {kind!r}.")
+    if not reason:
+        raise InterventionRefused("An intervention needs a reason.")
+    if not actor:
+        raise InterventionRefused("An intervention needs the name of the person making it.")
+    with transaction.atomic():
+        run = _locked(run_id)
+        if run.status in FINISHED:
+            raise InterventionRefused(f"The run has {run.status}: there is nothing to {kind}.")
+        if kind == InterventionKind.RESUME and run.status != RunStatus.BLOCKED:
+            raise InterventionRefused(
+                f"Only a blocked run can be resumed; this one is {run.status}."
+            )
+        if kind in FOUR_EYES:
+            if run.interventions.filter(kind=kind, status=InterventionStatus.PENDING).exists():
+                raise InterventionRefused(f"A {kind} of this run already waits for approval.")
+            row = store.record_intervention(run, kind, actor, reason, InterventionStatus.PENDING)
+            store.append(run, "intervention_requested", data={"intervention": row.pk,
+                         "action": kind}, actor=actor, reason=reason)  # fmt: skip
+            store.save_run(run)
+            return _info(row)
+        outcome = (
+            _retry(run, actor, reason)
+            if kind == InterventionKind.RETRY
+            else _resume(run, actor, reason)
+        )
+        row = store.record_intervention(
+            run, kind, actor, reason, InterventionStatus.DONE, outcome=outcome
+        )
+    return _info(row)
+
+
+def _retry(run: Run, actor: str, reason: str) -> str:
+    return retry_now(str(run.pk), actor=actor, reason=reason)
+
+
+def _resume(run: Run, actor: str, reason: str) -> str:
+    store.append(run, "resume_requested", data={"blocked": run.blocked_reason}, actor=actor,
+                 reason=reason)  # fmt: skip
+    store.save_run(run)
+    executor.advance_locked(run)
+    if run.status == RunStatus.BLOCKED:
+        return f"still blocked: {run.blocked_reason}"
+    return f"resumed against the code now loaded; the run is {run.status}"
+
+
+def decide(
+    intervention_id: int, *, actor: str, approve: bool, reason: str = ""
+) -> InterventionInfo:
+    """A second person approves (it takes effect now) or refuses (with a reason) a waiting
+    intervention. The person who asked for it may not decide it."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        row = store.lock_intervention(intervention_id)
+        if row is None:
+            raise InterventionRefused(f"There is no intervention {intervention_id}.")
+        if row.status != InterventionStatus.PENDING:
+            raise InterventionRefused(f"Intervention {intervention_id} is already {row.status}.")
+        if actor == row.requested_by:
+            raise InterventionRefused(
+                "A second person must decide: you asked for this intervention yourself."
+            )
+        if not approve and not reason:
+            raise InterventionRefused("Say why you refuse this intervention.")
+        run = _locked(str(row.run_id))
+        if not approve:
+            store.append(run, "intervention_refused", data={"intervention": row.pk,
+                         "action": row.kind}, actor=actor, reason=reason)  # fmt: skip
+            store.save_run(run)
+            return _info(store.decide_intervention(row, actor, InterventionStatus.REFUSED, reason))
+        if run.status in FINISHED:
+            outcome = f"not carried out: the run had already {run.status}"
+            return _info(
+                store.decide_intervention(row, actor, InterventionStatus.REFUSED, reason, outcome)
+            )
+        store.append(run, "intervention_approved", data={"intervention": row.pk,
+                     "action": row.kind, "requested_by": row.requested_by}, actor=actor,
+                     reason=reason or row.reason)  # fmt: skip
+        store.record_cancel(run, actor=row.requested_by, reason=row.reason)
+        done = store.decide_intervention(
+            row, actor, InterventionStatus.DONE, reason, "cancellation delivered to the run"
+        )
+    backend().send_advance(str(run.pk))
+    return _info(done)
+
+
+def interventions_of(run_id: str) -> list[InterventionInfo]:
+    """A run's interventions, newest first."""
+    rows = Intervention.objects.filter(run_id=run_id).order_by("-requested_at", "-pk")
+    return [_info(row) for row in rows]
