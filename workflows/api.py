@@ -28,9 +28,11 @@ from workflows.console import (
     RunFilter,
     RunRow,
     StepRow,
+    VersionLoad,
     run_steps,
     runs_counts,
     runs_list,
+    unfinished_by_version,
     workflow_versions,
 )
 from workflows.dispatch import backend
@@ -46,6 +48,7 @@ from workflows.interventions import (
     interventions_of,
 )
 from workflows.models import FINISHED, HistoryEvent
+from workflows.operations import ReplayProblem, replay_check
 from workflows.registry import RetryPolicy, StepDef, WorkflowDef, register_step, register_workflow
 from workflows.registry import newest_workflow as _newest
 from workflows.replay import (
@@ -67,6 +70,7 @@ __all__ = [
     "InterventionInfo",
     "InterventionRefused",
     "NonDeterminismError",
+    "ReplayProblem",
     "RetryPolicy",
     "RunFilter",
     "RunInfo",
@@ -77,6 +81,7 @@ __all__ = [
     "StepFailed",
     "StepInfo",
     "StepRow",
+    "VersionLoad",
     "cancel",
     "current_step",
     "decide",
@@ -84,6 +89,7 @@ __all__ = [
     "history_sql",
     "intervene",
     "interventions_of",
+    "replay_check",
     "run_inline",
     "run_steps",
     "runs_counts",
@@ -92,6 +98,7 @@ __all__ = [
     "signal_many",
     "start",
     "step",
+    "unfinished_by_version",
     "verify_history",
     "workflow",
     "workflow_versions",

@@ -10,8 +10,8 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from workflows import clock
-from workflows.models import Run, RunStatus, StepTask
+from workflows import clock, registry
+from workflows.models import FINISHED, Run, RunStatus, StepTask
 
 # Runs that need a person: stopped on an error the engine cannot get past by itself.
 STUCK = [RunStatus.BLOCKED, RunStatus.FAILED]
@@ -119,3 +119,27 @@ def run_steps(run_id: str) -> list[StepRow]:
     fields = ["cmd", "name", "status", "attempt", "max_attempts", "next_attempt_at", "last_error"]
     steps = StepTask.objects.filter(run_id=run_id).order_by("cmd").values_list(*fields)
     return [StepRow(*row) for row in steps]
+
+
+@dataclass(frozen=True)
+class VersionLoad:
+    """Unfinished runs pinned to one version of a workflow, and whether the code now loaded
+    still has that version."""
+
+    workflow: str
+    version: int
+    unfinished: int
+    loaded: bool
+
+
+def unfinished_by_version() -> list[VersionLoad]:
+    rows = (
+        Run.objects.exclude(status__in=FINISHED)
+        .order_by("workflow", "version")
+        .values_list("workflow", "version")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        VersionLoad(workflow, version, n, registry.get_workflow(workflow, version) is not None)
+        for workflow, version, n in rows
+    ]

@@ -1,0 +1,62 @@
+"""Deploy safety: the page shows unfinished runs per workflow version and whether the code now
+loaded has that version, and its check names the runs a deploy would block, before any of them
+is advanced."""
+
+from __future__ import annotations
+
+import pytest
+
+from samples.roles import Role
+from workflows import registry
+from workflows.api import get_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def in_flight(lab):
+    return [lab.register(f"S-00002{n}") for n in (1, 2)]
+
+
+@pytest.fixture
+def deploy_without_version_2():
+    """The code a deploy would load if it dropped version 2 of the sample lifecycle."""
+    version_2 = registry.get_workflow("sample_lifecycle", 2)
+    registry.unregister_workflow("sample_lifecycle", 2)
+    yield
+    registry.register_workflow(version_2)
+
+
+def test_unfinished_runs_per_version_and_a_clean_check(in_flight, reviewer, signed_in):
+    client = signed_in(reviewer)
+    page = client.get("/workflows/deploy/")
+    assert page.status_code == 200
+    (load,) = [v for v in page.context["versions"] if v.workflow == "sample_lifecycle"]
+    assert (load.version, load.unfinished, load.loaded) == (2, 2, True)
+    checked = client.get("/workflows/deploy/", {"check": "1"})
+    assert checked.context["checked"] >= 2
+    assert checked.context["blocked"] == 0
+    assert "none would block" in checked.content.decode()
+
+
+def test_a_deploy_dropping_a_version_names_the_runs_it_would_block(
+    in_flight, reviewer, signed_in, deploy_without_version_2
+):
+    client = signed_in(reviewer)
+    page = client.get("/workflows/deploy/", {"check": "1"})
+    html = page.content.decode()
+    (load,) = [v for v in page.context["versions"] if v.workflow == "sample_lifecycle"]
+    assert load.loaded is False
+    assert "these runs cannot go on" in html
+    (group,) = [g for g in page.context["groups"] if g["workflow"] == "sample_lifecycle"]
+    assert group["version"] == 2
+    assert {p.run_id for p in group["runs"]} == {str(s.run_id) for s in in_flight}
+    assert "is not registered" in group["runs"][0].reason
+    assert "2 would block" in html
+    for sample in in_flight:  # a check only: nothing was advanced or marked
+        assert get_run(str(sample.run_id)).status == "waiting"
+
+
+def test_technicians_may_not_see_it(in_flight, make_user, signed_in):
+    technician = make_user("tech-only", Role.TECHNICIAN)
+    assert signed_in(technician).get("/workflows/deploy/").status_code == 403
