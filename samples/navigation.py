@@ -32,6 +32,12 @@ class NavItem:
 NAVIGATION = [
     NavEntry("Home", "home", "Your start page.", ALL_ROLES),
     NavEntry(
+        "Dashboard",
+        "samples:dashboard",
+        "Turnaround per assay, samples per state, at risk, retest rates, oldest waiting.",
+        frozenset({Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE, Role.ADMIN}),
+    ),
+    NavEntry(
         "Scan",
         "samples:scan",
         "Scan a tube: its state, what it waits for, and the actions open to you.",

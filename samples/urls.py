@@ -8,6 +8,7 @@ from samples.views import (
     audit,
     batches,
     bench,
+    dashboard,
     deploy,
     dossier,
     inbox,
@@ -22,6 +23,7 @@ from samples.views import (
 app_name = "samples"
 
 urlpatterns = [
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("assays/", views.assay_list, name="assay_list"),
     path("instruments/", views.instrument_list, name="instrument_list"),
     path("users/", views.user_list, name="user_list"),

@@ -8,6 +8,7 @@ PASSWORD = "correct horse battery staple"
 NAVIGATION = {
     Role.TECHNICIAN: [
         "Home",
+        "Dashboard",
         "Scan",
         "Samples",
         "Register",
@@ -18,6 +19,7 @@ NAVIGATION = {
     ],
     Role.REVIEWER: [
         "Home",
+        "Dashboard",
         "Scan",
         "Samples",
         "Batches",
@@ -29,6 +31,7 @@ NAVIGATION = {
     ],
     Role.COMPLIANCE: [
         "Home",
+        "Dashboard",
         "Samples",
         "Batches",
         "Inbox",
@@ -39,5 +42,13 @@ NAVIGATION = {
         "Audit trail",
         "Runs",
     ],
-    Role.ADMIN: ["Home", "Users and roles", "Audit trail", "Runs", "API tokens", "Administration"],
+    Role.ADMIN: [
+        "Home",
+        "Dashboard",
+        "Users and roles",
+        "Audit trail",
+        "Runs",
+        "API tokens",
+        "Administration",
+    ],
 }

@@ -10,6 +10,7 @@ from tests.cast import NAVIGATION as EXPECTED
 pytestmark = pytest.mark.django_db
 
 PAGES = {
+    "/dashboard/": "Dashboard",
     "/assays/": "Assays",
     "/instruments/": "Instruments",
     "/users/": "Users and roles",
@@ -46,6 +47,7 @@ def test_a_user_with_two_roles_sees_both_navigations(make_user, signed_in):
     labels = nav_labels(signed_in(user).get("/").content.decode())
     assert labels == [
         "Home",
+        "Dashboard",
         "Scan",
         "Samples",
         "Register",

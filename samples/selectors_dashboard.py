@@ -1,0 +1,226 @@
+"""Reads for the turnaround dashboard: turnaround per assay, samples per state, samples at risk,
+retest rates and the oldest waiting samples.
+
+Figures are aggregated by PostgreSQL (medians and 90th percentiles with ``percentile_cont``,
+days with ``date_trunc``) so the page costs a handful of queries however many samples there are.
+
+Turnaround runs from receipt (``Sample.received_at``) to release: the reviewer's signature
+"reviewed and released" (the first one, should a sample be signed again after an amendment).
+A sample with several assays counts once for each of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from samples.models import TERMINAL_STATES, Result, Sample, SampleState
+from samples.selectors import OVERDUE_MARGIN, sample_worklist
+from samples.services.results import MEANING as RELEASE_MEANING
+from workflows.api import RunNotFound, get_run
+
+# The lab's turnaround target, receipt to release, for every assay (the assays carry no target
+# of their own yet). A sample still unreleased within OVERDUE_MARGIN of it is at risk.
+TURNAROUND_TARGET = timedelta(hours=24)
+DEFAULT_DAYS = 30
+MAX_DAYS = 365
+OLDEST_WAITING = 10
+AT_RISK_LIMIT = 50
+
+# States in which a sample still waits for its release (verified is released, not yet reported).
+WAITING_STATES = [s for s in SampleState if s not in TERMINAL_STATES and s != SampleState.VERIFIED]
+
+
+@dataclass(frozen=True)
+class Turnaround:
+    assay: str
+    samples: int
+    median_hours: float
+    p90_hours: float
+
+
+@dataclass(frozen=True)
+class TrendDay:
+    day: date
+    samples: int
+    median_hours: float
+
+
+_RELEASED = """
+    WITH released AS (
+        SELECT s.id, s.received_at, MIN(sig.signed_at) AS released_at
+        FROM samples_sample s
+        JOIN samples_signature sig ON sig.sample_id = s.id AND sig.meaning = %(meaning)s
+        WHERE s.received_at IS NOT NULL
+        GROUP BY s.id, s.received_at
+        HAVING MIN(sig.signed_at) >= %(since)s
+    )
+"""
+_HOURS = "EXTRACT(EPOCH FROM r.released_at - r.received_at) / 3600.0"
+
+
+def turnaround_per_assay(since: datetime) -> list[Turnaround]:
+    """Median and 90th percentile of turnaround, in hours, per assay, of samples released
+    since ``since``."""
+    sql = f"""{_RELEASED}
+        SELECT a.code, COUNT(*),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY {_HOURS}),
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY {_HOURS})
+        FROM released r
+        JOIN samples_sample_assays sa ON sa.sample_id = r.id
+        JOIN samples_assay a ON a.id = sa.assay_id
+        GROUP BY a.code
+        ORDER BY a.code
+    """  # no user input: the parts are constants
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"meaning": RELEASE_MEANING, "since": since})
+        rows = cursor.fetchall()
+    return [Turnaround(code, n, round(median, 1), round(p90, 1)) for code, n, median, p90 in rows]
+
+
+def turnaround_trend(since: datetime) -> dict[str, list[TrendDay]]:
+    """Per assay, the median turnaround of the samples released on each day (in the lab's
+    time zone), oldest day first; days without a release are left out."""
+    sql = f"""{_RELEASED}
+        SELECT a.code, (r.released_at AT TIME ZONE %(zone)s)::date AS day, COUNT(*),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY {_HOURS})
+        FROM released r
+        JOIN samples_sample_assays sa ON sa.sample_id = r.id
+        JOIN samples_assay a ON a.id = sa.assay_id
+        GROUP BY a.code, day
+        ORDER BY a.code, day
+    """  # no user input: the parts are constants
+    params = {"meaning": RELEASE_MEANING, "since": since, "zone": settings.TIME_ZONE}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    trend: dict[str, list[TrendDay]] = {}
+    for code, day, n, median in rows:
+        trend.setdefault(code, []).append(TrendDay(day, n, round(median, 1)))
+    return trend
+
+
+@dataclass(frozen=True)
+class StateCount:
+    state: str
+    label: str
+    samples: int
+
+
+def samples_per_state() -> list[StateCount]:
+    """How many samples are in each state now, every state listed (in lifecycle order)."""
+    counts = dict(Sample.objects.values_list("state").annotate(n=Count("id")).order_by())
+    return [StateCount(s.value, s.label, counts.get(s.value, 0)) for s in SampleState]
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    sample: Sample
+    state_label: str
+    reasons: list[str]
+    due: datetime  # the earlier of the two deadlines that put it at risk
+
+
+def samples_at_risk(now: datetime | None = None) -> list[AtRisk]:
+    """Samples still waiting whose stability window ends within OVERDUE_MARGIN (the worklist's
+    "overdue", or has ended), or whose turnaround target falls within OVERDUE_MARGIN (or has
+    passed); soonest due first."""
+    now = now or timezone.now()
+    horizon = now + OVERDUE_MARGIN
+    samples = (
+        sample_worklist()
+        .filter(state__in=WAITING_STATES)
+        .annotate(
+            target=ExpressionWrapper(
+                F("received_at") + Value(TURNAROUND_TARGET), output_field=DateTimeField()
+            )
+        )
+        .filter(Q(deadline__lt=horizon) | Q(target__lt=horizon))
+        .order_by()
+    )
+    rows = []
+    for sample in samples:
+        reasons, due = [], []
+        if sample.deadline < horizon:
+            reasons.append(f"stability window ends {_when(sample.deadline, now)}")
+            due.append(sample.deadline)
+        if sample.target is not None and sample.target < horizon:
+            reasons.append(f"turnaround target {_when(sample.target, now)}")
+            due.append(sample.target)
+        rows.append(AtRisk(sample, sample.get_state_display(), reasons, min(due)))
+    rows.sort(key=lambda row: (row.due, row.sample.barcode))
+    return rows[:AT_RISK_LIMIT]
+
+
+def _when(moment: datetime, now: datetime) -> str:
+    hours = abs((moment - now).total_seconds()) / 3600
+    return f"in {hours:.1f} h" if moment >= now else f"passed {hours:.1f} h ago"
+
+
+@dataclass(frozen=True)
+class RetestRate:
+    name: str
+    results: int
+    retested: int
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.retested / self.results, 1) if self.results else 0.0
+
+
+def retest_rates(since: datetime) -> tuple[list[RetestRate], list[RetestRate]]:
+    """Of the results recorded since ``since``, the share sent for a retest (by the lifecycle
+    or a reviewer), per assay and per instrument (results entered by hand: "entered by hand")."""
+    results = Result.objects.filter(recorded_at__gte=since).order_by()
+    counted = {"n": Count("id"), "retested": Count("id", filter=Q(retest__isnull=False))}
+    per_assay = [
+        RetestRate(row["assay__code"], row["n"], row["retested"])
+        for row in results.values("assay__code").annotate(**counted).order_by("assay__code")
+    ]
+    per_instrument = [
+        RetestRate(row["name"], row["n"], row["retested"])
+        for row in results.annotate(name=Coalesce("instrument__name", Value("entered by hand")))
+        .values("name")
+        .annotate(**counted)
+        .order_by("name")
+    ]
+    return per_assay, per_instrument
+
+
+@dataclass(frozen=True)
+class Waiting:
+    sample: Sample
+    state_label: str
+    since: datetime  # receipt, or registration for a sample not yet received
+    hours: float
+    waiting_for: str
+
+
+def oldest_waiting(limit: int = OLDEST_WAITING, now: datetime | None = None) -> list[Waiting]:
+    """The samples waiting longest for their release (from receipt, or from registration if
+    not yet received), oldest first, each with what its lifecycle waits for."""
+    now = now or timezone.now()
+    samples = (
+        Sample.objects.filter(state__in=WAITING_STATES)
+        .annotate(since=Coalesce("received_at", "registered_at"))
+        .order_by("since", "barcode")[:limit]
+    )
+    rows = []
+    for sample in samples:
+        waiting_for = ""
+        if sample.run_id is not None:
+            try:
+                waiting_for = get_run(str(sample.run_id), history=False).waiting_for
+            except RunNotFound:
+                waiting_for = ""
+        hours = round((now - sample.since).total_seconds() / 3600, 1)
+        rows.append(
+            Waiting(sample, sample.get_state_display(), sample.since, hours, waiting_for or "")
+        )
+    return rows
