@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from samples.models import TERMINAL_STATES, Result, Sample, SampleState
@@ -142,7 +142,8 @@ def samples_at_risk(now: datetime | None = None) -> list[AtRisk]:
             )
         )
         .filter(Q(deadline__lt=horizon) | Q(target__lt=horizon))
-        .order_by()
+        .annotate(due=Least("deadline", "target"))  # PostgreSQL's LEAST skips a missing target
+        .order_by("due", "barcode")[:AT_RISK_LIMIT]
     )
     rows = []
     for sample in samples:
@@ -154,8 +155,7 @@ def samples_at_risk(now: datetime | None = None) -> list[AtRisk]:
             reasons.append(f"turnaround target {_when(sample.target, now)}")
             due.append(sample.target)
         rows.append(AtRisk(sample, sample.get_state_display(), reasons, min(due)))
-    rows.sort(key=lambda row: (row.due, row.sample.barcode))
-    return rows[:AT_RISK_LIMIT]
+    return rows
 
 
 def _when(moment: datetime, now: datetime) -> str:
