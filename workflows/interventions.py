@@ -102,9 +102,10 @@ def _resume(run: Run, actor: str, reason: str) -> str:
                  reason=reason)  # fmt: skip
     store.save_run(run)
     executor.advance_locked(run)
-    if run.status == RunStatus.BLOCKED:
-        return f"still blocked: {run.blocked_reason}"
-    return f"resumed against the code now loaded; the run is {run.status}"
+    status, blocked_reason = Run.objects.values_list("status", "blocked_reason").get(pk=run.pk)
+    if status == RunStatus.BLOCKED:
+        return f"still blocked: {blocked_reason}"
+    return f"resumed against the code now loaded; the run is {status}"
 
 
 def decide(

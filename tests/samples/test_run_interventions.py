@@ -59,16 +59,33 @@ def test_a_blocked_run_is_resumed_after_the_fix(lab, sample, supervisors, signed
         status="blocked", blocked_reason="version 1 of 'sample_lifecycle' is not registered"
     )
     client = signed_in(supervisors[0])
-    client.post(
+    response = client.post(
         f"/workflows/runs/{sample.run_id}/intervene/",
         {"kind": "resume", "reason": "version 1 deployed again"},
+        follow=True,
     )
+    assert "Resume: resumed against the code now loaded" in response.content.decode()
     lab.env.run_until_idle()
     run = get_run(str(sample.run_id))
     assert run.status == "waiting"  # back to waiting for receipt, as before it was blocked
     event = _last(sample.run_id, "resume_requested")
     assert (event.actor, event.reason) == ("sup-a", "version 1 deployed again")
     assert lab.receive("S-000010")  # and the lifecycle goes on from where it was
+
+
+def test_a_resume_that_cannot_replay_says_the_run_is_still_blocked(lab, sample):
+    from workflows import registry
+
+    Run.objects.filter(pk=sample.run_id).update(status="blocked", blocked_reason="was blocked")
+    version_2 = registry.get_workflow("sample_lifecycle", 2)
+    registry.unregister_workflow("sample_lifecycle", 2)
+    try:
+        done = intervene(str(sample.run_id), "resume", actor="sup-a", reason="try again")
+    finally:
+        registry.register_workflow(version_2)
+    assert done.outcome.startswith("still blocked: ")
+    assert "not registered" in done.outcome
+    assert get_run(str(sample.run_id)).status == "blocked"
 
 
 def test_only_a_blocked_run_can_be_resumed(sample):
