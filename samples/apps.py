@@ -11,6 +11,9 @@ class SamplesConfig(AppConfig):
     def ready(self) -> None:
         from samples import lifecycle  # noqa: F401  (registers the lifecycle workflows)
         from samples.roles import ensure_role_groups
+        from samples.services.runs import follow_restarted_run
+        from workflows.api import run_restarted
 
         # After migrate (and after a test flush) permissions exist, so groups can be granted them.
         post_migrate.connect(ensure_role_groups, dispatch_uid="samples.ensure_role_groups")
+        run_restarted.connect(follow_restarted_run, dispatch_uid="samples.follow_restarted_run")

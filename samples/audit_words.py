@@ -82,6 +82,8 @@ HISTORY_WORDS = {
     "intervention_requested": "{Owner}: {action} requested{by}, for a second person to approve",
     "intervention_approved": "{Owner}: {action} approved{by}",
     "intervention_refused": "{Owner}: {action} refused{by}",
+    "run_restarted": "{Owner}: restarted{by} from step {from_step} of run {from_run}",
+    "run_superseded": "{Owner}: superseded{by} by run {by_run}, restarted from step {from_step}",
     "run_completed": "{Owner}: finished ({result})",
     "run_failed": "{Owner}: failed: {message}",
     "run_cancelled": "{Owner}: cancelled",

@@ -149,6 +149,8 @@ HISTORY_KINDS = [
     "intervention_requested",
     "intervention_approved",
     "intervention_refused",
+    "run_restarted",
+    "run_superseded",
     "run_completed",
     "run_failed",
     "run_cancelled",

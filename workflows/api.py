@@ -46,6 +46,7 @@ from workflows.interventions import (
     decide,
     intervene,
     interventions_of,
+    run_restarted,
 )
 from workflows.models import FINISHED, HistoryEvent
 from workflows.operations import ReplayProblem, replay_check
@@ -91,6 +92,7 @@ __all__ = [
     "interventions_of",
     "replay_check",
     "run_inline",
+    "run_restarted",
     "run_steps",
     "runs_counts",
     "runs_list",

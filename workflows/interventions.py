@@ -1,6 +1,11 @@
-"""People acting on runs: retry now, resume a blocked run, cancel. Each needs a reason and is
-recorded in the run's own history with its actor and reason; a cancellation takes effect only
-once a second person approves it (four eyes)."""
+"""People acting on runs: retry now, resume a blocked run, cancel, restart from a step. Each
+needs a reason and is recorded in the run's own history with its actor and reason; a
+cancellation and a restart take effect only once a second person approves them (four eyes).
+
+A restart makes a new run whose history starts as a copy of the old one's up to the chosen
+step: replaying it reuses every result recorded before that step (those steps do not run
+again) and schedules the chosen step afresh. The old run is closed as superseded; the
+``run_restarted`` signal tells the applications that hold its id to follow the new one."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from workflows import executor, store
 from workflows.dispatch import backend
@@ -21,7 +27,10 @@ from workflows.models import (
 )
 from workflows.operations import retry_now
 
-FOUR_EYES = {InterventionKind.CANCEL}
+FOUR_EYES = {InterventionKind.CANCEL, InterventionKind.RESTART}
+
+# Sent (``old_run_id``, ``new_run_id``, strings) inside the transaction of a restart.
+run_restarted = Signal()
 
 
 class InterventionRefused(Exception):
@@ -41,12 +50,15 @@ class InterventionInfo:
     decided_at: datetime | None
     decision_reason: str
     outcome: str
+    step: int | None
+    new_run: str
 
 
 def _info(row: Intervention) -> InterventionInfo:
     return InterventionInfo(
         row.pk, str(row.run_id), row.kind, row.reason, row.requested_by, row.requested_at,
-        row.status, row.decided_by, row.decided_at, row.decision_reason, row.outcome,
+        row.status, row.decided_by, row.decided_at, row.decision_reason, row.outcome, row.step,
+        str(row.new_run or ""),
     )  # fmt: skip
 
 
@@ -57,8 +69,11 @@ def _locked(run_id: str) -> Run:
     return run
 
 
-def intervene(run_id: str, kind: str, *, actor: str, reason: str) -> InterventionInfo:
-    """Retry or resume at once, or ask for a cancellation (which waits for a second person)."""
+def intervene(
+    run_id: str, kind: str, *, actor: str, reason: str, step: int | None = None
+) -> InterventionInfo:
+    """Retry or resume at once; ask for a cancellation, or a restart from step ``step`` (a
+    step's number in the run), which wait for a second person."""
     reason = (reason or "").strip()
     if kind not in InterventionKind.values:
         raise InterventionRefused(f"There is no intervention {kind!r}.")
@@ -68,18 +83,24 @@ def intervene(run_id: str, kind: str, *, actor: str, reason: str) -> Interventio
         raise InterventionRefused("An intervention needs the name of the person making it.")
     with transaction.atomic():
         run = _locked(run_id)
-        if run.status in FINISHED:
+        # A failed run can be restarted from a step; nothing else applies to a finished run.
+        restartable = kind == InterventionKind.RESTART and run.status == RunStatus.FAILED
+        if run.status in FINISHED and not restartable:
             raise InterventionRefused(f"The run has {run.status}: there is nothing to {kind}.")
         if kind == InterventionKind.RESUME and run.status != RunStatus.BLOCKED:
             raise InterventionRefused(
                 f"Only a blocked run can be resumed; this one is {run.status}."
             )
+        if kind == InterventionKind.RESTART:
+            _check_step(run, step)
         if kind in FOUR_EYES:
             if run.interventions.filter(kind=kind, status=InterventionStatus.PENDING).exists():
                 raise InterventionRefused(f"A {kind} of this run already waits for approval.")
-            row = store.record_intervention(run, kind, actor, reason, InterventionStatus.PENDING)
+            row = store.record_intervention(
+                run, kind, actor, reason, InterventionStatus.PENDING, step=step
+            )
             store.append(run, "intervention_requested", data={"intervention": row.pk,
-                         "action": kind}, actor=actor, reason=reason)  # fmt: skip
+                         "action": kind, "step": step}, actor=actor, reason=reason)  # fmt: skip
             store.save_run(run)
             return _info(row)
         outcome = (
@@ -91,6 +112,13 @@ def intervene(run_id: str, kind: str, *, actor: str, reason: str) -> Interventio
             run, kind, actor, reason, InterventionStatus.DONE, outcome=outcome
         )
     return _info(row)
+
+
+def _check_step(run: Run, step: int | None) -> None:
+    if step is None:
+        raise InterventionRefused("Choose the step to restart from.")
+    if not run.events.filter(kind="step_scheduled", cmd=step).exists():
+        raise InterventionRefused(f"The run has no step {step} to restart from.")
 
 
 def _retry(run: Run, actor: str, reason: str) -> str:
@@ -132,7 +160,10 @@ def decide(
                          "action": row.kind}, actor=actor, reason=reason)  # fmt: skip
             store.save_run(run)
             return _info(store.decide_intervention(row, actor, InterventionStatus.REFUSED, reason))
-        if run.status in FINISHED:
+        ended = run.status in FINISHED and not (
+            row.kind == InterventionKind.RESTART and run.status == RunStatus.FAILED
+        )
+        if ended:
             outcome = f"not carried out: the run had already {run.status}"
             return _info(
                 store.decide_intervention(row, actor, InterventionStatus.REFUSED, reason, outcome)
@@ -140,11 +171,23 @@ def decide(
         store.append(run, "intervention_approved", data={"intervention": row.pk,
                      "action": row.kind, "requested_by": row.requested_by}, actor=actor,
                      reason=reason or row.reason)  # fmt: skip
-        store.record_cancel(run, actor=row.requested_by, reason=row.reason)
-        done = store.decide_intervention(
-            row, actor, InterventionStatus.DONE, reason, "cancellation delivered to the run"
-        )
-    backend().send_advance(str(run.pk))
+        if row.kind == InterventionKind.RESTART:
+            new = store.restart_run(
+                run, from_cmd=row.step or 0, actor=row.requested_by, reason=row.reason
+            )
+            run_restarted.send(sender=Intervention, old_run_id=str(run.pk), new_run_id=str(new.pk))
+            woken = str(new.pk)
+            outcome = f"restarted from step {row.step} as run {new.pk}"
+            done = store.decide_intervention(
+                row, actor, InterventionStatus.DONE, reason, outcome, new_run=new.pk
+            )
+        else:
+            store.record_cancel(run, actor=row.requested_by, reason=row.reason)
+            woken = str(run.pk)
+            done = store.decide_intervention(
+                row, actor, InterventionStatus.DONE, reason, "cancellation delivered to the run"
+            )
+    backend().send_advance(woken)
     return _info(done)
 
 

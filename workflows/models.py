@@ -23,9 +23,10 @@ class RunStatus(models.TextChoices):
     FAILED = "failed"
     CANCELLED = "cancelled"
     BLOCKED = "blocked"
+    SUPERSEDED = "superseded"  # restarted from a step: a new run goes on in its place
 
 
-FINISHED = [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED]
+FINISHED = [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.SUPERSEDED]
 
 
 class Run(models.Model):
@@ -46,6 +47,8 @@ class Run(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The run this one restarted from a step (reusing its recorded results before that step).
+    restarted_from = models.UUIDField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -167,6 +170,7 @@ class InterventionKind(models.TextChoices):
     RETRY = "retry"  # failed or waiting steps run again now
     RESUME = "resume"  # a blocked run is advanced again against the code now loaded
     CANCEL = "cancel"  # needs a second person's approval
+    RESTART = "restart"  # from a chosen step, as a new run; needs a second person's approval
 
 
 class InterventionStatus(models.TextChoices):
@@ -182,6 +186,8 @@ class Intervention(models.Model):
     run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="interventions")
     kind = models.CharField(max_length=16, choices=InterventionKind.choices)
     reason = models.TextField()
+    step = models.PositiveIntegerField(null=True, blank=True)  # a restart's step (its cmd)
+    new_run = models.UUIDField(null=True, blank=True)  # the run a restart made
     requested_by = models.CharField(max_length=200)
     requested_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=InterventionStatus.choices)

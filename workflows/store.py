@@ -110,8 +110,8 @@ def create_run(
     return str(Run.objects.values_list("pk", flat=True).get(workflow=workflow, key=key)), False
 
 
-# Recorded for the audit trail; replay decides nothing from them, so it does not load them.
-# Events about a run that its code never sees: people's interventions, a step's start.
+# Recorded for the audit trail; replay decides nothing from them, so it does not load them:
+# a step's start, and people's interventions.
 NOT_REPLAYED = [
     "step_started",
     "retry_requested",
@@ -119,6 +119,8 @@ NOT_REPLAYED = [
     "intervention_requested",
     "intervention_approved",
     "intervention_refused",
+    "run_restarted",
+    "run_superseded",
 ]
 
 
@@ -338,14 +340,71 @@ def record_cancel(run: Run, *, actor: str, reason: str) -> None:
     _wake(run)
 
 
+def restart_run(old: Run, *, from_cmd: int, actor: str, reason: str) -> Run:
+    """A new run of the same workflow and version whose history starts as a copy of ``old``'s
+    up to (not including) the scheduling of step ``from_cmd``: replaying it reuses the results
+    recorded before that step and schedules the step afresh. ``old`` (locked by the caller) is
+    closed as superseded; its business key, waiting steps and timers end with it."""
+    cut = (
+        HistoryEvent.objects.filter(run=old, kind="step_scheduled", cmd=from_cmd)
+        .values_list("seq", flat=True)
+        .first()
+    )
+    if cut is None:
+        raise ValueError(f"run {old.pk} has no step {from_cmd}")
+    now = clock.now()
+    key, old.key = old.key, None
+    Run.objects.filter(pk=old.pk).update(key=None)  # the business key moves to the new run
+    new = Run.objects.create(
+        id=uuid.uuid4(), workflow=old.workflow, version=old.version, key=key, args=old.args,
+        status=RunStatus.RUNNING, last_seq=cut - 1, created_at=now, updated_at=now,
+        restarted_from=old.pk,
+    )  # fmt: skip
+    copied = HistoryEvent.objects.filter(run=old, seq__lt=cut).order_by("seq")
+    HistoryEvent.objects.bulk_create(
+        HistoryEvent(
+            run=new,
+            seq=e.seq,
+            kind=e.kind,
+            cmd=e.cmd,
+            attempt=e.attempt,
+            data=e.data,
+            actor=e.actor,
+            reason=e.reason,
+            dedupe_key=e.dedupe_key,
+            created_at=e.created_at,
+        )
+        for e in copied
+    )
+    step = {"from_run": str(old.pk), "from_step": from_cmd}
+    append(new, "run_restarted", data=step, actor=actor, reason=reason)
+    save_run(new, needs_advance=True)
+    append(old, "run_superseded", data={"by_run": str(new.pk), "from_step": from_cmd},
+           actor=actor, reason=reason)  # fmt: skip
+    StepTask.objects.filter(run=old, status__in=[StepStatus.PENDING, StepStatus.RUNNING]).update(
+        status=StepStatus.ABANDONED
+    )
+    Timer.objects.filter(run=old, fired=False).update(fired=True)
+    save_run(old, status=RunStatus.SUPERSEDED, finished_at=now, needs_advance=False)
+    old.status = RunStatus.SUPERSEDED
+    return new
+
+
 def record_intervention(
-    run: Run, kind: str, actor: str, reason: str, status: str, *, outcome: str = ""
+    run: Run,
+    kind: str,
+    actor: str,
+    reason: str,
+    status: str,
+    *,
+    outcome: str = "",
+    step: int | None = None,
 ) -> Intervention:
     now = clock.now()
     done = status != InterventionStatus.PENDING
     return Intervention.objects.create(
-        run=run, kind=kind, reason=reason, requested_by=actor, requested_at=now, status=status,
-        decided_at=now if done else None, outcome=outcome,
+        run=run, kind=kind, reason=reason, step=step, requested_by=actor, requested_at=now,
+        status=status, decided_at=now if done else None, outcome=outcome,
     )  # fmt: skip
 
 
@@ -354,11 +413,17 @@ def lock_intervention(intervention_id: int) -> Intervention | None:
 
 
 def decide_intervention(
-    row: Intervention, actor: str, status: str, reason: str, outcome: str = ""
+    row: Intervention,
+    actor: str,
+    status: str,
+    reason: str,
+    outcome: str = "",
+    new_run: Any = None,
 ) -> Intervention:
     row.status, row.decided_by, row.decided_at = status, actor, clock.now()
-    row.decision_reason, row.outcome = reason, outcome
-    row.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "outcome"])
+    row.decision_reason, row.outcome, row.new_run = reason, outcome, new_run
+    fields = ["status", "decided_by", "decided_at", "decision_reason", "outcome", "new_run"]
+    row.save(update_fields=fields)
     return row
 
 

@@ -33,7 +33,7 @@ from workflows.api import (
     workflow_versions,
 )
 
-STATUSES = ["running", "waiting", "blocked", "failed", "completed", "cancelled"]
+STATUSES = ["running", "waiting", "blocked", "failed", "completed", "cancelled", "superseded"]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -107,7 +107,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-FINAL = {"completed", "failed", "cancelled"}
+FINAL = {"completed", "failed", "cancelled", "superseded"}
 
 
 def _run_or_404(run_id: str) -> RunInfo:
@@ -120,10 +120,13 @@ def _run_or_404(run_id: str) -> RunInfo:
 def _detail(run_id: str) -> dict[str, Any]:
     run = _run_or_404(run_id)
     kind, key = owner_of(run.id)
+    links = {e.kind: e.data for e in run.history if e.kind in ("run_restarted", "run_superseded")}
     return {
         "run": run,
         "kind": kind,
         "key": key,
+        "restarted_from": links.get("run_restarted", {}).get("from_run", ""),
+        "superseded_by": links.get("run_superseded", {}).get("by_run", ""),
         "events": [_event(entry) for entry in reversed(run.history)],
         "steps": run_steps(run.id),
         "final": run.status in FINAL,
@@ -162,9 +165,14 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
 def run_intervene(request: HttpRequest, run_id: str) -> HttpResponse:
     run = _run_or_404(run_id)
     kind = request.POST.get("kind", "")
+    chosen_step = request.POST.get("step", "").strip()
     try:
         done = intervene(
-            run.id, kind, actor=request.user.get_username(), reason=request.POST.get("reason", "")
+            run.id,
+            kind,
+            actor=request.user.get_username(),
+            reason=request.POST.get("reason", ""),
+            step=int(chosen_step) if chosen_step.isdigit() and kind == "restart" else None,
         )
     except InterventionRefused as refusal:
         messages.error(request, str(refusal))

@@ -178,3 +178,30 @@ def test_an_unknown_intervention_kind_is_refused_with_a_message(sample, supervis
     )
     assert response.status_code == 200
     assert "There is no intervention" in response.content.decode()
+
+
+def test_a_lifecycle_restarted_from_a_step_is_followed_by_its_sample(lab, sample, supervisors):
+    from samples.models import Sample
+    from workflows.models import StepTask
+
+    lab.receive("S-000010")
+    old_run = str(sample.run_id)
+    first_step = StepTask.objects.filter(run_id=old_run).order_by("cmd").first()
+    first, second = (_client_of(user) for user in supervisors)
+    first.post(
+        f"/workflows/runs/{old_run}/intervene/",
+        {"kind": "restart", "step": first_step.cmd, "reason": "routing rules corrected"},
+    )
+    pending = first.get(f"/workflows/runs/{old_run}/").context["interventions"][0]
+    assert (pending.kind, pending.step, pending.status) == ("restart", first_step.cmd, "pending")
+    second.post(f"/workflows/interventions/{pending.id}/", {"decision": "approve"})
+    lab.env.run_until_idle()
+
+    new_run = str(Sample.objects.get(barcode="S-000010").run_id)
+    assert new_run != old_run  # the sample follows the new run
+    assert get_run(old_run).status == "superseded"
+    assert get_run(new_run).status == "waiting"
+    page = second.get(f"/workflows/runs/{new_run}/")
+    assert page.context["restarted_from"] == old_run
+    assert page.context["kind"] == "sample"
+    assert lab.to_batch("S-000010")  # and the lifecycle goes on, on the new run
