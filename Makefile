@@ -47,6 +47,7 @@ bench: install
 	$(STACK) exec -- $(PY) -m tests.bench.scan_bench
 	$(STACK) exec -- $(PY) -m tests.bench.intake_bench
 	$(STACK) exec -- $(PY) -m tests.bench.audit_bench
+	$(STACK) exec -- $(PY) -m tests.bench.console_bench
 
 ## Embedded services for use from other terminals (make manage CMD="shell").
 services: install
