@@ -383,6 +383,10 @@ class Signature(models.Model):
 
     class Meta:
         ordering = ["signed_at"]
+        # Each sample's first release, read from the index alone (the dashboard's turnaround).
+        indexes = [
+            models.Index(fields=["meaning", "sample", "signed_at"], name="signature_first_release")
+        ]
 
     def __str__(self) -> str:
         return f"{self.printed_name}, {self.meaning}, {self.signed_at:%Y-%m-%d %H:%M}"

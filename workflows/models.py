@@ -58,6 +58,8 @@ class Run(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "updated_at"]),
+            # The runs list: the most recently changed first, a page at a time.
+            models.Index(fields=["-updated_at", "-id"], name="run_recent_first"),
             models.Index(
                 fields=["updated_at"], condition=Q(needs_advance=True), name="run_needs_advance"
             ),

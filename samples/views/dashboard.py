@@ -32,8 +32,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     days, problem = _period(request.GET.get("days"))
     now = timezone.now()
     since = now - timedelta(days=days)
-    turnaround = figures.turnaround_per_assay(since)
-    trend = figures.turnaround_trend(since)
+    turnaround, trend = figures.turnarounds(since)
     states = figures.samples_per_state()
     per_assay, per_instrument = figures.retest_rates(since)
     target_hours = figures.TURNAROUND_TARGET.total_seconds() / 3600

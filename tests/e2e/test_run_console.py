@@ -64,3 +64,4 @@ def test_a_supervisor_resumes_a_blocked_run_and_sees_it_complete(
     assert (resumed.actor, resumed.reason) == (reviewer.username, "version 1 deployed again")
     timeline = page.locator(".timeline").inner_text()
     assert "resume requested" in timeline and "run completed" in timeline
+    page.close()  # no request of this page outlives the test
