@@ -5,6 +5,7 @@ while a real Celery worker runs its steps. A screenshot is written to ``test-out
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 import tests.workflows.durable_defs  # noqa: F401  (the workflow, known to this process too)
 from tests.e2e.test_bench_flow import SCREENSHOTS, WAIT_MS, sign_in
@@ -57,7 +58,12 @@ def test_a_supervisor_resumes_a_blocked_run_and_sees_it_complete(
     page.get_by_text("Status: completed").wait_for(timeout=WAIT_MS)  # the page updates itself
     page.screenshot(path=SCREENSHOTS / "run-resumed.png", full_page=True)
 
-    run = get_run(blocked_run)
+    # Read with the browser running, the ORM opens a connection of its own: closed right away,
+    # so that none outlives the test.
+    try:
+        run = get_run(blocked_run)
+    finally:
+        connection.close()
     assert run.status == "completed"
     assert run.result == ["BEFORE", "slow done", "AFTER"]
     resumed = next(e for e in run.history if e.kind == "resume_requested")
