@@ -30,7 +30,7 @@ DEFS = "tests.workflows.durable_defs"
 
 
 @pytest.fixture
-def test_broker():
+def broker():
     """The Redis db this session's Celery and its test workers share, emptied for the test."""
     client = redis_client(worker_broker_url())
     client.flushdb()
@@ -61,7 +61,7 @@ def journal(folder: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def test_a_workflow_runs_on_real_workers(tmp_path, workers, test_broker):
+def test_a_workflow_runs_on_real_workers(tmp_path, workers, broker):
     workers()
     run_id = start("durable.crash", str(tmp_path))
     wait_until(lambda: status(run_id) == "completed", seconds=60)
@@ -69,7 +69,7 @@ def test_a_workflow_runs_on_real_workers(tmp_path, workers, test_broker):
 
 
 def test_a_worker_killed_mid_step_loses_nothing_and_records_the_result_once(
-    tmp_path, workers, test_broker
+    tmp_path, workers, broker
 ):
     first = workers()
     run_id = start("durable.crash", str(tmp_path))
@@ -91,21 +91,21 @@ def test_a_worker_killed_mid_step_loses_nothing_and_records_the_result_once(
     assert journal(tmp_path).count("quick before") == 1  # finished steps never run again
 
 
-def test_losing_every_redis_message_mid_run_loses_nothing(tmp_path, workers, test_broker):
+def test_losing_every_redis_message_mid_run_loses_nothing(tmp_path, workers, broker):
     worker = workers()
     run_id = start("durable.pause", str(tmp_path))
     wait_until(lambda: status(run_id) == "waiting", seconds=60)
     worker.stop()
     signal(run_id, "go", "payload")  # its doorbell message waits in Redis ...
-    assert test_broker.llen("default") >= 1
-    test_broker.flushdb()  # ... and is lost
+    assert broker.llen("default") >= 1
+    broker.flushdb()  # ... and is lost
     workers()
     wait_until(lambda: status(run_id) == "completed", seconds=60, every=0.5, also=executor.sweep)
     assert get_run(run_id).result == ["payload", "TWO"]
     assert journal(tmp_path) == ["quick one", "quick two"]
 
 
-def test_a_hundred_concurrent_signals_are_all_recorded_in_one_order(workers, test_broker):
+def test_a_hundred_concurrent_signals_are_all_recorded_in_one_order(workers, broker):
     workers(concurrency=2)
     run_id = start("durable.collect", 100)
     wait_until(lambda: status(run_id) == "waiting", seconds=60)
@@ -142,7 +142,7 @@ def test_a_hundred_concurrent_signals_are_all_recorded_in_one_order(workers, tes
     assert sorted(seqs) == list(range(1, len(seqs) + 1))  # one gap-free order
 
 
-def test_a_step_past_its_timeout_fails_that_attempt_and_is_retried(tmp_path, workers, test_broker):
+def test_a_step_past_its_timeout_fails_that_attempt_and_is_retried(tmp_path, workers, broker):
     workers()
     run_id = start("durable.timeout", str(tmp_path))
     wait_until(lambda: status(run_id) == "completed", seconds=60, every=0.5, also=executor.sweep)
@@ -168,7 +168,7 @@ def private_postgres():
 
 
 def test_restarting_postgresql_mid_step_loses_and_duplicates_nothing(
-    tmp_path, private_postgres, test_broker
+    tmp_path, private_postgres, broker
 ):
     folder, env = private_postgres
     worker = Worker(DEFS, log=tmp_path / "worker.log", database_url=env["DATABASE_URL"]).start()
