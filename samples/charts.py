@@ -30,7 +30,9 @@ def bar_chart(
 ) -> SafeString:
     """Horizontal bars: one group per category, one bar per series (for example the median
     and the 90th percentile of each assay), each bar labelled with its value."""
-    bar, gap, left, right = 14, 10, 80, 70
+    bar, gap, right = 14, 10, 70
+    # Room for the longest category name (12 px text: about 7 px a character).
+    left = max(80, 12 + 7 * max((len(c) for c in categories), default=0))
     group = bar * len(series) + gap
     legend = 22
     height = legend + group * len(categories) + gap

@@ -166,10 +166,22 @@ class Sample(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     rejection_reason = models.TextField(blank=True)
+    # When its results were first verified and released (the reviewer's first "reviewed and
+    # released" signature): the end of its turnaround. Set once; a later signature of amended
+    # results does not move it.
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-registered_at"]
-        indexes = [models.Index(fields=["state", "collected_at"])]
+        indexes = [
+            models.Index(fields=["state", "collected_at"]),
+            # The dashboard's samples released in a period.
+            models.Index(
+                fields=["released_at"],
+                name="sample_released",
+                condition=models.Q(released_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.barcode
@@ -285,6 +297,12 @@ class Result(models.Model):
                 name="result_once_per_instrument_run",
             ),
         ]
+        # The dashboard's results recorded in a period (retest rates).
+        indexes = [
+            models.Index(
+                fields=["recorded_at"], include=["assay", "instrument"], name="result_recorded"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.assay.code} {self.value} {self.units} for {self.sample.barcode}"
@@ -383,10 +401,6 @@ class Signature(models.Model):
 
     class Meta:
         ordering = ["signed_at"]
-        # Each sample's first release, read from the index alone (the dashboard's turnaround).
-        indexes = [
-            models.Index(fields=["meaning", "sample", "signed_at"], name="signature_first_release")
-        ]
 
     def __str__(self) -> str:
         return f"{self.printed_name}, {self.meaning}, {self.signed_at:%Y-%m-%d %H:%M}"

@@ -4,8 +4,9 @@ retest rates and the oldest waiting samples.
 Figures are aggregated by PostgreSQL (medians and 90th percentiles with ``percentile_cont``,
 days with ``date_trunc``) so the page costs a handful of queries however many samples there are.
 
-Turnaround runs from receipt (``Sample.received_at``) to release: the reviewer's signature
-"reviewed and released" (the first one, should a sample be signed again after an amendment).
+Turnaround runs from receipt (``Sample.received_at``) to release (``Sample.released_at``: the
+reviewer's first "reviewed and released" signature, should a sample be signed again after an
+amendment).
 A sample with several assays counts once for each of them.
 """
 
@@ -20,10 +21,9 @@ from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q, Valu
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from samples.models import TERMINAL_STATES, Result, Sample, SampleState
+from samples.models import TERMINAL_STATES, Sample, SampleState
 from samples.selectors import OVERDUE_MARGIN, sample_worklist
-from samples.services.results import MEANING as RELEASE_MEANING
-from workflows.api import RunNotFound, get_run
+from workflows.api import waiting_for
 
 # The lab's turnaround target, receipt to release, for every assay (the assays carry no target
 # of their own yet). A sample still unreleased within OVERDUE_MARGIN of it is at risk.
@@ -52,30 +52,24 @@ class TrendDay:
     median_hours: float
 
 
-# Each sample's first release (from the signatures), then only the samples released in the
-# period are read; both figures, per assay and per assay and day, in one pass.
+# The samples released in the period (a range of the index on released_at); both figures, per
+# assay and per assay and day, in one pass. Grouped by the assay's key, named afterwards.
 _TURNAROUNDS = """
-    WITH first_release AS (
-        SELECT sig.sample_id, MIN(sig.signed_at) AS released_at
-        FROM samples_signature sig
-        WHERE sig.meaning = %(meaning)s
-        GROUP BY sig.sample_id
-        HAVING MIN(sig.signed_at) >= %(since)s
-    ), released AS (
-        SELECT s.id, f.released_at, (f.released_at AT TIME ZONE %(zone)s)::date AS day,
-               EXTRACT(EPOCH FROM f.released_at - s.received_at) / 3600.0 AS hours
-        FROM first_release f
-        JOIN samples_sample s ON s.id = f.sample_id
-        WHERE s.received_at IS NOT NULL
+    WITH released AS (
+        SELECT s.id, (s.released_at AT TIME ZONE %(zone)s)::date AS day,
+               EXTRACT(EPOCH FROM s.released_at - s.received_at)::float8 / 3600 AS hours
+        FROM samples_sample s
+        WHERE s.released_at >= %(since)s AND s.received_at IS NOT NULL
+    ), figures AS (
+        SELECT sa.assay_id, r.day, GROUPING(r.day) = 1 AS whole, COUNT(*) AS n,
+               percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY r.hours) AS cuts
+        FROM released r
+        JOIN samples_sample_assays sa ON sa.sample_id = r.id
+        GROUP BY GROUPING SETS ((sa.assay_id), (sa.assay_id, r.day))
     )
-    SELECT a.code, r.day, GROUPING(r.day) = 1 AS whole, COUNT(*),
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY r.hours),
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY r.hours)
-    FROM released r
-    JOIN samples_sample_assays sa ON sa.sample_id = r.id
-    JOIN samples_assay a ON a.id = sa.assay_id
-    GROUP BY GROUPING SETS ((a.code), (a.code, r.day))
-    ORDER BY a.code, r.day NULLS FIRST
+    SELECT a.code, f.day, f.whole, f.n, f.cuts[1], f.cuts[2]
+    FROM figures f JOIN samples_assay a ON a.id = f.assay_id
+    ORDER BY a.code, f.day NULLS FIRST
 """
 
 
@@ -83,7 +77,7 @@ def turnarounds(since: datetime) -> tuple[list[Turnaround], dict[str, list[Trend
     """For the samples released since ``since``: per assay, the median and 90th percentile
     of turnaround in hours; and per assay, the median of the samples released on each day
     (in the lab's time zone), oldest day first, days without a release left out."""
-    params = {"meaning": RELEASE_MEANING, "since": since, "zone": settings.TIME_ZONE}
+    params = {"since": since, "zone": settings.TIME_ZONE}
     with connection.cursor() as cursor:
         cursor.execute(_TURNAROUNDS, params)  # no user input in the text: constants only
         rows = cursor.fetchall()
@@ -95,14 +89,6 @@ def turnarounds(since: datetime) -> tuple[list[Turnaround], dict[str, list[Trend
         else:
             trend.setdefault(code, []).append(TrendDay(day, n, round(median, 1)))
     return per_assay, trend
-
-
-def turnaround_per_assay(since: datetime) -> list[Turnaround]:
-    return turnarounds(since)[0]
-
-
-def turnaround_trend(since: datetime) -> dict[str, list[TrendDay]]:
-    return turnarounds(since)[1]
 
 
 @dataclass(frozen=True)
@@ -134,6 +120,7 @@ def samples_at_risk(now: datetime | None = None) -> list[AtRisk]:
     horizon = now + OVERDUE_MARGIN
     samples = (
         sample_worklist()
+        .prefetch_related(None)  # the page names no assay
         .filter(state__in=WAITING_STATES)
         .annotate(
             target=ExpressionWrapper(
@@ -173,22 +160,38 @@ class RetestRate:
         return round(100 * self.retested / self.results, 1) if self.results else 0.0
 
 
+# Results recorded in the period (a range of the index on recorded_at), counted per assay and
+# per instrument in one pass; a result without an instrument was entered by hand.
+_RETEST_RATES = """
+    WITH counted AS (
+        SELECT r.assay_id, r.instrument_id, GROUPING(r.instrument_id) = 1 AS per_assay,
+               COUNT(*) AS n, COUNT(t.id) AS retested
+        FROM samples_result r
+        LEFT JOIN samples_retest t ON t.original_id = r.id
+        WHERE r.recorded_at >= %(since)s
+        GROUP BY GROUPING SETS ((r.assay_id), (r.instrument_id))
+    )
+    SELECT c.per_assay, CASE WHEN c.per_assay THEN a.code ELSE COALESCE(i.name, %(by_hand)s) END
+               AS name,
+           c.n, c.retested
+    FROM counted c
+    LEFT JOIN samples_assay a ON c.per_assay AND a.id = c.assay_id
+    LEFT JOIN samples_instrument i ON NOT c.per_assay AND i.id = c.instrument_id
+    ORDER BY name
+"""
+BY_HAND = "entered by hand"
+
+
 def retest_rates(since: datetime) -> tuple[list[RetestRate], list[RetestRate]]:
     """Of the results recorded since ``since``, the share sent for a retest (by the lifecycle
     or a reviewer), per assay and per instrument (results entered by hand: "entered by hand")."""
-    results = Result.objects.filter(recorded_at__gte=since).order_by()
-    counted = {"n": Count("id"), "retested": Count("id", filter=Q(retest__isnull=False))}
-    per_assay = [
-        RetestRate(row["assay__code"], row["n"], row["retested"])
-        for row in results.values("assay__code").annotate(**counted).order_by("assay__code")
-    ]
-    per_instrument = [
-        RetestRate(row["name"], row["n"], row["retested"])
-        for row in results.annotate(name=Coalesce("instrument__name", Value("entered by hand")))
-        .values("name")
-        .annotate(**counted)
-        .order_by("name")
-    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_RETEST_RATES, {"since": since, "by_hand": BY_HAND})  # constants only
+        rows = cursor.fetchall()
+    per_assay: list[RetestRate] = []
+    per_instrument: list[RetestRate] = []
+    for whole, name, n, retested in rows:
+        (per_assay if whole else per_instrument).append(RetestRate(name, n, retested))
     return per_assay, per_instrument
 
 
@@ -205,21 +208,19 @@ def oldest_waiting(limit: int = OLDEST_WAITING, now: datetime | None = None) -> 
     """The samples waiting longest for their release (from receipt, or from registration if
     not yet received), oldest first, each with what its lifecycle waits for."""
     now = now or timezone.now()
-    samples = (
+    samples = list(
         Sample.objects.filter(state__in=WAITING_STATES)
         .annotate(since=Coalesce("received_at", "registered_at"))
         .order_by("since", "barcode")[:limit]
     )
-    rows = []
-    for sample in samples:
-        waiting_for = ""
-        if sample.run_id is not None:
-            try:
-                waiting_for = get_run(str(sample.run_id), history=False).waiting_for
-            except RunNotFound:
-                waiting_for = ""
-        hours = round((now - sample.since).total_seconds() / 3600, 1)
-        rows.append(
-            Waiting(sample, sample.get_state_display(), sample.since, hours, waiting_for or "")
+    waits = waiting_for(str(s.run_id) for s in samples if s.run_id is not None)
+    return [
+        Waiting(
+            sample,
+            sample.get_state_display(),
+            sample.since,
+            round((now - sample.since).total_seconds() / 3600, 1),
+            waits.get(str(sample.run_id), ""),
         )
-    return rows
+        for sample in samples
+    ]

@@ -24,6 +24,7 @@ app_name = "samples"
 
 urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/period/", dashboard.dashboard_period, name="dashboard_period"),
     path("assays/", views.assay_list, name="assay_list"),
     path("instruments/", views.instrument_list, name="instrument_list"),
     path("users/", views.user_list, name="user_list"),

@@ -33,6 +33,7 @@ from workflows.console import (
     runs_counts,
     runs_list,
     unfinished_by_version,
+    waiting_for,
     workflow_versions,
 )
 from workflows.dispatch import backend
@@ -102,6 +103,7 @@ __all__ = [
     "step",
     "unfinished_by_version",
     "verify_history",
+    "waiting_for",
     "workflow",
     "workflow_versions",
 ]

@@ -3,7 +3,7 @@ status and filtered in SQL, newest change first, a page at a time (keyset)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -92,6 +92,17 @@ def runs_counts(chosen: RunFilter) -> dict[str, int]:
         .values_list("status", "n")
     )
     return {status.value: counted.get(status.value, 0) for status in RunStatus}
+
+
+def waiting_for(run_ids: Iterable[str]) -> dict[str, str]:
+    """What each of these runs waits for (why it is blocked, if it is), in one query; runs
+    that do not exist are left out."""
+    rows = Run.objects.filter(pk__in=list(run_ids)).values_list(
+        "pk", "status", "waiting_for", "blocked_reason"
+    )
+    return {
+        str(pk): reason if status == "blocked" else waiting for pk, status, waiting, reason in rows
+    }
 
 
 def workflow_versions() -> dict[str, list[int]]:

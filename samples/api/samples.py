@@ -67,6 +67,12 @@ class NewestFirst(CursorPagination):
                 "received_after", OpenApiTypes.DATETIME, description="Received at or after."
             ),
             OpenApiParameter("received_before", OpenApiTypes.DATETIME, description="Before."),
+            OpenApiParameter(
+                "released_after",
+                OpenApiTypes.DATETIME,
+                description="Results verified and released at or after.",
+            ),
+            OpenApiParameter("released_before", OpenApiTypes.DATETIME, description="Before."),
         ]
     ),
     post=extend_schema(
@@ -90,7 +96,8 @@ class NewestFirst(CursorPagination):
 )
 class SampleList(generics.ListCreateAPIView):
     """``GET``: samples, newest first, filtered by ``state``, ``assay``, ``received_after``,
-    ``received_before`` (ISO 8601), a page at a time (cursor). ``POST``: register a sample
+    ``received_before``, ``released_after``, ``released_before`` (ISO 8601), a page at a time
+    (cursor). ``POST``: register a sample
     (technicians)."""
 
     serializer_class = SampleOutSerializer
@@ -117,6 +124,8 @@ class SampleList(generics.ListCreateAPIView):
         for name, lookup in (
             ("received_after", "received_at__gte"),
             ("received_before", "received_at__lt"),
+            ("released_after", "released_at__gte"),
+            ("released_before", "released_at__lt"),
         ):
             if name in params:
                 samples = samples.filter(**{lookup: _moment(name, params[name])})

@@ -153,6 +153,7 @@ class SampleOutSerializer(serializers.ModelSerializer):
             "rejection_reason",
             "assays",
             "registered_at",
+            "released_at",
         ]
 
 

@@ -179,6 +179,9 @@ def sample_verify(
             content=content,
             content_sha256=digest,
         )
+        Sample.objects.filter(pk=sample.pk, released_at__isnull=True).update(
+            released_at=signature.signed_at
+        )
         signal(
             str(sample.run_id),
             "review",

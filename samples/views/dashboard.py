@@ -27,20 +27,46 @@ def _period(raw: str | None) -> tuple[int, str]:
     return int(text), ""
 
 
-@role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE, Role.ADMIN)
+VIEWERS = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE, Role.ADMIN)
+
+
+@role_required(*VIEWERS)
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The figures of now (samples per state, at risk, oldest waiting); the figures of the
+    period (turnaround, retest rates) are fetched beside them by ``dashboard_period``."""
     days, problem = _period(request.GET.get("days"))
     now = timezone.now()
-    since = now - timedelta(days=days)
-    turnaround, trend = figures.turnarounds(since)
     states = figures.samples_per_state()
+    context = {
+        "days": days,
+        "problems": [problem] if problem else [],
+        "target_hours": round(_target_hours(), 1),
+        "margin_hours": round(figures.OVERDUE_MARGIN.total_seconds() / 3600, 1),
+        "states": states,
+        "states_chart": charts.bar_chart(
+            "Samples per state now: " + "; ".join(f"{s.label} {s.samples}" for s in states),
+            [s.label for s in states],
+            [("Samples", [s.samples for s in states])],
+        ),
+        "at_risk": figures.samples_at_risk(now),
+        "oldest": figures.oldest_waiting(now=now),
+    }
+    return render(request, "samples/dashboard.html", context, status=400 if problem else 200)
+
+
+@role_required(*VIEWERS)
+def dashboard_period(request: HttpRequest) -> HttpResponse:
+    """Turnaround per assay and per day, and retest rates, over the period: the dashboard's
+    section (for htmx), or a page of its own (a link without JavaScript)."""
+    days, problem = _period(request.GET.get("days"))
+    since = timezone.now() - timedelta(days=days)
+    turnaround, trend = figures.turnarounds(since)
     per_assay, per_instrument = figures.retest_rates(since)
-    target_hours = figures.TURNAROUND_TARGET.total_seconds() / 3600
+    target_hours = _target_hours()
     context = {
         "days": days,
         "problems": [problem] if problem else [],
         "target_hours": round(target_hours, 1),
-        "margin_hours": round(figures.OVERDUE_MARGIN.total_seconds() / 3600, 1),
         "turnaround": turnaround,
         "turnaround_chart": _turnaround_chart(turnaround, days),
         "trends": [
@@ -57,20 +83,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             }
             for code, points in trend.items()
         ],
-        "states": states,
-        "states_chart": charts.bar_chart(
-            "Samples per state now: " + "; ".join(f"{s.label} {s.samples}" for s in states),
-            [s.label for s in states],
-            [("Samples", [s.samples for s in states])],
-        ),
-        "at_risk": figures.samples_at_risk(now),
         "retest_per_assay": per_assay,
         "retest_per_instrument": per_instrument,
         "retest_assay_chart": _retest_chart(per_assay, "assay"),
         "retest_instrument_chart": _retest_chart(per_instrument, "instrument"),
-        "oldest": figures.oldest_waiting(now=now),
     }
-    return render(request, "samples/dashboard.html", context, status=400 if problem else 200)
+    template = "samples/dashboard_period.html" + ("#period" if request.htmx else "")
+    return render(request, template, context, status=400 if problem else 200)
+
+
+def _target_hours() -> float:
+    return figures.TURNAROUND_TARGET.total_seconds() / 3600
 
 
 def _turnaround_chart(rows: list[figures.Turnaround], days: int) -> str:

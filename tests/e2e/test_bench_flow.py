@@ -3,7 +3,8 @@ live server, with a real Celery worker moving the workflows on.
 
 A technician scans a sample in, puts it in a batch, starts the run and enters the result; a
 reviewer signs it off and downloads the report. Screenshots of the scan station and of the
-sample's timeline are written to ``test-output/e2e/``.
+sample's timeline are written to ``test-output/e2e/``; then the reviewer opens the dashboard,
+whose turnaround figures (fetched beside the page) count the sample.
 """
 
 from __future__ import annotations
@@ -107,3 +108,13 @@ def test_a_sample_from_reception_to_a_signed_report(scene, live_server, worker, 
     assert "Verified and released" in timeline.inner_text()
     review.screenshot(path=SCREENSHOTS / "sample-timeline.png", full_page=True)
     assert (SCREENSHOTS / "scan-station.png").stat().st_size > 0
+
+    # The dashboard: the figures of now at once, the period's turnaround fetched beside them.
+    review.click("text=Dashboard")
+    review.locator("#states").get_by_role("link", name="Reported").wait_for()
+    turnaround = review.locator("#turnaround tbody tr")
+    turnaround.first.wait_for()
+    assert turnaround.first.locator("td").nth(0).inner_text() == "GLU"
+    assert turnaround.first.locator("td").nth(1).inner_text() == "1"
+    assert review.locator("#period .loading").count() == 0
+    review.screenshot(path=SCREENSHOTS / "dashboard.png", full_page=True)

@@ -64,6 +64,30 @@ def test_samples_are_listed_with_filters_and_read_with_what_they_wait_for(lab):
     assert client.get("/api/v1/samples/S-404404/").status_code == 404
 
 
+def test_released_samples_are_listed_by_their_release_time(lab):
+    lab.register("S-000986")
+    lab.register("S-000987")
+    for barcode in ["S-000986", "S-000987"]:
+        lab.receive(barcode)
+        lab.to_batch(barcode)
+    lab.close_batches()
+    lab.start_run()
+    lab.post("S-000986", "5.0")
+    lab.verify("S-000986")
+    released = Sample.objects.get(barcode="S-000986").released_at
+    assert released is not None
+    client = api_for(lab.reviewer)
+    since = client.get("/api/v1/samples/", {"released_after": released.isoformat()}).json()
+    assert [(s["barcode"], s["released_at"] is not None) for s in since["results"]] == [
+        ("S-000986", True)
+    ]
+    before = client.get("/api/v1/samples/", {"released_before": released.isoformat()}).json()
+    assert before["results"] == []
+    assert client.get("/api/v1/samples/?released_before=later").json() == {
+        "released_before": ["Not an ISO 8601 date and time."]
+    }
+
+
 def test_an_instrument_reads_batches_with_positions_but_not_samples(lab):
     lab.register("S-000985")
     lab.receive("S-000985")

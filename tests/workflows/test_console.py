@@ -1,0 +1,40 @@
+"""The console's reads that pages of other apps use through workflows.api."""
+
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from workflows.api import waiting_for
+from workflows.models import Run
+
+pytestmark = pytest.mark.django_db
+
+
+def run(status: str, waiting: str = "", blocked: str = "") -> str:
+    now = timezone.now()
+    made = Run.objects.create(
+        workflow="w",
+        version=1,
+        status=status,
+        waiting_for=waiting,
+        blocked_reason=blocked,
+        created_at=now,
+        updated_at=now,
+    )
+    return str(made.pk)
+
+
+def test_waiting_for_says_what_each_run_waits_for_or_why_it_is_blocked():
+    waiting = run("waiting", waiting="signal 'reception'")
+    blocked = run("blocked", waiting="signal 'batch'", blocked="version 3 is not registered")
+    done = run("completed")
+    unknown = str(uuid.uuid4())
+    run("waiting", waiting="signal 'review'")  # not asked for
+
+    assert waiting_for([waiting, blocked, done, unknown]) == {
+        waiting: "signal 'reception'",
+        blocked: "version 3 is not registered",
+        done: "",
+    }
+    assert waiting_for([]) == {}
