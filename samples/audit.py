@@ -7,7 +7,7 @@ whatever made it: a page, the API, the admin, a management command, a bulk updat
 Each event row is a snapshot of the record after the change (before it, for a delete), with
 the time, the label and the context (who, from which page or endpoint, why). Event tables are
 append-only (triggers refuse UPDATE and DELETE) and each is a hash chain (migration
-``samples.0012_audit_chain``), checked with the workflow history by ``manage.py audit verify``.
+``samples.0005_audit_chain``), checked with the workflow history by ``manage.py audit verify``.
 """
 
 from __future__ import annotations
