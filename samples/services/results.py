@@ -156,12 +156,14 @@ def sample_verify(
     if not _password_ok(user, password, request):
         raise LabError("Wrong password: the signature was not applied.", field="password")
     results = current_results(sample)
-    involved = {r.entered_by_id for r in results} | {
-        r.batch.started_by_id for r in results if r.batch is not None
-    }
+    involved = (
+        {r.entered_by_id for r in results}
+        | {r.amended_by_id for r in results}
+        | {r.batch.started_by_id for r in results if r.batch is not None}
+    )
     if user.pk in involved:
         raise LabError(
-            "You entered a result or started the batch run of this sample: "
+            "You entered, corrected or started the batch run of a result of this sample: "
             "another reviewer must verify it (four eyes)."
         )
     content = signed_content(sample)

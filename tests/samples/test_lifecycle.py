@@ -164,6 +164,22 @@ def test_whoever_started_the_batch_run_may_not_verify_its_results(lab, make_user
     assert lab.state("S-000051") == "reported"
 
 
+def test_whoever_corrected_a_result_may_not_verify_it(lab, make_user):
+    from samples.roles import Role
+
+    corrector = make_user("cora", Role.REVIEWER)
+    lab.register("S-000056")
+    lab.receive("S-000056")
+    lab.analyse("S-000056", "5.0")
+    result = Result.objects.get(sample__barcode="S-000056")
+    services.result_amend(user=corrector, result_id=result.pk, value="5.1", reason="misread")
+    with pytest.raises(LabError, match="corrected.*four eyes"):
+        lab.verify("S-000056", user=corrector)
+    assert lab.state("S-000056") == "resulted"
+    lab.verify("S-000056")
+    assert lab.state("S-000056") == "reported"
+
+
 def test_a_wrong_password_applies_no_signature(lab):
     lab.register("S-000061")
     lab.receive("S-000061")
