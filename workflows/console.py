@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from workflows import clock, registry
@@ -105,12 +106,32 @@ def waiting_for(run_ids: Iterable[str]) -> dict[str, str]:
     }
 
 
+# Each distinct (workflow, version) found by one probe of the index run_workflow_version for
+# the next pair after the last one found: as many probes as pairs, however many runs.
+_WORKFLOW_VERSIONS = """
+    WITH RECURSIVE pairs(workflow, version) AS (
+        (SELECT workflow, version FROM workflows_run ORDER BY workflow, version LIMIT 1)
+        UNION ALL
+        SELECT next.workflow, next.version
+        FROM pairs p
+        CROSS JOIN LATERAL (
+            SELECT r.workflow, r.version FROM workflows_run r
+            WHERE (r.workflow, r.version) > (p.workflow, p.version)
+            ORDER BY r.workflow, r.version
+            LIMIT 1
+        ) AS next
+    )
+    SELECT workflow, version FROM pairs ORDER BY workflow, version
+"""
+
+
 def workflow_versions() -> dict[str, list[int]]:
     """The workflows that have runs, each with the versions its runs are pinned to."""
     found: dict[str, list[int]] = {}
-    pairs = Run.objects.order_by("workflow", "version").values_list("workflow", "version")
-    for workflow, version in pairs.distinct():
-        found.setdefault(workflow, []).append(version)
+    with connection.cursor() as cursor:
+        cursor.execute(_WORKFLOW_VERSIONS)  # a constant text
+        for workflow, version in cursor.fetchall():
+            found.setdefault(workflow, []).append(version)
     return found
 
 

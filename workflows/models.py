@@ -63,6 +63,8 @@ class Run(models.Model):
             models.Index(
                 fields=["updated_at"], condition=Q(needs_advance=True), name="run_needs_advance"
             ),
+            # The workflows and versions that have runs, read by skipping along it.
+            models.Index(fields=["workflow", "version"], name="run_workflow_version"),
         ]
 
     def __str__(self) -> str:

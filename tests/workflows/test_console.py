@@ -5,17 +5,19 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from workflows.api import waiting_for
+from workflows.api import waiting_for, workflow_versions
 from workflows.models import Run
 
 pytestmark = pytest.mark.django_db
 
 
-def run(status: str, waiting: str = "", blocked: str = "") -> str:
+def run(
+    status: str, waiting: str = "", blocked: str = "", workflow: str = "w", version: int = 1
+) -> str:
     now = timezone.now()
     made = Run.objects.create(
-        workflow="w",
-        version=1,
+        workflow=workflow,
+        version=version,
         status=status,
         waiting_for=waiting,
         blocked_reason=blocked,
@@ -38,3 +40,10 @@ def test_waiting_for_says_what_each_run_waits_for_or_why_it_is_blocked():
         done: "",
     }
     assert waiting_for([]) == {}
+
+
+def test_workflow_versions_lists_each_workflow_with_the_versions_its_runs_are_pinned_to():
+    assert workflow_versions() == {}
+    for workflow, version in [("w", 2), ("w", 1), ("w", 2), ("a", 3), ("w", 10), ("a", 3)]:
+        run("waiting", workflow=workflow, version=version)
+    assert workflow_versions() == {"a": [3], "w": [1, 2, 10]}
