@@ -173,7 +173,7 @@ def test_whoever_corrected_a_result_may_not_verify_it(lab, make_user):
     lab.analyse("S-000056", "5.0")
     result = Result.objects.get(sample__barcode="S-000056")
     services.result_amend(user=corrector, result_id=result.pk, value="5.1", reason="misread")
-    with pytest.raises(LabError, match="corrected.*four eyes"):
+    with pytest.raises(LabError, match=r"corrected.*four eyes"):
         lab.verify("S-000056", user=corrector)
     assert lab.state("S-000056") == "resulted"
     lab.verify("S-000056")
