@@ -5,6 +5,7 @@ from, its retests, and the check of the hash chains all of it belongs to."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -20,13 +21,14 @@ from samples.models import (
     ResultEvent,
     Retest,
     RetestEvent,
+    RunLink,
     Sample,
     SampleEvent,
     SignatureEvent,
 )
 from samples.services.amendments import signatures_checked
 from samples.services.audit import audit_verify
-from workflows.api import get_run
+from workflows.api import RunInfo, RunNotFound, get_run
 
 # The audit tables of a sample's own records, and how to find its rows in each.
 _RECORD_EVENTS = [
@@ -41,7 +43,8 @@ _HIDDEN = {"pgh_id", "pgh_hash", "pgh_prev_hash", "pgh_context_id", "pgh_obj_id"
 def dossier(sample: Sample) -> dict[str, Any]:
     """Everything on record about the sample, in time order within each part."""
     results = list(sample.results.order_by("recorded_at"))
-    history = get_run(str(sample.run_id)).history if sample.run_id else []
+    runs = sample_runs(sample)
+    history = [(run.id, event) for run in runs for event in run.history]
     changes, records = [], {}
     for table, model, link in _RECORD_EVENTS:
         if link == "original__sample_id":
@@ -51,8 +54,7 @@ def dossier(sample: Sample) -> dict[str, Any]:
         rows = rows.select_related("pgh_context").order_by("pgh_id")
         records[table] = sorted({r.pgh_obj_id for r in rows})
         changes += [_change(table, row) for row in rows]
-    runs = [str(sample.run_id)] if sample.run_id else []
-    check = audit_verify(runs=runs, records=records)
+    check = audit_verify(runs=[run.id for run in runs], records=records)
     message_ids = {r.message_id for r in results if r.message_id}
     return {
         "sample": {
@@ -66,6 +68,7 @@ def dossier(sample: Sample) -> dict[str, Any]:
         },
         "lifecycle": [
             {
+                "run": run_id,
                 "seq": e.seq,
                 "at": e.at,
                 "kind": e.kind,
@@ -73,7 +76,7 @@ def dossier(sample: Sample) -> dict[str, Any]:
                 "reason": e.reason,
                 "data": e.data,
             }
-            for e in history
+            for run_id, e in history
         ],
         "changes": sorted(changes, key=lambda c: c["at"]),
         "signatures": [
@@ -118,6 +121,29 @@ def dossier(sample: Sample) -> dict[str, Any]:
         },
         "generated_at": timezone.now(),
     }
+
+
+def sample_runs(sample: Sample) -> list[RunInfo]:
+    """Every workflow run of the sample, with its history, oldest first: its lifecycle, and
+    the run a restart from a step made of it (which repeats the history before that step)."""
+    linked = RunLink.objects.filter(barcode=sample.barcode).values_list("run_id", flat=True)
+    runs = []
+    for run_id in linked:
+        with contextlib.suppress(RunNotFound):
+            runs.append(get_run(str(run_id)))
+    return sorted(runs, key=lambda run: run.created_at)
+
+
+def _lifecycle_lines(lifecycle: list[dict[str, Any]]) -> list[str]:
+    """One line per lifecycle event; each names its run when the sample had more than one
+    (after a restart from a step)."""
+    several = len({e["run"] for e in lifecycle}) > 1
+    return [
+        f"{_t(e['at'])}  "
+        + (f"run {e['run'][:8]}  " if several else "")
+        + f"{e['kind']}  {e['actor']}  {e['reason']}"
+        for e in lifecycle
+    ]
 
 
 def _change(table: str, row: Any) -> dict[str, Any]:
@@ -179,13 +205,7 @@ def dossier_pdf(content: dict[str, Any]) -> bytes:
         + "; ".join(f"{f['where']}: {f['problem']}" for f in check["findings"]),
     )
     for title, lines in (
-        (
-            "Lifecycle",
-            [
-                f"{_t(e['at'])}  {e['kind']}  {e['actor']}  {e['reason']}"
-                for e in content["lifecycle"]
-            ],
-        ),
+        ("Lifecycle", _lifecycle_lines(content["lifecycle"])),
         (
             "Changes to its records",
             [

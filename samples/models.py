@@ -119,6 +119,41 @@ class SpecimenType(models.TextChoices):
     CSF = "csf", "Cerebrospinal fluid"
 
 
+class RunLink(models.Model):
+    """The sample or batch each workflow run belongs to, kept for good. A sample or batch
+    follows its current run (``run_id`` moves when the console restarts a run from a step);
+    the runs it had before stay linked here, so their history stays in its audit trail.
+    Written by the database (``_link_runs``) whenever a run id is set, whatever sets it."""
+
+    run_id = models.UUIDField(primary_key=True)
+    barcode = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001 (a sample's)
+    batch_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["barcode"], name="runlink_barcode")]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        owner = self.barcode or f"batch {self.batch_id}"
+        return f"run {self.run_id} of {owner}"
+
+
+def _link_runs(record: str, values: str) -> pgtrigger.Trigger:
+    """A trigger that links each run id set on a sample or batch in ``RunLink``."""
+    return pgtrigger.Trigger(
+        name=f"{record}_links_runs",
+        when=pgtrigger.After,
+        operation=pgtrigger.Insert | pgtrigger.UpdateOf("run_id"),
+        condition=pgtrigger.Q(new__run_id__isnull=False),
+        func=(
+            "INSERT INTO samples_runlink (run_id, barcode, batch_id) "
+            f"VALUES (NEW.run_id, {values}) ON CONFLICT (run_id) DO NOTHING; RETURN NULL;"
+        ),
+    )
+
+
 class Priority(models.TextChoices):
     ROUTINE = "routine", "Routine"
     URGENT = "urgent", "Urgent"
@@ -182,6 +217,7 @@ class Sample(models.Model):
                 condition=models.Q(released_at__isnull=False),
             ),
         ]
+        triggers = [_link_runs("sample", "NEW.barcode, NULL")]
 
     def __str__(self) -> str:
         return self.barcode
@@ -218,6 +254,7 @@ class Batch(models.Model):
                 fields=["assay"], condition=Q(status="open"), name="batch_one_open_per_assay"
             )
         ]
+        triggers = [_link_runs("batch", "NULL, NEW.id")]
 
     def __str__(self) -> str:
         return f"{self.assay.code} batch {self.pk}"

@@ -158,16 +158,16 @@ HISTORY_KINDS = [
 
 _HISTORY = """
 SELECT h.created_at AS at, 0 AS src, h.id::bigint AS id,
-       (CASE WHEN s.id IS NOT NULL THEN 'sample' WHEN b.id IS NOT NULL THEN 'batch'
+       (CASE WHEN l.barcode IS NOT NULL THEN 'sample' WHEN l.batch_id IS NOT NULL THEN 'batch'
              ELSE 'run' END)::text AS record,
-       coalesce(s.barcode, b.id::text, h.run_id::text)::text AS name, NULL::bigint AS obj,
-       h.kind::text AS type, s.barcode::text AS barcode, h.actor::text AS actor,
+       coalesce(l.barcode, l.batch_id::text, h.run_id::text)::text AS name, NULL::bigint AS obj,
+       h.kind::text AS type, l.barcode::text AS barcode, h.actor::text AS actor,
        (hi.id IS NOT NULL) AS by_instrument, h.reason::text AS reason, ''::text AS url,
        h.data::jsonb AS data,
        jsonb_build_object('seq', h.seq, 'run', h.run_id, 'assay', ba.code) AS extra
 FROM ({history}) AS h
-LEFT JOIN samples_sample AS s ON s.run_id = h.run_id
-LEFT JOIN samples_batch AS b ON b.run_id = h.run_id
+LEFT JOIN samples_runlink AS l ON l.run_id = h.run_id
+LEFT JOIN samples_batch AS b ON b.id = l.batch_id
 LEFT JOIN samples_assay AS ba ON ba.id = b.assay_id
 LEFT JOIN samples_instrument AS hi ON hi.name = h.actor
 """

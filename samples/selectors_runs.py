@@ -7,7 +7,9 @@ import contextlib
 import uuid
 from dataclasses import dataclass
 
-from samples.models import Batch, Sample
+from django.db.models import Q
+
+from samples.models import RunLink
 from workflows.api import RunRow
 
 
@@ -19,20 +21,18 @@ class ConsoleRun:
 
 
 def runs_named(search: str) -> list[str]:
-    """The runs a search names: a sample barcode, a batch id, or a run id."""
+    """The runs a search names: every run of a sample (by barcode) or of a batch (by id),
+    those a restart left behind included, or a run id."""
     text = search.strip()
+    named = Q(barcode=text.upper())
+    if text.isdigit() and len(text) < 19:  # a batch id fits in a bigint
+        named |= Q(batch_id=int(text))
     found = [
-        str(run_id)
-        for run_id in Sample.objects.filter(barcode=text.upper()).values_list("run_id", flat=True)
+        str(run_id) for run_id in RunLink.objects.filter(named).values_list("run_id", flat=True)
     ]
-    if text.isdigit():
-        found += [
-            str(run_id)
-            for run_id in Batch.objects.filter(pk=int(text)).values_list("run_id", flat=True)
-        ]
     with contextlib.suppress(ValueError):
         found.append(str(uuid.UUID(text)))
-    return [run_id for run_id in found if run_id != "None"]
+    return found
 
 
 def with_keys(rows: list[RunRow]) -> list[ConsoleRun]:
@@ -47,10 +47,8 @@ def owner_of(run_id: str) -> tuple[str, str]:
 
 
 def _owners(ids: list[str]) -> dict[str, tuple[str, str]]:
-    owners = {
-        str(run_id): ("batch", str(pk))
-        for run_id, pk in Batch.objects.filter(run_id__in=ids).values_list("run_id", "pk")
+    links = RunLink.objects.filter(run_id__in=ids).values_list("run_id", "barcode", "batch_id")
+    return {
+        str(run_id): ("sample", barcode) if barcode is not None else ("batch", str(batch_id))
+        for run_id, barcode, batch_id in links
     }
-    samples = Sample.objects.filter(run_id__in=ids).values_list("run_id", "barcode")
-    owners.update({str(run_id): ("sample", barcode) for run_id, barcode in samples})
-    return owners

@@ -205,3 +205,40 @@ def test_a_lifecycle_restarted_from_a_step_is_followed_by_its_sample(lab, sample
     assert page.context["restarted_from"] == old_run
     assert page.context["kind"] == "sample"
     assert lab.to_batch("S-000010")  # and the lifecycle goes on, on the new run
+
+
+def test_a_restarted_sample_keeps_every_run_in_its_audit_trail_dossier_and_search(
+    lab, sample, supervisors
+):
+    from samples.dossier import dossier
+    from samples.models import Sample
+    from samples.selectors_audit import AuditFilter, audit_entries
+    from samples.selectors_runs import owner_of, runs_named
+    from workflows.models import StepTask
+
+    lab.receive("S-000010")
+    old_run = str(sample.run_id)
+    first_step = StepTask.objects.filter(run_id=old_run).order_by("cmd").first()
+    asked = intervene(
+        old_run, "restart", actor="sup-a", reason="routing rules corrected", step=first_step.cmd
+    )
+    decide(asked.id, actor="sup-b", approve=True)
+    lab.env.run_until_idle()
+    new_run = str(Sample.objects.get(barcode="S-000010").run_id)
+    assert new_run != old_run
+
+    # The old run's own events (the restart asked for and approved, the run superseded) stay
+    # in the sample's trail, named by its barcode.
+    trail = list(audit_entries(AuditFilter(sample="S-000010")))
+    runs_in_trail = {e.extra["run"] for e in trail if e.source == "lifecycle"}
+    assert runs_in_trail == {old_run, new_run}
+    old_kinds = {e.type for e in trail if e.extra.get("run") == old_run}
+    assert {"intervention_requested", "intervention_approved", "run_superseded"} <= old_kinds
+    assert all(e.name == "S-000010" for e in trail if e.source == "lifecycle")
+
+    content = dossier(Sample.objects.get(barcode="S-000010"))
+    assert {e["run"] for e in content["lifecycle"]} == {old_run, new_run}
+    assert content["verification"]["intact"]
+
+    assert set(runs_named("s-000010")) == {old_run, new_run}
+    assert owner_of(old_run) == owner_of(new_run) == ("sample", "S-000010")
