@@ -61,7 +61,7 @@ def seed():
         # The bench's own database: the trail holds what is seeded here and little else.
         cursor.execute(
             "TRUNCATE workflows_historyevent, workflows_steptask, workflows_timer, "
-            f"workflows_run, samples_sample, samples_batch, {events} CASCADE"
+            f"workflows_run, samples_sample, samples_batch, samples_runlink, {events} CASCADE"
         )
     users = get_user_model().objects
     technician, _ = users.get_or_create(username="bench-technician")

@@ -265,7 +265,8 @@ def seed():
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE workflows_historyevent, workflows_steptask, workflows_timer, "
-            "workflows_run, samples_sample, samples_batch, samples_result, samples_retest, "
+            "workflows_run, samples_sample, samples_batch, samples_runlink, samples_result, "
+            "samples_retest, "
             f"samples_signature, {events} CASCADE"
         )
     users = get_user_model().objects
@@ -316,6 +317,11 @@ def seed():
             cursor.execute(sql, params)
             cursor.execute("ANALYZE samples_sample, samples_sample_assays, samples_result")
         cursor.execute("SET session_replication_role = DEFAULT")
+        # What the trigger on samples_sample writes when a run id is set (it was off above).
+        cursor.execute(
+            "INSERT INTO samples_runlink (run_id, barcode) "
+            "SELECT run_id, barcode FROM samples_sample WHERE run_id IS NOT NULL"
+        )
         cursor.execute("VACUUM ANALYZE")  # as autovacuum leaves a database in service
     return reviewer, f"V-{COMPLETED + UNFINISHED // 2 + 1:07d}"
 

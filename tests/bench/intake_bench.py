@@ -99,7 +99,8 @@ def seed(count: int) -> tuple[str, list[str]]:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE samples_sample, samples_batch, samples_instrument, samples_result, "
-            "samples_instrumentmessage, workflows_run, workflows_historyevent CASCADE"
+            "samples_instrumentmessage, samples_runlink, workflows_run, workflows_historyevent "
+            "CASCADE"
         )
     user, _ = get_user_model().objects.get_or_create(username="bench-registrar")
     assay, _ = Assay.objects.update_or_create(

@@ -52,7 +52,10 @@ def seed() -> None:
 
     ensure_role_groups()
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE samples_sample, workflows_run, workflows_historyevent CASCADE")
+        cursor.execute(
+            "TRUNCATE samples_sample, samples_runlink, workflows_run, workflows_historyevent "
+            "CASCADE"
+        )
     user, _ = get_user_model().objects.get_or_create(username="bench-technician")
     user.groups.add(*user.groups.model.objects.filter(name=Role.TECHNICIAN.value))
     assay, _ = Assay.objects.get_or_create(
