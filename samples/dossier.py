@@ -5,7 +5,6 @@ from, its retests, and the check of the hash chains all of it belongs to."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -21,14 +20,13 @@ from samples.models import (
     ResultEvent,
     Retest,
     RetestEvent,
-    RunLink,
     Sample,
     SampleEvent,
     SignatureEvent,
 )
+from samples.selectors import sample_runs
 from samples.services.amendments import signatures_checked
 from samples.services.audit import audit_verify
-from workflows.api import RunInfo, RunNotFound, get_run
 
 # The audit tables of a sample's own records, and how to find its rows in each.
 _RECORD_EVENTS = [
@@ -121,17 +119,6 @@ def dossier(sample: Sample) -> dict[str, Any]:
         },
         "generated_at": timezone.now(),
     }
-
-
-def sample_runs(sample: Sample) -> list[RunInfo]:
-    """Every workflow run of the sample, with its history, oldest first: its lifecycle, and
-    the run a restart from a step made of it (which repeats the history before that step)."""
-    linked = RunLink.objects.filter(barcode=sample.barcode).values_list("run_id", flat=True)
-    runs = []
-    for run_id in linked:
-        with contextlib.suppress(RunNotFound):
-            runs.append(get_run(str(run_id)))
-    return sorted(runs, key=lambda run: run.created_at)
 
 
 def _lifecycle_lines(lifecycle: list[dict[str, Any]]) -> list[str]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import dropwhile
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -17,11 +19,12 @@ from samples.models import (
     BatchStatus,
     Instrument,
     Result,
+    RunLink,
     Sample,
     SampleState,
 )
 from samples.roles import Role, has_role
-from workflows.api import get_run
+from workflows.api import RunInfo, RunNotFound, get_run
 
 
 def assay_list() -> QuerySet[Assay]:
@@ -168,16 +171,45 @@ _STEP_WORDS = {
 }
 
 
+def sample_runs(sample: Sample) -> list[RunInfo]:
+    """Every workflow run of the sample, with its history, oldest first: its lifecycle, and
+    the runs restarts from a step made of it (each repeats the history before that step)."""
+    linked = RunLink.objects.filter(barcode=sample.barcode).values_list("run_id", flat=True)
+    runs = []
+    for run_id in linked:
+        with contextlib.suppress(RunNotFound):
+            runs.append(get_run(str(run_id)))
+    return sorted(runs, key=lambda run: run.created_at)
+
+
 def sample_timeline(sample: Sample) -> list[TimelineEntry]:
-    """Every event of the sample's lifecycle in words: what, who, when, why."""
-    if sample.run_id is None:
-        return []
+    """Every event of the sample's lifecycle in words: what, who, when, why. After a restart
+    from a step, the old run's events, then the new run's from its restart on (those before
+    repeat the old run's)."""
     entries = []
-    for event in get_run(str(sample.run_id)).history:
-        what = _describe(event.kind, event.data)
-        if what:
-            entries.append(TimelineEntry(event.at, what, event.actor, event.reason))
+    for index, run in enumerate(sample_runs(sample)):
+        events = run.history
+        if index:
+            events = list(dropwhile(lambda e: e.kind != "run_restarted", events))
+        for event in events:
+            what = _describe(event.kind, event.data)
+            if what:
+                entries.append(TimelineEntry(event.at, what, event.actor, event.reason))
     return entries
+
+
+_ACTIONS = {
+    "retry": "Retry of the failed step",
+    "resume": "Resuming after a fix",
+    "cancel": "Cancellation",
+    "restart": "Restart from step {step}",
+}
+
+
+def _action(data: dict[str, Any]) -> str:
+    if data.get("action") == "restart" and data.get("step") is None:
+        return "Restart"  # the approval names the request, not its step again
+    return _ACTIONS.get(data.get("action", ""), "Intervention").format(step=data.get("step"))
 
 
 def _describe(kind: str, data: dict[str, Any]) -> str:
@@ -220,6 +252,20 @@ def _describe(kind: str, data: dict[str, Any]) -> str:
         return f"Lifecycle failed: {data.get('message')}"
     if kind == "cancel_requested":
         return "Cancellation requested"
+    if kind == "intervention_requested":
+        return f"{_action(data)} asked for, for a second person to approve"
+    if kind == "intervention_approved":
+        return f"{_action(data)} approved"
+    if kind == "intervention_refused":
+        return f"{_action(data)} refused"
+    if kind == "retry_requested":
+        return "Failed step retried"
+    if kind == "resume_requested":
+        return "Lifecycle resumed after a fix"
+    if kind == "run_restarted":
+        return f"Lifecycle restarted from step {data.get('from_step')}"
+    if kind == "run_superseded":
+        return "Lifecycle replaced by its restart"
     return ""
 
 

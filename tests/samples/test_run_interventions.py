@@ -212,6 +212,7 @@ def test_a_restarted_sample_keeps_every_run_in_its_audit_trail_dossier_and_searc
 ):
     from samples.dossier import dossier
     from samples.models import Sample
+    from samples.selectors import sample_timeline
     from samples.selectors_audit import AuditFilter, audit_entries
     from samples.selectors_runs import owner_of, runs_named
     from workflows.models import StepTask
@@ -242,3 +243,14 @@ def test_a_restarted_sample_keeps_every_run_in_its_audit_trail_dossier_and_searc
 
     assert set(runs_named("s-000010")) == {old_run, new_run}
     assert owner_of(old_run) == owner_of(new_run) == ("sample", "S-000010")
+
+    # The sample's timeline tells the restart once, without repeating the copied history.
+    words = [entry.what for entry in sample_timeline(Sample.objects.get(barcode="S-000010"))]
+    step = first_step.cmd
+    assert words.count("Received") == 1
+    assert (
+        words.index(f"Restart from step {step} asked for, for a second person to approve")
+        < (words.index("Restart approved"))
+        < words.index("Lifecycle replaced by its restart")
+    )
+    assert words.index(f"Lifecycle restarted from step {step}") > words.index("Restart approved")
