@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import dropwhile
@@ -242,31 +243,25 @@ def _describe(kind: str, data: dict[str, Any]) -> str:
         if data.get("step") == "samples.mark":
             return ""
         return _STEP_WORDS.get(data.get("step", ""), "")
-    if kind == "step_failed":
-        return f"Step {data.get('step')} failed: {data.get('message')}"
-    if kind == "wait_timed_out":
-        return "Stability window ended"
-    if kind == "run_completed":
-        return f"Lifecycle finished: {data.get('result')}"
-    if kind == "run_failed":
-        return f"Lifecycle failed: {data.get('message')}"
-    if kind == "cancel_requested":
-        return "Cancellation requested"
-    if kind == "intervention_requested":
-        return f"{_action(data)} asked for, for a second person to approve"
-    if kind == "intervention_approved":
-        return f"{_action(data)} approved"
-    if kind == "intervention_refused":
-        return f"{_action(data)} refused"
-    if kind == "retry_requested":
-        return "Failed step retried"
-    if kind == "resume_requested":
-        return "Lifecycle resumed after a fix"
-    if kind == "run_restarted":
-        return f"Lifecycle restarted from step {data.get('from_step')}"
-    if kind == "run_superseded":
-        return "Lifecycle replaced by its restart"
-    return ""
+    words = _KIND_WORDS.get(kind)
+    return words(data) if words is not None else ""
+
+
+# The other history events worth a line, in words.
+_KIND_WORDS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "step_failed": lambda d: f"Step {d.get('step')} failed: {d.get('message')}",
+    "wait_timed_out": lambda d: "Stability window ended",
+    "run_completed": lambda d: f"Lifecycle finished: {d.get('result')}",
+    "run_failed": lambda d: f"Lifecycle failed: {d.get('message')}",
+    "cancel_requested": lambda d: "Cancellation requested",
+    "intervention_requested": lambda d: f"{_action(d)} asked for, for a second person to approve",
+    "intervention_approved": lambda d: f"{_action(d)} approved",
+    "intervention_refused": lambda d: f"{_action(d)} refused",
+    "retry_requested": lambda d: "Failed step retried",
+    "resume_requested": lambda d: "Lifecycle resumed after a fix",
+    "run_restarted": lambda d: f"Lifecycle restarted from step {d.get('from_step')}",
+    "run_superseded": lambda d: "Lifecycle replaced by its restart",
+}
 
 
 # --- batches ------------------------------------------------------------------------------------
