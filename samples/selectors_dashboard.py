@@ -2,7 +2,8 @@
 retest rates and the oldest waiting samples.
 
 Figures are aggregated by PostgreSQL (medians and 90th percentiles with ``percentile_cont``,
-days with ``date_trunc``) so the page costs a handful of queries however many samples there are.
+days in the lab's time zone) so the dashboard costs a handful of queries however many samples
+there are.
 
 Turnaround runs from receipt (``Sample.received_at``) to release (``Sample.released_at``: the
 reviewer's first "reviewed and released" signature, should a sample be signed again after an

@@ -83,10 +83,10 @@ def dashboard_period(request: HttpRequest) -> HttpResponse:
             }
             for code, points in trend.items()
         ],
-        "retest_per_assay": per_assay,
-        "retest_per_instrument": per_instrument,
-        "retest_assay_chart": _retest_chart(per_assay, "assay"),
-        "retest_instrument_chart": _retest_chart(per_instrument, "instrument"),
+        "retest_groups": [
+            {"per": per, "rows": rows, "chart": _retest_chart(rows, per)}
+            for per, rows in (("assay", per_assay), ("instrument", per_instrument))
+        ],
     }
     template = "samples/dashboard_period.html" + ("#period" if request.htmx else "")
     return render(request, template, context, status=400 if problem else 200)

@@ -204,6 +204,8 @@ def test_retest_rate_per_assay_and_per_instrument(lab, compliance_officer):
         "entered by hand 0 %" in html
     )
     assert re.search(r"<td>GLU</td><td[^>]*>4</td><td[^>]*>1</td><td[^>]*>25.0</td>", html)
+    assert "<h3>Per instrument</h3>" in html and '<th scope="col">Instrument</th>' in html
+    assert "No result was recorded" not in html
 
 
 def test_oldest_waiting_first_with_what_each_waits_for(lab, administrator):
@@ -232,6 +234,9 @@ def test_oldest_waiting_first_with_what_each_waits_for(lab, administrator):
 def test_every_role_sees_the_dashboard_and_anonymous_visitors_sign_in_first(
     technician, reviewer, compliance_officer, administrator, make_user
 ):
+    empty = get(technician, PERIOD).content.decode()  # nothing recorded yet: said so
+    assert "No sample was released in the last 30 days." in empty
+    assert "No result was recorded in the last 30 days." in empty
     newcomer = make_user("newcomer")
     for path in ["/dashboard/", PERIOD]:
         for user in [technician, reviewer, compliance_officer, administrator]:
