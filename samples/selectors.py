@@ -208,8 +208,6 @@ _ACTIONS = {
 
 
 def _action(data: dict[str, Any]) -> str:
-    if data.get("action") == "restart" and data.get("step") is None:
-        return "Restart"  # the approval names the request, not its step again
     return _ACTIONS.get(data.get("action", ""), "Intervention").format(step=data.get("step"))
 
 

@@ -24,7 +24,7 @@ from pghistory.models import Context
 
 from samples.audit_words import describe, forget_names
 from samples.read_ahead import chunks_read_ahead
-from workflows.api import history_sql
+from workflows.api import HISTORY_KINDS, history_sql
 
 PAGE_SIZE = 100
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -126,34 +126,6 @@ SOURCES = [
         joins="LEFT JOIN {user} AS m ON m.id = e.reviewer_id",
         maker="m.username",
     ),
-]
-
-# Workflow history kinds (docs/workflows.md, "History").
-HISTORY_KINDS = [
-    "run_started",
-    "signal_received",
-    "signal_consumed",
-    "wait_started",
-    "wait_timed_out",
-    "step_scheduled",
-    "step_started",
-    "step_completed",
-    "step_failed",
-    "timer_started",
-    "timer_fired",
-    "patch_marker",
-    "cancel_requested",
-    "cancel_delivered",
-    "retry_requested",
-    "resume_requested",
-    "intervention_requested",
-    "intervention_approved",
-    "intervention_refused",
-    "run_restarted",
-    "run_superseded",
-    "run_completed",
-    "run_failed",
-    "run_cancelled",
 ]
 
 _HISTORY = """

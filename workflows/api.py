@@ -38,7 +38,7 @@ from workflows.console import (
 )
 from workflows.dispatch import backend
 from workflows.executor import StepInfo, current_step_info
-from workflows.history import HISTORY_COLUMNS, history_sql
+from workflows.history import HISTORY_COLUMNS, HISTORY_KINDS, history_sql
 from workflows.inline import InlineRunner
 from workflows.integrity import BrokenLink, ChainReport, verify_history
 from workflows.interventions import (
@@ -64,6 +64,7 @@ from workflows.replay import (
 
 __all__ = [
     "HISTORY_COLUMNS",
+    "HISTORY_KINDS",
     "BrokenLink",
     "Cancelled",
     "ChainReport",

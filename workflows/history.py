@@ -6,6 +6,34 @@ from __future__ import annotations
 
 from workflows.models import HistoryEvent
 
+# Every kind of history event the engine writes (docs/workflows.md, "History").
+HISTORY_KINDS = [
+    "run_started",
+    "signal_received",
+    "signal_consumed",
+    "wait_started",
+    "wait_timed_out",
+    "step_scheduled",
+    "step_started",
+    "step_completed",
+    "step_failed",
+    "timer_started",
+    "timer_fired",
+    "patch_marker",
+    "cancel_requested",
+    "cancel_delivered",
+    "retry_requested",
+    "resume_requested",
+    "intervention_requested",
+    "intervention_approved",
+    "intervention_refused",
+    "run_restarted",
+    "run_superseded",
+    "run_completed",
+    "run_failed",
+    "run_cancelled",
+]
+
 # The columns of ``history_sql()``, in order.
 HISTORY_COLUMNS = ("id", "run_id", "seq", "kind", "data", "actor", "reason", "created_at")
 

@@ -83,9 +83,7 @@ def intervene(
         raise InterventionRefused("An intervention needs the name of the person making it.")
     with transaction.atomic():
         run = _locked(run_id)
-        # A failed run can be restarted from a step; nothing else applies to a finished run.
-        restartable = kind == InterventionKind.RESTART and run.status == RunStatus.FAILED
-        if run.status in FINISHED and not restartable:
+        if not _applies(run, kind):
             raise InterventionRefused(f"The run has {run.status}: there is nothing to {kind}.")
         if kind == InterventionKind.RESUME and run.status != RunStatus.BLOCKED:
             raise InterventionRefused(
@@ -112,6 +110,12 @@ def intervene(
             run, kind, actor, reason, InterventionStatus.DONE, outcome=outcome
         )
     return _info(row)
+
+
+def _applies(run: Run, kind: str) -> bool:
+    """A failed run can be restarted from a step; nothing else applies to a finished run."""
+    restartable = kind == InterventionKind.RESTART and run.status == RunStatus.FAILED
+    return run.status not in FINISHED or restartable
 
 
 def _check_step(run: Run, step: int | None) -> None:
@@ -157,20 +161,18 @@ def decide(
         run = _locked(str(row.run_id))
         if not approve:
             store.append(run, "intervention_refused", data={"intervention": row.pk,
-                         "action": row.kind}, actor=actor, reason=reason)  # fmt: skip
+                         "action": row.kind, "step": row.step}, actor=actor,
+                         reason=reason)  # fmt: skip
             store.save_run(run)
             return _info(store.decide_intervention(row, actor, InterventionStatus.REFUSED, reason))
-        ended = run.status in FINISHED and not (
-            row.kind == InterventionKind.RESTART and run.status == RunStatus.FAILED
-        )
-        if ended:
+        if not _applies(run, row.kind):
             outcome = f"not carried out: the run had already {run.status}"
             return _info(
                 store.decide_intervention(row, actor, InterventionStatus.REFUSED, reason, outcome)
             )
         store.append(run, "intervention_approved", data={"intervention": row.pk,
-                     "action": row.kind, "requested_by": row.requested_by}, actor=actor,
-                     reason=reason or row.reason)  # fmt: skip
+                     "action": row.kind, "step": row.step, "requested_by": row.requested_by},
+                     actor=actor, reason=reason or row.reason)  # fmt: skip
         if row.kind == InterventionKind.RESTART:
             new = store.restart_run(
                 run, from_cmd=row.step or 0, actor=row.requested_by, reason=row.reason

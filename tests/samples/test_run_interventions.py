@@ -250,7 +250,9 @@ def test_a_restarted_sample_keeps_every_run_in_its_audit_trail_dossier_and_searc
     assert words.count("Received") == 1
     assert (
         words.index(f"Restart from step {step} asked for, for a second person to approve")
-        < (words.index("Restart approved"))
+        < (words.index(f"Restart from step {step} approved"))
         < words.index("Lifecycle replaced by its restart")
     )
-    assert words.index(f"Lifecycle restarted from step {step}") > words.index("Restart approved")
+    assert words.index(f"Lifecycle restarted from step {step}") > words.index(
+        f"Restart from step {step} approved"
+    )
