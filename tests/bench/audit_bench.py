@@ -52,17 +52,10 @@ def seed():
     from django.db import connection
 
     from samples.roles import Role, ensure_role_groups
-    from samples.selectors_audit import SOURCES
-    from tests.audit_volume import seed_trail
+    from tests.audit_volume import empty_trail, seed_trail
 
     ensure_role_groups()
-    events = ", ".join(source.table for source in SOURCES)
-    with connection.cursor() as cursor:
-        # The bench's own database: the trail holds what is seeded here and little else.
-        cursor.execute(
-            "TRUNCATE workflows_historyevent, workflows_steptask, workflows_timer, "
-            f"workflows_run, samples_sample, samples_batch, samples_runlink, {events} CASCADE"
-        )
+    empty_trail()  # the bench's own database: the trail holds what is seeded here
     users = get_user_model().objects
     technician, _ = users.get_or_create(username="bench-technician")
     reviewer, _ = users.get_or_create(username="bench-reviewer")

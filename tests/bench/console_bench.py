@@ -256,19 +256,11 @@ def seed():
 
     from samples.models import Assay, Instrument
     from samples.roles import Role, ensure_role_groups
-    from samples.selectors_audit import SOURCES
     from samples.services.results import MEANING
-    from tests.audit_volume import seed_trail
+    from tests.audit_volume import empty_trail, seed_trail
 
     ensure_role_groups()
-    events = ", ".join(source.table for source in SOURCES)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE workflows_historyevent, workflows_steptask, workflows_timer, "
-            "workflows_run, samples_sample, samples_batch, samples_runlink, samples_result, "
-            "samples_retest, "
-            f"samples_signature, {events} CASCADE"
-        )
+    empty_trail("samples_result", "samples_retest", "samples_signature")
     users = get_user_model().objects
     technician, _ = users.get_or_create(username="bench-technician")
     reviewer, _ = users.get_or_create(username="bench-reviewer")
