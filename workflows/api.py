@@ -63,6 +63,7 @@ from workflows.replay import (
 )
 
 __all__ = [
+    "FINISHED",
     "HISTORY_COLUMNS",
     "HISTORY_KINDS",
     "BrokenLink",

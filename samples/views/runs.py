@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from samples.roles import Role, has_role, role_required
 from samples.selectors_runs import owner_of, runs_named, with_keys
 from workflows.api import (
+    FINISHED,
     HistoryEntry,
     InterventionRefused,
     RunFilter,
@@ -107,9 +108,6 @@ def run_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-FINAL = {"completed", "failed", "cancelled", "superseded"}
-
-
 def _run_or_404(run_id: str) -> RunInfo:
     try:
         return get_run(str(uuid.UUID(run_id)))
@@ -129,7 +127,7 @@ def _detail(run_id: str) -> dict[str, Any]:
         "superseded_by": links.get("run_superseded", {}).get("by_run", ""),
         "events": [_event(entry) for entry in reversed(run.history)],
         "steps": run_steps(run.id),
-        "final": run.status in FINAL,
+        "final": run.status in FINISHED,
     }
 
 
