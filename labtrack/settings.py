@@ -226,6 +226,9 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_DB_REUSE_MAX = 2**31
 # The sweep re-dispatches what lost messages left behind: due timers, expired leases, steps.
 WORKFLOWS_SWEEP_SECONDS = env_int("WORKFLOWS_SWEEP_SECONDS", 5, minimum=1)
+# Advances of a run lost in a row with their worker process (its workflow code killed it)
+# before the run is parked as blocked for a person; the broker would redeliver it forever.
+WORKFLOWS_MAX_LOST_ADVANCES = env_int("WORKFLOWS_MAX_LOST_ADVANCES", 3, minimum=1)
 # Audit events carry the time of the change itself, not of the start of its transaction.
 PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 AUDIT_CHECK_HOUR = env_int("AUDIT_CHECK_HOUR", 2, minimum=0)

@@ -18,6 +18,7 @@ every member; complete.
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime
 from typing import Any
 
 from samples import steps
@@ -43,12 +44,11 @@ async def sample_lifecycle_v2(ctx: Context, barcode: str) -> str:
 
 async def _lifecycle(ctx: Context, barcode: str, *, flag_critical: bool) -> str:
     plan = await ctx.step(steps.lifecycle_plan, barcode)
-    deadline = plan["deadline"]
+    deadline = datetime.fromtimestamp(plan["deadline"], UTC)
 
     async def before_deadline(name: str) -> Any:
-        left = max(0.0, deadline - ctx.now().timestamp())
         try:
-            return await ctx.wait_signal(name, timeout=left)
+            return await ctx.wait_signal(name, until=deadline)
         except SignalTimeout:
             raise _Expired from None
 

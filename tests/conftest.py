@@ -10,6 +10,7 @@ from django.test import Client
 
 from samples.roles import Role
 from tests.cast import PASSWORD
+from tests.replaying import assert_every_history_replays
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -72,3 +73,32 @@ def signed_in(client: Client) -> Callable[[object], Client]:
         return client
 
     return sign_in
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "histories_not_replayed(reason): the test writes run histories by hand (not through the "
+        "engine) or leaves runs deliberately unreplayable; the replay check skips it",
+    )
+
+
+@pytest.fixture(autouse=True)
+def every_history_replays(request):
+    """After every test that touches the database, replay each run's whole recorded history
+    from the table, from the top in a fresh session, against the code now loaded, and fail
+    the test if one blocks or reaches other decisions than those recorded (a deadline worked
+    out differently, a decision the history lacks, another ending). Workers keep workflows in
+    memory and feed them only new events; this check makes sure that shortcut is never what
+    makes a test pass."""
+    uses_db = (
+        request.node.get_closest_marker("django_db") is not None
+        or "_django_db_helper" in request.fixturenames
+    )
+    skip = request.node.get_closest_marker("histories_not_replayed")
+    if not uses_db or skip is not None:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # so the check runs before the database goes
+    yield
+    assert_every_history_replays()

@@ -225,6 +225,12 @@ def cancel(run_id: str, *, actor: str, reason: str) -> bool:
     """Ask the run to stop; it sees ``Cancelled`` at its current await and may clean up.
 
     Returns False if the run had already finished. A reason is required.
+
+    The primitive for code that owns the run (an application ending a lifecycle its own rules
+    ended, such as a rejected sample): it takes effect at once. A person's cancellation goes
+    through ``intervene(run_id, "cancel", ...)`` and a second person's ``decide``, which
+    delivers the same cancellation only once approved; the console and ``manage.py workflows
+    cancel`` go that way.
     """
     if not reason or not reason.strip():
         raise ValueError("a cancellation needs a reason")

@@ -14,10 +14,11 @@ from typing import Any
 
 from django.db import transaction
 
-from workflows import clock, registry, sessions, store
+from workflows import clock, lost, registry, sessions, store
+from workflows.attempt import ResultNotJSON, run_attempt
 from workflows.dispatch import backend
 from workflows.models import FINISHED, Run, StepTask
-from workflows.replay import Outcome, Session, to_json
+from workflows.replay import Outcome, Session
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def advance_run(run_id: str, *, inline_queue: str | None = None) -> store.Claim 
         # Whoever holds the lock sees every event committed before it got it; events appended
         # after that must wait for the lock and ring again. So skipping a locked run loses nothing.
         run = store.lock_run(run_id, skip_locked=True)
-        if run is None or run.status in FINISHED:
+        if run is None or run.status in FINISHED or lost.parked(run):
             return None
         return advance_locked(run, inline_queue=inline_queue)
 
@@ -64,6 +65,9 @@ def advance_locked(run: Run, *, inline_queue: str | None = None) -> store.Claim 
     sent: it is created already claimed and started, and its claim returned for the caller to
     run at once (if the caller dies first, the lease and the sweep recover it).
     """
+    if lost.parked(run):  # its code killed its worker too often: it waits for a person
+        store.save_run(run, needs_advance=True)  # with what came in meanwhile (a step's result)
+        return None
     definition = registry.get_workflow(run.workflow, run.version)
     if definition is None:
         store.mark_blocked(
@@ -73,6 +77,8 @@ def advance_locked(run: Run, *, inline_queue: str | None = None) -> store.Claim 
         )
         return None
     session = _session(run, definition)
+    if run.lost_advances:  # its code ran through: the advances lost before no longer count
+        store.forget_lost_advances(run)
     seen = run.last_seq  # the session has taken in every event up to here
     outcome = session.outcome
     steps = _registered_steps(outcome)
@@ -156,13 +162,8 @@ def run_claimed(claim: store.Claim) -> store.Claim | None:
     info = StepInfo(str(claim.step.run_id), claim.step.cmd, claim.attempt,
                     claim.step.idempotency_key)  # fmt: skip
     token = current_step_info.set(info)
-    try:
-        result: Any = to_json(
-            definition.fn(*claim.step.args), f"the result of step {claim.step.name!r}"
-        )
-        error: BaseException | None = None
-    except Exception as raised:  # the step's own failure: recorded, retried or raised in the run
-        result, error = None, raised
+    try:  # its time limit and a result that is not JSON are judged here too (see attempt.py)
+        result, error = run_attempt(definition, claim.step.args, claim.attempt)
     finally:
         current_step_info.reset(token)
 
@@ -190,7 +191,7 @@ def run_claimed(claim: store.Claim) -> store.Claim | None:
         if run.status in FINISHED:
             store.save_run(run)
             return None
-        return advance_locked(run, inline_queue=claim.step.queue)
+        return advance_locked(run, inline_queue=_follow_on_queue(definition, claim))
 
 
 _SLOW = object()
@@ -211,7 +212,15 @@ def _finish_with_kept_session(claim: store.Claim, result: Any) -> object:
         return _SLOW
     completed = store.completed_event(claim, result, seq=kept.seen + 1)
     kept.session.feed([store.as_replayed(completed)])
-    return _record_unlocked(run_id, kept, claim.step.queue, finished=(claim, completed))
+    queue = _follow_on_queue(registry.get_step(claim.step.name), claim)
+    return _record_unlocked(run_id, kept, queue, finished=(claim, completed))
+
+
+def _follow_on_queue(definition: registry.StepDef | None, claim: store.Claim) -> str | None:
+    """The queue whose next step this task may run itself, or None: after a step with a
+    timeout, whose Celery time limit covers the whole task, the next step goes through the
+    broker with limits of its own."""
+    return None if definition is None or definition.timeout else claim.step.queue
 
 
 def _advance_unlocked(run_id: str, inline_queue: str | None) -> object:
@@ -251,7 +260,7 @@ def _record_unlocked(
     ``kept.seen``, plus ``finished``'s if given) with ``store.record_unlocked``."""
     session, outcome = kept.session, kept.session.outcome
     steps = _registered_steps(outcome)
-    if outcome.status == "blocked" or outcome.timers or steps is None:
+    if outcome.status == "blocked" or steps is None:
         session.close()
         return _SLOW
     written = store.record_unlocked(
@@ -287,7 +296,7 @@ def _inline_cmd(
     """The position of the step the caller may run itself: the only step scheduled, on its
     queue, without its own timeout (those go through the broker, where Celery's time limits
     apply)."""
-    if queue is None or len(outcome.steps) != 1:
+    if queue is None or len(outcome.steps) != 1 or outcome.status in FINISHED:
         return None
     only = steps[outcome.steps[0].name]
     return outcome.steps[0].cmd if only.queue == queue and not only.timeout else None
@@ -295,6 +304,8 @@ def _inline_cmd(
 
 def _retry_delay(definition: registry.StepDef, attempt: int, error: BaseException) -> float | None:
     policy = definition.retry
+    if isinstance(error, ResultNotJSON):
+        return None  # running it again would only repeat its side effects
     if attempt >= policy.max_attempts or not policy.is_retryable(error):
         return None
     return policy.delay_after(attempt)
@@ -330,7 +341,7 @@ def sweep(*, limit: int = 500) -> SweepReport:
         for step in stale:
             send_step(step)
         report.steps_redispatched = len(stale)
-    for run_id in store.runs_to_advance(limit):
+    for run_id in store.runs_to_advance(limit, parked_at=lost.limit()):
         backend().send_advance(run_id)
         report.runs_advanced += 1
     return report
@@ -360,5 +371,7 @@ def _expire_lease(step: StepTask) -> bool:
         if retry_in is not None:
             send_step(step, retry_in)
         elif run.status not in FINISHED:
-            advance_locked(run)
+            # Advanced by a worker, not here: the workflow's code must never run in the sweep,
+            # where code that kills its process would take every sweep down with it.
+            backend().send_advance(str(run.pk))
     return True

@@ -33,9 +33,12 @@ class _QueueBackend:
 
 
 class InlineRunner:
-    def __init__(self, *, max_iterations: int = 100_000) -> None:
+    def __init__(
+        self, *, max_iterations: int = 100_000, restart_between_units: bool = False
+    ) -> None:
         self._backend = _QueueBackend()
         self.max_iterations = max_iterations
+        self.restart_between_units = restart_between_units
 
     def __enter__(self) -> InlineRunner:
         sessions.clear()
@@ -77,12 +80,16 @@ class InlineRunner:
             if processed > self.max_iterations:
                 raise RuntimeError("the workflows did not become idle: is one looping forever?")
             kind, ident = queue.popleft()
+            if self.restart_between_units:
+                sessions.clear()
             # As a worker does: a next step that a unit of work leaves alone is run at once.
             if kind == "advance":
                 claim = executor.advance_run(str(ident), inline_queue=dispatch.ADVANCE_QUEUE)
             else:
                 claim = executor.execute_step(int(ident))
             while claim is not None:
+                if self.restart_between_units:
+                    sessions.clear()
                 claim = executor.run_claimed(claim)
         return processed
 

@@ -5,7 +5,14 @@ cancellation and a restart take effect only once a second person approves them (
 A restart makes a new run whose history starts as a copy of the old one's up to the chosen
 step: replaying it reuses every result recorded before that step (those steps do not run
 again) and schedules the chosen step afresh. The old run is closed as superseded; the
-``run_restarted`` signal tells the applications that hold its id to follow the new one."""
+``run_restarted`` signal tells the applications that hold its id to follow the new one.
+
+These are the rules for people, whichever door they come through (the console, the command
+line). ``workflows.api.cancel`` stays the primitive for code that owns a run.
+
+Four eyes compare the people's account ids (``actor_id``), not their names: an account renamed
+between asking and deciding is still the same person. Only when a side has no id (a request
+recorded before ids were kept, or code acting without an account) are names compared."""
 
 from __future__ import annotations
 
@@ -15,7 +22,7 @@ from datetime import datetime
 from django.db import transaction
 from django.dispatch import Signal
 
-from workflows import executor, store
+from workflows import executor, lost, store
 from workflows.dispatch import backend
 from workflows.models import (
     FINISHED,
@@ -70,10 +77,17 @@ def _locked(run_id: str) -> Run:
 
 
 def intervene(
-    run_id: str, kind: str, *, actor: str, reason: str, step: int | None = None
+    run_id: str,
+    kind: str,
+    *,
+    actor: str,
+    reason: str,
+    step: int | None = None,
+    actor_id: int | str | None = None,
 ) -> InterventionInfo:
     """Retry or resume at once; ask for a cancellation, or a restart from step ``step`` (a
-    step's number in the run), which wait for a second person."""
+    step's number in the run), which wait for a second person. ``actor`` is the person's name
+    as the history shows it, ``actor_id`` their account's id, which four eyes compare."""
     reason = (reason or "").strip()
     if kind not in InterventionKind.values:
         raise InterventionRefused(f"There is no intervention {kind!r}.")
@@ -95,8 +109,9 @@ def intervene(
             if run.interventions.filter(kind=kind, status=InterventionStatus.PENDING).exists():
                 raise InterventionRefused(f"A {kind} of this run already waits for approval.")
             row = store.record_intervention(
-                run, kind, actor, reason, InterventionStatus.PENDING, step=step
-            )
+                run, kind, actor, reason, InterventionStatus.PENDING, step=step,
+                actor_id=_id(actor_id),
+            )  # fmt: skip
             store.append(run, "intervention_requested", data={"intervention": row.pk,
                          "action": kind, "step": step}, actor=actor, reason=reason)  # fmt: skip
             store.save_run(run)
@@ -107,9 +122,22 @@ def intervene(
             else _resume(run, actor, reason)
         )
         row = store.record_intervention(
-            run, kind, actor, reason, InterventionStatus.DONE, outcome=outcome
-        )
+            run, kind, actor, reason, InterventionStatus.DONE, outcome=outcome,
+            actor_id=_id(actor_id),
+        )  # fmt: skip
     return _info(row)
+
+
+def _id(actor_id: int | str | None) -> str | None:
+    return None if actor_id is None else str(actor_id)
+
+
+def _same_person(row: Intervention, actor: str, actor_id: int | str | None) -> bool:
+    """Whether the decider asked for the intervention: by account id when both sides have one,
+    by name otherwise (names change; ids do not)."""
+    if row.requested_by_id is not None and actor_id is not None:
+        return row.requested_by_id == _id(actor_id)
+    return actor == row.requested_by
 
 
 def _applies(run: Run, kind: str) -> bool:
@@ -132,6 +160,8 @@ def _retry(run: Run, actor: str, reason: str) -> str:
 def _resume(run: Run, actor: str, reason: str) -> str:
     store.append(run, "resume_requested", data={"blocked": run.blocked_reason}, actor=actor,
                  reason=reason)  # fmt: skip
+    if lost.parked(run):  # its code killed the worker advancing it: a worker tries again
+        return lost.take_up(run)
     store.save_run(run)
     executor.advance_locked(run)
     status, blocked_reason = Run.objects.values_list("status", "blocked_reason").get(pk=run.pk)
@@ -141,10 +171,16 @@ def _resume(run: Run, actor: str, reason: str) -> str:
 
 
 def decide(
-    intervention_id: int, *, actor: str, approve: bool, reason: str = ""
+    intervention_id: int,
+    *,
+    actor: str,
+    approve: bool,
+    reason: str = "",
+    actor_id: int | str | None = None,
 ) -> InterventionInfo:
     """A second person approves (it takes effect now) or refuses (with a reason) a waiting
-    intervention. The person who asked for it may not decide it."""
+    intervention. The person who asked for it may not decide it, under whatever name: with
+    ``actor_id`` (their account's id) they are recognised by it."""
     reason = (reason or "").strip()
     with transaction.atomic():
         row = store.lock_intervention(intervention_id)
@@ -152,7 +188,7 @@ def decide(
             raise InterventionRefused(f"There is no intervention {intervention_id}.")
         if row.status != InterventionStatus.PENDING:
             raise InterventionRefused(f"Intervention {intervention_id} is already {row.status}.")
-        if actor == row.requested_by:
+        if _same_person(row, actor, actor_id):
             raise InterventionRefused(
                 "A second person must decide: you asked for this intervention yourself."
             )
@@ -197,3 +233,11 @@ def interventions_of(run_id: str) -> list[InterventionInfo]:
     """A run's interventions, newest first."""
     rows = Intervention.objects.filter(run_id=run_id).order_by("-requested_at", "-pk")
     return [_info(row) for row in rows]
+
+
+def interventions_pending(run_id: str | None = None) -> list[InterventionInfo]:
+    """Interventions waiting for a second person (of one run, or of all), oldest first."""
+    rows = Intervention.objects.filter(status=InterventionStatus.PENDING)
+    if run_id is not None:
+        rows = rows.filter(run_id=run_id)
+    return [_info(row) for row in rows.order_by("requested_at", "pk")]

@@ -49,6 +49,9 @@ class Run(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # The run this one restarted from a step (reusing its recorded results before that step).
     restarted_from = models.UUIDField(null=True, blank=True)
+    # Advances lost in a row with their worker process (the workflow's code killed it); at
+    # WORKFLOWS_MAX_LOST_ADVANCES the run is parked, blocked, for a person (workflows.lost).
+    lost_advances = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -193,6 +196,10 @@ class Intervention(models.Model):
     step = models.PositiveIntegerField(null=True, blank=True)  # a restart's step (its cmd)
     new_run = models.UUIDField(null=True, blank=True)  # the run a restart made
     requested_by = models.CharField(max_length=200)
+    # The asker's account id (its primary key, as text so that any user model fits): names
+    # change, ids do not, so four eyes compare this. NULL for rows recorded before it was kept,
+    # or when code acts without an account; those compare names.
+    requested_by_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     requested_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=InterventionStatus.choices)
     decided_by = models.CharField(max_length=200, blank=True)

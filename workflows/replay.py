@@ -72,13 +72,19 @@ class StepCommand(Command):
 
 @dataclass(eq=False)
 class SleepCommand(Command):
-    seconds: float
+    seconds: float | None = None
+    until: datetime | None = None
 
 
 @dataclass(eq=False)
 class WaitSignalCommand(Command):
     name: str
-    timeout: float | None
+    timeout: float | None = None
+    until: datetime | None = None
+
+    @property
+    def has_deadline(self) -> bool:
+        return self.timeout is not None or self.until is not None
 
 
 @dataclass(eq=False)
@@ -131,6 +137,13 @@ class Outcome:
     error: dict[str, str] | None = None
     waiting_for: str = ""
     blocked_reason: str = ""
+    # Positions whose work ends with this outcome: steps to abandon and timers to stop (a
+    # cancelled await, a wait answered before its deadline).
+    ended: list[int] = field(default_factory=list)
+    # Values the code derives again on replay that differ from what the history recorded (a
+    # deadline): not identities, so the run goes on with the recorded ones, but a sign that
+    # the code reads something other than the history (see ``operations.replay_check``).
+    drift: list[str] = field(default_factory=list)
 
 
 RESOLVING_KINDS = {
@@ -156,6 +169,16 @@ def to_json(value: Any, what: str) -> Any:
         raise TypeError(f"{what} must be JSON-serialisable: {error}") from None
 
 
+def _seconds(duration: float | timedelta) -> float:
+    return duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+
+
+def _aware(moment: datetime, what: str) -> datetime:
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise TypeError(f"{what} must be a datetime with a time zone")
+    return moment
+
+
 def format_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%MZ")
 
@@ -179,16 +202,33 @@ class Context:
             raise TypeError(f"{fn!r} is not a step: decorate it with @step")
         return StepCommand(name, to_json(list(args), f"arguments of step {name!r}"))
 
-    def sleep(self, duration: float | timedelta) -> Awaitable[None]:
-        seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+    def sleep(
+        self, duration: float | timedelta | None = None, *, until: datetime | None = None
+    ) -> Awaitable[None]:
+        """A durable timer: for ``duration``, or until the moment ``until`` (aware)."""
+        if (duration is None) == (until is None):
+            raise ValueError("sleep takes a duration or until=, not both")
+        if until is not None:
+            return SleepCommand(until=_aware(until, "until"))
+        seconds = _seconds(duration)  # type: ignore[arg-type]  # not None: checked above
         if seconds < 0:
             raise ValueError("sleep needs a duration of zero or more")
         return SleepCommand(seconds)
 
-    def wait_signal(self, name: str, timeout: float | timedelta | None = None) -> Awaitable[Any]:
-        if isinstance(timeout, timedelta):
-            timeout = timeout.total_seconds()
-        return WaitSignalCommand(name, None if timeout is None else float(timeout))
+    def wait_signal(
+        self,
+        name: str,
+        timeout: float | timedelta | None = None,
+        *,
+        until: datetime | None = None,
+    ) -> Awaitable[Any]:
+        """Wait for signal ``name``; with ``timeout`` (from now) or ``until`` (a moment), raise
+        ``SignalTimeout`` if it has not arrived by then."""
+        if timeout is not None and until is not None:
+            raise ValueError("wait_signal takes timeout= or until=, not both")
+        if until is not None:
+            return WaitSignalCommand(name, until=_aware(until, "until"))
+        return WaitSignalCommand(name, None if timeout is None else _seconds(timeout))
 
     def gather(self, *awaitables: Awaitable[Any]) -> Awaitable[list[Any]]:
         children = list(awaitables)
@@ -201,6 +241,9 @@ class Context:
         return self._replayer.patched(change_id)
 
     def now(self) -> datetime:
+        """The time of the newest history event that resolved an await (a step's completion,
+        a signal's arrival, a timer's firing, a cancellation's request), read from the history:
+        the same value live and on every replay. Not the wall clock."""
         return self._replayer.current_time
 
     def uuid4(self) -> uuid.UUID:
@@ -235,6 +278,7 @@ class _Replayer:
             raise ValueError("a history starts with a run_started event")
         self.by_cmd: dict[int, list[Event]] = {}
         self.signals: list[Event] = []
+        self.signal_at: dict[int, Event] = {}
         self.consumed: set[int] = set()
         self.cancel: Event | None = None
         self.cancel_delivered_at: int | None = None
@@ -244,11 +288,13 @@ class _Replayer:
         self.ingest(events)
         self.next_cmd = 1
         self.uuid_counter = 0
-        self.patches: set[str] = set()
+        self.patches: dict[str, bool] = {}
         self.blocked_reason = ""
         self.outcome = Outcome(status="running")
         self.coro: Any = None
         self.suspended: tuple[Command, int] | None = None
+        self.pending_cmds: list[int] = []
+        self.pending_commands: list[Command] = []
 
     def ingest(self, events: Sequence[Event]) -> None:
         """Take in history events (in ``seq`` order); those already seen are skipped."""
@@ -262,6 +308,7 @@ class _Replayer:
                     self.recorded_commands = max(self.recorded_commands, event.cmd)
             if event.kind == "signal_received":
                 self.signals.append(event)
+                self.signal_at[event.seq] = event
             elif event.kind == "signal_consumed":
                 self.consumed.add(event.data["signal_seq"])
             elif event.kind == "cancel_requested" and self.cancel is None:
@@ -274,6 +321,10 @@ class _Replayer:
         self.outcome.new_events.append(NewEvent(kind, cmd, data))
 
     def _observe(self, event: Event) -> None:
+        """The workflow's clock moves to the time of the event that resolved an await: always
+        the event that arrived (the step's completion, the signal, the timer's firing, the
+        cancellation's request), never the event that records the decision to take it, so the
+        live run and every replay read the same time."""
         if event.created_at > self.current_time:
             self.current_time = event.created_at
 
@@ -287,26 +338,54 @@ class _Replayer:
             f"but the code now asks for {asked}"
         )
 
-    def _cancel_throw(self) -> _Throw:
-        return _Throw(Cancelled(self.cancel.data.get("reason", "") if self.cancel else ""))
+    # -- cancellation --
+    def _cancel_pending(self) -> bool:
+        return self.cancel is not None and self.cancel_delivered_at is None
+
+    def _cancel_before(self, event: Event) -> bool:
+        """An undelivered cancellation recorded before ``event`` (which would resolve the await
+        being decided) takes that await instead: the workflow was waiting there when it came."""
+        return (
+            self.cancel is not None
+            and self.cancel_delivered_at is None
+            and (self.cancel.seq < event.seq)
+        )
+
+    def _deliver_cancel(self, cmd: int) -> _Throw:
+        """Decide, live, that the cancellation lands at the await at ``cmd``; that await's
+        step is abandoned and its timer stopped in the same write."""
+        self.cancel_delivered_at = cmd
+        self.delivered_now = True
+        self._record("cancel_delivered", cmd)
+        self.outcome.ended.append(cmd)
+        return self._cancelled()
+
+    def _cancelled(self) -> _Throw:
+        assert self.cancel is not None
+        self._observe(self.cancel)
+        return _Throw(Cancelled(self.cancel.data.get("reason", "")))
+
+    delivered_now = False
 
     # -- patched() runs inside the coroutine, synchronously --
     def patched(self, change_id: str) -> bool:
+        """Decided once per change id and remembered for the rest of the run (true or false),
+        so later checks of the same id take the same path as the first."""
         if change_id in self.patches:
-            return True
+            return self.patches[change_id]
         cmd = self.next_cmd
         recorded = self.by_cmd.get(cmd)
         if recorded is None:  # past the end of the history: new code path from here on
             self.next_cmd += 1
-            self.patches.add(change_id)
             self._record("patch_marker", cmd, change_id=change_id)
-            return True
-        first = recorded[0]
-        if first.kind == "patch_marker" and first.data.get("change_id") == change_id:
+            chosen = True
+        elif recorded[0].kind == "patch_marker" and recorded[0].data.get("change_id") == change_id:
             self.next_cmd += 1
-            self.patches.add(change_id)
-            return True
-        return False  # this run passed here before the change: keep the old path
+            chosen = True
+        else:
+            chosen = False  # this run passed here before the change: keep the old path
+        self.patches[change_id] = chosen
+        return chosen
 
     # -- commands --
     def resolve(self, command: Command) -> Any:
@@ -314,6 +393,9 @@ class _Replayer:
             return self._resolve_gather(command)
         cmd = self.next_cmd
         self.next_cmd += 1
+        return self._resolve_one(cmd, command)
+
+    def _resolve_one(self, cmd: int, command: Command) -> Any:
         if isinstance(command, StepCommand):
             return self._resolve_step(cmd, command)
         if isinstance(command, SleepCommand):
@@ -322,13 +404,21 @@ class _Replayer:
         return self._resolve_wait(cmd, command)
 
     def _resolve_gather(self, command: GatherCommand) -> Any:
-        first_cmd = self.next_cmd
-        results = [self.resolve(child) for child in command.children]
-        for result in results:
+        """The gather's awaits take one position each, whatever happens to them. A cancellation
+        that lands on one of them cancels the gather: the awaits after it are neither opened
+        nor decided, and the work of all of them ends."""
+        cmds = list(range(self.next_cmd, self.next_cmd + len(command.children)))
+        self.next_cmd += len(cmds)
+        results = []
+        for cmd, child in zip(cmds, command.children, strict=True):
+            result = self._resolve_one(cmd, child)
             if isinstance(result, _Throw) and isinstance(result.error, Cancelled):
+                if self.delivered_now:
+                    self.outcome.ended.extend(c for c in cmds if c not in self.outcome.ended)
                 return result
+            results.append(result)
         if any(r is _PENDING for r in results):
-            self.pending_cmds = list(range(first_cmd, self.next_cmd))
+            self.pending_cmds = cmds
             self.pending_commands = command.children
             return _PENDING
         for result in results:
@@ -336,25 +426,40 @@ class _Replayer:
                 return result
         return _Value([r.value for r in results])
 
-    def _resolve_step(self, cmd: int, command: StepCommand) -> Any:
+    def _opened(self, cmd: int) -> list[Event] | None:
+        """The events recorded at ``cmd`` if an await was opened there (not if the
+        cancellation was delivered there before it began)."""
         recorded = self.by_cmd.get(cmd)
+        if recorded is None or recorded[0].kind == "cancel_delivered":
+            return None
+        return recorded
+
+    def _resolve_step(self, cmd: int, command: StepCommand) -> Any:
+        recorded = self._opened(cmd)
+        if recorded is not None:
+            first = recorded[0]
+            if first.kind != "step_scheduled" or (first.data["step"], first.data["args"]) != (
+                command.name,
+                command.args,
+            ):
+                raise self._mismatch(cmd, first, f"step {command.name!r} with {command.args!r}")
+        if self.cancel_delivered_at == cmd:
+            return self._cancelled()
         if recorded is None:
+            if self._cancel_pending():  # cancelled before this await began: nothing to schedule
+                return self._deliver_cancel(cmd)
             self._record("step_scheduled", cmd, step=command.name, args=command.args)
             self.outcome.steps.append(ScheduleStep(cmd, command.name, command.args))
             return _PENDING
-        first = recorded[0]
-        if first.kind != "step_scheduled" or (first.data["step"], first.data["args"]) != (
-            command.name,
-            command.args,
-        ):
-            raise self._mismatch(cmd, first, f"step {command.name!r} with {command.args!r}")
-        if self.cancel_delivered_at == cmd:
-            return self._cancel_throw()
         for event in recorded:
             if event.kind == "step_completed":
+                if self._cancel_before(event):
+                    return self._deliver_cancel(cmd)
                 self._observe(event)
                 return _Value(event.data.get("result"))
             if event.kind == "step_failed" and event.data.get("final"):
+                if self._cancel_before(event):
+                    return self._deliver_cancel(cmd)
                 self._observe(event)
                 return _Throw(
                     StepFailed(
@@ -364,73 +469,115 @@ class _Replayer:
                         event.attempt or 1,
                     )
                 )
-        return _PENDING
+        return self._deliver_cancel(cmd) if self._cancel_pending() else _PENDING
+
+    def _deadline(self, command: SleepCommand | WaitSignalCommand) -> datetime:
+        if command.until is not None:
+            return max(command.until, self.current_time)
+        seconds = command.timeout if isinstance(command, WaitSignalCommand) else command.seconds
+        return self.current_time + timedelta(seconds=seconds or 0)
+
+    def _check_deadline(self, cmd: int, recorded: Event, deadline: datetime | None) -> None:
+        """A deadline is derived, not an identity: the recorded one stays in force, and a
+        difference is noted as drift for the replay check."""
+        was = recorded.data.get("fire_at")
+        now = deadline.isoformat() if deadline is not None else None
+        if was is not None and now is not None and datetime.fromisoformat(was) == deadline:
+            return
+        if was != now:
+            self.outcome.drift.append(
+                f"position {cmd}: the history recorded {_describe_event(recorded)} ending at "
+                f"{was or 'no deadline'}, but the code now works out {now or 'no deadline'}"
+            )
 
     def _resolve_sleep(self, cmd: int, command: SleepCommand) -> Any:
-        recorded = self.by_cmd.get(cmd)
+        recorded = self._opened(cmd)
+        if recorded is not None:
+            first = recorded[0]
+            if first.kind != "timer_started" or first.data.get("signal") is not None:
+                raise self._mismatch(cmd, first, _describe_sleep(command))
+            self._check_deadline(cmd, first, self._deadline(command))
+        if self.cancel_delivered_at == cmd:
+            return self._cancelled()
         if recorded is None:
-            fire_at = self.current_time + timedelta(seconds=command.seconds)
-            self._record("timer_started", cmd, seconds=command.seconds, fire_at=fire_at.isoformat())
+            if self._cancel_pending():
+                return self._deliver_cancel(cmd)
+            fire_at = self._deadline(command)
+            seconds = (fire_at - self.current_time).total_seconds()
+            if command.seconds is not None:
+                seconds = command.seconds
+            self._record("timer_started", cmd, seconds=seconds, fire_at=fire_at.isoformat())
             self.outcome.timers.append(StartTimer(cmd, fire_at))
             return _PENDING
-        first = recorded[0]
-        if (
-            first.kind != "timer_started"
-            or first.data.get("signal") is not None
-            or (first.data["seconds"] != command.seconds)
-        ):
-            raise self._mismatch(cmd, first, f"a sleep of {command.seconds:g}s")
-        if self.cancel_delivered_at == cmd:
-            return self._cancel_throw()
-        for event in recorded:
-            if event.kind == "timer_fired":
-                self._observe(event)
-                return _Value(None)
-        return _PENDING
+        fired = next((e for e in recorded if e.kind == "timer_fired"), None)
+        if fired is not None:
+            if self._cancel_before(fired):
+                return self._deliver_cancel(cmd)
+            self._observe(fired)
+            return _Value(None)
+        return self._deliver_cancel(cmd) if self._cancel_pending() else _PENDING
 
     def _resolve_wait(self, cmd: int, command: WaitSignalCommand) -> Any:
-        recorded = self.by_cmd.get(cmd)
+        recorded = self._opened(cmd)
+        if recorded is not None:
+            first = recorded[0]
+            if first.kind != "wait_started" or first.data["signal"] != command.name:
+                raise self._mismatch(cmd, first, _describe_wait(command))
+            deadline = self._deadline(command) if command.has_deadline else None
+            self._check_deadline(cmd, first, deadline)
+        if self.cancel_delivered_at == cmd:
+            return self._cancelled()
         if recorded is None:
+            if self._cancel_pending():
+                return self._deliver_cancel(cmd)
             data: dict[str, Any] = {"signal": command.name, "timeout": command.timeout}
-            if command.timeout is not None:
-                fire_at = self.current_time + timedelta(seconds=command.timeout)
+            if command.has_deadline:
+                fire_at = self._deadline(command)
+                if command.until is not None:
+                    data["timeout"] = (fire_at - self.current_time).total_seconds()
                 data["fire_at"] = fire_at.isoformat()
                 self.outcome.timers.append(StartTimer(cmd, fire_at))
             self._record("wait_started", cmd, **data)
             recorded = []
-        else:
-            first = recorded[0]
-            if first.kind != "wait_started" or (first.data["signal"], first.data["timeout"]) != (
-                command.name,
-                command.timeout,
-            ):
-                raise self._mismatch(cmd, first, _describe_wait(command))
-            if self.cancel_delivered_at == cmd:
-                return self._cancel_throw()
         for event in recorded:
             if event.kind == "signal_consumed":
-                self._observe(event)
+                self._observe(self.signal_at.get(event.data["signal_seq"], event))
                 return _Value(event.data.get("payload"))
             if event.kind == "wait_timed_out":
-                self._observe(event)
+                self._observe(next((e for e in recorded if e.kind == "timer_fired"), event))
                 return _Throw(SignalTimeout(command.name))
-        # Unresolved: decide now, by history order, between a waiting signal and a fired timer.
+        # Unresolved: decide now, by history order, between a waiting signal, a fired timer
+        # and a cancellation.
         fired = next((e for e in recorded if e.kind == "timer_fired"), None)
         for signal in self.signals:
             if signal.seq in self.consumed or signal.data.get("name") != command.name:
                 continue
             if fired is not None and fired.seq < signal.seq:
                 break
+            if self._cancel_before(signal):
+                return self._deliver_cancel(cmd)
             self.consumed.add(signal.seq)
             self._observe(signal)
             payload = signal.data.get("payload")
             self._record("signal_consumed", cmd, signal_seq=signal.seq, payload=payload)
+            self._end_timer(cmd, started=recorded)
             return _Value(payload)
         if fired is not None:
+            if self._cancel_before(fired):
+                return self._deliver_cancel(cmd)
             self._observe(fired)
             self._record("wait_timed_out", cmd, signal=command.name)
             return _Throw(SignalTimeout(command.name))
-        return _PENDING
+        return self._deliver_cancel(cmd) if self._cancel_pending() else _PENDING
+
+    def _end_timer(self, cmd: int, *, started: list[Event]) -> None:
+        """A wait answered before its deadline: its timer is not started (opened in this
+        outcome) or is stopped (opened earlier), so it never fires into the history."""
+        timers = self.outcome.timers
+        if any(t.cmd == cmd for t in timers):
+            timers[:] = [t for t in timers if t.cmd != cmd]
+        elif started and "fire_at" in started[0].data:
+            self.outcome.ended.append(cmd)
 
     # -- the loop --
     def run(self, fn: Callable[..., Any], args: Sequence[Any]) -> Outcome:
@@ -446,6 +593,7 @@ class _Replayer:
         assert self.suspended is not None, "only a waiting workflow can be resumed"
         command, self.next_cmd = self.suspended
         self.outcome = Outcome(status="running")
+        self.delivered_now = False
         return self._drive(command)
 
     def close(self) -> None:
@@ -467,15 +615,11 @@ class _Replayer:
                     self.pending_commands = [command]
                     resolution = self.resolve(command)
                     if resolution is _PENDING:
-                        if self.cancel is None or self.cancel_delivered_at is not None:
-                            self.suspended = (command, at[0])
-                            return self._waiting()
-                        delivered = self.pending_cmds[0]
-                        self.cancel_delivered_at = delivered
-                        self._observe(self.cancel)
-                        self._record("cancel_delivered", delivered)
-                        throw = self._cancel_throw().error
-                    elif isinstance(resolution, _Throw):
+                        # A pending await with a cancellation waiting would have taken it.
+                        assert not self._cancel_pending()
+                        self.suspended = (command, at[0])
+                        return self._waiting()
+                    if isinstance(resolution, _Throw):
                         throw = resolution.error
                     else:
                         send = resolution.value
@@ -493,7 +637,7 @@ class _Replayer:
                         raise _Blocked(self.blocked_reason) from None
                     self.close()
                     if self.cancel_delivered_at is not None:
-                        return self._cancelled(error)
+                        return self._cancelled_run(error)
                     return self._failed(error)
                 except Exception as error:
                     if self.blocked_reason:
@@ -539,7 +683,7 @@ class _Replayer:
         self.outcome.status = "failed"
         return self.outcome
 
-    def _cancelled(self, error: Cancelled) -> Outcome:
+    def _cancelled_run(self, error: Cancelled) -> Outcome:
         self._check_no_extra_history()
         self._record("run_cancelled", None, reason=error.reason)
         self.outcome.status = "cancelled"
@@ -559,7 +703,7 @@ class _Replayer:
                 descriptions.append(f"timer until {format_time(self._fire_at(cmd))}")
             elif isinstance(command, WaitSignalCommand):
                 text = f"signal {command.name!r}"
-                if command.timeout is not None:
+                if self._has_timer(cmd):
                     text += f" until {format_time(self._fire_at(cmd))}"
                 descriptions.append(text)
         self.outcome.status = "running" if running else "waiting"
@@ -575,10 +719,15 @@ class _Replayer:
                 return True
         return bool(kinds & RESOLVING_KINDS)
 
+    def _events_at(self, cmd: int) -> list[Event | NewEvent]:
+        return [*self.by_cmd.get(cmd, []), *(e for e in self.outcome.new_events if e.cmd == cmd)]
+
+    def _has_timer(self, cmd: int) -> bool:
+        return any("fire_at" in e.data for e in self._events_at(cmd))
+
     def _fire_at(self, cmd: int) -> datetime:
-        candidates: list[Event | NewEvent] = [*self.by_cmd.get(cmd, []), *self.outcome.new_events]
-        for event in candidates:
-            if event.cmd == cmd and "fire_at" in event.data:
+        for event in self._events_at(cmd):
+            if "fire_at" in event.data:
                 return datetime.fromisoformat(event.data["fire_at"])
         raise LookupError(cmd)  # pragma: no cover - every timer records fire_at
 
@@ -591,9 +740,13 @@ _OPENING_KINDS = {"step_scheduled", "timer_started", "wait_started", "patch_mark
 
 
 def _describe_wait(command: WaitSignalCommand) -> str:
-    if command.timeout is None:
-        return f"a wait for signal {command.name!r}"
-    return f"a wait for signal {command.name!r} with a {command.timeout:g}s timeout"
+    return f"a wait for signal {command.name!r}"
+
+
+def _describe_sleep(command: SleepCommand) -> str:
+    if command.until is not None:
+        return f"a sleep until {command.until.isoformat()}"
+    return f"a sleep of {command.seconds:g}s"
 
 
 def _describe_event(event: Event) -> str:
@@ -603,7 +756,7 @@ def _describe_event(event: Event) -> str:
     if event.kind == "timer_started":
         return f"a sleep of {data['seconds']:g}s"
     if event.kind == "wait_started":
-        return _describe_wait(WaitSignalCommand(data["signal"], data["timeout"]))
+        return _describe_wait(WaitSignalCommand(data["signal"]))
     if event.kind == "patch_marker":
         return f"patch {data['change_id']!r}"
     return event.kind

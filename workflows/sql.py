@@ -254,6 +254,11 @@ WITH locked AS (
         dispatched_at timestamptz)
     WHERE EXISTS (SELECT 1 FROM finished)
     RETURNING id, cmd
+), new_timers AS (
+    INSERT INTO workflows_timer (run_id, cmd, fire_at, fired)
+    SELECT %(run)s, t.cmd, t.fire_at, false
+    FROM jsonb_to_recordset(%(timers)s) AS t (cmd integer, fire_at timestamptz)
+    WHERE EXISTS (SELECT 1 FROM finished)
 ), events AS (
     INSERT INTO workflows_historyevent (run_id, seq, kind, cmd, attempt, data, actor, reason,
                                         dedupe_key, created_at)
@@ -265,15 +270,17 @@ WITH locked AS (
     UPDATE workflows_run SET last_seq = %(last_seq)s, updated_at = %(now)s,
         status = %(status)s, result = %(result)s, error = %(error)s,
         waiting_for = %(waiting_for)s, blocked_reason = '', needs_advance = false,
-        finished_at = CASE WHEN %(closing)s THEN %(now)s END
+        lost_advances = 0, finished_at = CASE WHEN %(closing)s THEN %(now)s END
     WHERE id = %(run)s AND EXISTS (SELECT 1 FROM finished)
 ), abandoned AS (
-    UPDATE workflows_steptask SET status = 'abandoned'
-    WHERE %(closing)s AND run_id = %(run)s AND status IN ('pending', 'running')
-      AND id IS DISTINCT FROM %(step)s AND EXISTS (SELECT 1 FROM finished)
+    UPDATE workflows_steptask SET status = 'abandoned', lease_expires_at = NULL
+    WHERE (%(closing)s OR cmd = ANY(%(ended)s::integer[])) AND run_id = %(run)s
+      AND status IN ('pending', 'running') AND id IS DISTINCT FROM %(step)s
+      AND EXISTS (SELECT 1 FROM finished)
 ), stopped AS (
     UPDATE workflows_timer SET fired = true
-    WHERE %(closing)s AND run_id = %(run)s AND NOT fired AND EXISTS (SELECT 1 FROM finished)
+    WHERE (%(closing)s OR cmd = ANY(%(ended)s::integer[])) AND run_id = %(run)s AND NOT fired
+      AND EXISTS (SELECT 1 FROM finished)
 )
 SELECT (SELECT count(*) FROM finished), ARRAY(SELECT ARRAY[cmd, id] FROM new_steps)
 """
@@ -287,12 +294,15 @@ def finish_and_write(
     events: Sequence[NewEvent],
     steps: Sequence[StepTask],
     run_fields: dict[str, Any],
+    ended: Sequence[int] = (),
+    timers: Sequence[tuple[int, datetime]] = (),
 ) -> bool:
     """One statement: if the run's newest event is still ``seen`` (under its row lock) and
     ``attempt`` still owns step ``step_id`` (if one is given), mark that step completed, insert
-    ``steps`` (setting their ids) and ``events``, and update the run row; when the run
-    finishes, abandon its other steps and stop its timers. False, with nothing written,
-    otherwise.
+    ``steps`` (setting their ids), ``events`` and ``timers`` (position, fire_at), and update the
+    run row (an advance got through: advances lost before it no longer count); abandon the
+    steps and stop the timers of the awaits at ``ended``, or of every await when the run
+    finishes. False, with nothing written, otherwise.
 
     ``run_fields`` are those ``store`` sets after an outcome (status, result, error, ...)."""
     status = _plain(run_fields["status"])
@@ -310,6 +320,8 @@ def finish_and_write(
         "error": _json_or_null(run_fields["error"]),
         "waiting_for": run_fields["waiting_for"],
         "closing": run_fields["finished_at"] is not None,
+        "ended": list(ended),
+        "timers": Jsonb([{"cmd": cmd, "fire_at": at.isoformat()} for cmd, at in timers]),
     }
     with _prepared_cursor() as cursor:
         cursor.execute(_FINISH_AND_WRITE, params, prepare=True)  # planning costs more than running

@@ -150,6 +150,25 @@ def mark_blocked(run: Run, reason: str) -> None:
     save_run(run, status=RunStatus.BLOCKED, blocked_reason=reason, needs_advance=False)
 
 
+def count_lost_advance(run: Run, lost: int, *, park: str | None = None) -> None:
+    """Store that ``lost`` advances of the locked run in a row were lost with their worker
+    process; with ``park`` (the reason), block the run too (see ``workflows.lost``)."""
+    if park is None:
+        Run.objects.filter(pk=run.pk).update(lost_advances=lost)
+    else:
+        save_run(run, status=RunStatus.BLOCKED, blocked_reason=park, needs_advance=False,
+                 lost_advances=lost)  # fmt: skip
+        run.status, run.blocked_reason = RunStatus.BLOCKED, park
+    run.lost_advances = lost
+
+
+def forget_lost_advances(run: Run) -> None:
+    """An advance of the locked run got through: the losses before it no longer count. Only
+    called when there were some (the common path forgets them in its own statement)."""
+    Run.objects.filter(pk=run.pk).update(lost_advances=0)
+    run.lost_advances = 0
+
+
 def apply_outcome(
     run: Run,
     outcome: Outcome,
@@ -172,11 +191,23 @@ def apply_outcome(
     save_run(run, new_steps=created, **fields)
     if outcome.status in FINISHED:
         # Steps still queued or running for a finished run will never be read: stop them.
-        StepTask.objects.filter(
-            run=run, status__in=[StepStatus.PENDING, StepStatus.RUNNING]
-        ).update(status=StepStatus.ABANDONED)
-        Timer.objects.filter(run=run, fired=False).update(fired=True)
+        _end_work(run)
+    elif outcome.ended:
+        _end_work(run, outcome.ended)
     return created, claim
+
+
+def _end_work(run: Run, cmds: Sequence[int] | None = None) -> None:
+    """Abandon the steps and stop the timers of awaits whose outcome is decided (a cancelled
+    await, a wait answered before its deadline), or of every await when ``cmds`` is None: a
+    step abandoned is never attempted again, and its result, if an attempt still running
+    returns one, is not recorded; a stopped timer never fires."""
+    steps = StepTask.objects.filter(run=run, status__in=[StepStatus.PENDING, StepStatus.RUNNING])
+    timers = Timer.objects.filter(run=run, fired=False)
+    if cmds is not None:
+        steps, timers = steps.filter(cmd__in=cmds), timers.filter(cmd__in=cmds)
+    steps.update(status=StepStatus.ABANDONED, lease_expires_at=None)
+    timers.update(fired=True)
 
 
 def _stage_outcome(
@@ -192,6 +223,8 @@ def _stage_outcome(
         append(run, new.kind, cmd=new.cmd, data=new.data)
     created = []
     claim = None
+    finished = outcome.status in FINISHED
+    assert not (finished and outcome.steps), "a finished run schedules no step"
     for scheduled in outcome.steps:
         definition = steps[scheduled.name]
         task = StepTask(
@@ -211,7 +244,6 @@ def _stage_outcome(
             claim = Claim(task, 1)
             append(run, "step_started", cmd=task.cmd, attempt=1, data={"step": task.name})
         created.append(task)
-    finished = outcome.status in FINISHED
     fields = {
         "status": outcome.status,
         "result": outcome.result,
@@ -239,9 +271,9 @@ def record_unlocked(
     With ``finished``, a claimed step's attempt and its ``step_completed`` event (at
     ``seen + 1``, already fed to the workflow): the step is marked completed too, if that
     attempt still owns it. None, with nothing written, when a condition does not hold.
-    The outcome must be one the statement can record: not blocked, and starting no timers.
+    The outcome must be one the statement can record: not blocked.
     """
-    assert outcome.status != RunStatus.BLOCKED and not outcome.timers
+    assert outcome.status != RunStatus.BLOCKED
     run = Run(pk=run_id, last_seq=seen)
     now = clock.now()
     step_id = attempt = None
@@ -255,7 +287,10 @@ def record_unlocked(
     )
     pending = _unsaved(run)
     fields = {"last_seq": run.last_seq, "updated_at": now, **fields}
-    if not sql.finish_and_write(step_id, attempt, run.pk, seen, pending, created, fields):
+    timers = [(t.cmd, t.fire_at) for t in outcome.timers]
+    if not sql.finish_and_write(
+        step_id, attempt, run.pk, seen, pending, created, fields, outcome.ended, timers
+    ):
         return None
     _written(run).extend(pending)
     pending.clear()
@@ -381,10 +416,7 @@ def restart_run(old: Run, *, from_cmd: int, actor: str, reason: str) -> Run:
     save_run(new, needs_advance=True)
     append(old, "run_superseded", data={"by_run": str(new.pk), "from_step": from_cmd},
            actor=actor, reason=reason)  # fmt: skip
-    StepTask.objects.filter(run=old, status__in=[StepStatus.PENDING, StepStatus.RUNNING]).update(
-        status=StepStatus.ABANDONED
-    )
-    Timer.objects.filter(run=old, fired=False).update(fired=True)
+    _end_work(old)
     save_run(old, status=RunStatus.SUPERSEDED, finished_at=now, needs_advance=False)
     old.status = RunStatus.SUPERSEDED
     return new
@@ -399,12 +431,14 @@ def record_intervention(
     *,
     outcome: str = "",
     step: int | None = None,
+    actor_id: str | None = None,
 ) -> Intervention:
     now = clock.now()
     done = status != InterventionStatus.PENDING
     return Intervention.objects.create(
         run=run, kind=kind, reason=reason, step=step, requested_by=actor, requested_at=now,
-        status=status, decided_at=now if done else None, outcome=outcome,
+        requested_by_id=actor_id, status=status, decided_at=now if done else None,
+        outcome=outcome,
     )  # fmt: skip
 
 
@@ -533,17 +567,18 @@ def due_timers(now: datetime, limit: int) -> list[Timer]:
 
 
 def fire_timer(timer_id: int) -> str | None:
-    """Fire a due timer once; returns its run id, or None if another sweep fired it."""
+    """Fire a due timer once; returns its run id, or None if another sweep fired it or the run
+    stopped it meanwhile. The run's lock is taken before the timer's, in the order of every
+    writer that stops timers, so the two never wait for each other crosswise."""
+    run_id = Timer.objects.filter(pk=timer_id, fired=False).values_list("run_id", flat=True)
+    if not run_id:
+        return None
     with transaction.atomic():
-        timer = (
-            Timer.objects.select_for_update(skip_locked=True)
-            .filter(pk=timer_id, fired=False)
-            .first()
-        )
+        run = lock_run(str(run_id[0]))
+        assert run is not None
+        timer = Timer.objects.select_for_update().filter(pk=timer_id, fired=False).first()
         if timer is None:
             return None
-        run = lock_run(str(timer.run_id))
-        assert run is not None
         Timer.objects.filter(pk=timer.pk).update(fired=True)
         append(run, "timer_fired", cmd=timer.cmd, data={"fire_at": timer.fire_at.isoformat()})
         _wake(run)
@@ -575,9 +610,13 @@ def mark_dispatched(step_ids: list[int], now: datetime) -> None:
     StepTask.objects.filter(pk__in=step_ids).update(dispatched_at=now)
 
 
-def runs_to_advance(limit: int) -> list[str]:
-    """Runs with events the workflow has not seen, and blocked runs (the code may be fixed)."""
-    runs = Run.objects.filter(Q(needs_advance=True) | Q(status=RunStatus.BLOCKED)).exclude(
-        status__in=FINISHED
+def runs_to_advance(limit: int, *, parked_at: int) -> list[str]:
+    """Runs with events the workflow has not seen, and blocked runs (the code may be fixed),
+    but not those blocked after ``parked_at`` advances lost in a row: their code killed the
+    worker each time, so only a person takes them up (see ``workflows.lost``)."""
+    runs = (
+        Run.objects.filter(Q(needs_advance=True) | Q(status=RunStatus.BLOCKED))
+        .exclude(status__in=FINISHED)
+        .exclude(status=RunStatus.BLOCKED, lost_advances__gte=parked_at)
     )
     return [str(pk) for pk in runs.order_by("updated_at").values_list("pk", flat=True)[:limit]]

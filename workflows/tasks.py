@@ -4,17 +4,60 @@ from __future__ import annotations
 
 import logging
 
+from billiard.einfo import ExceptionInfo, ExceptionWithTraceback
 from celery import shared_task
+from celery.exceptions import WorkerLostError
 from celery.signals import worker_ready
+from celery.worker.request import Request
+from django.db import connection
 
-from workflows import executor
+from workflows import executor, lost
 from workflows.dispatch import ADVANCE_QUEUE
 from workflows.store import Claim
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="workflows.advance_run", acks_late=True, ignore_result=True)
+class AdvanceRequest(Request):
+    """An ``advance_run`` message as the worker's main process handles it.
+
+    When the pool process running it dies (the workflow's code called ``os._exit``, or ran out
+    of memory), Celery puts the message straight back on the queue (late acknowledgement,
+    reject on worker lost), and the sweep would advance the run again anyway: code that dies
+    each time would come back forever. So the loss is counted on the run first, and once the
+    run is parked (``workflows.lost``) the message is acknowledged instead of going back."""
+
+    def on_failure(
+        self, exc_info: ExceptionInfo, send_failed_event: bool = True, return_ok: bool = False
+    ) -> None:
+        if _process_died(exc_info.exception) and self._give_up() and not self.acknowledged:
+            self.acknowledge()  # Celery's handling below then has nothing left to requeue
+        super().on_failure(exc_info, send_failed_event=send_failed_event, return_ok=return_ok)
+
+    def _give_up(self) -> bool:
+        """Count the loss on the run; True when the advance is given up (the run is parked)."""
+        run_id = str(self.args[0]) if self.args else ""
+        try:
+            return lost.record_lost_advance(run_id)
+        except Exception:  # the database is out of reach: Celery redelivers, as without us
+            log.exception("could not count the lost advance of run %s", run_id)
+            return False
+        finally:
+            # The main process forks new pool processes: none may inherit its connection.
+            connection.close()
+
+
+def _process_died(error: BaseException) -> bool:
+    """Whether a task failed because the pool process running it died (Celery treats an exit
+    it is told of like the loss of the process)."""
+    if isinstance(error, ExceptionWithTraceback):
+        error = error.exc
+    return isinstance(error, (WorkerLostError, SystemExit, KeyboardInterrupt))
+
+
+@shared_task(
+    name="workflows.advance_run", acks_late=True, ignore_result=True, Request=AdvanceRequest
+)
 def advance_run(run_id: str) -> None:
     _run_inline(executor.advance_run(run_id, inline_queue=ADVANCE_QUEUE))
 

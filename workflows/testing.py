@@ -11,6 +11,7 @@ Celery, see ``workflows.inline``) and the clock (advanced by the test) differ. I
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from types import TracebackType
 
@@ -21,12 +22,28 @@ from workflows.inline import InlineRunner
 
 
 class WorkflowTestEnv(InlineRunner):
-    def __init__(self, start: datetime | None = None, *, max_iterations: int = 100_000) -> None:
-        super().__init__(max_iterations=max_iterations)
+    """With ``moving_clock``, time also passes between readings as on a real clock (each
+    reading adds the real time elapsed since the env started), so events written one after
+    the other carry different times, as in production. ``restart_between_units`` drops the
+    workflows kept in memory before every advance and step, as if each ran on a freshly
+    started worker: every decision is then made by a replay from the table."""
+
+    def __init__(
+        self,
+        start: datetime | None = None,
+        *,
+        max_iterations: int = 100_000,
+        moving_clock: bool = False,
+        restart_between_units: bool = False,
+    ) -> None:
+        super().__init__(max_iterations=max_iterations, restart_between_units=restart_between_units)
         self._now = (start or timezone.now()).replace(microsecond=0)
+        self._moving_since = time.monotonic() if moving_clock else None
 
     def now(self) -> datetime:
-        return self._now
+        if self._moving_since is None:
+            return self._now
+        return self._now + timedelta(seconds=time.monotonic() - self._moving_since)
 
     def __enter__(self) -> WorkflowTestEnv:
         super().__enter__()

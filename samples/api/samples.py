@@ -4,6 +4,7 @@ history, and the batches with their plate positions (what an instrument loads)."
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +37,7 @@ from samples.api.serializers import (
 from samples.errors import LabError, NotAllowed
 from samples.models import Batch, Sample, SampleState
 from samples.roles import Role
-from workflows.api import get_run
+from samples.selectors import sample_runs
 
 
 def _moment(name: str, text: str) -> datetime:
@@ -159,7 +160,11 @@ class SampleDetail(generics.RetrieveAPIView):
 
 
 class SampleHistory(generics.ListAPIView):
-    """The sample's lifecycle history: every event with its time, actor, reason and data."""
+    """The sample's lifecycle history: every event of every workflow run the sample has had,
+    the oldest run first and each run's events in order, with the run it belongs to, its time,
+    actor, reason and data. A sample has more than one run after a restart from a step: the
+    new run's history starts with a copy of the old one's up to that step, then
+    `run_restarted`; the old run ends with `run_superseded`."""
 
     serializer_class = HistoryEventSerializer
     permission_classes = [roles_allowed(*STAFF)]
@@ -170,7 +175,8 @@ class SampleHistory(generics.ListAPIView):
         sample = Sample.objects.filter(barcode=barcode).first()
         if sample is None or sample.run_id is None:
             raise NotFound(f"No sample has the barcode {barcode}.")
-        return get_run(str(sample.run_id)).history
+        # The same read as the sample's page and dossier: every run linked to the sample.
+        return [{"run": run.id, **asdict(e)} for run in sample_runs(sample) for e in run.history]
 
 
 class NewestBatchFirst(CursorPagination):

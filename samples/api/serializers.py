@@ -164,6 +164,10 @@ class RetestOutSerializer(serializers.ModelSerializer):
 
 
 class HistoryEventSerializer(serializers.Serializer):
+    run = serializers.UUIDField(
+        help_text="The workflow run the event belongs to (a sample restarted from a step has "
+        "several); `seq` numbers the events within it."
+    )
     seq = serializers.IntegerField()
     kind = serializers.CharField()
     at = serializers.DateTimeField()

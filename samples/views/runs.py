@@ -169,6 +169,7 @@ def run_intervene(request: HttpRequest, run_id: str) -> HttpResponse:
             run.id,
             kind,
             actor=request.user.get_username(),
+            actor_id=request.user.pk,
             reason=request.POST.get("reason", ""),
             step=int(chosen_step) if chosen_step.isdigit() and kind == "restart" else None,
         )
@@ -190,6 +191,7 @@ def intervention_decide(request: HttpRequest, intervention_id: int) -> HttpRespo
         done = decide(
             intervention_id,
             actor=request.user.get_username(),
+            actor_id=request.user.pk,
             approve=approve,
             reason=request.POST.get("reason", ""),
         )

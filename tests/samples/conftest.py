@@ -20,5 +20,7 @@ def instrument(glucose):
 
 @pytest.fixture
 def lab(technician, reviewer, instrument):
-    with WorkflowTestEnv() as env:
+    """The lab with its workflows run in-process on a clock that moves between events, as a
+    real one does."""
+    with WorkflowTestEnv(moving_clock=True) as env:
         yield Lab(env, technician, reviewer, instrument)

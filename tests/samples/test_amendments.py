@@ -4,13 +4,12 @@ the old value no longer holds, on screen and on the report."""
 
 from __future__ import annotations
 
-import re
-import zlib
 from decimal import Decimal
 
 import pytest
 
 from samples.models import Result, ResultEvent, SampleEvent
+from tests.pdf import pdf_text
 
 
 @pytest.fixture
@@ -26,11 +25,6 @@ def released(lab, signed_in):
 
 def amend(client, result, **form):
     return client.post(f"/samples/S-000801/results/{result.pk}/amend/", form)
-
-
-def pdf_text(pdf: bytes) -> bytes:
-    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.DOTALL)
-    return b"".join(zlib.decompress(s) for s in streams)
 
 
 def test_a_correction_without_a_reason_is_refused_and_changes_nothing(lab, released, signed_in):

@@ -64,6 +64,33 @@ def test_samples_are_listed_with_filters_and_read_with_what_they_wait_for(lab):
     assert client.get("/api/v1/samples/S-404404/").status_code == 404
 
 
+def test_the_history_lists_every_run_of_a_restarted_sample_oldest_first(lab):
+    from workflows.api import decide, intervene
+    from workflows.models import StepTask
+
+    lab.register("S-000989")
+    lab.receive("S-000989")
+    old_run = str(Sample.objects.get(barcode="S-000989").run_id)
+    first_step = StepTask.objects.filter(run_id=old_run).order_by("cmd").first()
+    asked = intervene(old_run, "restart", actor="ana", reason="rules fixed", step=first_step.cmd)
+    decide(asked.id, actor="ben", approve=True)
+    lab.env.run_until_idle()
+    new_run = str(Sample.objects.get(barcode="S-000989").run_id)
+    assert new_run != old_run
+
+    history = api_for(lab.reviewer).get("/api/v1/samples/S-000989/history/").json()
+    runs = [e["run"] for e in history]
+    assert runs == sorted(runs, key=[old_run, new_run].index)  # the old run's events first
+    assert set(runs) == {old_run, new_run}
+    old_kinds = [e["kind"] for e in history if e["run"] == old_run]
+    new_kinds = [e["kind"] for e in history if e["run"] == new_run]
+    assert old_kinds[-1] == "run_superseded"
+    assert "run_restarted" in new_kinds and "run_superseded" not in new_kinds
+    for run in (old_run, new_run):  # each run's events in order, numbered within the run
+        seqs = [e["seq"] for e in history if e["run"] == run]
+        assert seqs == list(range(1, len(seqs) + 1))
+
+
 def test_released_samples_are_listed_by_their_release_time(lab):
     lab.register("S-000986")
     lab.register("S-000987")
@@ -102,8 +129,12 @@ def test_an_instrument_reads_batches_with_positions_but_not_samples(lab):
 def test_the_schema_validates_without_a_warning(tmp_path):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
-    paths = yaml.safe_load(target.read_text())["paths"]
+    schema = yaml.safe_load(target.read_text())
+    paths = schema["paths"]
     assert {"/api/v1/results/", "/api/v1/samples/", "/api/v1/batches/"} <= set(paths)
+    history = paths["/api/v1/samples/{barcode}/history/"]["get"]
+    assert "every workflow run" in history["description"]
+    assert "run" in schema["components"]["schemas"]["HistoryEvent"]["required"]
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,12 @@ from samples.audit_export import COLUMNS
 from samples.selectors_audit import SOURCES, AuditFilter, audit_count
 from tests.audit_volume import EVENTS_PER_RUN, barcode, seed_trail
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.histories_not_replayed(
+        "10,000 lifecycles seeded in bulk by SQL, not by the engine"
+    ),
+]
 
 RUNS = 10_000  # 100,000 history events
 SAMPLES = 1_000

@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
-import zlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -31,6 +29,7 @@ from samples.models import (
 )
 from samples.selectors_audit import AuditFilter, audit_count
 from tests.cast import PASSWORD
+from tests.pdf import pdf_text
 from workflows.api import get_run
 
 
@@ -139,8 +138,7 @@ def test_c6_the_filtered_selection_is_exported_complete_as_csv_json_and_pdf(
     assert len(document["entries"]) == document["manifest"]["rows"] == expected
     pdf = client.get("/audit/export.pdf", {"sample": "S-000601"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf.content, re.DOTALL)
-    text = b"".join(zlib.decompress(s) for s in streams)
+    text = pdf_text(pdf.content)
     assert f"Entries: {expected}".encode() in text
     monkeypatch.setattr("samples.views.audit.PDF_MAX_ENTRIES", expected - 1)
     too_many = client.get("/audit/export.pdf", {"sample": "S-000601"})

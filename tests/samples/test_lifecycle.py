@@ -1,5 +1,7 @@
 """The sample lifecycle and the batch run, end to end on the real services and tables, with the
-workflows run in-process and a virtual clock."""
+workflows run in-process on a clock that moves between events as a real one does, each test in
+both modes: every advance replayed from the table, and workflows kept in memory between
+commits."""
 
 from __future__ import annotations
 
@@ -10,7 +12,16 @@ import pytest
 from samples import services
 from samples.errors import LabError
 from samples.models import Batch, BatchStatus, Report, Result, Retest, Sample
+from tests.modes import BOTH_MODES
+from tests.samples.lab import Lab, make_assay
 from workflows.api import get_run
+from workflows.testing import WorkflowTestEnv
+
+
+@pytest.fixture(params=BOTH_MODES)
+def lab(request, technician, reviewer, instrument):
+    with WorkflowTestEnv(moving_clock=True) as env:
+        yield Lab(env, technician, reviewer, instrument)
 
 
 def kinds(sample):
@@ -262,3 +273,51 @@ def test_runs_started_before_version_2_finish_on_version_1_and_new_runs_take_ver
     assert "samples.review_critical" in scheduled[2]
     flagged = dict(Result.objects.values_list("sample__barcode", "critical_flagged_at"))
     assert flagged["S-000101"] is None and flagged["S-000102"] is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_assays_with_retests_reach_a_report_with_a_worker_restart_before_every_advance(
+    technician, reviewer, instrument
+):
+    make_assay("K", name="Potassium", reference_low="3.5", reference_high="5.1")
+    make_assay("NA", name="Sodium", reference_low="135", reference_high="145",
+               critical_low="120", critical_high="160")  # fmt: skip
+    instrument.assays.set(instrument.assays.model.objects.all())
+    # Every advance and step starts on a worker that kept nothing: each decision is a replay
+    # of the history from the table, with times that moved between every event.
+    with WorkflowTestEnv(moving_clock=True, restart_between_units=True) as env:
+        lab = Lab(env, technician, reviewer, instrument)
+        sample = lab.register("S-000301", "GLU", "K", "NA")
+        lab.receive("S-000301")
+        lab.to_batch("S-000301")
+        lab.close_batches()
+        assert lab.state("S-000301") == "in_batch"
+        for code in ("GLU", "K", "NA"):
+            lab.start_run(code)
+        lab.post("S-000301", "5.0", "GLU")
+        lab.post("S-000301", "4.1", "K", flags=["QC_FAIL"])  # the instrument asks for a rerun
+        lab.post("S-000301", "140", "NA")
+        assert lab.state("S-000301") == "retest_pending"
+
+        lab.to_batch("S-000301")
+        lab.close_batches()
+        lab.start_run("K")
+        lab.post("S-000301", "4.2", "K")
+        assert lab.state("S-000301") == "resulted"
+
+        services.sample_send_to_retest(
+            user=reviewer, barcode="S-000301", assay_code="NA", reason="delta check"
+        )
+        env.run_until_idle()
+        assert lab.state("S-000301") == "retest_pending"
+        lab.to_batch("S-000301")
+        lab.close_batches()
+        lab.start_run("NA")
+        lab.post("S-000301", "141", "NA")
+        assert lab.state("S-000301") == "resulted"
+
+        lab.verify("S-000301")
+        assert lab.state("S-000301") == "reported"
+    run = get_run(str(sample.run_id))
+    assert (run.status, run.result) == ("completed", "reported")
+    assert Result.objects.filter(sample=sample).count() == 5  # every result kept

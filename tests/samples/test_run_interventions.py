@@ -139,6 +139,35 @@ def test_a_cancellation_waits_for_a_second_person(lab, sample, supervisors):
     assert (cancel.actor, cancel.reason) == ("sup-a", "registered twice")
 
 
+def test_four_eyes_compare_accounts_not_names_a_renamed_asker_may_not_approve(
+    lab, sample, supervisors
+):
+    asker, other = supervisors
+    first, second = (_client_of(user) for user in supervisors)
+    first.post(
+        f"/workflows/runs/{sample.run_id}/intervene/",
+        {"kind": "cancel", "reason": "registered twice"},
+    )
+    pending = first.get(f"/workflows/runs/{sample.run_id}/").context["interventions"][0]
+    asker.username = "sup-a-renamed"  # the same person, under a new name
+    asker.save()
+
+    mine = first.post(
+        f"/workflows/interventions/{pending.id}/", {"decision": "approve", "run": sample.run_id},
+        follow=True,
+    )  # fmt: skip
+    assert "A second person must decide" in mine.content.decode()
+    with pytest.raises(InterventionRefused, match="A second person must decide"):
+        decide(pending.id, actor="sup-a-renamed", actor_id=asker.pk, approve=True)
+    lab.env.run_until_idle()
+    assert get_run(str(sample.run_id)).status == "waiting"
+
+    second.post(f"/workflows/interventions/{pending.id}/", {"decision": "approve"})
+    lab.env.run_until_idle()
+    assert get_run(str(sample.run_id)).status == "cancelled"
+    assert _last(sample.run_id, "intervention_approved").actor == other.username
+
+
 def test_a_refusal_needs_a_reason_and_leaves_the_run_alone(lab, sample, supervisors):
     asked = intervene(str(sample.run_id), "cancel", actor="sup-a", reason="wrong patient")
     with pytest.raises(InterventionRefused, match="Say why"):

@@ -40,6 +40,7 @@ def links() -> dict[str, tuple[str | None, int | None]]:
     }
 
 
+@pytest.mark.histories_not_replayed("runs written by hand, without histories")
 def test_a_sample_and_a_batch_are_linked_to_every_run_they_are_given(lab):
     sample = lab.register("S-000020")
     lab.receive("S-000020")
@@ -64,6 +65,7 @@ def test_links_are_never_changed_or_removed(lab):
     assert links() == {str(sample.run_id): ("S-000021", None)}
 
 
+@pytest.mark.histories_not_replayed("runs written by hand, without histories")
 def test_the_migration_links_the_runs_a_restart_left_behind(lab):
     oldest = str(uuid.uuid4())
     first = make_run(restarted_from=oldest)  # a run restarted from one no longer kept

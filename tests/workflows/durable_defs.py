@@ -6,6 +6,7 @@ many times a step *ran* apart from how many results were *recorded*.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -76,3 +77,31 @@ def stuck(folder: str) -> str:
 @workflow("durable.timeout")
 async def timeout_flow(ctx, folder):
     return await ctx.step(stuck, folder)
+
+
+@step("durable.swallows", timeout=1, retry=RetryPolicy(max_attempts=2, initial_interval=0.2))
+def swallows(folder: str) -> str:
+    """Catches its time limit on its first attempt and returns a value all the same."""
+    journal(folder, "swallows attempt")
+    if (Path(folder) / "journal.txt").read_text().count("swallows attempt") == 1:
+        try:
+            time.sleep(30)
+        except Exception:
+            return "swallowed"
+    return "answered"
+
+
+@workflow("durable.swallowed_timeout")
+async def swallowed_timeout_flow(ctx, folder):
+    return await ctx.step(swallows, folder)
+
+
+@workflow("durable.dies")
+async def dies_flow(ctx, folder, spared_pid):
+    """Its own code (not a step) kills the process advancing it, until a file says it is fixed.
+    Each entry leaves a line in the journal, written before the process dies. The test's own
+    process (``spared_pid``), which replays every history once a test ends, is spared."""
+    journal(folder, "entered")
+    if not (Path(folder) / "fixed").exists() and os.getpid() != spared_pid:
+        os._exit(1)
+    return await ctx.step(quick, folder, "fixed")

@@ -8,7 +8,10 @@ from django.utils import timezone
 from workflows.api import waiting_for, workflow_versions
 from workflows.models import Run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.histories_not_replayed("runs written by hand, for the console's reads"),
+]
 
 
 def run(

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -21,8 +22,8 @@ from tests.processes import REPO
 from tests.workers import Worker, redis_client, wait_until, worker_broker_url
 from tests.workflows import durable_defs  # noqa: F401  (registers the workflows here too)
 from workflows import executor
-from workflows.api import get_run, signal, start
-from workflows.models import HistoryEvent
+from workflows.api import get_run, intervene, signal, start
+from workflows.models import HistoryEvent, Run
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -149,8 +150,49 @@ def test_a_step_past_its_timeout_fails_that_attempt_and_is_retried(tmp_path, wor
     run = get_run(run_id)
     assert run.result == "answered"
     failed = [e for e in run.history if e.kind == "step_failed"]
-    assert [(e.attempt, e.data["error_type"]) for e in failed] == [(1, "SoftTimeLimitExceeded")]
+    assert [(e.attempt, e.data["error_type"]) for e in failed] == [(1, "StepTimeout")]
     assert journal(tmp_path) == ["stuck attempt", "stuck attempt"]
+
+
+def test_a_step_that_swallows_its_time_limit_still_fails_that_attempt(tmp_path, workers, broker):
+    workers()
+    run_id = start("durable.swallowed_timeout", str(tmp_path))
+    wait_until(lambda: status(run_id) == "completed", seconds=60, every=0.5, also=executor.sweep)
+    run = get_run(run_id)
+    assert run.result == "answered"  # not "swallowed", which came back past the time limit
+    failed = [e for e in run.history if e.kind == "step_failed"]
+    assert [(e.attempt, e.data["error_type"]) for e in failed] == [(1, "StepTimeout")]
+    assert failed[0].data["message"].startswith("attempt 1 ran past its 1s timeout (")
+    assert journal(tmp_path) == ["swallows attempt", "swallows attempt"]
+
+
+def test_workflow_code_that_kills_its_worker_is_parked_blocked_after_three_losses(
+    tmp_path, workers, broker
+):
+    worker = workers(concurrency=1)  # one advance at a time, so each entry is one loss
+    run_id = start("durable.dies", str(tmp_path), os.getpid())
+    wait_until(lambda: status(run_id) == "blocked", seconds=60)
+    assert get_run(run_id).waiting_for == (
+        "the workflow's code was lost 3 times while advancing (its worker process died): "
+        "fix the code or the worker, then resume"
+    )
+    assert journal(tmp_path).count("entered") == 3
+    # Parked: its message is not redelivered and the sweep (as beat runs it) leaves it alone.
+    for _ in range(6):
+        executor.sweep()
+        time.sleep(0.5)
+    assert journal(tmp_path).count("entered") == 3
+    assert status(run_id) == "blocked"
+
+    assert worker.process.poll() is None  # the worker lives on and serves other runs
+    other = start("durable.chain", 3)
+    wait_until(lambda: status(other) == "completed", seconds=60)
+
+    (tmp_path / "fixed").touch()  # the code is fixed; a person resumes the run
+    intervene(run_id, "resume", actor="sam", reason="the workflow no longer exits")
+    wait_until(lambda: status(run_id) == "completed", seconds=60, every=0.5, also=executor.sweep)
+    assert get_run(run_id).result == "FIXED"
+    assert Run.objects.get(pk=run_id).lost_advances == 0
 
 
 @pytest.fixture

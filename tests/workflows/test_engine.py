@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 
+from tests.replaying import assert_every_history_replays
 from workflows import store
 from workflows.api import (
     Cancelled,
@@ -27,7 +28,6 @@ from workflows.api import (
 )
 from workflows.models import HistoryEvent, StepTask, Timer
 from workflows.registry import unregister_workflow
-from workflows.testing import WorkflowTestEnv
 
 calls: Counter[str] = Counter()
 failures_left: Counter[str] = Counter()
@@ -37,20 +37,6 @@ failures_left: Counter[str] = Counter()
 def fresh_counters():
     calls.clear()
     failures_left.clear()
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("replayed", marks=pytest.mark.django_db),
-        pytest.param("kept", marks=pytest.mark.django_db(transaction=True)),
-    ]
-)
-def env(request):
-    """Every test runs twice: with each advance replaying the history from the table (inside
-    a test transaction, nothing is kept past a commit), and with commits, so the process keeps
-    each waiting workflow suspended and records a step and what follows it in one statement."""
-    with WorkflowTestEnv() as test_env:
-        yield test_env
 
 
 @step("t.double")
@@ -367,6 +353,7 @@ async def versioned_v1(ctx):
     return "v1 path"
 
 
+@pytest.mark.histories_not_replayed("replayed inside the test, while version 2 exists")
 def test_a_run_keeps_its_version_while_new_runs_take_the_newest(env):
     old = start("t.versioned")
     env.run_until_idle()
@@ -384,6 +371,7 @@ def test_a_run_keeps_its_version_while_new_runs_take_the_newest(env):
         env.run_until_idle()
         assert (get_run(old).version, get_run(old).result) == (1, "v1 path")
         assert (get_run(new).version, get_run(new).result) == (2, "v2 path")
+        assert_every_history_replays()  # version 2 exists only inside this test
     finally:
         unregister_workflow("t.versioned", 2)
 

@@ -20,18 +20,20 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 class History:
-    """A stand-in for the store: appends what an outcome says to record, with times."""
+    """A stand-in for the store: appends what an outcome says to record, with times. Like a
+    real database, each event is stamped a little later than the one before it (``spacing``),
+    so a decision recorded after the event it took has a time of its own."""
 
-    def __init__(self, fn, *args):
+    def __init__(self, fn, *args, spacing=timedelta(microseconds=317)):
         self.fn, self.args = fn, list(args)
         self.clock = T0
+        self.spacing = spacing
         self.events: list[Event] = []
         self._append("run_started", data={"args": self.args})
 
     def _append(self, kind, cmd=None, attempt=None, data=None):
-        self.events.append(
-            Event(len(self.events) + 1, kind, self.clock, cmd, attempt, dict(data or {}))
-        )
+        at = self.clock + self.spacing * len(self.events)
+        self.events.append(Event(len(self.events) + 1, kind, at, cmd, attempt, dict(data or {})))
 
     def advance(self) -> Outcome:
         outcome = replay(self.fn, self.args, run_id="run-1", events=self.events)
@@ -242,8 +244,10 @@ def test_sleep_is_a_durable_timer_and_now_follows_the_history():
     assert outcome.waiting_for == "timer until 2026-12-22T09:00Z"
     history.tick(21 * 86400)
     history.fire(1)
+    fired = history.events[-1]
     outcome = history.advance()
-    assert outcome.result == [T0.isoformat(), (T0 + timedelta(days=21)).isoformat()]
+    assert fired.created_at - T0 > timedelta(days=21)
+    assert outcome.result == [T0.isoformat(), fired.created_at.isoformat()]
 
 
 async def gathers(ctx):
