@@ -68,12 +68,12 @@ class Lab:
         self.env.run_until_idle()
         return result
 
-    def analyse(self, barcode: str, value: str, flags=()) -> None:
+    def analyse(self, barcode: str, value: str, flags=(), assay: str = "GLU") -> None:
         """From received (or retest pending) to a posted result, alone in its batch."""
         self.to_batch(barcode)
         self.close_batches()
-        self.start_run()
-        self.post(barcode, value, flags=flags)
+        self.start_run(assay)
+        self.post(barcode, value, assay, flags=flags)
 
     def verify(self, barcode: str, user=None, password: str = PASSWORD):
         signature = services.sample_verify(

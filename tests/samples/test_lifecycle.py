@@ -299,10 +299,7 @@ def test_three_assays_with_retests_reach_a_report_with_a_worker_restart_before_e
         lab.post("S-000301", "140", "NA")
         assert lab.state("S-000301") == "retest_pending"
 
-        lab.to_batch("S-000301")
-        lab.close_batches()
-        lab.start_run("K")
-        lab.post("S-000301", "4.2", "K")
+        lab.analyse("S-000301", "4.2", assay="K")
         assert lab.state("S-000301") == "resulted"
 
         services.sample_send_to_retest(
@@ -310,10 +307,7 @@ def test_three_assays_with_retests_reach_a_report_with_a_worker_restart_before_e
         )
         env.run_until_idle()
         assert lab.state("S-000301") == "retest_pending"
-        lab.to_batch("S-000301")
-        lab.close_batches()
-        lab.start_run("NA")
-        lab.post("S-000301", "141", "NA")
+        lab.analyse("S-000301", "141", assay="NA")
         assert lab.state("S-000301") == "resulted"
 
         lab.verify("S-000301")
