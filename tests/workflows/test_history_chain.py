@@ -136,3 +136,16 @@ def test_an_insert_out_of_sequence_is_refused(finished_run):
 def test_audit_verify_says_when_every_chain_is_intact(finished_run, capsys):
     call_command("audit", "verify")
     assert "every chain is intact" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("function", ["history_chain", "audit_chain"])
+def test_the_chain_triggers_look_up_the_predecessor_through_an_index_whatever_the_statistics(
+    function,
+):
+    """Planned while a table looked tiny, a trigger's cached lookup scanned the whole table for
+    every row of a bulk insert (30,000 events: 88 s instead of 1.4 s on PostgreSQL 18). The
+    functions carry the setting that rules such a plan out."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proconfig FROM pg_proc WHERE proname = %s", [function])
+        [(config,)] = cursor.fetchall()
+    assert "enable_seqscan=off" in (config or [])
