@@ -5,7 +5,7 @@ UV := .tools/bin/uv
 PY := .venv/bin/python
 STACK := $(PY) -m labtrack.stack
 
-.PHONY: install chromium run test lint bench services services-down services-status manage clean
+.PHONY: install chromium run test lint bench bench-smoke services services-down services-status manage clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -41,13 +41,25 @@ lint: install
 	$(STACK) exec -- .venv/bin/mypy workflows
 	$(STACK) exec -- $(PY) manage.py makemigrations --check --dry-run
 
-## Benchmarks: the workflow engine next to plain Celery (figures and ratios, no assertions).
-bench: install
+# Every bench, one process each, in a database of its own (<database>_bench); stops at the
+# first that fails. BENCH_SIZE (full or small) sets their volumes.
+define run-benches
 	$(STACK) exec -- $(PY) -m tests.bench.workflows_bench
 	$(STACK) exec -- $(PY) -m tests.bench.scan_bench
 	$(STACK) exec -- $(PY) -m tests.bench.intake_bench
 	$(STACK) exec -- $(PY) -m tests.bench.audit_bench
 	$(STACK) exec -- $(PY) -m tests.bench.console_bench
+endef
+
+## Benchmarks: the workflow engine next to plain Celery (figures and ratios, no assertions).
+bench: export BENCH_SIZE := full
+bench: install
+	$(run-benches)
+
+## The same benches at small volumes, a few minutes in all: proves each still runs (CI).
+bench-smoke: export BENCH_SIZE := small
+bench-smoke: install
+	$(run-benches)
 
 ## Embedded services for use from other terminals (make manage CMD="shell").
 services: install

@@ -63,28 +63,6 @@ def barcode(n: int) -> str:
     return f"V-{n:07d}"
 
 
-def empty_trail(*more: str) -> None:
-    """Empty a bench database of its runs, samples, batches, run links, audit events and the
-    tables ``more`` names, before seeding it."""
-    from django.db import connection
-
-    from samples.selectors_audit import SOURCES
-
-    tables = [
-        "workflows_historyevent",
-        "workflows_steptask",
-        "workflows_timer",
-        "workflows_run",
-        "samples_sample",
-        "samples_batch",
-        "samples_runlink",
-        *more,
-        *(source.table for source in SOURCES),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")  # constant names only
-
-
 def seed_trail(*, runs: int, samples: int, technician, reviewer) -> None:
     """``runs`` completed lifecycles (``EVENTS_PER_RUN`` history events each) and a sample
     registered by ``technician`` for each of the first ``samples`` of them."""

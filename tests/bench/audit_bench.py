@@ -6,7 +6,8 @@ The trail is seeded in bulk in the bench's own database (``tests.audit_volume``)
 completed sample lifecycles of ten history events each and 10,000 samples (their
 ``sample.insert`` events). The export is requested as a compliance officer does, by one
 client in process (middleware, session, view, the streamed response read to its end); the
-process's resident memory is sampled every 50 ms while it runs.
+process's resident memory is sampled every 50 ms while it runs. With ``BENCH_SIZE=small``
+(``make bench-smoke``): 495 lifecycles and 50 samples.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import threading
 import time
 import warnings
 
-RUNS = 99_000
-SAMPLES = 10_000
+from tests.bench.common import empty_database, prepare_environment, run, sized, title
+
+RUNS = sized(99_000, 495)
+SAMPLES = sized(10_000, 50)
 SAMPLE_EVERY = 0.05  # seconds between two readings of the resident memory
 
 
 def main() -> int:
-    from tests.bench.workflows_bench import prepare_environment
-
     prepare_environment()
     warnings.filterwarnings("ignore", message="No directory at")
     import django
@@ -37,7 +38,7 @@ def main() -> int:
     officer = seed()
     seeded = time.perf_counter() - began
     rows, seconds, megabytes, grown = measure(officer)
-    print(f"\n6. Audit trail export as CSV, {rows:,} rows, one client in process")
+    print("\n" + title(f"6. Audit trail export as CSV, {rows:,} rows, one client in process"))
     print(f"   (seeded in {seeded:.0f} s)")
     print(
         f"   {rows / seconds:9,.0f} rows/s   ({seconds:.1f} s, {megabytes:,.0f} MB)"
@@ -52,10 +53,10 @@ def seed():
     from django.db import connection
 
     from samples.roles import Role, ensure_role_groups
-    from tests.audit_volume import empty_trail, seed_trail
+    from tests.audit_volume import seed_trail
 
     ensure_role_groups()
-    empty_trail()  # the bench's own database: the trail holds what is seeded here
+    empty_database()  # the bench's own database: the trail holds what is seeded here
     users = get_user_model().objects
     technician, _ = users.get_or_create(username="bench-technician")
     reviewer, _ = users.get_or_create(username="bench-reviewer")
@@ -121,4 +122,4 @@ def measure(officer) -> tuple[int, float, float, float]:
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labtrack.settings")
-    sys.exit(main())
+    sys.exit(run(main, "the audit export bench"))

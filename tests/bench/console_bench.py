@@ -12,7 +12,8 @@ lab. The lab's rows are written with triggers off (their audit events are not: n
 reads the trail). Each page is requested by a reviewer through the whole Django stack in process
 (middleware, session, view, selectors, template), timed from request to response. The dashboard
 is two requests: the page, with the figures of now, and the figures of the period, which the
-page fetches beside it (htmx); each is timed, and both one after the other.
+page fetches beside it (htmx); each is timed, and both one after the other. With
+``BENCH_SIZE=small`` (``make bench-smoke``): 475 and 25 runs, 3 requests a page.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ import sys
 import time
 import warnings
 
-COMPLETED = 95_000
-UNFINISHED = 5_000
-REQUESTS = 30
+from tests.bench.common import empty_database, prepare_environment, run, sized, title
+
+COMPLETED = sized(95_000, 475)
+UNFINISHED = sized(5_000, 25)
+REQUESTS = sized(30, 3)
 TARGET_MS = 200.0
 ASSAYS = [  # code, name, units, stability in hours
     ("GLU", "Glucose", "mmol/L", 24),
@@ -204,8 +207,6 @@ ORDER BY r.id, e.seq
 
 
 def main() -> int:
-    from tests.bench.workflows_bench import prepare_environment
-
     prepare_environment()
     warnings.filterwarnings("ignore", message="No directory at")
     import django
@@ -218,11 +219,12 @@ def main() -> int:
     reviewer, barcode = seed()
     seeded = time.perf_counter() - began
     runs, events = volume()
-    print(
-        f"\n7. Operations console and dashboard with {runs:,} runs and {events:,} history "
+    heading = (
+        f"7. Operations console and dashboard with {runs:,} runs and {events:,} history "
         f"events ({REQUESTS} requests each after one warm-up, server time in process; "
         f"seeded in {seeded:.0f} s)"
     )
+    print("\n" + title(heading))
     period = {"path": "/dashboard/period/", "headers": {"HX-Request": "true"}}
     pages = [
         ("runs list", "/workflows/runs/"),
@@ -257,10 +259,10 @@ def seed():
     from samples.models import Assay, Instrument
     from samples.roles import Role, ensure_role_groups
     from samples.services.results import MEANING
-    from tests.audit_volume import empty_trail, seed_trail
+    from tests.audit_volume import seed_trail
 
     ensure_role_groups()
-    empty_trail("samples_result", "samples_retest", "samples_signature")
+    empty_database()
     users = get_user_model().objects
     technician, _ = users.get_or_create(username="bench-technician")
     reviewer, _ = users.get_or_create(username="bench-reviewer")
@@ -370,4 +372,4 @@ def measure(client, requests) -> list[float]:
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labtrack.settings")
-    sys.exit(main())
+    sys.exit(run(main, "the console bench"))

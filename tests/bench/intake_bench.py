@@ -9,6 +9,7 @@ one request at a time), and over HTTP against gunicorn with the production setti
 workers, posted by several clients at once, as instruments do. Each beside its baseline: the
 same requests answered by the same stack after the token check, throttle and validation, with
 nothing recorded (``intake_baseline_urls.py``), the floor under any way of recording.
+With ``BENCH_SIZE=small`` (``make bench-smoke``): 30 single results and two posts of 50.
 """
 
 from __future__ import annotations
@@ -28,17 +29,18 @@ from datetime import timedelta
 
 from django.test import override_settings
 
-SINGLE = 600
+from tests.bench.common import empty_database, prepare_environment, run, sized, title
+
+SINGLE = sized(600, 30)  # results posted one per request
 BASELINE_URLS = "tests.bench.intake_baseline_urls"
 BASELINE_SETTINGS = "tests.bench.intake_baseline_settings"
-BATCHED = 50
+BATCHED = 50  # results per request in the batched posts
+BATCHES = sized(20, 2)  # batched posts
 WEB_WORKERS = 3  # as in docker-compose.yml
 CLIENTS = 6
 
 
 def main() -> int:
-    from tests.bench.workflows_bench import prepare_environment
-
     prepare_environment()
     warnings.filterwarnings("ignore", message="No directory at")
     import django
@@ -53,7 +55,7 @@ def main() -> int:
     # The doorbells the results ring go to the bench's own Redis db, emptied afterwards.
     app.conf.broker_url = settings.CELERY_BROKER_URL = worker_broker_url()
     call_command("migrate", verbosity=0)
-    total = SINGLE + BATCHED * 20
+    total = SINGLE + BATCHED * BATCHES
     token, barcodes = seed(2 * total)
     single = measure(token, barcodes[:SINGLE], per_request=1)
     batched = measure(token, barcodes[SINGLE:total], per_request=BATCHED)
@@ -67,7 +69,8 @@ def main() -> int:
         floor_served_single = measure_served(base_url, token, barcodes[:SINGLE], 1)
         floor_served_batched = measure_served(base_url, token, barcodes[SINGLE:total], BATCHED)
     redis_client(worker_broker_url()).flushdb()
-    print("\n5. Results accepted through POST /api/v1/results/ (token auth; target: 300/s)")
+    heading = "5. Results accepted through POST /api/v1/results/ (token auth; target: 300/s)"
+    print("\n" + title(heading))
     print("   baseline: the same request answered after token check, throttle and validation,")
     print("   recording nothing (tests/bench/intake_baseline_urls.py)")
     served = f"gunicorn x{WEB_WORKERS}, {CLIENTS} clients"
@@ -96,12 +99,7 @@ def seed(count: int) -> tuple[str, list[str]]:
     from samples.services.tokens import api_token_create
 
     ensure_role_groups()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE samples_sample, samples_batch, samples_instrument, samples_result, "
-            "samples_instrumentmessage, samples_runlink, workflows_run, workflows_historyevent "
-            "CASCADE"
-        )
+    empty_database()
     user, _ = get_user_model().objects.get_or_create(username="bench-registrar")
     assay, _ = Assay.objects.update_or_create(
         code="GLU", defaults={"name": "Glucose", "units": "mmol/L", "batch_capacity": count}
@@ -250,4 +248,4 @@ def measure_served(address: str, token: str, barcodes: list[str], per_request: i
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main, "the intake bench"))

@@ -4,6 +4,7 @@ database (target: p95 under 50 ms). Prints figures; asserts nothing.
 The samples are inserted in bulk, each with a lifecycle run waiting for its receipt (as after
 registration), in the bench's own database. Lookups go through the whole Django stack
 in-process (middleware, session, view, selectors, template), timed from request to response.
+With ``BENCH_SIZE=small`` (``make bench-smoke``): 500 samples and 30 lookups.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import uuid
 import warnings
 from datetime import timedelta
 
-SAMPLES = 100_000
-LOOKUPS = 300
+from tests.bench.common import empty_database, prepare_environment, run, sized, title
+
+SAMPLES = sized(100_000, 500)
+LOOKUPS = sized(300, 30)
 
 
 def main() -> int:
-    from tests.bench.workflows_bench import prepare_environment
-
     prepare_environment()
     # Static files are not collected for a bench run; whitenoise would say so on every start.
     warnings.filterwarnings("ignore", message="No directory at")
@@ -37,7 +38,8 @@ def main() -> int:
     timings.sort()
     p50 = statistics.median(timings)
     p95 = timings[int(len(timings) * 0.95) - 1]
-    print(f"\n4. Scan lookup with {SAMPLES:,} samples ({LOOKUPS} lookups, server time in process)")
+    heading = f"4. Scan lookup with {SAMPLES:,} samples ({LOOKUPS} lookups, server time in process)"
+    print("\n" + title(heading))
     print(f"   p50 {p50 * 1000:7.2f} ms   p95 {p95 * 1000:7.2f} ms   (target: p95 under 50 ms)")
     return 0
 
@@ -51,11 +53,7 @@ def seed() -> None:
     from samples.roles import Role, ensure_role_groups
 
     ensure_role_groups()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE samples_sample, samples_runlink, workflows_run, workflows_historyevent "
-            "CASCADE"
-        )
+    empty_database()
     user, _ = get_user_model().objects.get_or_create(username="bench-technician")
     user.groups.add(*user.groups.model.objects.filter(name=Role.TECHNICIAN.value))
     assay, _ = Assay.objects.get_or_create(
@@ -122,4 +120,4 @@ def measure() -> list[float]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main, "the scan bench"))

@@ -5,6 +5,9 @@ it finished). Prints figures and ratios; asserts nothing.
 1. latency per step of a 100-step sequential workflow vs a Celery chain of 100 no-op tasks;
 2. durable steps per second for 500 concurrent 5-step workflows vs plain tasks per second;
 3. time of one advance at history lengths of about 10, 100 and 1000 events.
+
+With ``BENCH_SIZE=small`` (``make bench-smoke``) the volumes shrink to a smoke run's
+(``tests/bench/common.py``).
 """
 
 from __future__ import annotations
@@ -14,28 +17,17 @@ import platform
 import statistics
 import sys
 import time
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
+from tests.bench.common import SMALL, empty_database, prepare_environment, run, sized, title
 
-BENCH_DB = "labtrack_bench"
 POLL = 0.01  # both sides poll alike; faster polling would steal CPU from the worker
-
-
-def prepare_environment() -> None:
-    """Point this process (and the workers it starts) at a database of the bench's own."""
-    url = os.environ["DATABASE_URL"]
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if (
-            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
-            is None
-        ):
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labtrack.settings")
-    os.environ["LOG_LEVEL"] = "WARNING"
+STEPS = sized(100, 20)  # of the sequential workflow (latency)
+LATENCY_REPEATS = sized(5, 2)
+WORKFLOWS = sized(500, 40)  # of five steps each (throughput)
+THROUGHPUT_REPEATS = sized(3, 1)
+HISTORY_LENGTHS = [10, 100] if SMALL else [10, 100, 1000]
+ADVANCE_REPEATS = sized(50, 5)
+WAIT_SECONDS = sized(300, 60)  # for a run to finish before the bench gives up
 
 
 def main() -> int:
@@ -45,7 +37,6 @@ def main() -> int:
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
 
     from labtrack.celery import app
     from tests.workers import Worker, worker_broker_url
@@ -54,26 +45,25 @@ def main() -> int:
     app.conf.broker_url = worker_broker_url()
     settings.CELERY_BROKER_URL = worker_broker_url()
     call_command("migrate", verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE workflows_historyevent, workflows_steptask, workflows_timer, workflows_run"
-        )
+    empty_database()
     from tests.bench import bench_defs
 
     bench_defs.marker_client().flushdb()
     worker = Worker("tests.bench.bench_defs", concurrency=2).start()
     try:
         _warm_up()
-        latency = measure_latency(steps=100, repeats=5)
-        throughput = measure_throughput(workflows=500, steps_each=5, repeats=3)
+        latency = measure_latency(steps=STEPS, repeats=LATENCY_REPEATS)
+        throughput = measure_throughput(
+            workflows=WORKFLOWS, steps_each=5, repeats=THROUGHPUT_REPEATS
+        )
     finally:
         worker.stop()
-    advances = measure_advance([10, 100, 1000])
+    advances = measure_advance(HISTORY_LENGTHS, repeats=ADVANCE_REPEATS)
     report(latency, throughput, advances)
     return 0
 
 
-def _wait(predicate, seconds: float = 300.0) -> None:
+def _wait(predicate, seconds: float = WAIT_SECONDS) -> None:
     deadline = time.monotonic() + seconds
     while not predicate():
         if time.monotonic() > deadline:
@@ -163,7 +153,7 @@ def _plain_throughput(tasks: int) -> float:
     return tasks / (time.perf_counter() - began)
 
 
-def measure_advance(lengths: list[int], repeats: int = 50) -> list[tuple[int, float, float]]:
+def measure_advance(lengths: list[int], repeats: int) -> list[tuple[int, float, float]]:
     """Median time of one advance of a waiting run whose history has about N events: with the
     workflow kept suspended in this process, and replayed from the table (as after a restart,
     or on another worker)."""
@@ -198,16 +188,21 @@ def report(latency, throughput, advances) -> None:
     )
     print("Both sides: same PostgreSQL, same Redis, one worker process with --concurrency=2.\n")
     ratio = latency["durable"] / latency["plain"]
-    print("1. Latency per step, 100 sequential steps (median of 5)")
+    print(title(f"1. Latency per step, {STEPS} sequential steps (median of {LATENCY_REPEATS})"))
     print(f"   durable workflow   {latency['durable'] * 1000:8.2f} ms/step")
     print(f"   plain Celery chain {latency['plain'] * 1000:8.2f} ms/step")
     print(f"   ratio durable/plain {ratio:7.2f}x   (target: at most 1.0x)\n")
     ratio = throughput["durable"] / throughput["plain"]
-    print("2. Throughput, 500 workflows x 5 steps vs 2500 plain tasks (median of 3)")
+    print(
+        title(
+            f"2. Throughput, {WORKFLOWS} workflows x 5 steps vs {WORKFLOWS * 5} plain tasks "
+            f"(median of {THROUGHPUT_REPEATS})"
+        )
+    )
     print(f"   durable steps/s    {throughput['durable']:8.0f}")
     print(f"   plain tasks/s      {throughput['plain']:8.0f}")
     print(f"   ratio durable/plain {ratio:7.2f}x   (target: at least 0.8x)\n")
-    print("3. One advance of a waiting run (median of 50)")
+    print(title(f"3. One advance of a waiting run (median of {ADVANCE_REPEATS})"))
     print("               kept in memory   replayed from the table")
     for events, kept, replayed in advances:
         print(f"   {events:5d} events  {kept * 1000:8.2f} ms      {replayed * 1000:8.2f} ms")
@@ -215,4 +210,4 @@ def report(latency, throughput, advances) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main, "the workflow engine bench"))
