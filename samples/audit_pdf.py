@@ -9,27 +9,27 @@ from __future__ import annotations
 import hashlib
 
 from django.utils import timezone
-from fpdf import FPDF
 
 from samples.audit_export import iso
+from samples.pdf import LabPdf
 from samples.selectors_audit import AuditFilter, audit_entries
 
 PDF_MAX_ENTRIES = 10_000
 
 
 def pdf_export(chosen: AuditFilter, *, user: str = "") -> bytes:
-    pdf = FPDF(format="A4", orientation="landscape")
+    pdf = LabPdf(orientation="landscape")
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.add_page()
-    _write(pdf, "LabTrack audit trail", bold=True, size=14)
+    pdf.paragraph("LabTrack audit trail", height=5.5, size=14, bold=True)
     sha256, rows, first, last = hashlib.sha256(), 0, "", ""
     for entry in audit_entries(chosen):
         line = " | ".join([entry.stamp, entry.who or "-", entry.what, entry.reason or ""])
         sha256.update(line.encode() + b"\n")
         rows, first, last = rows + 1, first or entry.stamp, entry.stamp
-        _write(pdf, line, size=7)
+        pdf.paragraph(line, height=3.6, size=7)
     pdf.add_page()
-    _write(pdf, "Manifest", bold=True, size=12)
+    pdf.paragraph("Manifest", height=5.5, size=12, bold=True)
     filters = ", ".join(f"{k} {v}" for k, v in chosen.as_dict().items() if v) or "none"
     for text in (
         f"Entries: {rows}",
@@ -38,12 +38,5 @@ def pdf_export(chosen: AuditFilter, *, user: str = "") -> bytes:
         f"Exported at {iso(timezone.now())} by {user or '-'}",
         f"SHA-256 of the entries' lines: {sha256.hexdigest()}",
     ):
-        _write(pdf, text, size=9)
+        pdf.paragraph(text, height=5.5, size=9)
     return bytes(pdf.output())
-
-
-def _write(pdf: FPDF, text: str, *, bold: bool = False, size: int = 9) -> None:
-    pdf.set_font("helvetica", "B" if bold else "", size)
-    # The built-in fonts cover Latin-1; anything else prints as "?" rather than failing.
-    safe = text.replace("→", "->").encode("latin-1", "replace").decode("latin-1")
-    pdf.multi_cell(0, 3.6 if size < 8 else 5.5, safe, new_x="LMARGIN", new_y="NEXT")

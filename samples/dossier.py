@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
-from fpdf import FPDF
 
 from samples.models import (
     InstrumentMessage,
@@ -24,6 +23,7 @@ from samples.models import (
     SampleEvent,
     SignatureEvent,
 )
+from samples.pdf import LabPdf
 from samples.selectors import sample_runs
 from samples.services.amendments import signatures_checked
 from samples.services.audit import audit_verify
@@ -178,18 +178,18 @@ def dossier_json(content: dict[str, Any]) -> bytes:
 
 def dossier_pdf(content: dict[str, Any]) -> bytes:
     """The dossier for a person to read: one line per event."""
-    pdf = FPDF(format="A4")
+    pdf = LabPdf()
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     sample = content["sample"]
-    _line(pdf, f"Chain of custody: {sample['barcode']}", bold=True, size=15)
+    pdf.paragraph(f"Chain of custody: {sample['barcode']}", height=7, size=15, bold=True)
     check = content["verification"]
-    _line(
-        pdf,
+    pdf.paragraph(
         "Hash chains: intact"
         if check["intact"]
         else "Hash chains: BROKEN: "
         + "; ".join(f"{f['where']}: {f['problem']}" for f in check["findings"]),
+        height=7,
     )
     for title, lines in (
         ("Lifecycle", _lifecycle_lines(content["lifecycle"])),
@@ -221,17 +221,11 @@ def dossier_pdf(content: dict[str, Any]) -> bytes:
             [f"{r['assay']}: {r['reason']} ({_t(r['requested_at'])})" for r in content["retests"]],
         ),
     ):
-        _line(pdf, title, bold=True, size=12)
+        pdf.paragraph(title, height=7, size=12, bold=True)
         for line in lines or ["(none)"]:
-            _line(pdf, line, size=8)
+            pdf.paragraph(line, height=5, size=8)
     return bytes(pdf.output())
 
 
 def _t(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
-
-
-def _line(pdf: FPDF, text: str, *, bold: bool = False, size: int = 10) -> None:
-    pdf.set_font("helvetica", "B" if bold else "", size)
-    safe = str(text).encode("latin-1", "replace").decode("latin-1")
-    pdf.multi_cell(0, 5 if size < 10 else 7, safe, new_x="LMARGIN", new_y="NEXT")

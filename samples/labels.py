@@ -9,9 +9,9 @@ import re
 import barcode
 import segno
 from barcode.writer import SVGWriter
-from fpdf import FPDF
 
 from samples.models import Sample
+from samples.pdf import LabPdf
 
 _SIZE = re.compile(r'width="(?P<w>[\d.]+)mm" height="(?P<h>[\d.]+)mm"')
 _XML_PROLOGUE = re.compile(r"^\s*<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?", re.DOTALL)
@@ -61,10 +61,10 @@ def _zpl_field(text: str) -> str:
 
 
 def label_sheet_pdf(samples: list[Sample]) -> bytes:
-    """A4 sheet, 3 x 8 labels of 70 x 37 mm, each with the Code 128 symbol and the barcode."""
-    pdf = FPDF(format="A4")
+    """A4 sheet, 3 x 8 labels of 70 x 37 mm, each with the Code 128 symbol and the barcode;
+    a subject reference too long for the label prints smaller, never past its edge."""
+    pdf = LabPdf()
     pdf.set_auto_page_break(auto=False)
-    pdf.set_font("helvetica", size=9)
     columns, rows, width, height, left, top = 3, 8, 70, 37, 0, 0.5
     for index, sample in enumerate(samples):
         slot = index % (columns * rows)
@@ -75,8 +75,8 @@ def label_sheet_pdf(samples: list[Sample]) -> bytes:
         svg = code128_svg(sample.barcode).encode()
         pdf.image(io.BytesIO(svg), x=x + 5, y=y + 4, w=width - 10, h=16)
         pdf.set_xy(x + 5, y + 21)
-        pdf.cell(width - 10, 5, sample.barcode, align="C")
+        pdf.fitted_cell(width - 10, 5, sample.barcode, size=9, align="C")
         pdf.set_xy(x + 5, y + 26)
         text = f"{sample.subject_ref}  {sample.collected_at:%Y-%m-%d %H:%M}"
-        pdf.cell(width - 10, 5, text.encode("latin-1", "replace").decode("latin-1"), align="C")
+        pdf.fitted_cell(width - 10, 5, text, size=9, align="C")
     return bytes(pdf.output())

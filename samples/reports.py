@@ -6,14 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from fpdf import FPDF
-
 from samples.models import Sample, Signature
-
-
-def _text(value: object) -> str:
-    # The built-in PDF fonts cover Latin-1; anything else prints as "?" rather than failing.
-    return str(value).encode("latin-1", "replace").decode("latin-1")
+from samples.pdf import LabPdf
 
 
 def render_report(
@@ -23,12 +17,10 @@ def render_report(
     *,
     signature_valid: bool = True,
 ) -> bytes:
-    pdf = FPDF(format="A4")
+    pdf = LabPdf()
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    pdf.set_font("helvetica", "B", 16)
-    pdf.cell(0, 10, _text(f"LabTrack report {sample.barcode}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", size=10)
+    pdf.paragraph(f"LabTrack report {sample.barcode}", height=10, size=16, bold=True)
     lines = [
         f"Subject reference: {sample.subject_ref}",
         f"Specimen: {sample.get_specimen_type_display()}, priority {sample.get_priority_display()}",
@@ -39,9 +31,9 @@ def render_report(
         else "",
     ]
     for line in filter(None, lines):
-        pdf.cell(0, 6, _text(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.paragraph(line, height=6)
     pdf.ln(4)
-    pdf.set_font("helvetica", "B", 11)
+    pdf.use_font(size=11, bold=True)
     for heading, width in (
         ("Assay", 30),
         ("Result", 40),
@@ -51,7 +43,7 @@ def render_report(
     ):
         pdf.cell(width, 7, heading, border="B")
     pdf.ln()
-    pdf.set_font("helvetica", size=10)
+    pdf.use_font(size=10)
     for result in results:
         source = (
             result.instrument.name
@@ -65,24 +57,21 @@ def render_report(
             (result.interpretation or "", 20),
             (source, 60),
         ):
-            pdf.cell(width, 7, _text(text))
+            pdf.cell(width, 7, text)
         pdf.ln()
     pdf.ln(6)
-    pdf.set_font("helvetica", "B", 11)
-    pdf.cell(0, 7, "Signature manifest", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", size=10)
+    pdf.paragraph("Signature manifest", height=7, size=11, bold=True)
     for line in (
         f"Signed by: {signature.printed_name}",
         f"Signed at: {signature.signed_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
         f"Meaning: {signature.meaning}",
         f"SHA-256 of the signed results: {signature.content_sha256}",
     ):
-        pdf.multi_cell(0, 6, _text(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.paragraph(line, height=6)
     if not signature_valid:
-        pdf.set_font("helvetica", "B", 11)
         notice = (
             "THIS SIGNATURE IS NO LONGER VALID: a result was amended after signing; "
             "the results above are the amended ones."
         )
-        pdf.multi_cell(0, 7, notice, new_x="LMARGIN", new_y="NEXT")
+        pdf.paragraph(notice, height=7, size=11, bold=True)
     return bytes(pdf.output())

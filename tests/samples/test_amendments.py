@@ -58,13 +58,13 @@ def test_an_amendment_after_release_invalidates_the_signature_on_screen_and_repo
     lab, released, signed_in
 ):
     client = signed_in(lab.technician)
-    assert b"NO LONGER VALID" not in pdf_text(client.get("/samples/S-000801/report.pdf").content)
+    assert "NO LONGER VALID" not in pdf_text(client.get("/samples/S-000801/report.pdf").content)
     assert "<strong>valid</strong>" in client.get("/samples/S-000801/").content.decode()
     amend(client, released, value="5.2", reason="transcription error")
     page = client.get("/samples/S-000801/").content.decode()
     assert "no longer valid</strong>: a result was amended after signing" in page
     report = pdf_text(client.get("/samples/S-000801/report.pdf").content)
-    assert b"NO LONGER VALID" in report and b"5.2" in report
+    assert "NO LONGER VALID" in report and "5.2" in report
 
 
 @pytest.mark.parametrize(

@@ -139,7 +139,7 @@ def test_c6_the_filtered_selection_is_exported_complete_as_csv_json_and_pdf(
     pdf = client.get("/audit/export.pdf", {"sample": "S-000601"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     text = pdf_text(pdf.content)
-    assert f"Entries: {expected}".encode() in text
+    assert f"Entries: {expected}" in text
     monkeypatch.setattr("samples.views.audit.PDF_MAX_ENTRIES", expected - 1)
     too_many = client.get("/audit/export.pdf", {"sample": "S-000601"})
     assert too_many.status_code == 400 and b"export it as CSV or JSON" in too_many.content
