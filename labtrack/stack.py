@@ -225,6 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("down", help="stop the embedded services")
     sub.add_parser("status", help="show whether the embedded services run")
     args, rest = parser.parse_known_args(argv)
+    try:
+        return _command(parser, args, rest)
+    except embedded.EmbeddedServerMissing as missing:
+        raise SystemExit(str(missing)) from None
+
+
+def _command(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[str]) -> int:
     if args.command == "exec":
         return command_exec(rest[1:] if rest[:1] == ["--"] else rest)
     if rest:

@@ -1,7 +1,9 @@
-"""App configuration: role groups are kept in step with the code after every migrate."""
+"""App configuration: role groups are kept in step with the code after every migrate, and an
+account created as a superuser is made an administrator."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_migrate, post_save
 
 
 class SamplesConfig(AppConfig):
@@ -10,10 +12,16 @@ class SamplesConfig(AppConfig):
 
     def ready(self) -> None:
         from samples import lifecycle  # noqa: F401  (registers the lifecycle workflows)
-        from samples.roles import ensure_role_groups
+        from samples.roles import ensure_role_groups, make_new_superuser_an_administrator
         from samples.services.runs import follow_restarted_run
         from workflows.api import run_restarted
 
         # After migrate (and after a test flush) permissions exist, so groups can be granted them.
         post_migrate.connect(ensure_role_groups, dispatch_uid="samples.ensure_role_groups")
+        # The first administrator comes from `manage.py createsuperuser` (README, deployment).
+        post_save.connect(
+            make_new_superuser_an_administrator,
+            sender=get_user_model(),
+            dispatch_uid="samples.make_new_superuser_an_administrator",
+        )
         run_restarted.connect(follow_restarted_run, dispatch_uid="samples.follow_restarted_run")

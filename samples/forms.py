@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from samples.models import Assay, Priority, SpecimenType
 
@@ -25,6 +26,9 @@ class SampleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The browser's picker sends a time without a zone: it is read on the lab's clock.
+        zone = timezone.get_current_timezone_name()
+        self.fields["collected_at"].help_text = f"Lab time ({zone}); pages show it in UTC."
         self.fields["assays"].choices = [
             (a.code, f"{a.code} ({a.name})") for a in Assay.objects.filter(is_active=True)
         ]

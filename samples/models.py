@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from samples.audit import audited
+from samples.times import utc_text
 
 code_validator = RegexValidator(
     r"^[A-Z0-9][A-Z0-9_-]*$", "Use capital letters, digits, '-' and '_' (for example GLU)."
@@ -440,7 +441,7 @@ class Signature(models.Model):
         ordering = ["signed_at"]
 
     def __str__(self) -> str:
-        return f"{self.printed_name}, {self.meaning}, {self.signed_at:%Y-%m-%d %H:%M}"
+        return f"{self.printed_name}, {self.meaning}, {utc_text(self.signed_at)}"
 
 
 class Report(models.Model):
@@ -475,7 +476,7 @@ class ChainCheck(models.Model):
 
     def __str__(self) -> str:
         outcome = "intact" if self.intact else f"{len(self.findings)} broken"
-        return f"chain check {self.checked_at:%Y-%m-%d %H:%M}: {outcome}"
+        return f"chain check {utc_text(self.checked_at)}: {outcome}"
 
 
 class ReviewOutcome(models.TextChoices):
@@ -503,4 +504,4 @@ class AuditReview(models.Model):
         ordering = ["-reviewed_at"]
 
     def __str__(self) -> str:
-        return f"review by {self.reviewer_id} at {self.reviewed_at:%Y-%m-%d %H:%M}: {self.outcome}"
+        return f"review by {self.reviewer_id} at {utc_text(self.reviewed_at)}: {self.outcome}"

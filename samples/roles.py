@@ -2,7 +2,8 @@
 
 Roles (COMPLIANCE.md C9): technician, reviewer, compliance officer (read and export only),
 administrator (configuration, no lab actions), instrument (API only). A user's roles are the
-groups they belong to; being a superuser grants no lab role.
+groups they belong to; the superuser flag itself grants no lab role, but an account created as a
+superuser (``manage.py createsuperuser``, the first administrator) joins the administrator group.
 """
 
 from __future__ import annotations
@@ -105,3 +106,18 @@ def ensure_role_groups(**kwargs: Any) -> None:
         missing = set(permissions) - set(group.permissions.all())
         if missing:
             group.permissions.add(*missing)
+
+
+def make_new_superuser_an_administrator(
+    sender: type, instance: AbstractBaseUser, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    """post_save of the user model: an account created as a superuser joins the admin group.
+
+    Without it the first account (``manage.py createsuperuser``) would have no role: an empty
+    navigation and 403 on every page. Only creation counts, so an administrator may later take
+    the role away from a superuser; fixtures (``raw``) are loaded as they are. The membership is
+    an ordinary role change, recorded in the audit trail like any other.
+    """
+    if created and not raw and getattr(instance, "is_superuser", False):
+        group, _ = Group.objects.get_or_create(name=Role.ADMIN.value)
+        instance.groups.add(group)  # type: ignore[attr-defined]

@@ -27,9 +27,8 @@ def separate_celery_broker():
 @pytest.fixture
 def make_user(django_user_model) -> Callable[..., object]:
     def make(username: str, *roles: Role, **fields: object) -> object:
-        user = django_user_model.objects.create_user(
-            username=username, password=PASSWORD, first_name=username.title(), **fields
-        )
+        fields = {"first_name": username.title(), **fields}
+        user = django_user_model.objects.create_user(username=username, password=PASSWORD, **fields)
         user.groups.add(*Group.objects.filter(name__in=[r.value for r in roles]))
         return user
 

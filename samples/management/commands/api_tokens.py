@@ -15,6 +15,7 @@ from samples.services.tokens import (
     api_token_owner,
     api_token_revoke,
 )
+from samples.times import utc_text
 
 
 class Command(BaseCommand):
@@ -50,5 +51,5 @@ class Command(BaseCommand):
             self.stdout.write("No API tokens.")
         for row in rows:
             roles = ", ".join(row["roles"]) or "no role"
-            created = f"{row['created']:%Y-%m-%d %H:%M}"
+            created = utc_text(row["created"])
             self.stdout.write(f"{row['key']}  {row['owner']:<28} {roles:<20} {created}")
