@@ -167,8 +167,9 @@ def run_claimed(claim: store.Claim) -> store.Claim | None:
     finally:
         current_step_info.reset(token)
 
+    follow_on = _follow_on_queue(definition, claim)
     if error is None:
-        fast = _finish_with_kept_session(claim, result)
+        fast = _finish_with_kept_session(claim, result, follow_on)
         if fast is not _SLOW:
             return fast  # type: ignore[return-value]
     with transaction.atomic():
@@ -191,13 +192,13 @@ def run_claimed(claim: store.Claim) -> store.Claim | None:
         if run.status in FINISHED:
             store.save_run(run)
             return None
-        return advance_locked(run, inline_queue=_follow_on_queue(definition, claim))
+        return advance_locked(run, inline_queue=follow_on)
 
 
 _SLOW = object()
 
 
-def _finish_with_kept_session(claim: store.Claim, result: Any) -> object:
+def _finish_with_kept_session(claim: store.Claim, result: Any, queue: str | None) -> object:
     """The common case in one statement: this process kept the run's workflow suspended, so it
     works out what follows the step's result before taking any lock, then records both at
     once, provided nothing else happened to the run meanwhile. Returns the follow-up claim (or
@@ -212,15 +213,14 @@ def _finish_with_kept_session(claim: store.Claim, result: Any) -> object:
         return _SLOW
     completed = store.completed_event(claim, result, seq=kept.seen + 1)
     kept.session.feed([store.as_replayed(completed)])
-    queue = _follow_on_queue(registry.get_step(claim.step.name), claim)
     return _record_unlocked(run_id, kept, queue, finished=(claim, completed))
 
 
-def _follow_on_queue(definition: registry.StepDef | None, claim: store.Claim) -> str | None:
+def _follow_on_queue(definition: registry.StepDef, claim: store.Claim) -> str | None:
     """The queue whose next step this task may run itself, or None: after a step with a
     timeout, whose Celery time limit covers the whole task, the next step goes through the
     broker with limits of its own."""
-    return None if definition is None or definition.timeout else claim.step.queue
+    return None if definition.timeout else claim.step.queue
 
 
 def _advance_unlocked(run_id: str, inline_queue: str | None) -> object:
