@@ -250,6 +250,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 # Modules holding @workflow and @step definitions, imported by every process at start-up.
 WORKFLOWS_MODULES: list[str] = []
+# Background jobs (imports, chain checks, PDF exports): an attempt at one of their parts longer
+# than this fails and is tried again; a worker lost mid-part is noticed this much later.
+JOB_STEP_TIMEOUT_SECONDS = env_int("JOB_STEP_TIMEOUT_SECONDS", 120, minimum=5)
 
 HEALTH_CHECK_TIMEOUT_SECONDS = env_int("HEALTH_CHECK_TIMEOUT_SECONDS", 3, minimum=1)
 

@@ -505,3 +505,89 @@ class AuditReview(models.Model):
 
     def __str__(self) -> str:
         return f"review by {self.reviewer_id} at {utc_text(self.reviewed_at)}: {self.outcome}"
+
+
+class JobKind(models.TextChoices):
+    IMPORT = "import", "Sample import from a CSV file"
+    VERIFY = "verify", "Check of the audit trail's hash chains"
+    AUDIT_PDF = "audit_pdf", "Audit trail as PDF"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Job(models.Model):
+    """Work that may outlast a request (an import, a check of the chains, a PDF export), done by
+    the workers as a durable workflow (``samples.jobs``) a part at a time; a worker that stops
+    mid-part is replaced and the part done again, without doing any of it twice. What it made
+    (a report per row, a file with its manifest) stays here for the person who asked."""
+
+    kind = models.CharField(max_length=16, choices=JobKind.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    params = models.JSONField(default=dict, blank=True)  # e.g. the audit filter
+    upload = models.TextField(blank=True)  # the CSV text of an import
+    upload_name = models.CharField(max_length=255, blank=True)
+    run_id = models.UUIDField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_type = models.CharField(max_length=64, blank=True)
+    file_size = models.PositiveBigIntegerField(null=True, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["requested_by", "-requested_at"], name="job_by_person")]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} ({self.kind}, {self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        return min(99, self.done * 100 // self.total) if self.total else 0
+
+
+class JobRow(models.Model):
+    """One line of an import: the sample it registered, or why it did not."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="rows")
+    line = models.PositiveIntegerField()
+    barcode = models.CharField(max_length=32, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["line"]
+        constraints = [models.UniqueConstraint(fields=["job", "line"], name="one_outcome_per_line")]
+
+
+class JobFilePart(models.Model):
+    """A piece of the file a job made, in order (kept in the database of record, so every web
+    process serves it)."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="parts")
+    seq = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [models.UniqueConstraint(fields=["job", "seq"], name="one_part_per_seq")]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} part {self.seq}"

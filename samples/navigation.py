@@ -98,6 +98,12 @@ NAVIGATION = [
         frozenset({Role.COMPLIANCE, Role.ADMIN}),
     ),
     NavEntry(
+        "Jobs",
+        "samples:job_list",
+        "Imports, chain checks and PDF exports you asked for: their progress and what they made.",
+        frozenset({Role.TECHNICIAN, Role.COMPLIANCE, Role.ADMIN}),
+    ),
+    NavEntry(
         "Runs",
         "samples:run_list",
         "Workflow runs: what each waits for and since when; blocked and failed ones first.",

@@ -241,6 +241,18 @@ class AuditFilter:
             params.append(datetime.combine(self.until + timedelta(days=1), time(), UTC))
         return " AND ".join(clauses), params
 
+    @classmethod
+    def from_dict(cls, chosen: dict[str, str]) -> AuditFilter:
+        """The filter ``as_dict`` gave (kept with a job that exports it)."""
+        since, until = chosen.get("from"), chosen.get("to")
+        return cls(
+            sample=chosen.get("sample", ""),
+            user=chosen.get("user", ""),
+            type=chosen.get("type", ""),
+            since=date.fromisoformat(since) if since else None,
+            until=date.fromisoformat(until) if until else None,
+        )
+
     def as_dict(self) -> dict[str, str]:
         """The filter as chosen, for the export's manifest (empty: not filtered)."""
         return {

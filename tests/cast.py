@@ -16,6 +16,7 @@ NAVIGATION = {
         "Inbox",
         "Assays",
         "Instruments",
+        "Jobs",
     ],
     Role.REVIEWER: [
         "Home",
@@ -40,6 +41,7 @@ NAVIGATION = {
         "Instruments",
         "Users and roles",
         "Audit trail",
+        "Jobs",
         "Runs",
     ],
     Role.ADMIN: [
@@ -47,6 +49,7 @@ NAVIGATION = {
         "Dashboard",
         "Users and roles",
         "Audit trail",
+        "Jobs",
         "Runs",
         "API tokens",
         "Administration",

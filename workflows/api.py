@@ -40,6 +40,7 @@ from workflows.dispatch import backend
 from workflows.executor import StepInfo, current_step_info
 from workflows.history import HISTORY_COLUMNS, HISTORY_KINDS, history_sql
 from workflows.inline import InlineRunner
+from workflows.integrity import SHARDS as HISTORY_SHARDS
 from workflows.integrity import BrokenLink, ChainReport, verify_history
 from workflows.interventions import (
     InterventionInfo,
@@ -66,6 +67,7 @@ __all__ = [
     "FINISHED",
     "HISTORY_COLUMNS",
     "HISTORY_KINDS",
+    "HISTORY_SHARDS",
     "BrokenLink",
     "Cancelled",
     "ChainReport",

@@ -23,7 +23,7 @@ from samples.services.batches import (
     batch_start_run,
 )
 from samples.services.demo_samples import demo_samples_seed
-from samples.services.imports import ImportReport, samples_import_csv
+from samples.services.jobs import job_request
 from samples.services.recording import result_record
 from samples.services.results import (
     report_render,
@@ -48,7 +48,6 @@ from samples.services.specimens import (
 
 __all__ = [
     "Done",
-    "ImportReport",
     "SeedReport",
     "amendments",
     "batch_close",
@@ -59,6 +58,7 @@ __all__ = [
     "demo_seed",
     "first_condition",
     "instrument_register",
+    "job_request",
     "report_render",
     "result_amend",
     "result_evaluate",
@@ -76,6 +76,5 @@ __all__ = [
     "sample_request_batch",
     "sample_send_to_retest",
     "sample_verify",
-    "samples_import_csv",
     "signatures_checked",
 ]

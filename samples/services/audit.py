@@ -74,7 +74,15 @@ def audit_verify(
 ) -> AuditCheck:
     """Check every chain of the audit trail, or only those of the workflow ``runs`` and of the
     ``records`` (event table -> record ids); name the first broken event of each."""
-    history = verify_history(runs)
+    checks = [history_verify(runs=runs)]
+    tables = AUDIT_TABLES if records is None else records
+    checks += [table_verify(table, None if records is None else records[table]) for table in tables]
+    return checks_joined(checks)
+
+
+def history_verify(*, runs: list[str] | None = None, shard: str | None = None) -> AuditCheck:
+    """The workflow histories' chains: all, those of ``runs``, or one of ``HISTORY_SHARDS``."""
+    history = verify_history(runs, shard=shard)
     owners = _run_owners([b.run_id for b in history.broken])
     findings = [
         Finding(
@@ -84,35 +92,49 @@ def audit_verify(
         )
         for b in history.broken
     ]
-    events, chains = history.events, history.runs
-    tables = AUDIT_TABLES if records is None else {t: AUDIT_TABLES[t] for t in records}
+    return AuditCheck(history.events, history.runs, findings)
+
+
+def table_verify(table: str, ids: list[int] | None = None) -> AuditCheck:
+    """The chains of one event table of ``AUDIT_TABLES`` (or only of the records ``ids``)."""
+    chain = AUDIT_TABLES[table]
+    where, params = "", []
+    if ids is not None:
+        where, params = "WHERE e.pgh_obj_id = ANY(%s)", [ids]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL TIME ZONE 'UTC'")  # the times of the canonical JSON
-        for table, chain in tables.items():
-            where, params = "", []
-            if records is not None:
-                where, params = "WHERE e.pgh_obj_id = ANY(%s)", [records[table]]
-            cursor.execute(
-                f"SELECT count(*), count(DISTINCT {chain or '1'}) FROM {table} AS e {where}",
-                params,
-            )
-            count, distinct = cursor.fetchone()
-            events, chains = events + count, chains + distinct
-            partition = f"PARTITION BY e.{chain}" if chain else ""
-            key = f"e.{chain}" if chain else "0"
-            sql = _BROKEN.format(chain=key, partition=partition, table=table, where=where)
-            cursor.execute(sql, params)
-            first: dict[object, Finding] = {}
-            for event_id, key, problem in cursor.fetchall():
-                first.setdefault(key, Finding(f"{table} row {event_id}", problem))
-            findings += first.values()
-    return AuditCheck(events, chains, findings)
+        cursor.execute(
+            f"SELECT count(*), count(DISTINCT {chain or '1'}) FROM {table} AS e {where}", params
+        )
+        events, chains = cursor.fetchone()
+        partition = f"PARTITION BY e.{chain}" if chain else ""
+        key = f"e.{chain}" if chain else "0"
+        cursor.execute(
+            _BROKEN.format(chain=key, partition=partition, table=table, where=where), params
+        )
+        first: dict[object, Finding] = {}
+        for event_id, key, problem in cursor.fetchall():
+            first.setdefault(key, Finding(f"{table} row {event_id}", problem))
+    return AuditCheck(events, chains, list(first.values()))
+
+
+def checks_joined(checks: list[AuditCheck]) -> AuditCheck:
+    """Checks of separate chains, as one."""
+    return AuditCheck(
+        sum(c.events for c in checks),
+        sum(c.chains for c in checks),
+        [finding for c in checks for finding in c.findings],
+    )
 
 
 def audit_check(*, trigger: str, user: Any = None) -> ChainCheck:
-    """Check the chains and keep the outcome (``ChainCheck``); a broken chain is logged as an
-    error, the alert that monitoring picks up."""
-    check = audit_verify()
+    """Check the chains and keep the outcome (``ChainCheck``)."""
+    return chain_check_record(audit_verify(), trigger=trigger, user=user)
+
+
+def chain_check_record(check: AuditCheck, *, trigger: str, user: Any = None) -> ChainCheck:
+    """Keep the outcome of a check; a broken chain is logged as an error, the alert that
+    monitoring picks up."""
     recorded = ChainCheck.objects.create(
         checked_at=timezone.now(),
         trigger=trigger,

@@ -19,12 +19,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from samples.audit_export import csv_export, json_export
-from samples.audit_pdf import PDF_MAX_ENTRIES, pdf_export
+from samples.audit_pdf import PDF_MAX_ENTRIES
 from samples.errors import LabError, NotAllowed
-from samples.models import AuditReview, ChainCheck, ReviewOutcome
+from samples.models import AuditReview, ChainCheck, JobKind, ReviewOutcome
 from samples.roles import Role, has_role, role_required
 from samples.selectors_audit import AuditFilter, Key, audit_count, audit_page, type_choices
-from samples.services.audit import audit_check, audit_review_record
+from samples.services.audit import audit_review_record
+from samples.services.jobs import job_request
 
 AUDIT_ROLES = (Role.COMPLIANCE, Role.ADMIN)
 EXPORTS = {
@@ -110,9 +111,11 @@ def audit_export(request: HttpRequest, kind: str) -> HttpResponse:
     return response
 
 
+@require_POST
 @role_required(*AUDIT_ROLES)
 def audit_export_pdf(request: HttpRequest) -> HttpResponse:
-    """The filtered entries as a PDF to read (at most ``PDF_MAX_ENTRIES``), with a manifest."""
+    """The filtered entries as a PDF to read (at most ``PDF_MAX_ENTRIES``), with a manifest,
+    made by the workers: the answer is the job's page, where the file appears when ready."""
     form, chosen = _chosen(request)
     if chosen is None:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
@@ -127,26 +130,17 @@ def audit_export_pdf(request: HttpRequest) -> HttpResponse:
             status=400,
             content_type="text/plain",
         )
-    response = HttpResponse(
-        pdf_export(chosen, user=request.user.get_username()), content_type="application/pdf"
-    )
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    response["Content-Disposition"] = f'attachment; filename="audit-trail-{stamp}.pdf"'
-    return response
+    job = job_request(user=request.user, kind=JobKind.AUDIT_PDF, params=chosen.as_dict())
+    return redirect("samples:job_detail", job_id=job.pk)
 
 
 @require_POST
 @role_required(*AUDIT_ROLES)
 def audit_verify(request: HttpRequest) -> HttpResponse:
-    """Check every hash chain now; the check is kept (``ChainCheck``) with who asked for it."""
-    check = audit_check(trigger="page", user=request.user)
-    if request.htmx:
-        return render(request, "samples/audit.html#chain-check", {"last_check": check})
-    if check.intact:
-        messages.success(request, f"All {check.chains} hash chains are intact.")
-    else:
-        messages.error(request, f"{len(check.findings)} hash chain(s) are broken.")
-    return redirect("samples:audit")
+    """Check every hash chain, on the workers (it reads the whole trail); the check is kept
+    (``ChainCheck``) with who asked for it. The answer is the job's page."""
+    job = job_request(user=request.user, kind=JobKind.VERIFY)
+    return redirect("samples:job_detail", job_id=job.pk)
 
 
 @require_POST

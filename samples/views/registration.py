@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from samples import services
 from samples.errors import LabError
 from samples.forms import ImportForm, SampleForm
+from samples.models import JobKind
 from samples.roles import Role, role_required
-from samples.services.imports import COLUMNS
+from samples.services.imports import COLUMNS, MAX_ROWS
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
@@ -32,8 +33,8 @@ def sample_new(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.TECHNICIAN)
 def sample_import(request: HttpRequest) -> HttpResponse:
+    """Check the file at once (size, text, columns, rows); the workers register its rows."""
     form = ImportForm(request.POST or None, request.FILES or None)
-    report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -45,9 +46,13 @@ def sample_import(request: HttpRequest) -> HttpResponse:
                 raise LabError(
                     "The file is not UTF-8 text: save it as CSV UTF-8.", field="file"
                 ) from None
-            report = services.samples_import_csv(user=request.user, text=text)
+            job = services.job_request(
+                user=request.user, kind=JobKind.IMPORT, upload=text, name=upload.name
+            )
         except LabError as refusal:
             form.add_error("file", refusal.message)
-    status = 400 if request.method == "POST" and report is None else 200
-    context = {"form": form, "report": report, "columns": COLUMNS}
+        else:
+            return redirect("samples:job_detail", job_id=job.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "columns": COLUMNS, "max_rows": MAX_ROWS}
     return render(request, "samples/sample_import.html", context, status=status)

@@ -5,6 +5,7 @@ its docstring; here each statement is shown end to end."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from datetime import timedelta
@@ -30,6 +31,7 @@ from samples.models import (
 from samples.selectors_audit import AuditFilter, audit_count
 from tests.cast import PASSWORD
 from tests.pdf import pdf_text
+from tests.samples.jobs import job_download, job_followed
 from workflows.api import get_run
 
 
@@ -136,12 +138,13 @@ def test_c6_the_filtered_selection_is_exported_complete_as_csv_json_and_pdf(
         b"".join(client.get("/audit/export.json", {"sample": "S-000601"}).streaming_content)
     )
     assert len(document["entries"]) == document["manifest"]["rows"] == expected
-    pdf = client.get("/audit/export.pdf", {"sample": "S-000601"})
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    text = pdf_text(pdf.content)
+    job, _ = job_followed(client, lab.env, client.post("/audit/export.pdf?sample=S-000601"))
+    pdf = job_download(client, job)
+    assert pdf.startswith(b"%PDF") and job.file_sha256 == hashlib.sha256(pdf).hexdigest()
+    text = pdf_text(pdf)
     assert f"Entries: {expected}" in text
     monkeypatch.setattr("samples.views.audit.PDF_MAX_ENTRIES", expected - 1)
-    too_many = client.get("/audit/export.pdf", {"sample": "S-000601"})
+    too_many = client.post("/audit/export.pdf?sample=S-000601")
     assert too_many.status_code == 400 and b"export it as CSV or JSON" in too_many.content
 
 

@@ -58,6 +58,7 @@ def test_a_user_with_two_roles_sees_both_navigations(make_user, signed_in):
         "Instruments",
         "Users and roles",
         "Audit trail",
+        "Jobs",
         "Runs",
     ]
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from samples.models import Sample
+from samples.models import Job, Sample
+from tests.samples.jobs import job_followed
 
 HEADER = "barcode,specimen_type,subject_ref,collected_at,priority,assays\n"
 
@@ -58,26 +62,48 @@ def test_a_csv_file_registers_the_valid_rows_and_lists_the_others(lab, signed_in
         "S-000405,urine,SUBJ-5,2026-01-05T09:00,urgent,GLU\n"
     )
     upload = SimpleUploadedFile("samples.csv", ("\ufeff" + text).encode(), "text/csv")
-    response = client.post("/samples/import/", {"file": upload})
-    body = response.content.decode()
-    assert response.status_code == 200
+    asked = client.post("/samples/import/", {"file": upload})
+    assert not Sample.objects.exists()  # the workers register the rows, not the request
+    job, body = job_followed(client, lab.env, asked)
+    assert (job.status, job.done, job.total) == ("done", 5, 5)
     assert "2 sample(s) registered, 3 row(s) refused." in body
     assert "Unknown specimen type" in body and "is not a time" in body and "XYZ" in body
     assert sorted(Sample.objects.values_list("barcode", flat=True)) == ["S-000401", "S-000405"]
     assert Sample.objects.get(barcode="S-000405").priority == "urgent"
+    report = client.get(f"/jobs/{job.pk}/report.csv").content.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(report)))
+    assert [row[:2] for row in lines] == [
+        ["line", "barcode"], ["2", "S-000401"], ["3", ""], ["4", ""], ["5", ""], ["6", "S-000405"]
+    ]  # fmt: skip
+    assert all(row[2] for row in lines[2:5]) and not lines[5][2]
 
 
-def test_a_file_without_the_columns_or_not_in_utf8_is_refused_whole(lab, signed_in):
+def test_a_file_refused_whole_is_refused_on_the_form_and_changes_nothing(lab, signed_in):
     client = signed_in(lab.technician)
-    wrong = SimpleUploadedFile("a.csv", b"code,name\nS-1,x\n", "text/csv")
-    response = client.post("/samples/import/", {"file": wrong})
-    assert response.status_code == 400 and "missing: barcode" in response.content.decode()
-    latin = SimpleUploadedFile(
-        "b.csv", (HEADER + "S-000501,serum,Sj\xf6,2026-01-05,,GLU\n").encode("latin-1"), "text/csv"
-    )
-    response = client.post("/samples/import/", {"file": latin})
-    assert response.status_code == 400 and "not UTF-8" in response.content.decode()
-    assert not Sample.objects.exists()
+    row = "S-000501,serum,SUBJ,2026-01-05T08:30,,GLU\n"
+    refusals = {
+        "missing: barcode": b"code,name\nS-1,x\n",
+        "not UTF-8": (HEADER + "S-000501,serum,Sj\xf6,2026-01-05,,GLU\n").encode("latin-1"),
+        "Line 2 holds a NUL byte": (HEADER + row.replace("SUBJ", "SU\x00BJ")).encode(),
+        "holds no rows": HEADER.encode(),
+        "at most 5000 at a time": (HEADER + row * 5001).encode(),
+    }
+    for said, content in refusals.items():
+        response = client.post("/samples/import/", {"file": SimpleUploadedFile("a.csv", content)})
+        assert response.status_code == 400 and said in response.content.decode(), said
+    assert not Sample.objects.exists() and not Job.objects.exists()
+
+
+def test_a_job_is_shown_only_to_the_person_who_asked(lab, signed_in, second_technician):
+    client = signed_in(lab.technician)
+    upload = SimpleUploadedFile("s.csv", (HEADER + "S-000601,serum,S,2026-01-05,,GLU\n").encode())
+    job, _ = job_followed(client, lab.env, client.post("/samples/import/", {"file": upload}))
+    assert job.requested_by == lab.technician
+    client.logout()
+    other = signed_in(second_technician)
+    for path in (f"/jobs/{job.pk}/", f"/jobs/{job.pk}/report.csv", f"/jobs/{job.pk}/file"):
+        assert other.get(path).status_code == 404, path
+    assert b"no job yet" in other.get("/jobs/").content
 
 
 def test_only_technicians_register(lab, signed_in):
