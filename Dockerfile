@@ -29,4 +29,5 @@ RUN SECRET_KEY=build-only-collectstatic \
 
 USER labtrack
 EXPOSE 8000
-CMD ["gunicorn", "labtrack.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gthread workers and their timeouts: labtrack/gunicorn_conf.py.
+CMD ["gunicorn", "--config", "python:labtrack.gunicorn_conf", "labtrack.wsgi:application"]

@@ -31,9 +31,13 @@ APP_SERVICES = ["migrate", "web", "worker", "beat"]
 
 
 def check_gunicorn(args: list[str]) -> None:
-    module_name, attribute = args[0].split(":")
+    """``--config python:<module>`` names an importable module, then the WSGI application."""
+    assert args[:2] == ["--config", "python:labtrack.gunicorn_conf"], args
+    config = importlib.import_module(args[1].removeprefix("python:"))
+    assert config.worker_class == "gthread"  # the sync default cuts long answers at 30 s
+    module_name, attribute = args[2].split(":")
     application = getattr(importlib.import_module(module_name), attribute)
-    assert callable(application), f"{args[0]} is not a WSGI callable"
+    assert callable(application), f"{args[2]} is not a WSGI callable"
 
 
 def check_celery(args: list[str]) -> None:
