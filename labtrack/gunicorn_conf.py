@@ -27,12 +27,16 @@ def _number(name: str, default: int) -> int:
 
 
 bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
+# "sync" would cut a long answer at ``timeout``; note that gunicorn also turns "sync" into
+# gthread by itself whenever threads > 1.
 worker_class = "gthread"
 workers = _number("WEB_WORKERS", 3)
 threads = _number("WEB_THREADS", 4)
 timeout = _number("WEB_TIMEOUT", 30)
 graceful_timeout = _number("WEB_GRACEFUL_TIMEOUT", 120)
 keepalive = 5
+# No runtime control socket (gunicornc): restarts and scaling go through compose.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 # Proxies in front (see docs/deployment.md) send X-Forwarded-*; Django decides what to trust.

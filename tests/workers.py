@@ -58,8 +58,10 @@ class Worker:
         concurrency: int = 2,
         log: Path | None = None,
         database_url: str | None = None,
+        environment: dict[str, str] | None = None,
     ) -> None:
         self.modules = modules
+        self.environment = environment or {}
         self.database_url = database_url
         self.concurrency = concurrency
         self.log = log
@@ -71,6 +73,7 @@ class Worker:
             DATABASE_URL=self.database_url or worker_database_url(),
             CELERY_BROKER_URL=worker_broker_url(),
         )
+        env.update(self.environment)
         command = [
             sys.executable, "-m", "celery", "-A", "labtrack", "worker", "--loglevel=WARNING",
             f"--concurrency={self.concurrency}", "--queues=default",
