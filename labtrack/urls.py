@@ -5,14 +5,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from labtrack.health import healthz
+from labtrack import health
 from samples.views import home
 
 # A path under /api/ that matches no route gets a JSON 404, like every other API error.
 handler404 = "samples.api.errors.page_not_found"
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("livez", health.livez, name="livez"),
+    path("readyz", health.readyz, name="readyz"),
+    path("healthz", health.readyz, name="healthz"),  # the older name of readiness
+    path("healthz/deep", health.deep, name="healthz-deep"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -47,12 +47,20 @@ def check_celery(args: list[str]) -> None:
     assert args[2] in celery_cli.commands, f"celery has no sub-command {args[2]!r}"
 
 
-def check_manage(args: list[str]) -> None:
+def check_python(args: list[str]) -> None:
+    """``python manage.py COMMAND`` or ``python -m MODULE ARG...`` (a module of this repository
+    whose ``main`` accepts the arguments)."""
+    if args[0] == "-m":
+        module = importlib.import_module(args[1])
+        assert Path(module.__file__).is_relative_to(REPO), f"{args[1]} is not part of LabTrack"
+        parse_only = module.parser()
+        parse_only.parse_args(args[2:])  # exits (SystemExit) on arguments it does not accept
+        return
     assert (REPO / args[0]).is_file()
     assert args[1] in get_commands(), f"manage.py has no command {args[1]!r}"
 
 
-ENTRY_POINTS = {"gunicorn": check_gunicorn, "celery": check_celery, "python": check_manage}
+ENTRY_POINTS = {"gunicorn": check_gunicorn, "celery": check_celery, "python": check_python}
 
 
 def check_command(command: list[str]) -> str:
@@ -87,12 +95,21 @@ def test_the_image_default_command_is_a_real_entry_point():
 
 
 @pytest.mark.parametrize("name", ["worker", "beat"])
-def test_health_checks_that_call_celery_use_a_real_command(name):
-    test = SERVICES[name]["healthcheck"]["test"]
-    if test[1] == "celery":
-        check_command(test[1:])
-    else:
-        assert test[1] == "python"
+def test_the_worker_and_beat_health_checks_run_real_commands(name):
+    check_command(SERVICES[name]["healthcheck"]["test"][1:])
+
+
+def test_the_worker_is_healthy_while_it_answers_a_ping():
+    test = SERVICES["worker"]["healthcheck"]["test"]
+    assert test[:6] == ["CMD", "celery", "-A", "labtrack", "inspect", "ping"]
+
+
+def test_beat_is_healthy_while_its_heartbeat_is_recent_not_while_redis_answers():
+    """tests/labtrack/test_health_deep.py shows the probe fail without a heartbeat and pass
+    next to a real beat."""
+    assert SERVICES["beat"]["healthcheck"]["test"] == [
+        "CMD", "python", "-m", "labtrack.probe", "beat"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", [n for n in SERVICES if n != "migrate"])
@@ -109,10 +126,10 @@ def test_app_services_wait_for_healthy_database_and_broker(name):
         assert depends["migrate"] == {"condition": "service_completed_successfully"}
 
 
-def test_the_web_health_check_calls_a_route_that_exists():
+def test_the_web_health_check_calls_the_readiness_route():
     probe = " ".join(SERVICES["web"]["healthcheck"]["test"])
-    assert "http://127.0.0.1:8000/healthz" in probe
-    assert resolve("/healthz").url_name == "healthz"
+    assert "http://127.0.0.1:8000/readyz" in probe
+    assert resolve("/readyz").url_name == "readyz"
 
 
 def test_secret_key_has_no_default_in_compose():
@@ -263,6 +280,8 @@ PRODUCTION = {
     "CELERY_VISIBILITY_TIMEOUT": "7200",
     "WORKFLOWS_SWEEP_SECONDS": "10",
     "WORKFLOWS_MAX_LOST_ADVANCES": "5",
+    "HEALTH_BEAT_MAX_AGE_SECONDS": "90",
+    "HEALTH_SWEEP_MAX_LAG_SECONDS": "120",
 }
 
 READ_SETTINGS = """
@@ -288,6 +307,9 @@ print(json.dumps({
     "CELERY_VISIBILITY_TIMEOUT": s.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"],
     "WORKFLOWS_SWEEP_SECONDS": s.WORKFLOWS_SWEEP_SECONDS,
     "WORKFLOWS_MAX_LOST_ADVANCES": s.WORKFLOWS_MAX_LOST_ADVANCES,
+    "HEALTH_BEAT_MAX_AGE_SECONDS": s.HEALTH_BEAT_MAX_AGE_SECONDS,
+    "HEALTH_SWEEP_MAX_LAG_SECONDS": s.HEALTH_SWEEP_MAX_LAG_SECONDS,
+    "beat_scheduler": s.CELERY_BEAT_SCHEDULER,
     "DEBUG": s.DEBUG,
     "SECURE_COOKIES": s.SESSION_COOKIE_SECURE,
     "broker": s.CELERY_BROKER_URL,
@@ -313,6 +335,9 @@ EXPECTED_SETTINGS = {
     "CELERY_VISIBILITY_TIMEOUT": 7200,
     "WORKFLOWS_SWEEP_SECONDS": 10,
     "WORKFLOWS_MAX_LOST_ADVANCES": 5,
+    "HEALTH_BEAT_MAX_AGE_SECONDS": 90,
+    "HEALTH_SWEEP_MAX_LAG_SECONDS": 120,
+    "beat_scheduler": "labtrack.beat:HeartbeatScheduler",
     "DEBUG": False,
     "SECURE_COOKIES": True,
 }

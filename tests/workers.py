@@ -104,6 +104,38 @@ class Worker:
                 self.kill()
 
 
+class Beat:
+    """``celery -A labtrack beat`` on the test broker, its schedule file under ``folder``."""
+
+    def __init__(self, folder: Path, log: Path | None = None) -> None:
+        self.folder = folder
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Beat:
+        env = dict(os.environ)
+        env.update(DATABASE_URL=worker_database_url(), CELERY_BROKER_URL=worker_broker_url())
+        command = [
+            sys.executable, "-m", "celery", "-A", "labtrack", "beat", "--loglevel=WARNING",
+            f"--schedule={self.folder / 'celerybeat-schedule'}", "--pidfile=",
+        ]  # fmt: skip
+        out = self.log.open("ab") if self.log else subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
 def wait_until(predicate, *, seconds: float, every: float = 0.1, also=None):
     """Poll ``predicate`` (calling ``also`` between polls, e.g. a sweep) until it is truthy."""
     deadline = time.monotonic() + seconds

@@ -11,7 +11,7 @@ from celery.signals import worker_ready
 from celery.worker.request import Request
 from django.db import connection
 
-from workflows import executor, lost
+from workflows import executor, heartbeat, lost
 from workflows.dispatch import ADVANCE_QUEUE
 from workflows.store import Claim
 
@@ -76,6 +76,7 @@ def _run_inline(claim: Claim | None) -> None:
 @shared_task(name="workflows.sweep", ignore_result=True)
 def sweep() -> None:
     report = executor.sweep()
+    heartbeat.record_sweep()
     if report.timers_fired or report.leases_expired or report.steps_redispatched:
         log.info("workflow sweep: %s", report)
 
