@@ -56,13 +56,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session middleware, except that background polls do not extend the session.
+    "labtrack.sessions.PollAwareSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Who changed what, from which page or endpoint: the context of the audit trail's events.
     "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: an htmx request whose session has ended is sent to sign in as a page.
+    "labtrack.idle.SignInRedirectMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so it sees the outcome of authentication attempts made by the views above it.
@@ -85,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "samples.navigation.navigation",
+                "labtrack.idle.idle_logout",
             ],
         },
     },
@@ -119,8 +123,14 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 IDLE_LOGOUT_MINUTES = env_int("IDLE_LOGOUT_MINUTES", 15, minimum=1)
-# Sliding expiry: each request pushes the end of the session IDLE_LOGOUT_MINUTES ahead.
-SESSION_COOKIE_AGE = IDLE_LOGOUT_MINUTES * 60
+# The limit that the sessions, the pages' idle script and the sign-in page read (in seconds, so
+# tests can set a limit shorter than a minute).
+IDLE_LOGOUT_SECONDS = IDLE_LOGOUT_MINUTES * 60
+# Sliding expiry: each request the user makes pushes the end of the session IDLE_LOGOUT_SECONDS
+# ahead; background polls do not (labtrack/sessions.py, which reads the age from
+# IDLE_LOGOUT_SECONDS).
+SESSION_ENGINE = "labtrack.sessions"
+SESSION_COOKIE_AGE = IDLE_LOGOUT_SECONDS
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from labtrack import health
+from labtrack.idle import SignOutView, activity
 from samples.views import home
 
 # A path under /api/ that matches no route gets a JSON 404, like every other API error.
@@ -21,7 +22,8 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
+    path("accounts/activity/", activity, name="activity"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("samples.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

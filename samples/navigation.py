@@ -136,12 +136,10 @@ def nav_for(request: HttpRequest) -> list[NavItem]:
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
-    """Context processor: navigation, roles and the session rules shown on every page."""
+    """Context processor: navigation, roles and the lockout rules shown on every page."""
     return {
         "nav": nav_for(request),
         "user_roles": user_roles(request.user),
-        "idle_logout_minutes": settings.IDLE_LOGOUT_MINUTES,
-        "idle_logout_seconds": settings.IDLE_LOGOUT_MINUTES * 60,
         "login_failure_limit": settings.AXES_FAILURE_LIMIT,
         "lockout_minutes": round(settings.AXES_COOLOFF_TIME * 60),
     }
