@@ -576,6 +576,9 @@ class JobRow(models.Model):
         ordering = ["line"]
         constraints = [models.UniqueConstraint(fields=["job", "line"], name="one_outcome_per_line")]
 
+    def __str__(self) -> str:
+        return f"job {self.job_id} line {self.line}: {self.barcode or self.error}"
+
 
 class JobFilePart(models.Model):
     """A piece of the file a job made, in order (kept in the database of record, so every web

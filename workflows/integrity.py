@@ -9,6 +9,7 @@ the link to the next. The check reads the whole table once, in the database, in 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -74,7 +75,7 @@ def verify_history(run_ids: list[str] | None = None, *, shard: str | None = None
     """Check every run's chain (or only those of ``run_ids``, or of the runs whose id begins
     with the hex digit ``shard``, one of ``SHARDS``: a sixteenth of the table, for a check done
     in parts); for each broken one, name its first broken event."""
-    where, params = "", []
+    where, params = "", list[Any]()
     if run_ids is not None:
         where, params = "WHERE {} = ANY(%s::uuid[])", [[str(r) for r in run_ids]]
     elif shard is not None:
