@@ -1,4 +1,4 @@
-"""Top-level URL routes: health, accounts, admin, and each app's own routes."""
+"""Top-level URL routes: health, metrics, accounts, admin, and each app's own routes."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from labtrack.health import healthz
+from labtrack.metrics import metrics
 from samples.views import home
 
 # A path under /api/ that matches no route gets a JSON 404, like every other API error.
@@ -13,6 +14,7 @@ handler404 = "samples.api.errors.page_not_found"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -17,7 +17,7 @@ from django.db import transaction
 from workflows import clock, lost, registry, sessions, store
 from workflows.attempt import ResultNotJSON, run_attempt
 from workflows.dispatch import backend
-from workflows.models import FINISHED, Run, StepTask
+from workflows.models import FINISHED, SWEEP_HEARTBEAT, Run, StepTask
 from workflows.replay import Outcome, Session
 
 log = logging.getLogger(__name__)
@@ -319,14 +319,36 @@ class SweepReport:
     timers_fired: int = 0
     leases_expired: int = 0
     steps_redispatched: int = 0
-    runs_advanced: int = 0
+    runs_advanced: int = 0  # runs with events they had not seen (their message was lost)
+    blocked_retried: int = 0  # blocked runs advanced again, as every sweep does
     details: list[str] = field(default_factory=list)
+
+    @property
+    def did_work(self) -> bool:
+        """Whether it put right something a lost or late message left behind (retrying the
+        blocked runs, which every sweep does while they stay blocked, does not count)."""
+        return bool(
+            self.timers_fired or self.leases_expired or self.steps_redispatched
+            or self.runs_advanced
+        )  # fmt: skip
+
+    def __str__(self) -> str:
+        counts = [
+            (self.timers_fired, "timers fired"),
+            (self.leases_expired, "leases expired"),
+            (self.steps_redispatched, "steps re-sent"),
+            (self.runs_advanced, "runs re-advanced"),
+            (self.blocked_retried, "blocked runs retried"),
+        ]
+        return ", ".join(f"{count} {what}" for count, what in counts if count) or "nothing to do"
 
 
 def sweep(*, limit: int = 500) -> SweepReport:
-    """Re-dispatch what a lost or late message left behind. Safe to run anywhere, any time."""
+    """Re-dispatch what a lost or late message left behind. Safe to run anywhere, any time.
+    Notes the time it ran (``Heartbeat`` "sweep") for the operator's metrics."""
     report = SweepReport()
     now = clock.now()
+    store.record_heartbeat(SWEEP_HEARTBEAT, now)
     for timer in store.due_timers(now, limit):
         run_id = store.fire_timer(timer.pk)
         if run_id is not None:
@@ -341,9 +363,12 @@ def sweep(*, limit: int = 500) -> SweepReport:
         for step in stale:
             send_step(step)
         report.steps_redispatched = len(stale)
-    for run_id in store.runs_to_advance(limit, parked_at=lost.limit()):
+    for run_id, only_blocked in store.runs_to_advance(limit, parked_at=lost.limit()):
         backend().send_advance(run_id)
-        report.runs_advanced += 1
+        if only_blocked:
+            report.blocked_retried += 1
+        else:
+            report.runs_advanced += 1
     return report
 
 
