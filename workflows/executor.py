@@ -319,14 +319,18 @@ class SweepReport:
     timers_fired: int = 0
     leases_expired: int = 0
     steps_redispatched: int = 0
-    runs_advanced: int = 0  # runs with events they had not seen (their message was lost)
+    # Runs with events they have not seen, advanced again: for longer than REDISPATCH_AFTER
+    # (their message was most likely lost), or only just (it may still be on its way).
+    runs_advanced: int = 0
+    runs_nudged: int = 0
     blocked_retried: int = 0  # blocked runs advanced again, as every sweep does
     details: list[str] = field(default_factory=list)
 
     @property
     def did_work(self) -> bool:
-        """Whether it put right something a lost or late message left behind (retrying the
-        blocked runs, which every sweep does while they stay blocked, does not count)."""
+        """Whether it put right something a lost or late message left behind. What every
+        sweep does in passing does not count: advancing runs whose advance may still be on
+        its way, retrying the runs that stay blocked."""
         return bool(
             self.timers_fired or self.leases_expired or self.steps_redispatched
             or self.runs_advanced
@@ -338,6 +342,7 @@ class SweepReport:
             (self.leases_expired, "leases expired"),
             (self.steps_redispatched, "steps re-sent"),
             (self.runs_advanced, "runs re-advanced"),
+            (self.runs_nudged, "runs advanced again early"),
             (self.blocked_retried, "blocked runs retried"),
         ]
         return ", ".join(f"{count} {what}" for count, what in counts if count) or "nothing to do"
@@ -349,10 +354,12 @@ def sweep(*, limit: int = 500) -> SweepReport:
     report = SweepReport()
     now = clock.now()
     store.record_heartbeat(SWEEP_HEARTBEAT, now)
+    woken: set[str] = set()
     for timer in store.due_timers(now, limit):
         run_id = store.fire_timer(timer.pk)
         if run_id is not None:
             report.timers_fired += 1
+            woken.add(run_id)
             backend().send_advance(run_id)
     for step in store.expired_leases(now, limit):
         if _expire_lease(step):
@@ -363,12 +370,16 @@ def sweep(*, limit: int = 500) -> SweepReport:
         for step in stale:
             send_step(step)
         report.steps_redispatched = len(stale)
-    for run_id, only_blocked in store.runs_to_advance(limit, parked_at=lost.limit()):
+    for run_id, unseen_events, changed_at in store.runs_to_advance(limit, parked_at=lost.limit()):
+        if run_id in woken:  # its advance was sent a moment ago, with its timer
+            continue
         backend().send_advance(run_id)
-        if only_blocked:
+        if not unseen_events:
             report.blocked_retried += 1
-        else:
+        elif changed_at < now - REDISPATCH_AFTER:
             report.runs_advanced += 1
+        else:
+            report.runs_nudged += 1
     return report
 
 

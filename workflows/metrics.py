@@ -69,7 +69,7 @@ class WorkflowCollector(Collector):
             value=retrying,
         )
         running = StepTask.objects.filter(status=StepStatus.RUNNING).aggregate(
-            n=Count("*"), expired=Count("*", filter=Q(lease_expires_at__lt=now))
+            n=Count("*"), expired=Count("pk", filter=Q(lease_expires_at__lt=now))
         )
         yield GaugeMetricFamily(
             "labtrack_workflow_running_steps", "Steps a worker has started.", value=running["n"]

@@ -611,18 +611,18 @@ def mark_dispatched(step_ids: list[int], now: datetime) -> None:
     StepTask.objects.filter(pk__in=step_ids).update(dispatched_at=now)
 
 
-def runs_to_advance(limit: int, *, parked_at: int) -> list[tuple[str, bool]]:
+def runs_to_advance(limit: int, *, parked_at: int) -> list[tuple[str, bool, datetime]]:
     """Runs with events the workflow has not seen, and blocked runs (the code may be fixed),
     but not those blocked after ``parked_at`` advances lost in a row: their code killed the
     worker each time, so only a person takes them up (see ``workflows.lost``). Each comes with
-    whether it is only a blocked run tried again (nothing new arrived for it)."""
+    whether it has events it has not seen, and when it last changed."""
     runs = (
         Run.objects.filter(Q(needs_advance=True) | Q(status=RunStatus.BLOCKED))
         .exclude(status__in=FINISHED)
         .exclude(status=RunStatus.BLOCKED, lost_advances__gte=parked_at)
     )
-    found = runs.order_by("updated_at").values_list("pk", "needs_advance")[:limit]
-    return [(str(pk), not needs_advance) for pk, needs_advance in found]
+    found = runs.order_by("updated_at").values_list("pk", "needs_advance", "updated_at")[:limit]
+    return [(str(pk), needs_advance, updated_at) for pk, needs_advance, updated_at in found]
 
 
 def record_heartbeat(name: str, at: datetime) -> None:

@@ -83,6 +83,7 @@ def sweep() -> None:
         "leases_expired": report.leases_expired,
         "steps_redispatched": report.steps_redispatched,
         "runs_advanced": report.runs_advanced,
+        "runs_nudged": report.runs_nudged,
         "blocked_retried": report.blocked_retried,
     }
     level = logging.INFO if report.did_work else logging.DEBUG

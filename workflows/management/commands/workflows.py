@@ -176,7 +176,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"timers fired: {report.timers_fired}, leases expired: {report.leases_expired}, "
             f"steps re-sent: {report.steps_redispatched}, "
-            f"runs re-advanced: {report.runs_advanced}, "
+            f"runs re-advanced: {report.runs_advanced + report.runs_nudged}, "
             f"blocked runs retried: {report.blocked_retried}"
         )
 
