@@ -71,6 +71,15 @@ def env_list(name: str, default: list[str] | object = _MISSING) -> list[str]:
     return items
 
 
+def env_choice(name: str, choices: list[str], default: str | object = _MISSING) -> str:
+    """One of ``choices``, compared without regard to case and returned as spelled there."""
+    value = env_str(name, default)
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+
+
 def env_timezone(name: str, default: str | object = _MISSING) -> str:
     value = env_str(name, default)
     try:

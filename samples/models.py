@@ -404,6 +404,12 @@ class UnmatchedResult(models.Model):
 
     class Meta:
         ordering = ["received_at"]
+        indexes = [
+            # The inbox and its metrics read only the open entries, oldest first.
+            models.Index(
+                fields=["received_at"], condition=Q(resolved_at__isnull=True), name="unmatched_open"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"unmatched {self.assay_code} {self.value} for {self.barcode}"

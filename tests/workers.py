@@ -58,11 +58,11 @@ class Worker:
         concurrency: int = 2,
         log: Path | None = None,
         database_url: str | None = None,
-        environment: dict[str, str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.modules = modules
-        self.environment = environment or {}
         self.database_url = database_url
+        self.env = env or {}
         self.concurrency = concurrency
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
@@ -73,7 +73,7 @@ class Worker:
             DATABASE_URL=self.database_url or worker_database_url(),
             CELERY_BROKER_URL=worker_broker_url(),
         )
-        env.update(self.environment)
+        env.update(self.env)
         command = [
             sys.executable, "-m", "celery", "-A", "labtrack", "worker", "--loglevel=WARNING",
             f"--concurrency={self.concurrency}", "--queues=default",

@@ -17,7 +17,7 @@ from django.db import transaction
 from workflows import clock, lost, registry, sessions, store
 from workflows.attempt import ResultNotJSON, run_attempt
 from workflows.dispatch import backend
-from workflows.models import FINISHED, Run, StepTask
+from workflows.models import FINISHED, SWEEP_HEARTBEAT, Run, StepTask
 from workflows.replay import Outcome, Session
 
 log = logging.getLogger(__name__)
@@ -319,18 +319,47 @@ class SweepReport:
     timers_fired: int = 0
     leases_expired: int = 0
     steps_redispatched: int = 0
+    # Runs with events they have not seen, advanced again: for longer than REDISPATCH_AFTER
+    # (their message was most likely lost), or only just (it may still be on its way).
     runs_advanced: int = 0
+    runs_nudged: int = 0
+    blocked_retried: int = 0  # blocked runs advanced again, as every sweep does
     details: list[str] = field(default_factory=list)
+
+    @property
+    def did_work(self) -> bool:
+        """Whether it put right something a lost or late message left behind. What every
+        sweep does in passing does not count: advancing runs whose advance may still be on
+        its way, retrying the runs that stay blocked."""
+        return bool(
+            self.timers_fired or self.leases_expired or self.steps_redispatched
+            or self.runs_advanced
+        )  # fmt: skip
+
+    def __str__(self) -> str:
+        counts = [
+            (self.timers_fired, "timers fired"),
+            (self.leases_expired, "leases expired"),
+            (self.steps_redispatched, "steps re-sent"),
+            (self.runs_advanced, "runs re-advanced"),
+            (self.runs_nudged, "runs advanced again early"),
+            (self.blocked_retried, "blocked runs retried"),
+        ]
+        return ", ".join(f"{count} {what}" for count, what in counts if count) or "nothing to do"
 
 
 def sweep(*, limit: int = 500) -> SweepReport:
-    """Re-dispatch what a lost or late message left behind. Safe to run anywhere, any time."""
+    """Re-dispatch what a lost or late message left behind. Safe to run anywhere, any time.
+    Notes the time it ran (``Heartbeat`` "sweep") for the operator's metrics."""
     report = SweepReport()
     now = clock.now()
+    store.record_heartbeat(SWEEP_HEARTBEAT, now)
+    woken: set[str] = set()
     for timer in store.due_timers(now, limit):
         run_id = store.fire_timer(timer.pk)
         if run_id is not None:
             report.timers_fired += 1
+            woken.add(run_id)
             backend().send_advance(run_id)
     for step in store.expired_leases(now, limit):
         if _expire_lease(step):
@@ -341,9 +370,16 @@ def sweep(*, limit: int = 500) -> SweepReport:
         for step in stale:
             send_step(step)
         report.steps_redispatched = len(stale)
-    for run_id in store.runs_to_advance(limit, parked_at=lost.limit()):
+    for run_id, unseen_events, changed_at in store.runs_to_advance(limit, parked_at=lost.limit()):
+        if run_id in woken:  # its advance was sent a moment ago, with its timer
+            continue
         backend().send_advance(run_id)
-        report.runs_advanced += 1
+        if not unseen_events:
+            report.blocked_retried += 1
+        elif changed_at < now - REDISPATCH_AFTER:
+            report.runs_advanced += 1
+        else:
+            report.runs_nudged += 1
     return report
 
 

@@ -6,6 +6,7 @@ only module that writes them.
   the audit trail: JSON columns, server times, actor and reason.
 - ``StepTask``: the outbox and lease of each scheduled step (attempts survive a crash).
 - ``Timer``: a durable timer (``sleep`` or a wait's timeout), fired by the sweep.
+- ``Heartbeat``: when a periodic job of the engine (the sweep) last ran, for the metrics.
 """
 
 from __future__ import annotations
@@ -216,3 +217,17 @@ class Intervention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.run_id} ({self.status})"
+
+
+SWEEP_HEARTBEAT = "sweep"  # the Heartbeat row the sweep updates
+
+
+class Heartbeat(models.Model):
+    """When a periodic job of the engine last ran (one row per job, ``"sweep"``): the operator's
+    metrics tell from it whether beat and the workers still sweep."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%dT%H:%M:%SZ}"

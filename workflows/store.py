@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from workflows import clock, sql
 from workflows.models import (
     FINISHED,
+    Heartbeat,
     HistoryEvent,
     Intervention,
     InterventionStatus,
@@ -610,13 +611,25 @@ def mark_dispatched(step_ids: list[int], now: datetime) -> None:
     StepTask.objects.filter(pk__in=step_ids).update(dispatched_at=now)
 
 
-def runs_to_advance(limit: int, *, parked_at: int) -> list[str]:
+def runs_to_advance(limit: int, *, parked_at: int) -> list[tuple[str, bool, datetime]]:
     """Runs with events the workflow has not seen, and blocked runs (the code may be fixed),
     but not those blocked after ``parked_at`` advances lost in a row: their code killed the
-    worker each time, so only a person takes them up (see ``workflows.lost``)."""
+    worker each time, so only a person takes them up (see ``workflows.lost``). Each comes with
+    whether it has events it has not seen, and when it last changed."""
     runs = (
         Run.objects.filter(Q(needs_advance=True) | Q(status=RunStatus.BLOCKED))
         .exclude(status__in=FINISHED)
         .exclude(status=RunStatus.BLOCKED, lost_advances__gte=parked_at)
     )
-    return [str(pk) for pk in runs.order_by("updated_at").values_list("pk", flat=True)[:limit]]
+    found = runs.order_by("updated_at").values_list("pk", "needs_advance", "updated_at")[:limit]
+    return [(str(pk), needs_advance, updated_at) for pk, needs_advance, updated_at in found]
+
+
+def record_heartbeat(name: str, at: datetime) -> None:
+    """Note that periodic job ``name`` ran at ``at``: one upsert, whoever runs it."""
+    Heartbeat.objects.bulk_create(
+        [Heartbeat(name=name, at=at)],
+        update_conflicts=True,
+        unique_fields=["name"],
+        update_fields=["at"],
+    )

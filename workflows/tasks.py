@@ -11,7 +11,7 @@ from celery.signals import worker_ready
 from celery.worker.request import Request
 from django.db import connection
 
-from workflows import executor, heartbeat, lost
+from workflows import executor, lost
 from workflows.dispatch import ADVANCE_QUEUE
 from workflows.store import Claim
 
@@ -75,10 +75,19 @@ def _run_inline(claim: Claim | None) -> None:
 
 @shared_task(name="workflows.sweep", ignore_result=True)
 def sweep() -> None:
+    """Runs every few seconds (beat): one INFO line when it put something right, none when
+    there was nothing to do (Celery's own lines for each task are quieted in labtrack.logs)."""
     report = executor.sweep()
-    heartbeat.record_sweep()
-    if report.timers_fired or report.leases_expired or report.steps_redispatched:
-        log.info("workflow sweep: %s", report)
+    fields = {
+        "timers_fired": report.timers_fired,
+        "leases_expired": report.leases_expired,
+        "steps_redispatched": report.steps_redispatched,
+        "runs_advanced": report.runs_advanced,
+        "runs_nudged": report.runs_nudged,
+        "blocked_retried": report.blocked_retried,
+    }
+    level = logging.INFO if report.did_work else logging.DEBUG
+    log.log(level, "workflow sweep: %s", report, extra=fields)
 
 
 @worker_ready.connect

@@ -67,6 +67,14 @@ def test_env_timezone_rejects_unknown_zones(setenv):
         env.env_timezone("LT_TZ")
 
 
+def test_env_choice_accepts_any_case_and_names_the_choices_otherwise(setenv):
+    setenv("LT_FORMAT", "JSON")
+    assert env.env_choice("LT_FORMAT", ["json", "console"]) == "json"
+    setenv("LT_FORMAT", "xml")
+    with pytest.raises(ImproperlyConfigured, match="LT_FORMAT must be one of json, console"):
+        env.env_choice("LT_FORMAT", ["json", "console"])
+
+
 def test_database_url_is_parsed_into_django_settings():
     parsed = env.parse_postgres_url(
         "DATABASE_URL", "postgres://lab%40user:s%3Acret@db.example:6543/labtrack?sslmode=require"

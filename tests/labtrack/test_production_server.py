@@ -83,8 +83,8 @@ def workers(tmp_path):
     started: list[Worker] = []
 
     def start_worker() -> Worker:
-        environment = {"JOB_STEP_TIMEOUT_SECONDS": JOB_STEP_TIMEOUT}
-        worker = Worker(log=tmp_path / "worker.log", environment=environment).start()
+        env = {"JOB_STEP_TIMEOUT_SECONDS": JOB_STEP_TIMEOUT}
+        worker = Worker(log=tmp_path / "worker.log", env=env).start()
         started.append(worker)
         return worker
 

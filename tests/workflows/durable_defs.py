@@ -47,6 +47,12 @@ async def pause_flow(ctx, folder):
     return [payload, await ctx.step(quick, folder, "two")]
 
 
+@workflow("durable.nap")
+async def nap_flow(ctx, seconds):
+    await ctx.sleep(seconds)
+    return "rested"
+
+
 @workflow("durable.collect")
 async def collect_flow(ctx, count):
     return [await ctx.wait_signal("sample") for _ in range(count)]

@@ -175,7 +175,9 @@ class Command(BaseCommand):
         report = executor.sweep()
         self.stdout.write(
             f"timers fired: {report.timers_fired}, leases expired: {report.leases_expired}, "
-            f"steps re-sent: {report.steps_redispatched}, runs re-advanced: {report.runs_advanced}"
+            f"steps re-sent: {report.steps_redispatched}, "
+            f"runs re-advanced: {report.runs_advanced + report.runs_nudged}, "
+            f"blocked runs retried: {report.blocked_retried}"
         )
 
     def do_replay(self, options: dict[str, Any]) -> None:
