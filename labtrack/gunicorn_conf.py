@@ -15,6 +15,8 @@ goes on serving the requests under way, a long export included, before it is kil
 
 import os
 
+from labtrack.logs import LOG_FORMATS, LOG_LEVELS, logging_config
+
 
 def _number(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
@@ -37,7 +39,18 @@ graceful_timeout = _number("WEB_GRACEFUL_TIMEOUT", 120)
 keepalive = 5
 # No runtime control socket (gunicornc): restarts and scaling go through compose.
 control_socket_disable = True
-accesslog = "-"
+# gunicorn's own lines (start-up, worker boots and exits, timeouts) go through LabTrack's log
+# handler: JSON or console like every other line (LOG_FORMAT, LOG_LEVEL; see labtrack/logs.py).
+# No access log of its own: each request is logged once by the application (request_finished,
+# with its request id).
+_debug = os.environ.get("DEBUG", "").strip().lower() in ("true", "1")
+_format = os.environ.get("LOG_FORMAT", "").strip().lower() or ("console" if _debug else "json")
+_level = os.environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
+if _format not in LOG_FORMATS or _level not in LOG_LEVELS:
+    raise ValueError(f"LOG_FORMAT {_format!r} or LOG_LEVEL {_level!r} is not one LabTrack knows")
+accesslog = None
 errorlog = "-"
+logconfig_dict = logging_config(level=_level, log_format=_format)
+logconfig_dict["loggers"]["gunicorn.error"] = {"handlers": ["console"], "propagate": False}
 # Proxies in front (see docs/deployment.md) send X-Forwarded-*; Django decides what to trust.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

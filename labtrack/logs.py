@@ -27,7 +27,7 @@ LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 # The sweep runs every few seconds; beat saying so each time is no news (see RoutineLines).
 SWEEP_TASK = "workflows.sweep"
 # Probes answered every few seconds: their successful requests are logged at DEBUG only.
-PROBE_PATHS = {"/healthz", "/metrics"}
+PROBE_PATHS = {"/livez", "/readyz", "/healthz", "/healthz/deep", "/metrics"}
 _LEADING_KEYS = ("time", "level", "logger", "message")
 
 _timestamp = structlog.processors.TimeStamper(fmt="iso", utc=True, key="time")
