@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any, Self
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import redis
@@ -49,39 +50,32 @@ def redis_client(broker_url: str) -> redis.Redis:
     return redis.Redis.from_url(env.redis_url_of_broker(broker_url))
 
 
-class Worker:
-    """``celery -A labtrack worker`` importing ``modules``, stopped or killed by the test."""
+class CeleryProcess:
+    """A ``celery -A labtrack ...`` process of the test, on the test database and broker, in a
+    process group of its own: stopped (SIGTERM, then SIGKILL) or killed by the test."""
 
     def __init__(
         self,
-        *modules: str,
-        concurrency: int = 2,
         log: Path | None = None,
         database_url: str | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        self.modules = modules
+        self.log = log
         self.database_url = database_url
         self.env = env or {}
-        self.concurrency = concurrency
-        self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> Worker:
+    def arguments(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self) -> Self:
         env = dict(os.environ)
         env.update(
             DATABASE_URL=self.database_url or worker_database_url(),
             CELERY_BROKER_URL=worker_broker_url(),
         )
         env.update(self.env)
-        command = [
-            sys.executable, "-m", "celery", "-A", "labtrack", "worker", "--loglevel=WARNING",
-            f"--concurrency={self.concurrency}", "--queues=default",
-            f"--hostname=test-{uuid.uuid4().hex[:8]}@%h",
-            "--without-mingle", "--without-gossip", "--without-heartbeat",
-        ]  # fmt: skip
-        for module in self.modules:
-            command += ["-I", module]
+        command = [sys.executable, "-m", "celery", "-A", "labtrack", *self.arguments()]
         out = self.log.open("ab") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(
             command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -90,7 +84,7 @@ class Worker:
         return self
 
     def kill(self) -> None:
-        """SIGKILL the worker and its pool processes: no goodbye, no acknowledgements."""
+        """SIGKILL the process and its children: no goodbye, no acknowledgements."""
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
@@ -104,36 +98,35 @@ class Worker:
                 self.kill()
 
 
-class Beat:
-    """``celery -A labtrack beat`` on the test broker, its schedule file under ``folder``."""
+class Worker(CeleryProcess):
+    """``celery -A labtrack worker`` importing ``modules``."""
 
-    def __init__(self, folder: Path, log: Path | None = None) -> None:
-        self.folder = folder
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
+    def __init__(self, *modules: str, concurrency: int = 2, **options: Any) -> None:
+        super().__init__(**options)
+        self.modules = modules
+        self.concurrency = concurrency
 
-    def start(self) -> Beat:
-        env = dict(os.environ)
-        env.update(DATABASE_URL=worker_database_url(), CELERY_BROKER_URL=worker_broker_url())
-        command = [
-            sys.executable, "-m", "celery", "-A", "labtrack", "beat", "--loglevel=WARNING",
-            f"--schedule={self.folder / 'celerybeat-schedule'}", "--pidfile=",
+    def arguments(self) -> list[str]:
+        arguments = [
+            "worker", "--loglevel=WARNING", f"--concurrency={self.concurrency}",
+            "--queues=default", f"--hostname=test-{uuid.uuid4().hex[:8]}@%h",
+            "--without-mingle", "--without-gossip", "--without-heartbeat",
         ]  # fmt: skip
-        out = self.log.open("ab") if self.log else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        return self
+        for module in self.modules:
+            arguments += ["-I", module]
+        return arguments
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+
+class Beat(CeleryProcess):
+    """``celery -A labtrack beat``, its schedule file under ``folder``."""
+
+    def __init__(self, folder: Path, **options: Any) -> None:
+        super().__init__(**options)
+        self.folder = folder
+
+    def arguments(self) -> list[str]:
+        schedule = self.folder / "celerybeat-schedule"
+        return ["beat", "--loglevel=WARNING", f"--schedule={schedule}", "--pidfile="]
 
 
 def wait_until(predicate, *, seconds: float, every: float = 0.1, also=None):

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.workers import Worker, redis_client, worker_broker_url
+
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -24,3 +26,12 @@ def browser():
         yield launched
         launched.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def worker(tmp_path):
+    """A real Celery worker on an emptied test broker, moving the workflows on."""
+    redis_client(worker_broker_url()).flushdb()
+    started = Worker(log=tmp_path / "worker.log").start()
+    yield started
+    started.stop()

@@ -19,21 +19,12 @@ from samples import services
 from tests.cast import PASSWORD
 from tests.processes import REPO
 from tests.samples.lab import make_assay
-from tests.workers import Worker, redis_client, worker_broker_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = REPO / "test-output" / "e2e"
 WAIT_MS = 30_000  # the worker has to move the workflow on between steps
-
-
-@pytest.fixture
-def worker(tmp_path):
-    redis_client(worker_broker_url()).flushdb()
-    started = Worker(log=tmp_path / "worker.log").start()
-    yield started
-    started.stop()
 
 
 def sign_in(browser, live_server, username):

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cast import PASSWORD
+from tests.e2e.test_bench_flow import sign_in
 from tests.samples.lab import make_assay
-from tests.workers import Worker, redis_client, worker_broker_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -19,29 +18,10 @@ ROWS = 300
 
 
 @pytest.fixture
-def worker(tmp_path):
-    redis_client(worker_broker_url()).flushdb()
-    started = Worker(log=tmp_path / "worker.log").start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture
 def scene(technician, compliance_officer):
     """Made before the browser starts (Playwright then runs an event loop in this thread)."""
     make_assay()
     return technician, compliance_officer
-
-
-def sign_in(browser, live_server, username):
-    page = browser.new_context(accept_downloads=True).new_page()
-    page.set_default_timeout(WAIT_MS)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-    return page
 
 
 def test_an_import_a_check_and_a_pdf_run_in_the_background_with_progress(
@@ -55,6 +35,7 @@ def test_an_import_a_check_and_a_pdf_run_in_the_background_with_progress(
     upload.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
     bench = sign_in(browser, live_server, technician.username)
+    bench.set_default_timeout(WAIT_MS)
     bench.goto(f"{live_server.url}/samples/import/")
     bench.set_input_files("input[type=file]", str(upload))
     bench.get_by_role("button", name="Register the samples").click()
@@ -71,6 +52,7 @@ def test_an_import_a_check_and_a_pdf_run_in_the_background_with_progress(
     assert "Sample import from a CSV file: tubes.csv" in bench.locator("table").inner_text()
 
     office = sign_in(browser, live_server, officer.username)
+    office.set_default_timeout(WAIT_MS)
     office.goto(f"{live_server.url}/audit/")
     office.get_by_role("button", name="Verify the chains").click()
     office.wait_for_url("**/jobs/*/")
