@@ -51,8 +51,10 @@ def label_lines(sample: Sample) -> list[str]:
 
 def zpl(sample: Sample) -> str:
     """A 2 x 1 inch label at 203 dpi. The Code 128 across the top, 1 to 3 dots a module (the
-    widest that fits the label with its quiet zones), its bars 64 dots (8 mm) tall; below it
-    the text on the left and the QR on the right, 2 to 4 dots a module."""
+    widest that fits the label with its quiet zones; 32 characters without four digits in a
+    row need 407 dots even at 1, and keep 9 modules of quiet zone at the label's right edge),
+    its bars 64 dots (8 mm) tall; below it the text on the left and the QR on the right, 3 dots
+    a module for any barcode the lab allows."""
     code = symbols.code128(sample.barcode)
     module = next((m for m in (3, 2, 1) if code.width * m <= ZPL_W), 1)
     left = max(0, (ZPL_W - code.width * module) // 2) + code.quiet * module
