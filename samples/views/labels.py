@@ -19,6 +19,7 @@ def sample_label(request: HttpRequest, barcode: str) -> HttpResponse:
     sample = _sample(barcode)
     context = {
         "sample": sample,
+        "lines": labels.label_lines(sample),
         # Both SVGs are generated here from a validated barcode: safe to inline.
         "code128": mark_safe(labels.code128_svg(sample.barcode)),
         "qr": mark_safe(labels.qr_svg(sample.barcode)),

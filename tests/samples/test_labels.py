@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from samples import labels
+from samples import labels, symbols
 
 
 def test_the_label_page_shows_code128_and_qr_symbols_as_svg(lab, signed_in):
@@ -12,12 +12,17 @@ def test_the_label_page_shows_code128_and_qr_symbols_as_svg(lab, signed_in):
     assert "SUBJ-S-000901" in body
 
 
-def test_code128_encodes_the_barcode_and_qr_is_a_square_symbol():
-    svg = labels.code128_svg("S-000901")
-    bars = svg.count("<rect")
-    assert bars > 20  # one rectangle per bar, plus the background
-    assert labels.code128_svg("S-000902") != svg
-    assert 'class="segno"' in labels.qr_svg("S-000901")
+def test_code128_encodes_the_barcode_and_qr_is_a_full_square_symbol():
+    code = symbols.code128("S-000901")
+    # Start B, "S", "-", code C, "00", "09", "01", check: 8 characters of 11 modules, stop 13.
+    assert len(code.rows) == 1 and len(code.rows[0]) == 8 * 11 + 13
+    assert code.rows[0].startswith("11010010000") and code.rows[0].endswith("1100011101011")
+    assert symbols.code128_zpl_data("S-000901") == ">:S->5000901"
+    assert symbols.code128_zpl_data("12345") == ">;1234>65"
+    qr = symbols.qr("S-000901")
+    assert len(qr.rows) == len(qr.rows[0]) == 21  # version 1: never a Micro QR
+    svg = labels.qr_svg("S-000901")
+    assert 'width="116" height="116"' in svg  # (21 + 2 x 4 quiet) modules of 4 pixels
 
 
 def test_zpl_holds_the_barcode_in_code128_and_qr_fields(lab, signed_in):
@@ -26,7 +31,8 @@ def test_zpl_holds_the_barcode_in_code128_and_qr_fields(lab, signed_in):
     text = response.content.decode()
     assert response["Content-Disposition"] == 'attachment; filename="S-000901.zpl"'
     assert text.startswith("^XA") and text.rstrip().endswith("^XZ")
-    assert "^BCN,70,Y,N,N^FDS-000901^FS" in text and "^FDMA,S-000901^FS" in text
+    assert "^BCN,64,N,N,N,N^FD>:S->5000901^FS" in text and "^FDMA,S-000901^FS" in text
+    assert "^FDS-000901^FS" in text and " UTC^FS" in text  # the barcode and the time in words
 
 
 def test_a_label_sheet_is_a_pdf_and_unknown_barcodes_are_named(lab, signed_in):
