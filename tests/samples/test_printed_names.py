@@ -95,9 +95,7 @@ def test_the_dossier_prints_every_name_and_the_reason_as_written(lab, released, 
     text = pdf_text(response.content)
     technician = username(names["technician"])
     lines = text.replace("\n", " ")
-    assert (
-        f"Result 5.0 mmol/L for GLU of S-000951 entered by {technician}  ({REASON})" in lines
-    )
+    assert f"Result 5.0 mmol/L for GLU of S-000951 entered by {technician}  ({REASON})" in lines
     assert f"Sample S-000951 received by {technician} (condition acceptable)" in lines
     assert f"Results of S-000951 signed by {names['signer']} (reviewed and released)" in lines
     assert f"{names['signer']}, reviewed and released" in text  # the signature
