@@ -1,7 +1,12 @@
 """A sample's chain-of-custody dossier, as JSON and as PDF: every lifecycle event with its
 actor and reason, every change of its records (sample, results, retests, signatures) from the
 audit trail, its signatures (still valid or not), the instrument messages its results came
-from, its retests, and the check of the hash chains all of it belongs to."""
+from, its retests, and the check of the hash chains all of it belongs to.
+
+Each event is said in the audit trail's words (``samples.audit_words``, through
+``samples.selectors_audit``): the JSON keeps every event, its technical fields beside its
+sentence and whether the lab's view shows it; the PDF, for a person, reads the lab's view (the
+engine's bookkeeping left out, and counted)."""
 
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from samples.models import (
 )
 from samples.pdf import LabPdf
 from samples.selectors import sample_runs
+from samples.selectors_audit import SOURCES, AuditEntry, AuditFilter, audit_entries
 from samples.services.amendments import signatures_checked
 from samples.services.audit import audit_verify
 
@@ -53,6 +59,8 @@ def dossier(sample: Sample) -> dict[str, Any]:
         records[table] = sorted({r.pgh_obj_id for r in rows})
         changes += [_change(table, row) for row in rows]
     check = audit_verify(runs=[run.id for run in runs], records=records)
+    said = _said(sample)
+    changes = [_words(item, said.get((item["record"], item.pop("event_id")))) for item in changes]
     message_ids = {r.message_id for r in results if r.message_id}
     return {
         "sample": {
@@ -65,15 +73,18 @@ def dossier(sample: Sample) -> dict[str, Any]:
             "state": sample.state,
         },
         "lifecycle": [
-            {
-                "run": run_id,
-                "seq": e.seq,
-                "at": e.at,
-                "kind": e.kind,
-                "actor": e.actor,
-                "reason": e.reason,
-                "data": e.data,
-            }
+            _words(
+                {
+                    "run": run_id,
+                    "seq": e.seq,
+                    "at": e.at,
+                    "kind": e.kind,
+                    "actor": e.actor,
+                    "reason": e.reason,
+                    "data": e.data,
+                },
+                said.get(("run", str(run_id), e.seq)),
+            )
             for run_id, e in history
         ],
         "changes": sorted(changes, key=lambda c: c["at"]),
@@ -121,16 +132,53 @@ def dossier(sample: Sample) -> dict[str, Any]:
     }
 
 
-def _lifecycle_lines(lifecycle: list[dict[str, Any]]) -> list[str]:
-    """One line per lifecycle event; each names its run when the sample had more than one
-    (after a restart from a step)."""
-    several = len({e["run"] for e in lifecycle}) > 1
-    return [
-        f"{_t(e['at'])}  "
-        + (f"run {e['run'][:8]}  " if several else "")
-        + f"{e['kind']}  {e['actor']}  {e['reason']}"
-        for e in lifecycle
+def _said(sample: Sample) -> dict[tuple[Any, ...], AuditEntry]:
+    """The sample's entries of the audit trail, by lifecycle event (run, seq) and by change
+    (record, event row)."""
+    said: dict[tuple[Any, ...], AuditEntry] = {}
+    for entry in audit_entries(AuditFilter(sample=sample.barcode)):
+        if entry.source == "lifecycle":
+            said[("run", str(entry.extra.get("run")), entry.extra.get("seq"))] = entry
+        else:
+            table = SOURCES[entry.key.src - 1].table
+            said[(_record(table), entry.key.id)] = entry
+    return said
+
+
+def _words(item: dict[str, Any], entry: AuditEntry | None) -> dict[str, Any]:
+    """The event's sentence, who and why beside its technical fields, and whether the lab's
+    view shows it (not the engine's bookkeeping)."""
+    if entry is None:  # written after the trail was read
+        return item | {"what": "", "who": "", "why": "", "lab_view": True}
+    return item | {
+        "what": entry.what,
+        "who": entry.who,
+        "why": entry.reason,
+        "lab_view": not entry.folded,
+    }
+
+
+def _record(table: str) -> str:
+    return table.removeprefix("samples_").removesuffix("event")
+
+
+def _lab_lines(content: dict[str, Any]) -> tuple[list[str], int]:
+    """The lab's view of the lifecycle and the changes, one line per event in time order
+    (time, what, why), and how many bookkeeping events it leaves out."""
+    events = sorted(content["lifecycle"] + content["changes"], key=lambda e: e["at"])
+    shown = [e for e in events if e["lab_view"]]
+    lines = [
+        f"{_t(e['at'])}  {e['what'] or _technical(e)}" + (f"  ({e['why']})" if e["why"] else "")
+        for e in shown
     ]
+    return lines, len(events) - len(shown)
+
+
+def _technical(event: dict[str, Any]) -> str:
+    """An event the trail's words did not reach (written while the dossier was read)."""
+    if "kind" in event:
+        return f"{event['kind'].replace('_', ' ')} {event['actor']}".strip()
+    return f"{event['record']} {event['change']}"
 
 
 def _change(table: str, row: Any) -> dict[str, Any]:
@@ -142,8 +190,9 @@ def _change(table: str, row: Any) -> dict[str, Any]:
     context = row.pgh_context.metadata if row.pgh_context_id else {}
     return {
         "at": row.pgh_created_at,
-        "record": table.removeprefix("samples_").removesuffix("event"),
+        "record": _record(table),
         "id": row.pgh_obj_id,
+        "event_id": row.pgh_id,
         "change": row.pgh_label,
         "context": context,
         "values": fields,
@@ -191,16 +240,18 @@ def dossier_pdf(content: dict[str, Any]) -> bytes:
         + "; ".join(f"{f['where']}: {f['problem']}" for f in check["findings"]),
         height=7,
     )
+    events, left_out = _lab_lines(content)
+    pdf.paragraph("What happened", height=7, size=12, bold=True)
+    pdf.paragraph(
+        f"{left_out} entries of the engine's bookkeeping (steps scheduled, started and done, "
+        "waits, signals taken, state marks) are left out here; the JSON dossier and the "
+        "audit trail hold every one.",
+        height=5,
+        size=8,
+    )
+    for line in events or ["(none)"]:
+        pdf.paragraph(line, height=5, size=8)
     for title, lines in (
-        ("Lifecycle", _lifecycle_lines(content["lifecycle"])),
-        (
-            "Changes to its records",
-            [
-                f"{_t(c['at'])}  {c['record']} {c['id']} {c['change']}  "
-                f"{c['context'].get('user', '')} {c['context'].get('reason', '')}"
-                for c in content["changes"]
-            ],
-        ),
         (
             "Signatures",
             [
@@ -212,7 +263,8 @@ def dossier_pdf(content: dict[str, Any]) -> bytes:
         (
             "Instrument messages",
             [
-                f"message {m['id']} ({m['kind']}) {_t(m['received_at'])} sha256 {m['sha256']}"
+                f"Message {m['id']} ({m['kind']}), received {_t(m['received_at'])}, "
+                f"SHA-256 {m['sha256']}"
                 for m in content["instrument_messages"]
             ],
         ),

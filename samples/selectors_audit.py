@@ -6,6 +6,13 @@ clauses PostgreSQL pushes into each source, so a page reads a hundred rows by ke
 export streams from a server-side cursor. For an event, the previous event of the same record
 is read alongside it (old values of what changed). Nothing here writes; the words are in
 ``samples.audit_words``.
+
+Two views: every entry (exports, reviews and ``?detail=all`` on the page), and the lab's view,
+which leaves out the engine's bookkeeping (``folded``: a step scheduled, started or done, a
+wait begun, a signal taken, a timer, a patch marker, a run's normal end, the signals and
+lifecycle fields that repeat a record's own entry). The lab's view is the same statement with
+``NOT folded``: its keyset pages follow each other as the full view's do. Failures, timeouts,
+cancellations, interventions, restarts and every change made by a person stay in it.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from django.db import connection, transaction
 from pghistory.models import Context
 
 from samples.audit_words import describe, forget_names
+from samples.models import SampleEvent
 from samples.read_ahead import chunks_read_ahead
 from workflows.api import HISTORY_KINDS, history_sql
 
@@ -44,7 +52,67 @@ class Source:
     maker_is_instrument: str = "false"
     extra: str = "'{{}}'::jsonb"  # what the words need that the row does not hold
     obj: str = "e.pgh_obj_id"
+    folded: str = "false"  # SQL: the event repeats another entry (the lab's view leaves it out)
 
+
+# The engine's own events: each serves one that says what happened (the signal a person sent,
+# the record a step wrote), which the lab's view shows in their place.
+BOOKKEEPING_KINDS = (
+    "step_scheduled",
+    "step_started",
+    "step_completed",
+    "wait_started",
+    "signal_consumed",
+    "timer_started",
+    "timer_fired",
+    "patch_marker",
+    "run_completed",
+)
+
+# The fields of a sample its lifecycle keeps (state, receipt, rejection, release, run): a change
+# of these alone repeats the lifecycle's event (received, rejected, signed, ...) or marks its
+# state; a correction (``correction`` in its context) is a person's act and stays.
+LIFECYCLE_FIELDS = (
+    "state",
+    "state_changed_at",
+    "run_id",
+    "received_at",
+    "received_by_id",
+    "receipt_condition",
+    "rejected_at",
+    "rejected_by_id",
+    "rejection_reason",
+    "released_at",
+)
+
+
+def _sample_bookkeeping() -> str:
+    ignored = ", ".join(
+        f"'{name}'"
+        for name in (
+            *LIFECYCLE_FIELDS,
+            *(f.column for f in SampleEvent._meta.concrete_fields if f.column.startswith("pgh_")),
+        )
+    )
+    return f"""e.pgh_label = 'update' AND coalesce(c.metadata->>'correction', '') = ''
+        AND (to_jsonb(e) - ARRAY[{ignored}]) = (
+            SELECT to_jsonb(p) - ARRAY[{ignored}] FROM samples_sampleevent AS p
+            WHERE p.pgh_obj_id = e.pgh_obj_id AND p.pgh_id < e.pgh_id
+            ORDER BY p.pgh_id DESC LIMIT 1)"""
+
+
+_SAMPLE_BOOKKEEPING = _sample_bookkeeping()
+
+# Events that repeat a record's own entry: a review's verification (the signature's entry says
+# who signed, when and what it means), a result reported to its sample's lifecycle and to its
+# batch (the result's entry holds the value), a sample's lifecycle started (its registration).
+_HISTORY_BOOKKEEPING = f"""h.kind IN ({", ".join(f"'{kind}'" for kind in BOOKKEEPING_KINDS)})
+    OR (h.kind = 'signal_received' AND (
+        (h.data::jsonb->>'name' = 'review' AND h.data::jsonb->'payload' ? 'signature_id')
+        OR (starts_with(h.data::jsonb->>'name', 'result:')
+            AND h.data::jsonb->'payload' ? 'result_id')
+        OR h.data::jsonb->>'name' = 'member_done'))
+    OR (h.kind = 'run_started' AND l.barcode IS NOT NULL)"""
 
 SOURCES = [
     Source("assay", "samples_assayevent", "e.code"),
@@ -56,6 +124,7 @@ SOURCES = [
         barcode="e.barcode",
         joins="LEFT JOIN {user} AS m ON m.id = e.registered_by_id",
         maker="m.username",
+        folded=_SAMPLE_BOOKKEEPING,
     ),
     Source(
         "result",
@@ -136,7 +205,8 @@ SELECT h.created_at AS at, 0 AS src, h.id::bigint AS id,
        h.kind::text AS type, l.barcode::text AS barcode, h.actor::text AS actor,
        (hi.id IS NOT NULL) AS by_instrument, h.reason::text AS reason, ''::text AS url,
        h.data::jsonb AS data,
-       jsonb_build_object('seq', h.seq, 'run', h.run_id, 'assay', ba.code) AS extra
+       jsonb_build_object('seq', h.seq, 'run', h.run_id, 'assay', ba.code) AS extra,
+       coalesce(({folded}), false) AS folded
 FROM ({history}) AS h
 LEFT JOIN samples_runlink AS l ON l.run_id = h.run_id
 LEFT JOIN samples_batch AS b ON b.id = l.batch_id
@@ -155,7 +225,7 @@ SELECT e.pgh_created_at AS at, {number} AS src, e.pgh_id::bigint AS id,
        (ci.id IS NOT NULL OR (cu.id IS NULL AND e.pgh_label = 'insert'
                               AND coalesce({maker_is_instrument}, false))) AS by_instrument,
        coalesce(c.metadata->>'reason', '') AS reason, coalesce(c.metadata->>'url', '') AS url,
-       to_jsonb(e) AS data, {extra} AS extra
+       to_jsonb(e) AS data, {extra} AS extra, coalesce(({folded}), false) AS folded
 FROM {table} AS e
 LEFT JOIN {context} AS c ON c.id = e.pgh_context_id
 LEFT JOIN {user} AS cu ON cu.id = CASE WHEN jsonb_typeof(c.metadata->'user') = 'number'
@@ -181,7 +251,7 @@ def _union() -> str:
         "group": "auth_group",
         "context": Context._meta.db_table,
     }
-    parts = [_HISTORY.format(history=history_sql())]
+    parts = [_HISTORY.format(history=history_sql(), folded=_HISTORY_BOOKKEEPING)]
     for number, source in enumerate(SOURCES, start=1):
         parts.append(
             _EVENTS.format(
@@ -194,6 +264,7 @@ def _union() -> str:
                 maker=source.maker.format(**names),
                 maker_is_instrument=source.maker_is_instrument,
                 extra=source.extra.format(),
+                folded=source.folded,
                 joins=source.joins.format(**names),
                 **{k: v for k, v in names.items() if k != "group"},
             )
@@ -274,6 +345,10 @@ class Key(NamedTuple):
     def token(self) -> str:
         return f"{(self.at - EPOCH) // timedelta(microseconds=1)}-{self.src}-{self.id}"
 
+    def token_before(self) -> str:
+        """The token of the place just before this entry: ``after`` it starts a page with it."""
+        return Key(self.at, self.src, self.id - 1).token()
+
     @classmethod
     def parse(cls, token: str) -> Key | None:
         try:
@@ -310,6 +385,7 @@ class AuditEntry:
     changes: list[Change] = field(default_factory=list)
     what: str = ""
     stamp: str = ""  # the time as exports write it, 2026-05-04T09:30:00.000000Z
+    folded: bool = False  # bookkeeping: left out of the lab's view
 
     @property
     def at(self) -> datetime:
@@ -350,17 +426,23 @@ _OUTER = ", ".join(
     + [f"x.{column.strip()}" for column in _COLUMNS.split(",")[1:]]
     + ["x.data", "x.extra", "prev.row AS previous"]
     + ["""to_char(x.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS stamp"""]
+    + ["x.folded"]
 )
 
 
 def _query(where: str, *, order: str, limit: bool) -> str:
     return (
         f"SELECT {_OUTER} FROM ("
-        f"SELECT {_COLUMNS}, data, extra FROM ({_union()}) AS entries WHERE {where} "
+        f"SELECT {_COLUMNS}, data, extra, folded FROM ({_union()}) AS entries WHERE {where} "
         f"ORDER BY at {order}, src {order}, id {order}{' LIMIT %s' if limit else ''}"
         f") AS x LEFT JOIN LATERAL ({_previous()}) AS prev ON true "
         f"ORDER BY x.at {order}, x.src {order}, x.id {order}"
     )
+
+
+def _where(chosen: AuditFilter, lab: bool) -> tuple[str, list[Any]]:
+    where, params = chosen.where()
+    return (f"{where} AND NOT folded" if lab else where), params
 
 
 def audit_page(
@@ -369,11 +451,12 @@ def audit_page(
     before: Key | None = None,
     after: Key | None = None,
     size: int = PAGE_SIZE,
+    lab: bool = False,
 ) -> AuditPage:
     """A page of entries, newest first: the newest, those older than ``before``, or those
-    just newer than ``after``."""
+    just newer than ``after``; with ``lab``, the lab's view (no bookkeeping entry)."""
     forget_names()
-    where, params = chosen.where()
+    where, params = _where(chosen, lab)
     if after is not None:
         where, order = f"{where} AND (at, src, id) > (%s, %s, %s)", "ASC"
         params += [after.at, after.src, after.id]
@@ -395,12 +478,14 @@ def audit_page(
     return AuditPage(entries, newer, entries[-1].key if more else None)
 
 
-def audit_entries(chosen: AuditFilter, *, chunk: int = 5000) -> Iterator[AuditEntry]:
-    """Every entry the filter selects, oldest first, read from a server-side cursor a chunk
-    at a time, the next chunk fetched while this one is worked on: memory stays flat however
-    many there are."""
+def audit_entries(
+    chosen: AuditFilter, *, chunk: int = 5000, lab: bool = False
+) -> Iterator[AuditEntry]:
+    """Every entry the filter selects (with ``lab``, those of the lab's view), oldest first,
+    read from a server-side cursor a chunk at a time, the next chunk fetched while this one is
+    worked on: memory stays flat however many there are."""
     forget_names()
-    where, params = chosen.where()
+    where, params = _where(chosen, lab)
     with transaction.atomic(), connection.chunked_cursor() as cursor:
         with connection.cursor() as setting:
             _plain_plan(setting)
@@ -409,9 +494,9 @@ def audit_entries(chosen: AuditFilter, *, chunk: int = 5000) -> Iterator[AuditEn
             yield from map(_entry, rows)
 
 
-def audit_count(chosen: AuditFilter) -> int:
-    """How many entries the filter selects."""
-    where, params = chosen.where()
+def audit_count(chosen: AuditFilter, *, lab: bool = False) -> int:
+    """How many entries the filter selects (with ``lab``, in the lab's view)."""
+    where, params = _where(chosen, lab)
     with transaction.atomic(), connection.cursor() as cursor:
         _plain_plan(cursor)
         cursor.execute(f"SELECT count(*) FROM ({_union()}) AS entries WHERE {where}", params)
@@ -434,7 +519,7 @@ def _entry(row: tuple[Any, ...]) -> AuditEntry:
     micros, src, row_id, record, name, _obj, type_, barcode, actor, by_instrument, reason, url = (
         row[:12]
     )
-    data, extra, previous, stamp = row[12:16]
+    data, extra, previous, stamp, folded = row[12:17]
     data, extra = _json(data), _json(extra)
     previous = previous if previous is None else _json(previous)
     changes: list[Change] = []
@@ -468,6 +553,7 @@ def _entry(row: tuple[Any, ...]) -> AuditEntry:
         extra=extra or {},
         changes=changes,
         stamp=stamp,
+        folded=bool(folded),
     )
     entry.what, why = describe(entry)
     if not entry.reason:

@@ -1,6 +1,8 @@
-"""The audit trail page (COMPLIANCE.md C5, C6): every entry of both sources, filtered by sample,
-user or instrument, event type and period, newest first a hundred at a time; exports of exactly
-the filtered entries (CSV, JSON, streamed); and a check of every hash chain.
+"""The audit trail page (COMPLIANCE.md C5, C6): the entries of both sources, filtered by sample,
+user or instrument, event type and period, newest first a hundred at a time: by default the
+lab's view (what people did and what happened to samples, without the engine's bookkeeping),
+with ``?detail=all`` every entry; exports of exactly the filtered entries, every one of them
+whatever the view (CSV, JSON, streamed); and a check of every hash chain.
 
 Compliance officers read, export and check it; administrators too (they answer for the
 system's configuration). Other roles get 403.
@@ -65,10 +67,18 @@ def _chosen(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilter | None]:
     return form, AuditFilter(**form.cleaned_data)
 
 
-def _query(request: HttpRequest) -> str:
-    """The filter's part of the query string: the same selection for pages and exports."""
+DETAIL = "detail"  # ?detail=all: every entry, the engine's bookkeeping included
+
+
+def _full_view(request: HttpRequest) -> bool:
+    return request.GET.get(DETAIL) == "all"
+
+
+def _query(request: HttpRequest, *, view: bool = False) -> str:
+    """The filter's part of the query string: the same selection for pages and exports (with
+    ``view``, the view too, for the pages)."""
     query = request.GET.copy()
-    for name in ("before", "after"):
+    for name in ("before", "after", *([] if view else [DETAIL])):
         query.pop(name, None)
     return query.urlencode()
 
@@ -76,9 +86,12 @@ def _query(request: HttpRequest) -> str:
 @role_required(*AUDIT_ROLES)
 def audit_trail(request: HttpRequest) -> HttpResponse:
     form, chosen = _chosen(request)
+    full = _full_view(request)
     context: dict[str, Any] = {
         "form": form,
+        "full": full,
         "query": _query(request),
+        "page_query": _query(request, view=True),
         "last_check": ChainCheck.objects.select_related("checked_by").first(),
         "reviews": AuditReview.objects.select_related("reviewer")[:5],
         "outcomes": ReviewOutcome.choices,
@@ -88,7 +101,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         return render(request, "samples/audit.html", context, status=400)
     before = Key.parse(request.GET.get("before", ""))
     after = Key.parse(request.GET.get("after", ""))
-    page = audit_page(chosen, before=before, after=None if before else after)
+    page = audit_page(chosen, before=before, after=None if before else after, lab=not full)
     context |= {"page": page, "filtered": any(chosen.as_dict().values())}
     return render(request, "samples/audit.html", context)
 
@@ -148,7 +161,7 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
 def audit_review(request: HttpRequest) -> HttpResponse:
     """Record that the selection now shown was reviewed, with the outcome (C7)."""
     _form, chosen = _chosen(request)
-    back = redirect(f"{reverse('samples:audit')}?{_query(request)}")
+    back = redirect(f"{reverse('samples:audit')}?{_query(request, view=True)}")
     if chosen is None:
         messages.error(request, "Not a valid filter: nothing was recorded.")
         return back
@@ -168,6 +181,8 @@ def audit_review(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"{refusal.message} Nothing was recorded.")
         return back
     messages.success(
-        request, f"Review recorded: {review.entries} entries, {review.get_outcome_display()}."
+        request,
+        f"Review recorded: {review.entries} entries (every entry of the selection, the "
+        f"engine's bookkeeping included), {review.get_outcome_display()}.",
     )
     return back

@@ -162,11 +162,12 @@ def test_pages_follow_each_other_without_gaps_or_repeats(trail):
 
 def test_the_page_links_to_older_entries(trail, compliance_officer, signed_in):
     client = signed_in(compliance_officer)
-    first = client.get("/audit/")
+    first = client.get("/audit/", {"detail": "all"})
     assert first.context["page"].older is not None
     assert len(first.context["page"].entries) == 100
     token = first.context["page"].older.token()
-    second = client.get("/audit/", {"before": token})
+    assert f'href="?detail=all&amp;before={token}"' in first.content.decode()
+    second = client.get("/audit/", {"detail": "all", "before": token})
     assert second.context["page"].entries[0].at <= first.context["page"].entries[-1].at
     shown = {e.key for e in first.context["page"].entries}
     assert not shown & {e.key for e in second.context["page"].entries}

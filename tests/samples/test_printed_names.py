@@ -93,9 +93,11 @@ def test_the_dossier_prints_every_name_and_the_reason_as_written(lab, released, 
     response = signed_in(lab.reviewer).get(f"/samples/{released}/custody.pdf")
     assert response.status_code == 200
     text = pdf_text(response.content)
-    technician, signer = username(names["technician"]), username(names["signer"])
-    assert f"signal_received  {technician}  {REASON}" in text.replace("\n", " ")
-    assert f"signal_received  {signer}  reviewed and released" in text
+    technician = username(names["technician"])
+    lines = text.replace("\n", " ")
+    assert f"Result 5.0 mmol/L for GLU of S-000951 entered by {technician}  ({REASON})" in lines
+    assert f"Sample S-000951 received by {technician} (condition acceptable)" in lines
+    assert f"Results of S-000951 signed by {names['signer']} (reviewed and released)" in lines
     assert f"{names['signer']}, reviewed and released" in text  # the signature
     assert "?" not in text
 
