@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import DateTimeField, ExpressionWrapper, F, Min, QuerySet, Value
 from django.utils import timezone
 
+from samples.corrections import result_corrections
 from samples.models import (
     TERMINAL_STATES,
     Assay,
@@ -186,7 +188,8 @@ def sample_runs(sample: Sample) -> list[RunInfo]:
 def sample_timeline(sample: Sample) -> list[TimelineEntry]:
     """Every event of the sample's lifecycle in words: what, who, when, why. After a restart
     from a step, the old run's events, then the new run's from its restart on (those before
-    repeat the old run's)."""
+    repeat the old run's). Corrections of its results (made outside the lifecycle) are placed
+    among them by time, each with the value and flag before and after."""
     entries = []
     for index, run in enumerate(sample_runs(sample)):
         events = run.history
@@ -196,7 +199,10 @@ def sample_timeline(sample: Sample) -> list[TimelineEntry]:
             what = _describe(event.kind, event.data)
             if what:
                 entries.append(TimelineEntry(event.at, what, event.actor, event.reason))
-    return entries
+    corrections = [
+        TimelineEntry(c.at, c.words, c.who, c.reason) for c in result_corrections(sample)
+    ]
+    return list(heapq.merge(entries, corrections, key=lambda entry: entry.at))
 
 
 _ACTIONS = {
