@@ -26,6 +26,7 @@ from samples.models import (
     Sample,
     SampleState,
 )
+from samples.plates import well_name
 from samples.roles import Role, has_role
 from workflows.api import RunInfo, RunNotFound, get_run
 
@@ -233,7 +234,9 @@ def _describe(kind: str, data: dict[str, Any]) -> str:
                 payload.get("batch_id"),
                 payload.get("position"),
             )
-            return f"{assay} batch {batch} closed: plate position {position}"
+            known = isinstance(position, int) and position >= 1
+            well = f"well {well_name(position)}, " if known else ""
+            return f"{assay} batch {batch} closed: {well}plate position {position}"
         if name.startswith("result:"):
             return f"{name.split(':', 1)[1]} result recorded"
         if name == "review":
@@ -274,8 +277,14 @@ _KIND_WORDS: dict[str, Callable[[dict[str, Any]], str]] = {
 @dataclass(frozen=True)
 class PlateCell:
     position: int
+    well: str  # "A1" to "H12" (samples/plates.py)
     barcode: str
     resulted: bool
+
+    @property
+    def status(self) -> str:
+        """ "empty", "waiting" (a sample without its result yet) or "resulted"."""
+        return "resulted" if self.resulted else "waiting" if self.barcode else "empty"
 
 
 @dataclass(frozen=True)
@@ -285,9 +294,14 @@ class BatchView:
     filled: int
     waiting: list[str]  # barcodes still without a result in this batch
 
+    @property
+    def closes_at(self) -> datetime:
+        """When an open batch closes if it does not fill first."""
+        return self.batch.opened_at + self.batch.assay.batch_close_after
+
 
 def batch_board() -> list[BatchView]:
-    """Batches not yet completed, oldest first, with their plate maps."""
+    """Batches not yet completed, oldest first, with their plate maps (wells A1 to H12)."""
     views = []
     batches = (
         Batch.objects.exclude(status=BatchStatus.COMPLETED)
@@ -303,6 +317,7 @@ def batch_board() -> list[BatchView]:
             cells.append(
                 PlateCell(
                     position,
+                    well_name(position),
                     member.sample.barcode if member else "",
                     bool(member and member.sample_id in resulted),
                 )
