@@ -2,7 +2,8 @@
 Playwright, at 768 x 1024): primary and danger actions (Receive, Reject, Match, Discard, a
 result by hand) are drawn in their colours, never plain white, and every text field and menu
 is at least 16px (a tablet does not zoom in on it) and 44px high (a finger's touch target).
-The figures are the browser's computed styles, after the whole cascade."""
+The figures are the browser's computed styles, after the whole cascade. A screenshot of the
+batch board at that size is written to ``test-output/e2e/``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rest_framework.test import APIClient
 from samples import services
 from samples.services.tokens import api_token_create
 from tests.cast import PASSWORD
+from tests.processes import REPO
 from tests.samples.lab import Lab, make_assay
 from workflows.testing import WorkflowTestEnv
 
@@ -22,6 +24,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 TABLET = {"width": 768, "height": 1024}
 WHITE = "rgb(255, 255, 255)"
 WAIT_MS = 30_000
+SCREENSHOTS = REPO / "test-output" / "e2e"
 
 
 @pytest.fixture
@@ -117,3 +120,5 @@ def test_actions_are_coloured_and_fields_sized_for_a_tablet(scene, live_server, 
     assert_tablet_sized(found)
     value = next(f for f in found if f[0] == "value")
     assert (value[1], value[2]) == ("text", "decimal")  # a tablet shows its number keys
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    bench.screenshot(path=SCREENSHOTS / "batch-board-tablet.png", full_page=True)
