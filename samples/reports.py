@@ -1,11 +1,13 @@
-"""The released report of a sample, as PDF: its results with flags, retests, and the
-signature manifest (who signed, when in UTC, the meaning, and the hash of what was signed).
-Rendering only: ``samples.services.results.report_render`` stores it."""
+"""The released report of a sample, as PDF: its results with flags, the corrections of its
+results (value and flag before and after, who, when, why), and the signature manifest (who
+signed, when in UTC, the meaning, and the hash of what was signed). Rendering only:
+``samples.services.results.report_render`` stores it."""
 
 from __future__ import annotations
 
 from datetime import UTC
 
+from samples.corrections import result_corrections
 from samples.models import Sample, Signature
 from samples.pdf import LabPdf
 
@@ -59,6 +61,16 @@ def render_report(
         ):
             pdf.cell(width, 7, text)
         pdf.ln()
+    corrections = result_corrections(sample)
+    if corrections:
+        pdf.ln(4)
+        pdf.paragraph("Corrections", height=7, size=11, bold=True)
+        for correction in corrections:
+            pdf.paragraph(
+                f"{correction.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC: {correction.words}, "
+                f"by {correction.who}; reason: {correction.reason}",
+                height=6,
+            )
     pdf.ln(6)
     pdf.paragraph("Signature manifest", height=7, size=11, bold=True)
     for line in (

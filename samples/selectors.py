@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import DateTimeField, ExpressionWrapper, F, Min, QuerySet, Value
 from django.utils import timezone
 
+from samples.corrections import result_corrections
 from samples.models import (
     TERMINAL_STATES,
     Assay,
@@ -24,6 +26,7 @@ from samples.models import (
     Sample,
     SampleState,
 )
+from samples.plates import well_name
 from samples.roles import Role, has_role
 from workflows.api import RunInfo, RunNotFound, get_run
 
@@ -186,7 +189,8 @@ def sample_runs(sample: Sample) -> list[RunInfo]:
 def sample_timeline(sample: Sample) -> list[TimelineEntry]:
     """Every event of the sample's lifecycle in words: what, who, when, why. After a restart
     from a step, the old run's events, then the new run's from its restart on (those before
-    repeat the old run's)."""
+    repeat the old run's). Corrections of its results (made outside the lifecycle) are placed
+    among them by time, each with the value and flag before and after."""
     entries = []
     for index, run in enumerate(sample_runs(sample)):
         events = run.history
@@ -196,7 +200,10 @@ def sample_timeline(sample: Sample) -> list[TimelineEntry]:
             what = _describe(event.kind, event.data)
             if what:
                 entries.append(TimelineEntry(event.at, what, event.actor, event.reason))
-    return entries
+    corrections = [
+        TimelineEntry(c.at, c.words, c.who, c.reason) for c in result_corrections(sample)
+    ]
+    return list(heapq.merge(entries, corrections, key=lambda entry: entry.at))
 
 
 _ACTIONS = {
@@ -227,7 +234,9 @@ def _describe(kind: str, data: dict[str, Any]) -> str:
                 payload.get("batch_id"),
                 payload.get("position"),
             )
-            return f"{assay} batch {batch} closed: plate position {position}"
+            known = isinstance(position, int) and position >= 1
+            well = f"well {well_name(position)}, " if known else ""
+            return f"{assay} batch {batch} closed: {well}plate position {position}"
         if name.startswith("result:"):
             return f"{name.split(':', 1)[1]} result recorded"
         if name == "review":
@@ -268,8 +277,14 @@ _KIND_WORDS: dict[str, Callable[[dict[str, Any]], str]] = {
 @dataclass(frozen=True)
 class PlateCell:
     position: int
+    well: str  # "A1" to "H12" (samples/plates.py)
     barcode: str
     resulted: bool
+
+    @property
+    def status(self) -> str:
+        """ "empty", "waiting" (a sample without its result yet) or "resulted"."""
+        return "resulted" if self.resulted else "waiting" if self.barcode else "empty"
 
 
 @dataclass(frozen=True)
@@ -279,9 +294,14 @@ class BatchView:
     filled: int
     waiting: list[str]  # barcodes still without a result in this batch
 
+    @property
+    def closes_at(self) -> datetime:
+        """When an open batch closes if it does not fill first."""
+        return self.batch.opened_at + self.batch.assay.batch_close_after
+
 
 def batch_board() -> list[BatchView]:
-    """Batches not yet completed, oldest first, with their plate maps."""
+    """Batches not yet completed, oldest first, with their plate maps (wells A1 to H12)."""
     views = []
     batches = (
         Batch.objects.exclude(status=BatchStatus.COMPLETED)
@@ -297,6 +317,7 @@ def batch_board() -> list[BatchView]:
             cells.append(
                 PlateCell(
                     position,
+                    well_name(position),
                     member.sample.barcode if member else "",
                     bool(member and member.sample_id in resulted),
                 )

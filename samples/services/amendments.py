@@ -22,28 +22,58 @@ from samples.models import (
 )
 from samples.roles import Role
 from samples.services.recording import decimal_value
-from samples.services.results import content_hash, signed_content
+from samples.services.results import (
+    CRITICAL,
+    content_hash,
+    interpretation_of,
+    signed_content,
+)
 from samples.services.specimens import require_role
 
 
 def result_amend(*, user: Any, result_id: int, value: Any, reason: str) -> Result:
-    """Correct a result's value, with a reason; the value first recorded stays visible."""
+    """Correct a result's value, with a reason; the value first recorded stays visible. The
+    flag is read again from the new value (``L``/``H``/``LL``/``HH``, as on evaluation): the
+    audit event of the correction carries the flag before and after in its context, and a
+    critical new value is marked for the reviewer (a value no longer critical is unmarked)."""
     require_role(user, Role.TECHNICIAN, Role.REVIEWER)
     reason = (reason or "").strip()
     if not reason:
         raise LabError("A correction needs a reason.", field="reason")
-    number = decimal_value(value)
-    with transaction.atomic(), pghistory.context(reason=reason, correction="result value"):
-        result = Result.objects.select_for_update().filter(pk=result_id).first()
+    number = decimal_value(value, typed=True)
+    with transaction.atomic():
+        result = (
+            Result.objects.select_for_update(of=("self",))
+            .select_related("assay")
+            .filter(pk=result_id)
+            .first()
+        )
         if result is None:
             raise LabError(f"There is no result {result_id}.")
         if result.superseded_by_id is not None:
             raise LabError("This result was retested: correct the current one.")
         if number == result.value:
             raise LabError(f"The value is already {number.normalize()}.", field="value")
-        result.value, result.amendment_reason = number, reason
-        result.amended_at, result.amended_by = timezone.now(), user
-        result.save(update_fields=["value", "amendment_reason", "amended_at", "amended_by"])
+        before, after = result.interpretation, interpretation_of(result.assay, number)
+        now = timezone.now()
+        result.value, result.interpretation = number, after
+        result.amendment_reason, result.amended_at, result.amended_by = reason, now, user
+        if after not in CRITICAL:
+            result.critical_flagged_at = None
+        elif result.critical_flagged_at is None:
+            result.critical_flagged_at = now
+        context = {"flag_before": before, "flag_after": after}
+        with pghistory.context(reason=reason, correction="result value", **context):
+            result.save(
+                update_fields=[
+                    "value",
+                    "interpretation",
+                    "critical_flagged_at",
+                    "amendment_reason",
+                    "amended_at",
+                    "amended_by",
+                ]
+            )
     return result
 
 

@@ -1,7 +1,7 @@
-"""Registering many samples from a CSV file, a row at a time: each valid row is registered
-(all or nothing per row), each invalid one is refused with the reason. The file is read and the
-outcome of each line kept by an import job (``samples.services.jobs``): nothing is dropped
-silently."""
+"""Registering many samples from a CSV file (separated by commas, semicolons or tabs, found
+from its header line), a row at a time: each valid row is registered (all or nothing per row),
+each invalid one is refused with the reason. The file is read and the outcome of each line kept
+by an import job (``samples.services.jobs``): nothing is dropped silently."""
 
 from __future__ import annotations
 
@@ -17,6 +17,21 @@ from samples.services.specimens import require_role, sample_register
 
 COLUMNS = ["barcode", "specimen_type", "subject_ref", "collected_at", "priority", "assays"]
 MAX_ROWS = 5000
+DELIMITERS = (",", ";", "\t")  # as spreadsheets save CSV: by default, in many locales, as text
+
+
+def header_delimiter(text: str) -> str:
+    """The separator of a CSV text, read from its header line: of comma, semicolon and tab,
+    the one found most often outside double quotes (a comma on a tie, or when none is)."""
+    header = text.split("\n", 1)[0]
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for character in header:
+        if character == '"':
+            quoted = not quoted
+        elif not quoted and character in counts:
+            counts[character] += 1
+    return max(DELIMITERS, key=lambda delimiter: counts[delimiter])
 
 
 def import_row(user: Any, row: dict[str, str | None]) -> str:

@@ -33,7 +33,7 @@ from samples.services.audit import (
     history_verify,
     table_verify,
 )
-from samples.services.imports import COLUMNS, MAX_ROWS, import_row
+from samples.services.imports import COLUMNS, MAX_ROWS, header_delimiter, import_row
 from workflows.api import HISTORY_SHARDS, start
 
 log = logging.getLogger(__name__)
@@ -76,15 +76,18 @@ def job_request(
 
 
 def import_rows(text: str) -> list[dict[str, str]]:
-    """The rows of an import's CSV text, or the reason the file is refused whole."""
+    """The rows of an import's CSV text (its separator found from its header line), or the
+    reason the file is refused whole."""
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise LabError(f"Line {line} holds a NUL byte: this is not a CSV text file.", field="file")
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), delimiter=header_delimiter(text))
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise LabError(
-            f"The file needs the columns {', '.join(COLUMNS)}; missing: {', '.join(missing)}.",
+            f"The file needs the columns {', '.join(COLUMNS)} (separated by commas, semicolons "
+            f"or tabs); missing: {', '.join(missing)}.",
             field="file",
         )
     try:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from samples.errors import LabError
 from samples.models import Assay, BatchMember, BatchStatus, Instrument, Result, Retest, Sample
+from samples.numbers import decimal_point
 from samples.roles import Role
 from samples.services.specimens import require_role
 from workflows.api import Signal, signal_many
@@ -105,7 +106,7 @@ def results_record(
     checked = []
     for index, entry in enumerate(entries):
         try:
-            checked.append((index, entry, *_check(entry, samples)))
+            checked.append((index, entry, *_check(entry, samples, typed=instrument is None)))
         except LabError as refusal:
             outcomes[index] = refusal
     with transaction.atomic(savepoint=False):
@@ -155,8 +156,11 @@ def _clean(barcode: str) -> str:
     return (barcode or "").strip().upper()
 
 
-def _check(entry: Incoming, samples: dict[str, Sample]) -> tuple[Sample, Assay, Decimal]:
-    """The sample and ordered assay an entry names, and its value, or the refusal."""
+def _check(
+    entry: Incoming, samples: dict[str, Sample], *, typed: bool
+) -> tuple[Sample, Assay, Decimal]:
+    """The sample and ordered assay an entry names, and its value (``typed`` by a person, or
+    sent by an instrument), or the refusal."""
     sample = samples.get(_clean(entry.barcode))
     if sample is None:
         raise LabError(
@@ -170,17 +174,21 @@ def _check(entry: Incoming, samples: dict[str, Sample]) -> tuple[Sample, Assay, 
         raise LabError(
             f"{sample.barcode} has no {entry.assay_code or '(empty)'} ordered.", field="assay"
         )
-    number = decimal_value(entry.value)
+    number = decimal_value(entry.value, typed=typed)
     units = (entry.units or "").strip() or assay.units
     if units != assay.units:
         raise LabError(f"{assay.code} is reported in {assay.units}, not {units}.", field="units")
     return sample, assay, number
 
 
-def decimal_value(value: Any) -> Decimal:
-    """A result's value as a number, or the refusal saying why it is not usable."""
+def decimal_value(value: Any, *, typed: bool = False) -> Decimal:
+    """A result's value as a number, or the refusal saying why it is not usable. ``typed``: a
+    person typed it, so a decimal comma reads as a point ("4,9" is 4.9; ``samples.numbers``)."""
+    text = str(value).strip()
+    if typed:
+        text = decimal_point(text)
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(text)
     except (InvalidOperation, ValueError):
         raise LabError(f"{value!r} is not a number.", field="value") from None
     if not number.is_finite() or abs(number) >= Decimal("1e10"):

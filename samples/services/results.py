@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from samples.errors import LabError
 from samples.models import (
+    Assay,
     Report,
     Result,
     Retest,
@@ -36,25 +38,33 @@ MEANING = "reviewed and released"
 RETEST_FLAGS = {"QC_FAIL", "CLOT", "SHORT_SAMPLE", "ERROR"}
 
 
+CRITICAL = {"LL", "HH"}
+
+
+def interpretation_of(assay: Assay, value: Decimal) -> str:
+    """The lab's reading of a value: "LL"/"HH" beyond the critical limits, "L"/"H" outside the
+    reference range, "" within it (or when the assay has no limits on that side)."""
+    if assay.critical_low is not None and value < assay.critical_low:
+        return "LL"
+    if assay.critical_high is not None and value > assay.critical_high:
+        return "HH"
+    if assay.reference_low is not None and value < assay.reference_low:
+        return "L"
+    if assay.reference_high is not None and value > assay.reference_high:
+        return "H"
+    return ""
+
+
 def result_evaluate(*, result_id: int) -> dict[str, Any]:
     """Read a result against its assay's ranges; say whether it needs a retest."""
     result = Result.objects.select_related("assay").get(pk=result_id)
-    assay, value = result.assay, result.value
-    interpretation = ""
-    if assay.critical_low is not None and value < assay.critical_low:
-        interpretation = "LL"
-    elif assay.critical_high is not None and value > assay.critical_high:
-        interpretation = "HH"
-    elif assay.reference_low is not None and value < assay.reference_low:
-        interpretation = "L"
-    elif assay.reference_high is not None and value > assay.reference_high:
-        interpretation = "H"
+    interpretation = interpretation_of(result.assay, result.value)
     Result.objects.filter(pk=result.pk).update(interpretation=interpretation)
     bad = sorted(RETEST_FLAGS.intersection(result.flags))
     return {
         "retest": bool(bad),
         "reason": f"instrument flag {', '.join(bad)}" if bad else "",
-        "critical": interpretation in ("LL", "HH"),
+        "critical": interpretation in CRITICAL,
         "interpretation": interpretation,
     }
 

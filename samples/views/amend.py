@@ -32,7 +32,9 @@ def result_amend(request: HttpRequest, barcode: str, result_id: int) -> HttpResp
     except LabError as refusal:
         return _refused(request, sample, result_id, refusal.message)
     messages.success(
-        request, f"{result.assay.code} corrected to {result.value.normalize()} {result.units}."
+        request,
+        f"{result.assay.code} corrected to {result.value.normalize()} {result.units}; "
+        f"flag: {result.interpretation or 'none'}.",
     )
     return redirect("samples:sample_detail", barcode=sample.barcode)
 

@@ -1,7 +1,10 @@
 """The batch board: open, closed and running batches with their plate maps; starting a run;
-entering a result by hand when an instrument is down (a reason is required)."""
+entering a result by hand when an instrument is down (a reason is required; a refused entry
+comes back with what was typed and why it was refused)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -9,18 +12,35 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from samples import selectors, services
-from samples.errors import LabError
-from samples.models import Instrument
+from samples.errors import LabError, NotAllowed
+from samples.models import BatchStatus, Instrument
 from samples.roles import Role, role_required
 
 
 @role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 def batch_list(request: HttpRequest) -> HttpResponse:
+    return _board(request)
+
+
+def _board(
+    request: HttpRequest, *, status: int = 200, entered: dict[str, Any] | None = None
+) -> HttpResponse:
+    """The board; ``entered``: a refused entry by hand, shown again in its batch's form (or,
+    when that form is no longer there, its refusal at the top of the page)."""
+    board = selectors.batch_board()
+    if entered is not None:
+        entered["shown"] = any(
+            view.batch.pk == entered["batch"]
+            and view.batch.status == BatchStatus.RUNNING
+            and view.waiting
+            for view in board
+        )
     context = {
-        "board": selectors.batch_board(),
+        "board": board,
         "instruments": Instrument.objects.filter(is_active=True).prefetch_related("assays"),
+        "entered": entered,
     }
-    return render(request, "samples/batch_list.html", context)
+    return render(request, "samples/batch_list.html", context, status=status)
 
 
 @require_POST
@@ -53,11 +73,19 @@ def batch_result(request: HttpRequest, batch_id: int) -> HttpResponse:
             reason=request.POST.get("reason", ""),
         )
     except LabError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(
-            request,
-            f"{result.assay.code} {result.value.normalize()} "
-            f"{result.units} recorded for {result.sample.barcode}.",
-        )
+        # The board again, with the form as it was typed and the reason it was refused.
+        status = 403 if isinstance(refusal, NotAllowed) else 400 if refusal.field else 409
+        entered = {
+            "batch": batch_id,
+            "barcode": barcode,
+            "value": request.POST.get("value", ""),
+            "reason": request.POST.get("reason", ""),
+            "error": refusal.message,
+        }
+        return _board(request, status=status, entered=entered)
+    messages.success(
+        request,
+        f"{result.assay.code} {result.value.normalize()} "
+        f"{result.units} recorded for {result.sample.barcode}.",
+    )
     return redirect("samples:batch_list")

@@ -15,6 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from samples.errors import LabError
+from samples.numbers import decimal_point
 from samples.roles import Role, has_role, role_required
 from samples.selectors_runs import owner_of, runs_named, with_keys
 from workflows.api import (
@@ -55,12 +57,12 @@ def _filter(request: HttpRequest) -> tuple[RunFilter, list[str]]:
     waiting = None
     if given.get("waiting", "").strip():
         try:
-            hours = Decimal(given["waiting"].strip())
+            hours = Decimal(decimal_point(given["waiting"], field="waiting"))
             if not hours.is_finite() or hours < 0 or hours > 100_000:
                 raise InvalidOperation
             waiting = timedelta(hours=float(hours))
-        except InvalidOperation:
-            problems.append("Waiting longer than is a number of hours, like 4 or 0.5.")
+        except (InvalidOperation, LabError):
+            problems.append("Waiting longer than is a number of hours, like 4, 0.5 or 0,5.")
     search = given.get("q", "").strip()
     chosen = RunFilter(
         status=status,

@@ -1,8 +1,12 @@
-"""The batch board: plate maps, starting a run, and results entered by hand."""
+"""The batch board: plate maps (wells A1 to H12, each status in words and symbol, a legend),
+when an open batch closes, starting a run, and results entered by hand."""
 
 from __future__ import annotations
 
+import re
+
 from samples.models import Batch, BatchStatus, Result
+from samples.templatetags.lab_format import utc_iso, utc_time
 
 
 def closed_batch(lab, *barcodes):
@@ -64,3 +68,47 @@ def test_a_result_entered_by_hand_needs_a_reason_and_then_moves_the_sample_on(la
     )
     assert "&#x27;abc&#x27; is not a number." in bad.content.decode()
     assert Result.objects.count() == 1
+
+
+def test_wells_are_named_a1_to_h12_row_by_row():
+    from samples.plates import well_name
+
+    assert [well_name(p) for p in (1, 2, 12, 13, 24, 85, 96)] == [
+        "A1", "A2", "A12", "B1", "B12", "H1", "H12"
+    ]  # fmt: skip
+    assert well_name(97) == "plate 2 A1"
+
+
+def test_the_plate_map_names_wells_and_says_each_status_in_words_with_a_legend(lab, signed_in):
+    batch = closed_batch(lab, "S-000641", "S-000642")
+    lab.start_run()
+    lab.post("S-000641", "5.0")
+    body = signed_in(lab.reviewer).get("/batches/").content.decode()
+    assert 'aria-label="Plate map legend"' in body
+    for words in ("empty well", "sample waiting for its result", "sample resulted"):
+        assert words in body
+    wells = re.findall(
+        rf'<li class="well-(\w+)" id="batch-{batch.pk}-(\w+)" data-status="\w+">'
+        r'<span class="pos"><span class="well-name">(\w+)</span> '
+        r'<span class="well-mark" aria-hidden="true">(.)</span>'
+        r'<span class="visually-hidden">([\w ]+)</span>',
+        body,
+    )
+    assert [(w[0], w[2], w[3], w[4]) for w in wells] == [
+        ("resulted", "A1", "✓", "resulted"),
+        ("waiting", "A2", "◐", "waiting for its result"),
+        ("empty", "A3", "○", "empty"),
+    ]
+    assert ">1<" not in body and ">2<" not in body  # no bare position numbers
+
+
+def test_an_open_batch_says_when_it_closes_as_a_time(lab, signed_in):
+    lab.register("S-000651")
+    lab.receive("S-000651")
+    lab.to_batch("S-000651")
+    batch = Batch.objects.get()
+    closes = batch.opened_at + batch.assay.batch_close_after
+    body = signed_in(lab.reviewer).get("/batches/").content.decode()
+    assert f'Closes when full, or at <time datetime="{utc_iso(closes)}">' in body
+    assert f"{utc_time(closes)}</time>." in body
+    assert " + " not in body

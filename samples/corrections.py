@@ -1,0 +1,68 @@
+"""The corrections of a sample's results, read back from the audit trail: for each, the value
+and flag before and after, who corrected it, when and why. The sample page's timeline and the
+report show them. Reads only; corrections are made by ``samples.services.amendments``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from samples.models import ResultEvent, Sample
+
+
+@dataclass(frozen=True)
+class Correction:
+    at: datetime
+    assay: str
+    units: str
+    value_before: Decimal
+    value_after: Decimal
+    flag_before: str  # "L", "H", "LL", "HH" or "" (within the reference range)
+    flag_after: str
+    who: str
+    reason: str
+
+    @property
+    def words(self) -> str:
+        """ "GLU corrected from 3.2 to 4.9 mmol/L, flag L → none"."""
+        return (
+            f"{self.assay} corrected from {_number(self.value_before)} to "
+            f"{_number(self.value_after)} {self.units}, "
+            f"flag {self.flag_before or 'none'} → {self.flag_after or 'none'}"
+        )
+
+
+def result_corrections(sample: Sample) -> list[Correction]:
+    """Every correction of the sample's results, oldest first. A correction is the audit event
+    that gave a result a new amendment time; the event before it holds what it replaced."""
+    events = (
+        ResultEvent.objects.filter(sample_id=sample.pk)
+        .select_related("assay", "amended_by")
+        .order_by("pgh_obj_id", "pgh_id")
+    )
+    corrections, before = [], None
+    for event in events:
+        if before is None or before.pgh_obj_id != event.pgh_obj_id:
+            before = event
+            continue
+        if event.amended_at is not None and event.amended_at != before.amended_at:
+            corrections.append(
+                Correction(
+                    at=event.amended_at,
+                    assay=event.assay.code,
+                    units=event.units,
+                    value_before=before.value,
+                    value_after=event.value,
+                    flag_before=before.interpretation,
+                    flag_after=event.interpretation,
+                    who=event.amended_by.get_username() if event.amended_by else "",
+                    reason=event.amendment_reason,
+                )
+            )
+        before = event
+    return sorted(corrections, key=lambda c: c.at)
+
+
+def _number(value: Decimal) -> str:
+    return format(value.normalize(), "f")
