@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from labtrack import health
 from labtrack.idle import SignOutView, activity
+from labtrack.lockout import locked
 from samples.views import home
 
 # A path under /api/ that matches no route gets a JSON 404, like every other API error.
@@ -24,6 +25,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path("accounts/activity/", activity, name="activity"),
+    path("accounts/locked/", locked, name="account_locked"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("samples.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
