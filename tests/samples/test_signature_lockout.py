@@ -44,9 +44,7 @@ def test_the_attempt_before_the_last_is_warned_on_the_answer_and_on_the_page(lab
     assert WARNING in client.get("/review/").content.decode()  # still there when it is reloaded
 
 
-def test_the_fifth_wrong_password_ends_the_session_and_says_the_account_is_locked(
-    lab, signed_in
-):
+def test_the_fifth_wrong_password_ends_the_session_and_says_the_account_is_locked(lab, signed_in):
     resulted(lab)
     client = signed_in(lab.reviewer)
     for _ in range(4):
