@@ -151,7 +151,8 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]  # bench tablets share an IP address; lock the account
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Signs a person still signed in out, and answers htmx with a redirect (labtrack/lockout.py).
+AXES_LOCKOUT_CALLABLE = "labtrack.lockout.lockout_response"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # axes.W006 warns that locking by username alone lets an attacker lock an account out. That is

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from labtrack import health
 from labtrack.idle import SignOutView, activity
+from labtrack.lockout import locked
 from labtrack.metrics import metrics
 from samples.views import home
 
@@ -26,6 +27,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path("accounts/activity/", activity, name="activity"),
+    path("accounts/locked/", locked, name="account_locked"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("samples.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -327,30 +327,6 @@ def batch_board() -> list[BatchView]:
     return views
 
 
-# --- review -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReviewItem:
-    sample: Sample
-    results: list[Result]
-    retests: int
-
-
-def review_queue() -> list[ReviewItem]:
-    """Resulted samples waiting for verification, oldest first, with their current results."""
-    items = []
-    for sample in Sample.objects.filter(state=SampleState.RESULTED).order_by("state_changed_at"):
-        current = list(
-            sample.results.filter(superseded_by__isnull=True, retest__isnull=True)
-            .select_related("assay", "instrument", "entered_by")
-            .order_by("assay__code")
-        )
-        retests = sample.results.filter(retest__isnull=False).count()
-        items.append(ReviewItem(sample, current, retests))
-    return items
-
-
 # --- worklist -----------------------------------------------------------------------------------
 
 

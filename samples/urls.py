@@ -59,6 +59,7 @@ urlpatterns = [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:entry_id>/", inbox.inbox_resolve, name="inbox_resolve"),
     path("review/", review.review_list, name="review_list"),
+    path("review/sign/", review.review_sign, name="review_sign"),
     path("review/<str:barcode>/verify/", review.review_verify, name="review_verify"),
     path("review/<str:barcode>/retest/", review.review_retest, name="review_retest"),
     path("samples/<str:barcode>/report.pdf", review.report_pdf, name="report_pdf"),

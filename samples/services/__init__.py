@@ -5,8 +5,9 @@ commands call these functions; nothing else writes lab records.
 - ``specimens``: registering samples and what happens to them at the bench (receive, reject,
   add to a batch), and what the lifecycle records for them.
 - ``batches``: batches, their runs and plate positions.
-- ``results``: results (from instruments or by hand), retests, verification with e-signature,
-  and the report.
+- ``results``: results (from instruments or by hand), retests, verification with e-signature
+  (one sample, or several in one signing act), and the report.
+- ``signer``: the signer's password at signing time, and the account lockout it counts toward.
 """
 
 from samples.services.amendments import (
@@ -26,12 +27,14 @@ from samples.services.demo_samples import demo_samples_seed
 from samples.services.jobs import job_request
 from samples.services.recording import result_record
 from samples.services.results import (
+    SignOutcome,
     report_render,
     result_evaluate,
     result_flag_critical,
     retest_open,
     sample_send_to_retest,
     sample_verify,
+    samples_verify,
 )
 from samples.services.setup import SeedReport, demo_seed, instrument_register
 from samples.services.specimens import (
@@ -49,6 +52,7 @@ from samples.services.specimens import (
 __all__ = [
     "Done",
     "SeedReport",
+    "SignOutcome",
     "amendments",
     "batch_close",
     "batch_join",
@@ -76,5 +80,6 @@ __all__ = [
     "sample_request_batch",
     "sample_send_to_retest",
     "sample_verify",
+    "samples_verify",
     "signatures_checked",
 ]

@@ -2,18 +2,19 @@
 
 A result is never overwritten: a retest adds a new result and links the old one to it
 (``superseded_by``). Verification is an e-signature (COMPLIANCE.md C10 to C12): the password is
-entered again, the signer may not be who entered a result or started its batch run, and the
-signature is bound to a SHA-256 of exactly the results it releases.
+entered again (once for several samples signed in one act), the signer may not be who entered a
+result or started its batch run, and each signature is bound to a SHA-256 of exactly the results
+it releases.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -30,6 +31,7 @@ from samples.models import (
 )
 from samples.reports import render_report
 from samples.roles import Role
+from samples.services.signer import signer_password_check
 from samples.services.specimens import require_role, sample_get
 from workflows.api import signal
 
@@ -155,16 +157,58 @@ def content_hash(content: list[dict[str, Any]]) -> str:
 def sample_verify(
     *, user: Any, barcode: str, password: str, request: HttpRequest | None = None
 ) -> Signature:
-    """Verify and release a resulted sample's results with an e-signature."""
+    """Verify and release one resulted sample's results with an e-signature."""
     require_role(user, Role.REVIEWER)
-    sample = sample_get(barcode)
+    _require_resulted(sample_get(barcode))  # refused before the password is asked for
+    signer_password_check(user=user, password=password, request=request)
+    return _sample_sign(user=user, barcode=barcode)
+
+
+@dataclass(frozen=True)
+class SignOutcome:
+    """What became of one sample of a signing act: its signature, or why it was not signed."""
+
+    barcode: str
+    signature: Signature | None = None
+    error: str = ""
+
+
+def samples_verify(
+    *, user: Any, barcodes: list[str], password: str, request: HttpRequest | None = None
+) -> list[SignOutcome]:
+    """Verify several samples in one signing act: the password is entered once (21 CFR
+    11.200(a)(1)(i), a series of signings in one continuous session), and each sample gets its
+    own signature bound to its own content and signals its own workflow, as ``sample_verify``
+    does. A sample that cannot be signed (its state changed, four eyes...) is reported in its
+    outcome and the others are signed. A wrong password signs nothing."""
+    require_role(user, Role.REVIEWER)
+    wanted = list(dict.fromkeys(b.strip().upper() for b in barcodes if b and b.strip()))
+    if not wanted:
+        raise LabError("Select the samples to sign.", field="barcode")
+    signer_password_check(user=user, password=password, request=request)
+    outcomes = []
+    for barcode in wanted:
+        try:
+            signature = _sample_sign(user=user, barcode=barcode)
+        except LabError as refusal:
+            outcomes.append(SignOutcome(barcode, error=refusal.message))
+        else:
+            outcomes.append(SignOutcome(barcode, signature=signature))
+    return outcomes
+
+
+def _require_resulted(sample: Sample) -> None:
     if sample.state != SampleState.RESULTED:
         raise LabError(
             f"{sample.barcode} is {sample.get_state_display().lower()}: only a "
             "resulted sample can be verified."
         )
-    if not _password_ok(user, password, request):
-        raise LabError("Wrong password: the signature was not applied.", field="password")
+
+
+def _sample_sign(*, user: Any, barcode: str) -> Signature:
+    """Sign one sample for a signer whose password has just been checked."""
+    sample = sample_get(barcode)
+    _require_resulted(sample)
     results = current_results(sample)
     involved = (
         {r.entered_by_id for r in results}
@@ -179,7 +223,8 @@ def sample_verify(
     content = signed_content(sample)
     digest = content_hash(content)
     with transaction.atomic():
-        Sample.objects.select_for_update().get(pk=sample.pk)
+        locked = Sample.objects.select_for_update().get(pk=sample.pk)
+        _require_resulted(locked)  # it may have moved on since it was read
         if Signature.objects.filter(sample=sample, content_sha256=digest).exists():
             raise LabError(f"{sample.barcode} is already verified.")
         signature = Signature.objects.create(
@@ -203,14 +248,6 @@ def sample_verify(
             idempotency_key=f"review:verify:{digest}",
         )
     return signature
-
-
-def _password_ok(user: Any, password: str, request: HttpRequest | None) -> bool:
-    if request is None:
-        return bool(password) and user.check_password(password)
-    # Through the authentication backends, so a wrong password counts toward the lockout.
-    signed = authenticate(request, username=user.get_username(), password=password or "")
-    return signed is not None and signed.pk == user.pk
 
 
 def report_render(*, barcode: str, signature_id: int) -> int:

@@ -1,48 +1,99 @@
-"""Review: resulted samples waiting for verification. A reviewer verifies with an electronic
-signature (password entered again, meaning "reviewed and released") or sends one assay back
-for a retest with a reason. The report of a released sample is downloaded from here."""
+"""Review: resulted samples waiting for verification. A reviewer ticks samples and signs them in
+one signing act (password entered once, meaning "reviewed and released"; each sample its own
+signature), or sends one assay back for a retest with a reason. From the page (htmx) the answer
+replaces only the signed samples' cards and the signing bar, so the page stays where it was.
+The report of a released sample is downloaded from here."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from samples import selectors, services
+from samples import services
 from samples.errors import LabError
 from samples.models import Report
 from samples.reports import render_report
-from samples.roles import Role, role_required
+from samples.roles import Role, has_role, role_required
+from samples.selectors_review import review_queue
 from samples.services.amendments import signature_valid
-from samples.services.results import MEANING, current_results
+from samples.services.results import MEANING, SignOutcome, current_results
+from samples.services.signer import AccountLocked, attempts_left, last_attempt_warning
 
 
 @role_required(Role.REVIEWER, Role.COMPLIANCE)
 def review_list(request: HttpRequest) -> HttpResponse:
-    context = {"queue": selectors.review_queue(), "meaning": MEANING}
-    return render(request, "samples/review_list.html", context)
+    return render(request, "samples/review_list.html", _context(request, queue=review_queue()))
+
+
+@require_POST
+@role_required(Role.REVIEWER)
+def review_sign(request: HttpRequest) -> HttpResponse:
+    """Sign the ticked samples in one signing act (one password entry)."""
+    return _sign(request, request.POST.getlist("barcode"))
 
 
 @require_POST
 @role_required(Role.REVIEWER)
 def review_verify(request: HttpRequest, barcode: str) -> HttpResponse:
+    """Sign one sample (a form or link that names it)."""
+    return _sign(request, [barcode])
+
+
+def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
+    reviewer = has_role(request.user, Role.REVIEWER)
+    warning = ""
+    if reviewer and attempts_left(request, request.user) == 1:
+        warning = last_attempt_warning()
+    return {"meaning": MEANING, "is_reviewer": reviewer, "warning": warning, **extra}
+
+
+def _sign(request: HttpRequest, barcodes: list[str]) -> HttpResponse:
     try:
-        signature = services.sample_verify(
+        outcomes = services.samples_verify(
             user=request.user,
-            barcode=barcode,
+            barcodes=barcodes,
             password=request.POST.get("password", ""),
             request=request,
         )
-    except LabError as refusal:
-        messages.error(request, f"{barcode}: {refusal.message}")
-    else:
-        messages.success(
-            request,
-            f"{barcode} {signature.meaning} by {signature.printed_name}; "
-            "its report is being prepared.",
-        )
-    return redirect("samples:review_list")
+    except AccountLocked:
+        # The lockout response (labtrack/lockout.py) takes over: it ends the session and says
+        # the account is locked, for how long and who can unlock it.
+        request.axes_locked_out = True  # type: ignore[attr-defined]
+        return HttpResponse(status=429)
+    except LabError as refusal:  # wrong password, nothing ticked: nothing was signed
+        if request.htmx:  # type: ignore[attr-defined]
+            context = _context(request, refusal=refusal.message)
+            return render(request, "samples/review_list.html#sign-bar", context)
+        messages.error(request, refusal.message)
+        return redirect(reverse("samples:review_list") + "#sign-form")
+    signed = [o for o in outcomes if o.signature is not None]
+    failed = [o for o in outcomes if o.signature is None]
+    summary = _summary(signed)
+    refusal = " ".join(f"{o.barcode} not signed: {o.error}" for o in failed)
+    if request.htmx:  # type: ignore[attr-defined]
+        context = _context(request, outcomes=outcomes, summary=summary, refusal=refusal)
+        return render(request, "samples/_review_signed.html", context)
+    if summary:
+        messages.success(request, summary)
+    for outcome in failed:
+        messages.error(request, f"{outcome.barcode} not signed: {outcome.error}")
+    anchor = f"#review-{failed[0].barcode}" if failed else "#sign-form"
+    return redirect(reverse("samples:review_list") + anchor)
+
+
+def _summary(signed: list[SignOutcome]) -> str:
+    if not signed:
+        return ""
+    first = signed[0].signature
+    assert first is not None
+    names = ", ".join(o.barcode for o in signed)
+    return (
+        f"{names} {first.meaning} by {first.printed_name}; "
+        f"{'its report is' if len(signed) == 1 else 'their reports are'} being prepared."
+    )
 
 
 @require_POST

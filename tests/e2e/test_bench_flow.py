@@ -81,9 +81,10 @@ def test_a_sample_from_reception_to_a_signed_report(scene, live_server, worker, 
     review = sign_in(browser, live_server, reviewer.username)
     review.goto(f"{live_server.url}/review/")
     review.locator("#review-S-100001").wait_for()  # resulted once the worker evaluated it
-    review.fill("#review-S-100001 input[name=password]", PASSWORD)
-    review.get_by_role("button", name="Sign: reviewed and released").click()
-    review.get_by_text("reviewed and released by Ravi").wait_for()
+    review.check("#pick-S-100001")
+    review.fill("#sign-form input[name=password]", PASSWORD)
+    review.get_by_role("button", name="Sign selected: reviewed and released").click()
+    review.locator("#review-S-100001").get_by_text("reviewed and released by Ravi").wait_for()
 
     review.goto(f"{live_server.url}/samples/S-100001/")
     for _ in range(60):  # the report is written by the worker after the signature

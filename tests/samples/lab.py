@@ -77,6 +77,15 @@ class Lab:
         self.start_run(assay)
         self.post(barcode, value, assay, flags=flags)
 
+    def analyse_together(self, values: dict[str, str], assay: str = "GLU") -> None:
+        """From received to posted results, all in one batch (which must hold them all)."""
+        for barcode in values:
+            self.to_batch(barcode)
+        self.close_batches()
+        self.start_run(assay)
+        for barcode, value in values.items():
+            self.post(barcode, value, assay)
+
     def verify(self, barcode: str, user=None, password: str = PASSWORD):
         signature = services.sample_verify(
             user=user or self.reviewer, barcode=barcode, password=password

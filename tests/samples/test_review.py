@@ -16,9 +16,10 @@ def resulted(lab, barcode="S-000701", value="5.0"):
 def test_the_queue_lists_resulted_samples_with_their_results(lab, signed_in):
     resulted(lab, value="30")
     body = signed_in(lab.reviewer).get("/review/").content.decode()
-    assert "S-000701" in body and "30 mmol/L" in body and "HH" in body
+    assert "S-000701" in body and "30 mmol/L" in body and "CRITICAL HIGH" in body
     assert "critical: check before release" in body  # lifecycle version 2 flagged it
-    assert "Sign: reviewed and released" in body
+    assert 'value="S-000701" form="sign-form"' in body
+    assert "Sign selected: reviewed and released" in body
 
 
 def test_a_reviewer_signs_with_the_password_and_the_report_follows(lab, signed_in):
