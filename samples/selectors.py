@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -112,6 +113,19 @@ class SampleCard:
 
 def sample_find(barcode: str) -> Sample | None:
     return Sample.objects.filter(barcode=(barcode or "").strip().upper()).first()
+
+
+def sample_moved_on(barcode: str, *, from_state: str, seconds: float) -> Sample:
+    """The sample once its lifecycle has moved it out of ``from_state``, or as it is after
+    ``seconds`` if it has not by then. A bench action only signals the lifecycle, whose step
+    (on a worker) records the new state a moment later; waiting for it lets the answer show
+    the state the action led to and the next action."""
+    deadline = time.monotonic() + seconds
+    while True:
+        sample = Sample.objects.get(barcode=barcode)
+        if sample.state != from_state or time.monotonic() >= deadline:
+            return sample
+        time.sleep(0.05)
 
 
 def sample_card(sample: Sample, user: Any) -> SampleCard:

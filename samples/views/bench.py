@@ -1,21 +1,28 @@
 """The scan station and the sample pages: what technicians and reviewers use at the bench.
 
-Pages work as full pages; with htmx the server answers the named partial instead. A refusal
-(unknown barcode, an action not allowed now, a missing reason) answers 4xx with the card and a
-loud message, and changes nothing; a role refusal answers 403.
+Pages work as full pages; with htmx the server answers the named partial instead (the
+keyboard side of the scan station is ``static/js/scan.js``). A refusal (unknown barcode, an
+action not allowed now, a missing reason) answers 4xx with the card and a loud message, and
+changes nothing; a role refusal answers 403. Messages go to the page's message area, not into
+the card, so the card's refreshes never take them away.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from samples import selectors, services
 from samples.errors import LabError, NotAllowed
-from samples.models import ReceiptCondition
+from samples.models import ReceiptCondition, SampleState
 from samples.roles import Role, has_role, role_required
 
 BENCH_ROLES = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
@@ -24,11 +31,13 @@ STOP_POLLING = 286  # htmx stops polling an element answered with this status
 
 @role_required(Role.TECHNICIAN, Role.REVIEWER)
 def scan(request: HttpRequest) -> HttpResponse:
-    """One focused field; a scanned barcode shows its sample's card."""
+    """One focused field; a scanned barcode (posted, or ``?barcode=`` in a link) shows its
+    sample's card."""
     context: dict[str, Any] = {"conditions": ReceiptCondition.choices}
     status = 200
-    if request.method == "POST":
-        barcode = request.POST.get("barcode", "")
+    source = request.POST if request.method == "POST" else request.GET
+    barcode = source.get("barcode")
+    if barcode is not None:
         sample = selectors.sample_find(barcode)
         if sample is None:
             shown = barcode.strip().upper() or "(empty)"
@@ -49,35 +58,80 @@ def sample_card(request: HttpRequest, barcode: str) -> HttpResponse:
                   status=STOP_POLLING if card.final and request.htmx else 200)  # fmt: skip
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @role_required(Role.TECHNICIAN)
 def sample_action(request: HttpRequest, barcode: str, action: str) -> HttpResponse:
-    """Receive, reject or add to the open batch; answers the updated card with what happened."""
+    """Receive, reject or add to the open batch; answers the updated card with what happened.
+
+    The action signals the sample's lifecycle, whose step records the change on a worker; the
+    answer waits for it (up to ``BENCH_ACTION_WAIT_SECONDS``), so the card shows the new state
+    with the next action, and the message never claims more than the card shows. The message
+    goes to the page's message area, which the card's refreshes leave alone.
+
+    Sent as a plain form (no htmx, or a card's form htmx has not wired up yet) the answer is the
+    whole scan station with the card and the message; a GET (a link, a reload) is sent there.
+    """
     sample = sample_or_404(barcode)
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    if request.method != "POST":
+        return redirect(f"{reverse('samples:scan')}?{urlencode({'barcode': sample.barcode})}")
     context: dict[str, Any] = {"conditions": ReceiptCondition.choices}
     status = 200
     try:
-        if action == "receive":
-            done = services.sample_receive(
-                user=request.user, barcode=sample.barcode,
-                condition=request.POST.get("condition", ""),
-            )  # fmt: skip
-        elif action == "reject":
-            done = services.sample_reject(
-                user=request.user, barcode=sample.barcode, reason=request.POST.get("reason", "")
-            )
-        elif action == "batch":
-            done = services.sample_request_batch(user=request.user, barcode=sample.barcode)
-        else:
-            raise Http404("No such action.")
-        context["notice"] = done.message
+        done = ACTIONS[action].run(request, sample.barcode)
     except NotAllowed as refusal:
         context["error"], status = refusal.message, 403
     except LabError as refusal:
         context["error"] = refusal.message
         status = 400 if refusal.field else 409
+    else:
+        context["notice"], sample = settled(sample, ACTIONS[action], done)
     context["card"] = selectors.sample_card(sample, request.user)
-    return render(request, "samples/_card.html", context, status=status)
+    template = "samples/_action_answer.html" if request.htmx else "samples/scan.html"
+    return render(request, template, context, status=status)
+
+
+@dataclass(frozen=True)
+class BenchAction:
+    run: Callable[[HttpRequest, str], services.Done]
+    leads_to: tuple[str, ...]  # the states its lifecycle step moves the sample to
+    recorded: str  # what is recorded, while the lifecycle has not moved the sample yet
+
+
+ACTIONS = {
+    "receive": BenchAction(
+        lambda request, barcode: services.sample_receive(
+            user=request.user, barcode=barcode, condition=request.POST.get("condition", "")
+        ),
+        (SampleState.RECEIVED,),
+        "receipt",
+    ),
+    "reject": BenchAction(
+        lambda request, barcode: services.sample_reject(
+            user=request.user, barcode=barcode, reason=request.POST.get("reason", "")
+        ),
+        (SampleState.REJECTED,),
+        "rejection",
+    ),
+    "batch": BenchAction(
+        lambda request, barcode: services.sample_request_batch(user=request.user, barcode=barcode),
+        (SampleState.AWAITING_BATCH, SampleState.IN_BATCH),
+        "request for the open batch",
+    ),
+}
+
+
+def settled(sample: Any, action: BenchAction, done: services.Done) -> tuple[str, Any]:
+    """What to say of a done action, and the sample as its lifecycle has left it by then."""
+    if not done.changed:  # nothing new was recorded: the message speaks of the sample as it is
+        return done.message, sample
+    sample = selectors.sample_moved_on(
+        sample.barcode, from_state=sample.state, seconds=settings.BENCH_ACTION_WAIT_SECONDS
+    )
+    if sample.state in action.leads_to:
+        return done.message, sample
+    return f"{sample.barcode}: {action.recorded} recorded; its lifecycle moves it on.", sample
 
 
 @role_required(*BENCH_ROLES)

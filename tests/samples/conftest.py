@@ -19,8 +19,10 @@ def instrument(glucose):
 
 
 @pytest.fixture
-def lab(technician, reviewer, instrument):
+def lab(technician, reviewer, instrument, settings):
     """The lab with its workflows run in-process on a clock that moves between events, as a
-    real one does."""
+    real one does. Nothing moves while a request is answered, so bench actions do not wait for
+    their lifecycle step (tests/e2e shows them waiting for a real worker)."""
+    settings.BENCH_ACTION_WAIT_SECONDS = 0
     with WorkflowTestEnv(moving_clock=True) as env:
         yield Lab(env, technician, reviewer, instrument)

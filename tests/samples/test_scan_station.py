@@ -40,10 +40,82 @@ def test_receiving_from_the_card_moves_the_sample_on(lab, registered, signed_in)
     client = signed_in(lab.technician)
     response = client.post("/samples/S-000201/receive/", {"condition": "haemolysed"}, **HTMX)
     assert response.status_code == 200
-    assert "S-000201 received (haemolysed (slight))" in response.content.decode()
+    body = response.content.decode()
+    # The lifecycle has not recorded the receipt yet: the message says no more than the badge.
+    assert "S-000201: receipt recorded; its lifecycle moves it on." in body
+    assert "S-000201 received" not in body
+    assert '<span class="state-badge">Registered</span>' in body
     lab.env.run_until_idle()
     card = client.get("/samples/S-000201/card/", **HTMX).content.decode()
     assert "Received" in card and "Add to the open" in card
+    assert "receipt recorded" not in card  # the refresh leaves the message area alone
+
+
+def test_the_message_goes_to_the_message_area_that_refreshes_leave_alone(
+    lab, registered, signed_in
+):
+    client = signed_in(lab.technician)
+    body = client.post("/samples/S-000201/reject/", {"reason": "clotted"}, **HTMX)
+    body = body.content.decode()
+    card, message = body.split('<div id="bench-message" hx-swap-oob="innerHTML">')
+    assert 'id="card-S-000201"' in card and "rejection recorded" not in card
+    assert "S-000201: rejection recorded; its lifecycle moves it on." in message
+    scan_page = client.get("/scan/").content.decode()
+    assert '<div id="bench-message" class="bench-message" aria-live="polite">' in scan_page
+    sample_page = client.get("/samples/S-000201/").content.decode()
+    assert '<div id="bench-message" class="bench-message" aria-live="polite">' in sample_page
+
+
+def test_an_answer_the_lifecycle_has_not_caught_up_with_says_only_what_is_recorded(
+    lab, registered, signed_in, settings
+):
+    """The answer waits a bounded time for the lifecycle (here nothing moves while it waits),
+    then says what is recorded; once recorded, a second scan speaks of the sample as it is."""
+    settings.BENCH_ACTION_WAIT_SECONDS = 1
+    lab.receive("S-000201")
+    client = signed_in(lab.technician)
+    response = client.post("/samples/S-000201/batch/", **HTMX)
+    assert response.status_code == 200
+    assert "S-000201: request for the open batch recorded" in response.content.decode()
+    lab.env.run_until_idle()
+    again = client.post("/samples/S-000201/batch/", **HTMX).content.decode()
+    assert "S-000201 is already in an open batch." in again
+    assert '<span class="state-badge">Awaiting batch</span>' in again
+
+
+def test_an_action_sent_as_a_plain_form_answers_the_whole_scan_station(lab, registered, signed_in):
+    client = signed_in(lab.technician)
+    response = client.post("/samples/S-000201/receive/", {"condition": "acceptable"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<nav class="site-nav"' in body and 'id="barcode"' in body and "autofocus" in body
+    assert 'id="card-S-000201"' in body
+    assert "S-000201: receipt recorded; its lifecycle moves it on." in body
+    refused = client.post("/samples/S-000201/reject/", {"reason": ""})
+    assert refused.status_code == 400
+    assert '<nav class="site-nav"' in refused.content.decode()
+    assert "A rejection needs a reason." in refused.content.decode()
+
+
+def test_an_action_address_opened_as_a_page_goes_to_the_scan_station(lab, registered, signed_in):
+    client = signed_in(lab.technician)
+    response = client.get("/samples/s-000201/receive/")
+    assert response.status_code == 302
+    assert response["Location"] == "/scan/?barcode=S-000201"
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert 'id="card-S-000201"' in page.content.decode()
+    assert client.get("/samples/S-000201/bogus/").status_code == 404
+    assert client.put("/samples/S-000201/receive/").status_code == 405
+    lab.env.run_until_idle()
+    assert lab.state("S-000201") == "registered"  # opening it changed nothing
+
+
+def test_a_link_to_the_scan_station_with_an_unknown_barcode_says_so(lab, signed_in):
+    client = signed_in(lab.technician)
+    response = client.get("/scan/?barcode=S-404404")
+    assert response.status_code == 404
+    assert "Unknown barcode S-404404" in response.content.decode()
 
 
 def test_a_rejection_without_a_reason_is_refused_and_changes_nothing(lab, registered, signed_in):
