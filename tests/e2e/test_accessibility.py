@@ -165,3 +165,18 @@ def test_polled_parts_are_not_live_regions(scene, live_server, browser):
     page.locator("#run-live[hx-trigger]").wait_for()
     assert page.evaluate(polled_in_live) == []
     assert page.locator("#announcer[aria-live=polite]").count() == 1
+
+
+def test_an_opened_data_panel_stays_open_while_the_run_page_polls(scene, live_server, browser):
+    users, run_id = scene
+    page = sign_in(browser, live_server, users["reviewer"].username)
+    page.goto(f"{live_server.url}/workflows/runs/{run_id}/")
+    page.evaluate(
+        "() => { window.polls = 0; document.body.addEventListener('htmx:afterSettle',"
+        " e => { if (e.detail.target.id === 'run-live') window.polls += 1; }); }"
+    )
+    details = page.locator("#run-live details").first
+    details.locator("summary").click()
+    page.wait_for_function("window.polls >= 2")  # the part was fetched and swapped twice
+    assert details.evaluate("el => el.open")
+    assert page.locator("#run-live details[open]").count() == 1
