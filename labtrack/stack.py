@@ -14,6 +14,7 @@ import fcntl
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -106,6 +107,29 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def _migrate(env: dict[str, str]) -> None:
+    """``migrate`` with its progress shown as it goes: a line per migration applied."""
+    process = subprocess.Popen(
+        [PYTHON, "manage.py", "migrate", "--noinput", "--verbosity=1"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.strip():
+            print("  " + line.rstrip(), flush=True)
+    if process.wait() != 0:
+        raise SystemExit(f"manage.py migrate failed with exit code {process.returncode}")
+
+
+def _worker_answers(env: dict[str, str], name: str) -> bool:
+    """Whether the Celery worker ``name`` answers a ping through the broker."""
+    result = subprocess.run(
+        [PYTHON, "-m", "celery", "-A", "labtrack", "inspect", "ping", "-d", name, "--timeout=2"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    return result.returncode == 0
+
+
 def _wait_for_http(url: str, processes: Sequence[subprocess.Popen[bytes]], seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -166,26 +190,38 @@ def _supervise(root: Path, host: str, port: int) -> int:
 
     with services(base_env) as env:
         print("Applying migrations ...", flush=True)
-        _manage(env, "migrate", "--noinput")
+        _migrate(env)
+        print("Loading the demo data ...", flush=True)
         demo_report = _manage(env, "seed_demo")
+        print("Starting web, worker and beat ...", flush=True)
+        worker_name = f"worker@{socket.gethostname()}"
+        # Worker and beat without banner and at WARNING (unless LOG_LEVEL says otherwise): what
+        # they log routinely would bury the closing block (URL, logins, the one-time token);
+        # problems still show.
         children = {
             "web": [PYTHON, "manage.py", "runserver", "--noreload", f"{host}:{port}"],
-            "worker": [PYTHON, "-m", "celery", "-A", "labtrack", "worker",
-                       "--loglevel=INFO", "--concurrency=1", "--hostname=worker@%h"],
-            "beat": [PYTHON, "-m", "celery", "-A", "labtrack", "beat", "--loglevel=INFO",
-                     f"--schedule={root / 'celerybeat-schedule'}", "--pidfile="],
+            "worker": [PYTHON, "-m", "celery", "-A", "labtrack", "--quiet", "worker",
+                       "--loglevel=WARNING", "--concurrency=1", f"--hostname={worker_name}"],
+            "beat": [PYTHON, "-m", "celery", "-A", "labtrack", "--quiet", "beat",
+                     "--loglevel=WARNING", f"--schedule={root / 'celerybeat-schedule'}",
+                     "--pidfile="],
         }  # fmt: skip
         # Each child leads its own process group: Ctrl-C reaches only this supervisor, which
         # then stops the children in order instead of racing them.
+        quiet = {**env, "LOG_LEVEL": env.get("LOG_LEVEL", "WARNING")}
         processes = [
-            subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
-            for cmd in children.values()
+            subprocess.Popen(
+                cmd, cwd=ROOT, env=env if name == "web" else quiet, start_new_session=True
+            )
+            for name, cmd in children.items()
         ]
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
         url = f"http://{host}:{port}/"
         try:
-            if _wait_for_http(url + "healthz", processes, seconds=60):
+            if _wait_for_http(url + "healthz", processes, seconds=60) and _wait_for_worker(
+                env, worker_name, processes, seconds=60
+            ):
                 print(_banner(url, demo_report), flush=True)
             while not stop_requested and all(p.poll() is None for p in processes):
                 time.sleep(0.2)
@@ -199,10 +235,28 @@ def _supervise(root: Path, host: str, port: int) -> int:
     return 0
 
 
+def _wait_for_worker(
+    env: dict[str, str], name: str, processes: Sequence[subprocess.Popen[bytes]], seconds: float
+) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            return False
+        if _worker_answers(env, name):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+RULE = "=" * 72
+
+
 def _banner(url: str, demo_report: str) -> str:
+    """The block that ends the start-up, printed once web, worker and beat are all up."""
     return (
-        f"\nLabTrack is running at {url}\n\n{demo_report}"
-        "\nPress Ctrl-C to stop web, worker, beat and the embedded services.\n"
+        f"\n{RULE}\nLabTrack is running at {url}\n(web, worker and beat are up)\n\n"
+        f"{demo_report.rstrip()}\n\n"
+        f"Press Ctrl-C to stop web, worker, beat and the embedded services.\n{RULE}\n"
     )
 
 

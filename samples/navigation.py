@@ -135,10 +135,19 @@ def nav_for(request: HttpRequest) -> list[NavItem]:
     ]
 
 
+def pages_open_to(request: HttpRequest) -> frozenset[str]:
+    """The URL names of the navigation's pages this user may open: a template links to one of
+    them only when it is in here, so that no link leads to a refusal (403)."""
+    roles = set(user_roles(request.user))
+    return frozenset(entry.url_name for entry in NAVIGATION if roles & entry.roles)
+
+
 def navigation(request: HttpRequest) -> dict[str, object]:
-    """Context processor: navigation, roles and the lockout rules shown on every page."""
+    """Context processor: navigation, the pages open to this user, roles and the lockout rules
+    shown on every page."""
     return {
         "nav": nav_for(request),
+        "pages_open": pages_open_to(request),
         "user_roles": user_roles(request.user),
         "login_failure_limit": settings.AXES_FAILURE_LIMIT,
         "lockout_minutes": round(settings.AXES_COOLOFF_TIME * 60),

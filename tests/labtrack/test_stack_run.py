@@ -75,6 +75,30 @@ def start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         )  # fmt: skip
 
 
+RULE = "=" * 72
+
+
+def closing_block(log: Path) -> str:
+    """The block that ends the start-up, once the log has it (a minute at most)."""
+    for _ in range(600):
+        parts = log.read_text().split(RULE)
+        if len(parts) >= 3:
+            return parts[1]
+        time.sleep(0.1)
+    raise AssertionError("no closing block: " + log.read_text()[-3000:])
+
+
+def worker_answers(data_dir: Path) -> bool:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["LABTRACK_DATA_DIR"] = str(data_dir)
+    result = subprocess.run(
+        [sys.executable, "-m", "labtrack.stack", "exec", "--", sys.executable, "-m", "celery",
+         "-A", "labtrack", "inspect", "ping", "--timeout=5"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    return result.returncode == 0
+
+
 def service_pids(data_dir: Path) -> list[int]:
     pids = []
     for pid_file in [data_dir / "postgres" / "postmaster.pid", data_dir / "redis" / "redis.pid"]:
@@ -134,8 +158,20 @@ def test_make_run_serves_each_role_and_stops_cleanly_twice(data_dir, tmp_path):
             home = Browser(base).sign_in(demo_user.username, demo_user.password)
             assert nav_labels(home) == NAVIGATION[demo_user.role], demo_user.username
         # Worker and beat are up too: stopping must reach all three and both servers.
+        block = closing_block(log)
+        # Printed once all three were up: the worker answers at that point already.
+        assert worker_answers(data_dir)
         assert len(psutil.Process(first.pid).children()) == 3
         assert len(service_pids(data_dir)) == 2
+        assert f"LabTrack is running at http://127.0.0.1:{port}/" in block
+        for demo_user in DEMO_USERS:
+            assert f"{demo_user.username} / {demo_user.password}" in block
+        assert "API token" in block
+        started = log.read_text()
+        # Progress while migrating: a line per migration, between the first step and the block.
+        migrating = started.split("Applying migrations ...")[1].split(RULE)[0]
+        assert re.search(r"Applying samples\.0001_\w+\.\.\. OK", migrating)
+        assert "celery@" not in started and "[config]" not in started  # no worker banner
         leftovers = stop_with_ctrl_c(first, data_dir)
     finally:
         kill_tree(first)

@@ -97,3 +97,29 @@ def test_signing_out_ends_the_session(technician, signed_in):
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
     assert client.get("/").status_code == 302
+
+
+def page_links(html: str) -> set[str]:
+    """The site's own links on a page (downloads and the admin site's inner pages aside)."""
+    hrefs = {h.replace("&amp;", "&") for h in re.findall(r'<a\b[^>]*\bhref="([^"#]+)"', html)}
+    return {h for h in hrefs if h.startswith("/") and not h.startswith("/admin/")}
+
+
+@pytest.mark.parametrize("role", list(EXPECTED))
+def test_no_link_leads_a_role_to_a_forbidden_page(lab, make_user, signed_in, role):
+    """Every page a role reaches from its navigation, and a sample's page: none of their links
+    answers that role 403."""
+    lab.register("S-900001")
+    user = make_user(f"user-{role.value}", role, is_staff=role is Role.ADMIN)
+    client = signed_in(user)
+    start = client.get("/").content.decode()
+    pages = page_links(start) | {"/samples/S-900001/"}
+    forbidden = []
+    for page in sorted(pages):
+        response = client.get(page)
+        if response.status_code != 200 or "html" not in response["Content-Type"]:
+            continue
+        for link in sorted(page_links(response.content.decode()) - pages):
+            if client.get(link).status_code == 403:
+                forbidden.append((page, link))
+    assert forbidden == [], forbidden
