@@ -90,6 +90,7 @@ def test_the_beat_probe_fails_without_a_heartbeat():
 
 
 @pytest.mark.slow
+@pytest.mark.django_db(transaction=True)  # the worker commits its sweep's row: emptied after
 def test_it_is_200_with_a_real_worker_a_real_beat_and_their_sweeps(client, tmp_path):
     worker = Worker(log=tmp_path / "worker.log").start()
     beat = Beat(tmp_path, log=tmp_path / "beat.log").start()
