@@ -13,8 +13,7 @@ import pytest
 from django.utils import timezone
 
 from samples import services
-from tests.cast import PASSWORD
-from tests.e2e.test_bench_flow import WAIT_MS
+from tests.e2e.pages import sign_in
 from tests.samples.lab import make_assay
 from workflows.models import Run
 
@@ -56,17 +55,6 @@ def scene(technician, reviewer, compliance_officer, administrator):
     return users, str(Run.objects.order_by("created_at").first().pk)
 
 
-def sign_in(browser, live_server, username):
-    page = browser.new_context(viewport=TABLET).new_page()
-    page.set_default_timeout(WAIT_MS)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-    return page
-
-
 def violations(page) -> list[str]:
     """axe-core's findings on the page as it is now, moderate and worse, one line each."""
     if not page.evaluate("typeof axe !== 'undefined'"):
@@ -92,7 +80,7 @@ def test_no_page_has_a_moderate_or_worse_accessibility_violation(scene, live_ser
     signed_out.close()
 
     for role, paths in pages.items():
-        page = sign_in(browser, live_server, users[role].username)
+        page = sign_in(browser, live_server, users[role].username, viewport=TABLET)
         for path in paths:
             response = page.goto(f"{live_server.url}{path}")
             assert response.status == 200, (role, path, response.status)
@@ -129,7 +117,7 @@ def test_the_focus_ring_stands_out_where_it_is_drawn(scene, live_server, browser
     """WCAG 1.4.11: the ring drawn around the focused control, at least 3:1 against what lies
     behind it: a link on the page, a button, a field, and a link in the brand-coloured header."""
     users, _ = scene
-    page = sign_in(browser, live_server, users["technician"].username)
+    page = sign_in(browser, live_server, users["technician"].username, viewport=TABLET)
     ratios = {}
     for name, path, selector in [
         ("header link", "/", ".site-nav a"),
@@ -151,7 +139,7 @@ def test_polled_parts_are_not_live_regions(scene, live_server, browser):
     """A part of a page re-rendered every few seconds is not (inside) an aria-live region: it
     would be read out at each poll. What changes is said once, in the page's stable region."""
     users, run_id = scene
-    page = sign_in(browser, live_server, users["reviewer"].username)
+    page = sign_in(browser, live_server, users["reviewer"].username, viewport=TABLET)
     page.goto(f"{live_server.url}/scan/")
     page.fill("#barcode", "A-100001")
     page.keyboard.press("Enter")
@@ -169,7 +157,7 @@ def test_polled_parts_are_not_live_regions(scene, live_server, browser):
 
 def test_an_opened_data_panel_stays_open_while_the_run_page_polls(scene, live_server, browser):
     users, run_id = scene
-    page = sign_in(browser, live_server, users["reviewer"].username)
+    page = sign_in(browser, live_server, users["reviewer"].username, viewport=TABLET)
     page.goto(f"{live_server.url}/workflows/runs/{run_id}/")
     page.evaluate(
         "() => { window.polls = 0; document.body.addEventListener('htmx:afterSettle',"

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from samples import services
 from tests.cast import PASSWORD
+from tests.e2e.pages import sign_in
 from tests.processes import REPO
 from tests.samples.lab import make_assay
 
@@ -24,18 +25,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = REPO / "test-output" / "e2e"
-WAIT_MS = 30_000  # the worker has to move the workflow on between steps
-
-
-def sign_in(browser, live_server, username):
-    page = browser.new_context(accept_downloads=True).new_page()
-    page.set_default_timeout(WAIT_MS)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-    return page
 
 
 @pytest.fixture

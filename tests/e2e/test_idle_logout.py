@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from samples import services
-from tests.e2e.test_bench_flow import WAIT_MS, sign_in
+from tests.e2e.pages import WAIT_MS, sign_in
 from tests.samples.lab import make_assay
 from tests.workers import redis_client, worker_broker_url
 

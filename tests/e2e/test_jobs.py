@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_bench_flow import sign_in
+from tests.e2e.pages import sign_in
 from tests.samples.lab import make_assay
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -34,8 +34,7 @@ def test_an_import_a_check_and_a_pdf_run_in_the_background_with_progress(
     upload = tmp_path / "tubes.csv"
     upload.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
-    bench = sign_in(browser, live_server, technician.username)
-    bench.set_default_timeout(WAIT_MS)
+    bench = sign_in(browser, live_server, technician.username, wait_ms=WAIT_MS)
     bench.goto(f"{live_server.url}/samples/import/")
     bench.set_input_files("input[type=file]", str(upload))
     bench.get_by_role("button", name="Register the samples").click()
@@ -51,8 +50,7 @@ def test_an_import_a_check_and_a_pdf_run_in_the_background_with_progress(
     bench.click("text=Jobs")
     assert "Sample import from a CSV file: tubes.csv" in bench.locator("table").inner_text()
 
-    office = sign_in(browser, live_server, officer.username)
-    office.set_default_timeout(WAIT_MS)
+    office = sign_in(browser, live_server, officer.username, wait_ms=WAIT_MS)
     office.goto(f"{live_server.url}/audit/")
     office.get_by_role("button", name="Verify the chains").click()
     office.wait_for_url("**/jobs/*/")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from samples import services
 from samples.models import Batch, BatchStatus
 from tests.cast import PASSWORD
+from tests.e2e.pages import sign_in
 from tests.e2e.test_bench_flow import SCREENSHOTS
 from tests.samples.lab import make_assay
 from workflows.api import run_inline
@@ -72,13 +73,7 @@ def instrument_for_glucose(db):
 
 
 def reviewer_page(browser, live_server, username):
-    page = browser.new_context(viewport=TABLET).new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page = sign_in(browser, live_server, username, viewport=TABLET, wait_ms=15_000)
     page.goto(f"{live_server.url}/review/")
     return page
 

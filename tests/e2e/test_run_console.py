@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 
 import tests.workflows.durable_defs  # noqa: F401  (the workflow, known to this process too)
-from tests.e2e.test_bench_flow import SCREENSHOTS, WAIT_MS, sign_in
+from tests.e2e.pages import WAIT_MS, sign_in
+from tests.e2e.test_bench_flow import SCREENSHOTS
 from tests.workers import Worker, redis_client, worker_broker_url
 from workflows.api import get_run, start
 from workflows.models import Run

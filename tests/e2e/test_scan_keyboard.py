@@ -17,15 +17,14 @@ import pytest
 from django.utils import timezone
 
 from samples import services
-from tests.cast import PASSWORD
+from tests.e2e.pages import sign_in
 from tests.samples.lab import make_assay
-from tests.workers import Worker, redis_client, wait_until, worker_broker_url
+from tests.workers import wait_until
 from workflows.api import get_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 TABLET = {"width": 800, "height": 1280}
-WAIT_MS = 30_000
 KEYSTROKE_MS = 10  # a fast keyboard-wedge scanner
 TUBES = [f"T-{n:06d}" for n in range(1, 21)]
 MESSAGE = "#bench-message"  # where the scan station says what an action did
@@ -45,14 +44,6 @@ new MutationObserver(function () {
   });
 }).observe(document, { childList: true, subtree: true });
 """
-
-
-@pytest.fixture
-def worker(tmp_path):
-    redis_client(worker_broker_url()).flushdb()
-    started = Worker(log=tmp_path / "worker.log").start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture
@@ -82,22 +73,14 @@ def bench(tubes, live_server, browser, settings):
     # A worker records a receipt within a fraction of a second; a test machine shared with other
     # work may be slower, and the answer must still come with the new state.
     settings.BENCH_ACTION_WAIT_SECONDS = 15
-    context = browser.new_context(viewport=TABLET)
-    context.add_init_script(WATCH)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", tubes.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page = sign_in(browser, live_server, tubes.username, viewport=TABLET, init_script=WATCH)
     page.goto(f"{live_server.url}/scan/")
     page.locator("#barcode:focus").wait_for()
     loads: list[str] = []
     page.on("load", lambda: loads.append(page.url))
     page.loads = loads
     yield page
-    context.close()
+    page.context.close()
 
 
 def scan(page, barcode: str) -> None:

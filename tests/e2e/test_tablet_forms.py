@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from samples import services
 from samples.services.tokens import api_token_create
-from tests.cast import PASSWORD
+from tests.e2e.pages import sign_in
 from tests.processes import REPO
 from tests.samples.lab import Lab, make_assay
 from workflows.testing import WorkflowTestEnv
@@ -23,7 +23,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 TABLET = {"width": 768, "height": 1024}
 WHITE = "rgb(255, 255, 255)"
-WAIT_MS = 30_000
 SCREENSHOTS = REPO / "test-output" / "e2e"
 
 
@@ -55,17 +54,6 @@ def scene(technician, reviewer):
     return technician
 
 
-def tablet(browser, live_server, username):
-    page = browser.new_context(viewport=TABLET).new_page()
-    page.set_default_timeout(WAIT_MS)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-    return page
-
-
 BUTTONS = """els => els.map(e => [e.textContent.trim().split(/\\s+/)[0],
     getComputedStyle(e).backgroundColor, getComputedStyle(e).color])"""
 FIELDS = """els => els.map(e => [e.name, e.type, e.getAttribute('inputmode') || '',
@@ -91,7 +79,7 @@ def assert_tablet_sized(found):
 
 
 def test_actions_are_coloured_and_fields_sized_for_a_tablet(scene, live_server, browser):
-    bench = tablet(browser, live_server, scene.username)
+    bench = sign_in(browser, live_server, scene.username, viewport=TABLET)
 
     bench.goto(f"{live_server.url}/scan/")
     bench.locator("#barcode").fill("S-200002")

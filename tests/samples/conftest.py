@@ -1,6 +1,11 @@
+import json
+
 import pytest
+from rest_framework.test import APIClient
 
 from samples import services
+from samples.models import UnmatchedResult
+from samples.services.tokens import api_token_create
 from tests.samples.lab import Lab, make_assay
 from workflows.testing import WorkflowTestEnv
 
@@ -26,3 +31,21 @@ def lab(technician, reviewer, instrument, settings):
     settings.BENCH_ACTION_WAIT_SECONDS = 0
     with WorkflowTestEnv(moving_clock=True) as env:
         yield Lab(env, technician, reviewer, instrument)
+
+
+@pytest.fixture
+def misread(lab):
+    """S-000961 waits in a running batch; the instrument misread its barcode as S-000691."""
+    lab.register("S-000961")
+    lab.receive("S-000961")
+    lab.to_batch("S-000961")
+    lab.close_batches()
+    lab.start_run()
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Token {api_token_create(owner=lab.instrument.service_user)}"
+    )
+    body = {"sample": "S-000691", "assay": "GLU", "value": "4.8", "run_id": "R-9"}
+    response = client.post("/api/v1/results/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 202
+    return UnmatchedResult.objects.get()

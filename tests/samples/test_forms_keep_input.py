@@ -4,14 +4,9 @@ next to the reason for the refusal, so nothing has to be typed again."""
 
 from __future__ import annotations
 
-import json
 import re
 
-import pytest
-from rest_framework.test import APIClient
-
-from samples.models import Result, UnmatchedResult
-from samples.services.tokens import api_token_create
+from samples.models import Result
 
 
 def field_value(page: str, form_action: str, name: str) -> str | None:
@@ -41,23 +36,6 @@ def test_a_refused_result_by_hand_keeps_what_was_typed(lab, signed_in):
     assert field_value(page, action, "value") == "abc"
     assert "<option selected>S-000881</option>" in page
     assert not Result.objects.exists()
-
-
-@pytest.fixture
-def misread(lab):
-    lab.register("S-000961")
-    lab.receive("S-000961")
-    lab.to_batch("S-000961")
-    lab.close_batches()
-    lab.start_run()
-    client = APIClient()
-    client.credentials(
-        HTTP_AUTHORIZATION=f"Token {api_token_create(owner=lab.instrument.service_user)}"
-    )
-    body = {"sample": "S-000691", "assay": "GLU", "value": "4.8", "run_id": "R-9"}
-    response = client.post("/api/v1/results/", json.dumps(body), content_type="application/json")
-    assert response.status_code == 202
-    return UnmatchedResult.objects.get()
 
 
 def test_a_refused_match_keeps_the_sample_and_reason_typed(lab, misread, signed_in):

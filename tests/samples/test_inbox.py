@@ -3,32 +3,10 @@ reason; the one who matched it counts as having entered it."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from rest_framework.test import APIClient
 
-from samples.models import Result, UnmatchedResult
-from samples.services.tokens import api_token_create
+from samples.models import Result
 from tests.cast import PASSWORD
-
-
-@pytest.fixture
-def misread(lab):
-    """S-000961 waits in a running batch; the instrument misread its barcode as S-000691."""
-    lab.register("S-000961")
-    lab.receive("S-000961")
-    lab.to_batch("S-000961")
-    lab.close_batches()
-    lab.start_run()
-    client = APIClient()
-    client.credentials(
-        HTTP_AUTHORIZATION=f"Token {api_token_create(owner=lab.instrument.service_user)}"
-    )
-    body = {"sample": "S-000691", "assay": "GLU", "value": "4.8", "run_id": "R-9"}
-    response = client.post("/api/v1/results/", json.dumps(body), content_type="application/json")
-    assert response.status_code == 202
-    return UnmatchedResult.objects.get()
 
 
 def test_a_technician_matches_an_entry_to_its_sample_with_a_reason(lab, misread, signed_in):
