@@ -1,6 +1,7 @@
-"""``make bench``: server time of the operations console's runs list and of the dashboard with
-100,000 workflow runs and 1,000,000 history events in the database (target: each page under
-200 ms). Prints figures; asserts nothing.
+"""``make bench``: server time of the operations console's runs list, of the dashboard and of
+the review queue with 100,000 workflow runs and 1,000,000 history events in the database
+(target: each page under 200 ms, the review queue under 300 ms). Prints figures; asserts
+nothing.
 
 Seeded in bulk in the bench's own database: 95,000 completed sample lifecycles of ten history
 events each (``tests.audit_volume``), each with its sample reported over the last 90 days
@@ -30,6 +31,7 @@ COMPLETED = sized(95_000, 475)
 UNFINISHED = sized(5_000, 25)
 REQUESTS = sized(30, 3)
 TARGET_MS = 200.0
+REVIEW_TARGET_MS = 300.0
 ASSAYS = [  # code, name, units, stability in hours
     ("GLU", "Glucose", "mmol/L", 24),
     ("NA", "Sodium", "mmol/L", 48),
@@ -236,6 +238,7 @@ def main() -> int:
         ("dashboard, the page (figures of now)", "/dashboard/"),
         ("dashboard, the period (htmx)", period),
         ("dashboard, both one after the other", ["/dashboard/", period]),
+        ("review queue", "/review/"),
     ]
     client = signed_in(reviewer)
     for name, path in pages:
@@ -244,9 +247,10 @@ def main() -> int:
         timings = measure(client, path)
         p50 = statistics.median(timings)
         p95 = timings[int(len(timings) * 0.95) - 1]
+        target = REVIEW_TARGET_MS if path == "/review/" else TARGET_MS
         print(
             f"   {name:38} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   "
-            f"(target: under {TARGET_MS:.0f} ms; p95 {p95 / TARGET_MS:.2f}x)"
+            f"(target: under {target:.0f} ms; p95 {p95 / target:.2f}x)"
         )
     return 0
 
