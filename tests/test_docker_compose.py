@@ -94,9 +94,11 @@ def test_the_image_default_command_is_a_real_entry_point():
     assert check_command(yaml.safe_load(cmd_line.removeprefix("CMD "))) == "gunicorn"
 
 
-@pytest.mark.parametrize("name", ["worker", "beat"])
-def test_the_worker_and_beat_health_checks_run_real_commands(name):
-    check_command(SERVICES[name]["healthcheck"]["test"][1:])
+@pytest.mark.parametrize(("name", "program"), [("worker", "celery"), ("beat", "python")])
+def test_the_worker_and_beat_health_checks_run_real_commands(name, program):
+    test = SERVICES[name]["healthcheck"]["test"]
+    assert test[0] == "CMD"  # run as given, no shell
+    assert check_command(test[1:]) == program
 
 
 def test_the_worker_is_healthy_while_it_answers_a_ping():

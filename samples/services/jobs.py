@@ -21,6 +21,7 @@ from django.db import DataError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from samples.audit_pdf import pdf_count, pdf_render
 from samples.errors import LabError, NotAllowed
 from samples.models import Job, JobFilePart, JobKind, JobRow, JobStatus
 from samples.roles import Role, has_role
@@ -113,8 +114,6 @@ def job_plan(*, job_id: int) -> int:
     elif job.kind == JobKind.VERIFY:
         total = parts = len(CHECK_PARTS)
     else:
-        from samples.audit_pdf import pdf_count
-
         total, parts = pdf_count(job.params), 1
     Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING, total=total
@@ -218,8 +217,6 @@ def _check_joined(parts: dict[str, dict[str, Any]]) -> AuditCheck:
 
 
 def _pdf_part(job: Job) -> None:
-    from samples.audit_pdf import pdf_render
-
     def progress(done: int) -> None:
         Job.objects.filter(pk=job.pk).update(done=done)
 
