@@ -40,7 +40,7 @@ def where_nul(request: HttpRequest) -> str | None:
     # The API takes JSON and HL7 only: its parsers check those bodies.
     api = request.path.startswith("/api/")
     if request.method == "POST" and request.content_type in FORM_TYPES and not api:
-        field = _in_pairs(request.POST.lists()) or _in_names(request.FILES.lists())
+        field = _in_pairs(request.POST.lists())  # uploaded files' names lose theirs
         if field:
             return f"form field {field!r}"
     return None
@@ -49,13 +49,6 @@ def where_nul(request: HttpRequest) -> str | None:
 def _in_pairs(pairs: object) -> str | None:
     for name, values in pairs:  # type: ignore[attr-defined]
         if NUL in name or any(NUL in value for value in values):
-            return name.replace(NUL, "\\0")
-    return None
-
-
-def _in_names(files: object) -> str | None:
-    for name, uploads in files:  # type: ignore[attr-defined]
-        if NUL in name or any(NUL in (upload.name or "") for upload in uploads):
             return name.replace(NUL, "\\0")
     return None
 
