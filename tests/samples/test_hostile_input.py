@@ -94,14 +94,15 @@ def api(user) -> APIClient:
     return client
 
 
+# Most refusals come before anything is looked up: they need the cast, not a stocked lab.
 @pytest.fixture
-def instrument_api(stocked):
-    return api(stocked.instrument.service_user)
+def instrument_api(instrument):
+    return api(instrument.service_user)
 
 
 @pytest.fixture
-def technician_api(stocked):
-    return api(stocked.technician)
+def technician_api(technician):
+    return api(technician)
 
 
 def refused_for_nul(response, where: str) -> bool:
@@ -112,6 +113,7 @@ def refused_for_nul(response, where: str) -> bool:
 
 
 def test_a_nul_in_the_query_string_of_any_route_gets_400_naming_it(browser, technician_api):
+    # browser: a lab holding samples, a batch and runs, so each route has something to show
     before = stored()
     wrong = {}
     for route in routes():
@@ -367,7 +369,7 @@ def test_hl7_with_unusable_msh2_encoding_characters_gets_an_ar_and_nothing_is_st
 
 
 @pytest.mark.parametrize("encoding", ["^~\\&", "^~\\&#", "!@$%"])
-def test_hl7_with_other_usable_encoding_characters_is_read(encoding, instrument_api):
+def test_hl7_with_other_usable_encoding_characters_is_read(encoding, stocked, instrument_api):
     body = GOOD_HL7.replace("^~\\&", encoding, 1).replace("ORU^R01", f"ORU{encoding[0]}R01")
     answer = instrument_api.generic("POST", "/api/v1/hl7/", body.encode(), content_type=HL7)
     assert answer.status_code == 200
