@@ -210,7 +210,7 @@ def test_a_csv_file_holding_a_nul_gets_400_and_starts_no_import(browser):
         upload = SimpleUploadedFile("samples.csv", encoded, content_type="text/csv")
         answer = browser.post("/samples/import/", {"file": upload})
         assert answer.status_code == 400
-        assert "The file holds a NUL character (U+0000): save it as CSV UTF-8." in answer.text
+        assert "holds a NUL byte: this is not a CSV text file." in answer.text
     assert not Job.objects.exists() and not Sample.objects.filter(barcode="S-000810").exists()
 
 
