@@ -58,6 +58,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL character in the address, query string, headers or form fields gets a 400 before
+    # any of it reaches PostgreSQL, which cannot store it (labtrack/nul_bytes.py).
+    "labtrack.nul_bytes.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's session middleware, except that background polls do not extend the session.
     "labtrack.sessions.PollAwareSessionMiddleware",

@@ -351,11 +351,17 @@ class Key(NamedTuple):
 
     @classmethod
     def parse(cls, token: str) -> Key | None:
+        """The key ``token()`` wrote, or None for one edited by hand (not three numbers, a time
+        or a row past what the database holds)."""
+        if not token.isascii():
+            return None
         try:
             micros, src, row = (int(part) for part in token.split("-"))
-        except ValueError:
+            if not (0 <= src < 2**31 and 0 <= row < 2**63):
+                return None
+            return cls(EPOCH + timedelta(microseconds=micros), src, row)
+        except (ValueError, OverflowError):
             return None
-        return cls(EPOCH + timedelta(microseconds=micros), src, row)
 
 
 @dataclass(frozen=True)

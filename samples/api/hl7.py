@@ -55,9 +55,12 @@ class Hl7Parser(BaseParser):
             raise BodyTooLarge(f"The message is over {limit} bytes.")
         encoding = (parser_context or {}).get("encoding") or "utf-8"
         try:
-            return body.decode(encoding)
+            text = body.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             raise ParseError(f"The message is not {encoding} text.") from None
+        if "\x00" in text:  # PostgreSQL text cannot hold it: the message could not be kept
+            raise ParseError("The message holds a NUL character (U+0000), which is never accepted.")
+        return text
 
 
 class Hl7ApplicationParser(Hl7Parser):
