@@ -17,6 +17,8 @@ What an anchor proves, and what not: docs/audit.md, "Anchors".
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 HISTORY = "history"
 CHUNK = 5000
 WHERE = "audit anchors"
+HASH = re.compile(r"[0-9a-f]{64}")
 
 _HEADS = """
 SELECT DISTINCT ON ({chain}) {chain}, pgh_id, pgh_hash, count(*) OVER (PARTITION BY {chain})
@@ -166,13 +169,9 @@ def _compare(anchor: AnchorRead) -> list[Finding]:
     findings: list[Finding] = []
     pending: dict[str, list[tuple[Any, int, str]]] = {}
     for record in anchor.heads():
-        try:
-            chain, head = str(record["chain"]), (record["id"], record["last"], record["hash"])
-        except KeyError:
-            anchor.problem = "a line of the anchor names no chain"
-            return []
-        if chain != HISTORY and chain not in AUDIT_TABLES:
-            anchor.problem = f"the anchor names an unknown chain {chain!r}"
+        chain, head = _head(record)
+        if head is None:  # checked before the database sees it; the signature is checked last
+            anchor.problem = f"it holds a head that is not one: {str(record)[:200]}"
             return []
         batch = pending.setdefault(chain, [])
         batch.append(head)
@@ -184,6 +183,23 @@ def _compare(anchor: AnchorRead) -> list[Finding]:
     for chain, batch in pending.items():
         findings += _compare_chunk(anchor, chain, batch)
     return findings
+
+
+def _head(record: dict[str, Any]) -> tuple[str, tuple[Any, int, str] | None]:
+    """A line of the anchor as (chain, (chain id, last, hash)); None for the head if malformed."""
+    chain, chain_id, last, digest = (record.get(k) for k in ("chain", "id", "last", "hash"))
+    if not (isinstance(last, int) and isinstance(digest, str) and HASH.fullmatch(digest)):
+        return "", None
+    if chain == HISTORY:
+        try:
+            return HISTORY, (str(uuid.UUID(str(chain_id))), last, digest)
+        except ValueError:
+            return "", None
+    if chain in AUDIT_TABLES and (
+        isinstance(chain_id, int) if AUDIT_TABLES[chain] else chain_id is None
+    ):
+        return chain, (chain_id, last, digest)
+    return "", None
 
 
 def _compare_chunk(
