@@ -24,6 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -85,7 +86,9 @@ def audit_check(*, trigger: str, user: Any = None) -> ChainCheck:
     return chain_check_record(check, trigger=trigger, user=user)
 
 
-def anchor_key(*, create: bool = False) -> Any:
+def anchor_key(*, create: bool = False) -> Ed25519PrivateKey:
+    """The anchors' private key (``AUDIT_ANCHOR_KEY_FILE``); made first only when ``create``
+    is asked for and the settings allow it (the embedded default)."""
     return signing_key(
         Path(settings.AUDIT_ANCHOR_KEY_FILE),
         create=create and settings.AUDIT_ANCHOR_KEY_CREATE,
