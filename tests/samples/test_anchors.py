@@ -9,6 +9,7 @@ import hashlib
 import json
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -130,3 +131,16 @@ def test_an_anchor_holding_a_malformed_head_is_a_finding_not_an_error(trail):
     assert finding.problem.startswith(
         f"the anchor {path.name} cannot be trusted: it holds a head that is not one: "
     )
+
+
+def test_the_task_beat_runs_writes_an_anchor_the_nightly_check_compares_with(glucose, settings):
+    from samples.models import ChainCheck
+    from samples.tasks import audit_anchor, audit_check_nightly
+
+    assert settings.CELERY_BEAT_SCHEDULE["audit-anchor"]["task"] == audit_anchor.name
+    path = Path(audit_anchor.run())
+    assert path.parent == settings.AUDIT_ANCHOR_DIR and path.is_file()
+    assert audit_check_nightly.run() is True
+    path.unlink()
+    assert audit_check_nightly.run() is False
+    assert ChainCheck.objects.latest("pk").findings[0]["where"] == "audit anchors"
