@@ -56,6 +56,7 @@ HISTORY = "history"
 CHUNK = 5000
 WHERE = "audit anchors"
 HASH = re.compile(r"[0-9a-f]{64}")
+HISTORY_SEQ, ROW_ID = 2**31 - 1, 2**63 - 1  # a history event's seq (integer), a row's id (bigint)
 
 _HEADS = """
 SELECT DISTINCT ON ({chain}) {chain}, pgh_id, pgh_hash, count(*) OVER (PARTITION BY {chain})
@@ -191,7 +192,9 @@ def _compare(anchor: AnchorRead) -> list[Finding]:
 def _head(record: dict[str, Any]) -> tuple[str, tuple[Any, int, str] | None]:
     """A line of the anchor as (chain, (chain id, last, hash)); None for the head if malformed."""
     chain, chain_id, last, digest = (record.get(k) for k in ("chain", "id", "last", "hash"))
-    if not (isinstance(last, int) and isinstance(digest, str) and HASH.fullmatch(digest)):
+    if not (_whole(last, HISTORY_SEQ if chain == HISTORY else ROW_ID) and isinstance(digest, str)):
+        return "", None
+    if not HASH.fullmatch(digest):
         return "", None
     if chain == HISTORY:
         try:
@@ -199,10 +202,15 @@ def _head(record: dict[str, Any]) -> tuple[str, tuple[Any, int, str] | None]:
         except ValueError:
             return "", None
     if chain in AUDIT_TABLES and (
-        isinstance(chain_id, int) if AUDIT_TABLES[chain] else chain_id is None
+        _whole(chain_id, ROW_ID) if AUDIT_TABLES[chain] else chain_id is None
     ):
         return chain, (chain_id, last, digest)
     return "", None
+
+
+def _whole(value: Any, limit: int) -> bool:
+    """A whole number PostgreSQL's column holds (never a bool, never past the column's type)."""
+    return type(value) is int and 0 < value <= limit
 
 
 def _compare_chunk(

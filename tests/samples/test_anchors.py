@@ -121,10 +121,19 @@ def test_the_audit_pages_check_compares_with_the_latest_anchor_in_a_part_of_its_
     assert finding["problem"].startswith("no anchor is left in ")
 
 
-def test_an_anchor_holding_a_malformed_head_is_a_finding_not_an_error(trail):
+@pytest.mark.parametrize(
+    "head",
+    [
+        {"chain": "history", "id": "1; DROP TABLE x", "last": 1, "hash": "00"},
+        {"chain": "history", "id": "0" * 32, "last": 2**31, "hash": "a" * 64},
+        {"chain": "samples_assayevent", "id": True, "last": 1, "hash": "a" * 64},
+        {"chain": "pg_authid", "id": 1, "last": 1, "hash": "a" * 64},
+    ],
+)
+def test_an_anchor_holding_a_malformed_head_is_a_finding_not_an_error(trail, head):
     path = anchor_make()
     lines = path.read_bytes().splitlines(keepends=True)
-    lines.insert(1, b'{"chain":"history","id":"1; DROP TABLE x","last":1,"hash":"00"}\n')
+    lines.insert(1, json.dumps(head).encode() + b"\n")
     path.write_bytes(b"".join(lines))
     [finding] = anchor_verify().findings
     assert finding.where == "audit anchors"
