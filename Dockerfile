@@ -12,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH="/app/.venv/bin:$PATH"
 
 RUN pip install --no-cache-dir uv==0.13.9 \
-    && useradd --create-home --uid 10001 labtrack
+    && useradd --create-home --uid 10001 labtrack \
+    && install -d -o labtrack /var/lib/labtrack/audit-anchors
 
 WORKDIR /app
 # Dependencies first, so a code change does not reinstall them. Exactly uv.lock, without the dev

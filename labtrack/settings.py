@@ -264,12 +264,27 @@ PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 AUDIT_CHECK_HOUR = env_int("AUDIT_CHECK_HOUR", 2, minimum=0)
 if AUDIT_CHECK_HOUR > 23:
     raise ImproperlyConfigured("AUDIT_CHECK_HOUR must be an hour of the day, 0 to 23.")
+# The audit trail's chain heads, anchored outside the database (docs/audit.md, "Anchors"):
+# signed files written every AUDIT_ANCHOR_MINUTES to AUDIT_ANCHOR_DIR (keep it on another
+# machine or a write-once store in production), with the Ed25519 private key read from
+# AUDIT_ANCHOR_KEY_FILE. Without that variable the key is made on first use under the data
+# folder (the embedded default); a key file named by it must exist.
+AUDIT_ANCHOR_MINUTES = env_int("AUDIT_ANCHOR_MINUTES", 60, minimum=1)
+AUDIT_ANCHOR_DIR = Path(env_str("AUDIT_ANCHOR_DIR", str(DATA_DIR / "audit-anchors")))
+_anchor_key_file = env_str("AUDIT_ANCHOR_KEY_FILE", "")
+AUDIT_ANCHOR_KEY_FILE = Path(_anchor_key_file or DATA_DIR / "audit-anchor-key.pem")
+AUDIT_ANCHOR_KEY_CREATE = not _anchor_key_file
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "workflows-sweep": {"task": "workflows.sweep", "schedule": float(WORKFLOWS_SWEEP_SECONDS)},
     # Every night (UTC): the audit trail's hash chains, checked and the outcome kept.
     "audit-check-nightly": {
         "task": "samples.audit_check_nightly",
         "schedule": crontab(hour=AUDIT_CHECK_HOUR, minute=30),
+    },
+    # Every AUDIT_ANCHOR_MINUTES: the head of every chain, signed, to AUDIT_ANCHOR_DIR.
+    "audit-anchor": {
+        "task": "samples.audit_anchor",
+        "schedule": AUDIT_ANCHOR_MINUTES * 60.0,
     },
 }
 # Modules holding @workflow and @step definitions, imported by every process at start-up.

@@ -24,6 +24,25 @@ def separate_celery_broker():
     app.conf.broker_url = worker_broker_url()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def audit_anchors_of_the_session(tmp_path_factory):
+    """Processes a test starts (workers, beat) keep their audit anchors and key in a folder of
+    the session's, never in the data folder of a `make run` on the same machine."""
+    import os
+
+    folder = tmp_path_factory.mktemp("audit-anchors")
+    os.environ["AUDIT_ANCHOR_DIR"] = str(folder / "anchors")
+    os.environ["AUDIT_ANCHOR_KEY_FILE"] = str(folder / "anchor-key.pem")
+
+
+@pytest.fixture(autouse=True)
+def audit_anchors_of_its_own(settings, tmp_path):
+    """Each test starts with no anchor, and a signing key made on first use."""
+    settings.AUDIT_ANCHOR_DIR = tmp_path / "audit-anchors"
+    settings.AUDIT_ANCHOR_KEY_FILE = tmp_path / "audit-anchor-key.pem"
+    settings.AUDIT_ANCHOR_KEY_CREATE = True
+
+
 @pytest.fixture
 def make_user(django_user_model) -> Callable[..., object]:
     def make(username: str, *roles: Role, **fields: object) -> object:

@@ -83,7 +83,7 @@ def audit_verify(
 def history_verify(*, runs: list[str] | None = None, shard: str | None = None) -> AuditCheck:
     """The workflow histories' chains: all, those of ``runs``, or one of ``HISTORY_SHARDS``."""
     history = verify_history(runs, shard=shard)
-    owners = _run_owners([b.run_id for b in history.broken])
+    owners = run_owners([b.run_id for b in history.broken])
     findings = [
         Finding(
             f"{owners.get(b.run_id, f'run {b.run_id}')}, event {b.seq}"
@@ -125,11 +125,6 @@ def checks_joined(checks: list[AuditCheck]) -> AuditCheck:
         sum(c.chains for c in checks),
         [finding for c in checks for finding in c.findings],
     )
-
-
-def audit_check(*, trigger: str, user: Any = None) -> ChainCheck:
-    """Check the chains and keep the outcome (``ChainCheck``)."""
-    return chain_check_record(audit_verify(), trigger=trigger, user=user)
 
 
 def chain_check_record(check: AuditCheck, *, trigger: str, user: Any = None) -> ChainCheck:
@@ -180,7 +175,7 @@ def audit_review_record(
     )
 
 
-def _run_owners(run_ids: list[str]) -> dict[str, str]:
+def run_owners(run_ids: list[str]) -> dict[str, str]:
     """What each workflow run is the history of: a sample (its barcode) or a batch."""
     samples = Sample.objects.filter(run_id__in=run_ids).values_list("barcode", "run_id")
     batches = Batch.objects.filter(run_id__in=run_ids).values_list("pk", "run_id")

@@ -1,5 +1,6 @@
 """Work that may outlast a request, asked for on a page and done by the workers: registering
-samples from a CSV file, checking every hash chain of the audit trail, the audit trail as PDF.
+samples from a CSV file, checking every hash chain of the audit trail and its latest anchor,
+the audit trail as PDF.
 
 A job is a durable workflow (``samples.jobs``): a plan, then its parts one step each, then a
 finish. Each part may run twice (a worker lost mid-part), so each is written to change nothing
@@ -25,6 +26,7 @@ from samples.audit_pdf import pdf_count, pdf_render
 from samples.errors import LabError, NotAllowed
 from samples.models import Job, JobFilePart, JobKind, JobRow, JobStatus
 from samples.roles import Role, has_role
+from samples.services.anchors import anchor_verify
 from samples.services.audit import (
     AUDIT_TABLES,
     AuditCheck,
@@ -47,8 +49,10 @@ ROLES = {
     JobKind.VERIFY: (Role.COMPLIANCE, Role.ADMIN),
     JobKind.AUDIT_PDF: (Role.COMPLIANCE, Role.ADMIN),
 }
-CHECK_PARTS = [("history", shard) for shard in HISTORY_SHARDS] + [
-    ("table", table) for table in AUDIT_TABLES
+CHECK_PARTS = [
+    *[("history", shard) for shard in HISTORY_SHARDS],
+    *[("table", table) for table in AUDIT_TABLES],
+    ("anchor", "latest"),  # the database against the latest anchor, after the chains
 ]
 
 
@@ -188,7 +192,12 @@ def _import_part(job: Job, part: int) -> None:
 
 def _check_part(job: Job, part: int) -> None:
     what, which = CHECK_PARTS[part]
-    check = history_verify(shard=which) if what == "history" else table_verify(which)
+    if what == "history":
+        check = history_verify(shard=which)
+    elif what == "table":
+        check = table_verify(which)
+    else:
+        check = anchor_verify()
     outcome = {
         "events": check.events,
         "chains": check.chains,

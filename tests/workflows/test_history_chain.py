@@ -10,7 +10,15 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from workflows.api import signal, start, verify_history, workflow
+from workflows.api import (
+    HeadChange,
+    history_heads,
+    history_heads_check,
+    signal,
+    start,
+    verify_history,
+    workflow,
+)
 from workflows.models import HistoryEvent
 from workflows.testing import WorkflowTestEnv
 
@@ -136,6 +144,33 @@ def test_an_insert_out_of_sequence_is_refused(finished_run):
 def test_audit_verify_says_when_every_chain_is_intact(finished_run, capsys):
     call_command("audit", "verify")
     assert "every chain is intact" in capsys.readouterr().out
+
+
+@pytest.mark.histories_not_replayed("the test removes events: a tampered history")
+def test_a_runs_head_tells_a_history_that_grew_from_one_cut_short_or_rewritten(finished_run):
+    [head] = list(history_heads())
+    events = list(HistoryEvent.objects.filter(run_id=finished_run).order_by("seq"))
+    assert (head.run_id, head.seq, head.event_id, head.hash, head.events) == (
+        finished_run,
+        events[-1].seq,
+        events[-1].pk,
+        events[-1].hash,
+        len(events),
+    )
+    anchored = [(head.run_id, head.seq, head.hash)]
+    assert history_heads_check(anchored) == []
+    assert history_heads_check([(head.run_id, head.seq - 1, events[-2].hash)]) == []  # it grew
+    assert history_heads_check([(head.run_id, head.seq, "f" * 64)]) == [
+        HeadChange(finished_run, head.seq, head.seq, "rewritten")
+    ]
+    without_append_only_trigger("DELETE FROM workflows_historyevent WHERE id = %s", events[-1].pk)
+    assert history_heads_check(anchored) == [
+        HeadChange(finished_run, head.seq, head.seq - 1, "truncated")
+    ]
+    without_append_only_trigger(
+        "DELETE FROM workflows_historyevent WHERE run_id = %s", finished_run
+    )
+    assert history_heads_check(anchored) == [HeadChange(finished_run, head.seq, None, "deleted")]
 
 
 @pytest.mark.parametrize("function", ["history_chain", "audit_chain"])
