@@ -24,6 +24,7 @@ from samples.audit import RoleEvent, SignInEvent, TokenEvent, UserEvent
 from samples.roles import Role
 from samples.selectors_audit import AuditFilter, audit_entries
 from samples.services.audit import audit_verify
+from samples.services.setup import instrument_register
 from tests.cast import PASSWORD
 from tests.samples.conftest import glucose, instrument, lab  # noqa: F401  (fixtures)
 
@@ -222,11 +223,12 @@ def test_user_named_like_instrument_is_not_shown_as_instrument(
     assert "instrument Cobas-1" in page and "instrument-cobas-1" not in page
 
     # From now on neither name can be taken by the other.
+    instrument_register(name="Architect-2", model="ci4100", serial="A-2", assay_codes=["GLU"])
     admin, _ = sign_in(administrator.username)
     refused = admin.post(
         "/admin/auth/user/add/",
         {
-            "username": "COBAS-1",
+            "username": "ARCHITECT-2",
             "password1": NEW_PASSWORD,
             "password2": NEW_PASSWORD,
             "usable_password": "true",
@@ -235,7 +237,7 @@ def test_user_named_like_instrument_is_not_shown_as_instrument(
     )
     assert refused.status_code == 200
     assert "is the name of an instrument" in refused.content.decode()
-    assert not get_user_model().objects.filter(username="COBAS-1").exists()
+    assert not get_user_model().objects.filter(username="ARCHITECT-2").exists()
     renamed = admin.post(
         f"/admin/samples/instrument/{lab.instrument.pk}/change/",
         {
