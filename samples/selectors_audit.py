@@ -1,5 +1,7 @@
 """Reading the audit trail as one list: the workflow histories of samples and batches and the
-event tables of every other change (``samples.audit``), in time order, filtered in the database.
+event tables of every other change and of sign-ins (``samples.audit``), in time order, filtered
+in the database. Who acted is decided by identity: an instrument is its service identity, never
+a name that happens to match (``samples.actors``).
 
 One SQL ``UNION ALL`` gives both sources a common set of columns; the filters are ``WHERE``
 clauses PostgreSQL pushes into each source, so a page reads a hundred rows by keyset and an
