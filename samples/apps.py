@@ -1,5 +1,6 @@
-"""App configuration: role groups are kept in step with the code after every migrate, and an
-account created as a superuser is made an administrator."""
+"""App configuration: role groups are kept in step with the code after every migrate, an
+account created as a superuser is made an administrator, and sign-ins, failures, lockouts and
+sign-outs are kept in the audit trail (``samples.signins``)."""
 
 from django.apps import AppConfig
 from django.contrib.auth import get_user_model
@@ -25,3 +26,18 @@ class SamplesConfig(AppConfig):
             dispatch_uid="samples.make_new_superuser_an_administrator",
         )
         run_restarted.connect(follow_restarted_run, dispatch_uid="samples.follow_restarted_run")
+        self._keep_sign_ins()
+
+    @staticmethod
+    def _keep_sign_ins() -> None:
+        from axes.signals import user_locked_out
+        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+        from samples import signins
+
+        # After django-axes' own receivers (its app is listed first): a failure is then known
+        # to have locked the account.
+        user_logged_in.connect(signins.signed_in, dispatch_uid="samples.signed_in")
+        user_logged_out.connect(signins.signed_out, dispatch_uid="samples.signed_out")
+        user_login_failed.connect(signins.sign_in_failed, dispatch_uid="samples.sign_in_failed")
+        user_locked_out.connect(signins.locked_out, dispatch_uid="samples.locked_out")

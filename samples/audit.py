@@ -8,6 +8,12 @@ Each event row is a snapshot of the record after the change (before it, for a de
 the time, the label and the context (who, from which page or endpoint, why). Event tables are
 append-only (triggers refuse UPDATE and DELETE) and each is a hash chain (migration
 ``samples.0005_audit_chain``), checked with the workflow history by ``manage.py audit verify``.
+
+An account's events hold whether it is a superuser, and a ``user.password`` event each time its
+password is set, changed or reset (by whom: its context), never the password's hash.
+Sign-ins, failed sign-ins, lockouts and sign-outs are not changes of a record: the sign-in
+receivers (``samples.signins``) write them to ``SignInEvent``, a table of its own with the same
+columns for time, label and hash chain.
 """
 
 from __future__ import annotations
@@ -67,7 +73,14 @@ class AuditedToken(AuthToken):
 UserEvent = pghistory.create_event_model(
     AuditedUser,
     *changes(),
-    fields=["username", "first_name", "last_name", "email", "is_active", "is_staff"],
+    # A new password (set, changed or reset) is an event of its own; the hash is never copied.
+    pghistory.UpdateEvent("user.password", condition=pghistory.AnyChange("password")),
+    fields=[
+        *("username", "first_name", "last_name", "email"),
+        *("is_active", "is_staff", "is_superuser"),
+    ],
+    # Null in the events written before it was kept, so their hashes stay as they were.
+    attrs={"is_superuser": models.BooleanField(null=True)},
     base_model=AuditEvent,
     append_only=True,
     abstract=False,
@@ -93,3 +106,45 @@ TokenEvent = pghistory.create_event_model(
     model_name="TokenEvent",
     obj_field=None,  # type: ignore[arg-type]  # documented; the key is the digest: not kept
 )
+
+
+class ClockTimestamp(models.Func):
+    """The database's clock at the insert (as the trail's other events take it)."""
+
+    template = "clock_timestamp()"
+    output_field = models.DateTimeField()
+
+
+class SignInKind(models.TextChoices):
+    SUCCESS = "signin.success", "signed in"
+    FAILURE = "signin.failure", "sign-in failed"
+    LOCKOUT = "signin.lockout", "locked out"
+    SIGNOUT = "signin.signout", "signed out"
+
+
+class SignInEvent(models.Model):
+    """A sign-in, a failed sign-in (or a wrong password when signing), a lockout or a sign-out:
+    who was named, the account if there is one, from which address and, for a failure, why.
+    Never the password. Append-only; the whole table is one hash chain (migration
+    ``samples.0020_account_actions``), its columns named as those of the other event tables."""
+
+    pgh_id = models.BigAutoField(primary_key=True)
+    pgh_created_at = models.DateTimeField(db_default=ClockTimestamp())
+    pgh_label = models.CharField(max_length=32, choices=SignInKind.choices)
+    pgh_prev_hash = models.CharField(max_length=64, default="", editable=False)
+    pgh_hash = models.CharField(max_length=64, default="", editable=False)
+    username = models.CharField(max_length=150)  # as typed: the account may not exist
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    address = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    failures = models.PositiveIntegerField(null=True, blank=True)  # for a lockout
+
+    class Meta:
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pgh_label} {self.username}"

@@ -29,6 +29,7 @@ RECORDS = {
     "role": "Role",
     "token": "API token",
     "review": "Review of the audit trail",
+    "signin": "Sign-in",
 }
 
 # Changes of records, by type; a record's own phrase first, then the label's.
@@ -41,6 +42,7 @@ CHANGE_WORDS = {
     "the inbox{by}",
     "inbox.update": "Inbox entry for {assay_code} of {barcode} changed{by}",
     "user.insert": "Account {name} created{by}",
+    "user.password": "Password of {name} changed{by}",
     "review.insert": "Audit trail reviewed{by}: {entries} entries, outcome {outcome}",
     "insert": "{Record} {name} created{by}",
     "update": "{Record} {name} changed{by}",
@@ -49,6 +51,10 @@ CHANGE_WORDS = {
     "role.remove": "{user} no longer has the role {group}{by}",
     "token.create": "API token {name} created for {user}{by}",
     "token.revoke": "API token {name} of {user} revoked{by}",
+    "signin.success": "Signed in: {user}{from}",
+    "signin.failure": "Sign-in failed for {user} ({reason}){from}",
+    "signin.lockout": "{user} locked out after {failures} failed sign-ins{from}",
+    "signin.signout": "Signed out: {user}{from}",
 }
 
 # Lifecycle (workflow history) events, by kind, or by the signal's name (and action).
@@ -134,6 +140,7 @@ def describe(entry: Any) -> tuple[str, str]:
         "barcode": entry.barcode,
         "Record": RECORDS.get(record, record),
         "label": label,
+        "from": f", from {entry.data['address']}" if entry.data.get("address") else "",
     }
     phrase = CHANGE_WORDS.get(entry.type) or CHANGE_WORDS.get(label, "{Record} {name} {label}")
     what = _say(phrase, given, entry.extra, entry.data)

@@ -31,6 +31,7 @@ AUDIT_TABLES = {
     "samples_roleevent": "pgh_obj_id",
     "samples_tokenevent": "",
     "samples_auditreviewevent": "pgh_obj_id",
+    "samples_signinevent": "",  # sign-ins, failures, lockouts and sign-outs
 }
 
 _BROKEN = """

@@ -22,6 +22,7 @@ from django.db import DataError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from samples.actors import actor_name
 from samples.audit_pdf import pdf_count, pdf_render
 from samples.errors import LabError, NotAllowed
 from samples.models import Job, JobFilePart, JobKind, JobRow, JobStatus
@@ -75,7 +76,7 @@ def job_request(
             upload=upload,
             upload_name=name[:255],
         )
-        job.run_id = start(JOB_WORKFLOW, job.pk, key=f"job-{job.pk}", actor=user.get_username())
+        job.run_id = start(JOB_WORKFLOW, job.pk, key=f"job-{job.pk}", actor=actor_name(user))
         job.save(update_fields=["run_id"])
     return job
 

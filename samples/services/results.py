@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from samples.actors import actor_name
 from samples.errors import LabError
 from samples.models import (
     Assay,
@@ -127,7 +128,7 @@ def sample_send_to_retest(*, user: Any, barcode: str, assay_code: str, reason: s
             "reason": reason,
             "by": user.pk,
         },
-        actor=user.get_username(),
+        actor=actor_name(user),
         reason=reason,
         idempotency_key=f"review:{result.pk}",
     )
@@ -243,7 +244,7 @@ def _sample_sign(*, user: Any, barcode: str) -> Signature:
             str(sample.run_id),
             "review",
             {"action": "verify", "signature_id": signature.pk},
-            actor=user.get_username(),
+            actor=actor_name(user),
             reason=MEANING,
             idempotency_key=f"review:verify:{digest}",
         )

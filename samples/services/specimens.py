@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from samples.actors import actor_name
 from samples.errors import LabError, NotAllowed
 from samples.models import (
     Assay,
@@ -114,7 +115,7 @@ def sample_register(
                 state_changed_at=now,
             )
             sample.assays.set(ordered)
-            run_id = start(LIFECYCLE, barcode, key=f"sample:{barcode}", actor=user.get_username())
+            run_id = start(LIFECYCLE, barcode, key=f"sample:{barcode}", actor=actor_name(user))
             Sample.objects.filter(pk=sample.pk).update(run_id=run_id)
             sample.run_id = run_id
     except IntegrityError:
@@ -206,7 +207,7 @@ def _signal(
         str(sample.run_id),
         name,
         payload,
-        actor=user.get_username(),
+        actor=actor_name(user),
         reason=reason,
         idempotency_key=f"{sample.barcode}:{key or name}",
     )

@@ -70,10 +70,10 @@ def test_c2_an_entry_holds_who_what_when_old_and_new_value_and_why(lab, resulted
     assert new.pgh_context.metadata["reason"] == "typo"  # why
     assert new.pgh_created_at >= before  # when: the server's clock
     # The lifecycle's own events name theirs: the receipt by the technician, the result by
-    # the instrument.
+    # the instrument (its service identity, which the trail shows as the instrument).
     history = get_run(str(resulted.sample.run_id)).history
     actors = {e.actor for e in history if e.kind == "signal_received"}
-    assert {lab.technician.username, lab.instrument.name} <= actors
+    assert {lab.technician.username, lab.instrument.service_user.username} <= actors
 
 
 def test_c3_a_correction_without_a_reason_is_refused_and_the_original_stays(

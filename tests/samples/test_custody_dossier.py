@@ -51,7 +51,9 @@ def test_the_dossier_holds_every_event_actor_signature_and_message(lab, released
     kinds = [e["kind"] for e in content["lifecycle"]]
     assert kinds[0] == "run_started" and kinds[-1] == "run_completed"
     actors = {e["actor"] for e in content["lifecycle"]}
-    assert {"tess", "Cobas-1", "ravi"} <= actors
+    assert {"tess", "instrument-cobas-1", "ravi"} <= actors  # the instrument's identity
+    who = {e["who"] for e in content["lifecycle"]}
+    assert {"tess", "instrument Cobas-1", "ravi"} <= who
     assert [s["valid"] for s in content["signatures"]] == [True]
     [message] = content["instrument_messages"]
     assert json.loads(message["body"])["run_id"] == "R-9"
