@@ -18,8 +18,8 @@ from django.db import connection
 from samples import services
 from samples.models import AssayEvent, ChainCheck
 from samples.roles import Role
-from samples.services.audit import AUDIT_TABLES
 from samples.selectors_audit import AuditFilter, audit_count, audit_entries, audit_page
+from samples.services.audit import AUDIT_TABLES
 from tests.samples.jobs import job_followed
 from workflows.api import HISTORY_SHARDS
 
