@@ -5,9 +5,10 @@ ranges, instruments), records (samples, results, retests, signatures, inbox entr
 Database triggers (django-pghistory) write an event row for every insert, update and delete,
 whatever made it: a page, the API, the admin, a management command, a bulk update or raw SQL.
 Each event row is a snapshot of the record after the change (before it, for a delete), with
-the time, the label and the context (who, from which page or endpoint, why). Event tables are
-append-only (triggers refuse UPDATE and DELETE) and each is a hash chain (migration
-``samples.0005_audit_chain``), checked with the workflow history by ``manage.py audit verify``.
+the time, the label and the context (who, from which page or endpoint, why), copied into the
+event itself so that its hash covers it. Event tables are append-only (triggers refuse UPDATE
+and DELETE) and each is a hash chain (migrations ``samples.0005_audit_chain`` and
+``samples.0018_evidence``), checked with the workflow history by ``manage.py audit verify``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ class AuditEvent(Event):
 
     pgh_prev_hash = models.CharField(max_length=64, default="", editable=False)
     pgh_hash = models.CharField(max_length=64, default="", editable=False)
+    # Who, from where and why (the request's context) as it was when the event was written,
+    # copied by the chain trigger so that the event's hash covers it (``pgh_context`` is a row
+    # of its own, shared by a request's events, that the hash does not reach).
+    pgh_context_snapshot = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True

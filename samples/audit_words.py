@@ -29,6 +29,7 @@ RECORDS = {
     "role": "Role",
     "token": "API token",
     "review": "Review of the audit trail",
+    "batch": "Batch",
 }
 
 # Changes of records, by type; a record's own phrase first, then the label's.
@@ -42,6 +43,8 @@ CHANGE_WORDS = {
     "inbox.update": "Inbox entry for {assay_code} of {barcode} changed{by}",
     "user.insert": "Account {name} created{by}",
     "review.insert": "Audit trail reviewed{by}: {entries} entries, outcome {outcome}",
+    "batch.insert": "{assay} batch {name} opened{by}",
+    "batch.update": "{assay} batch {name} changed{by}",
     "insert": "{Record} {name} created{by}",
     "update": "{Record} {name} changed{by}",
     "delete": "{Record} {name} deleted{by}",

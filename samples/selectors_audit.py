@@ -4,8 +4,10 @@ event tables of every other change (``samples.audit``), in time order, filtered 
 One SQL ``UNION ALL`` gives both sources a common set of columns; the filters are ``WHERE``
 clauses PostgreSQL pushes into each source, so a page reads a hundred rows by keyset and an
 export streams from a server-side cursor. For an event, the previous event of the same record
-is read alongside it (old values of what changed). Nothing here writes; the words are in
-``samples.audit_words``.
+is read alongside it (old values of what changed). Who and why of a change are read from the
+event's own copy of its context (``pgh_context_snapshot``, covered by its hash), and only for
+an event written before events kept one, from its ``pghistory_context`` row. Nothing here
+writes; the words are in ``samples.audit_words``.
 
 Two views: every entry (exports, reviews and ``?detail=all`` on the page), and the lab's view,
 which leaves out the engine's bookkeeping (``folded``: a step scheduled, started or done, a
@@ -114,6 +116,14 @@ _HISTORY_BOOKKEEPING = f"""h.kind IN ({", ".join(f"'{kind}'" for kind in BOOKKEE
         OR h.data::jsonb->>'name' = 'member_done'))
     OR (h.kind = 'run_started' AND l.barcode IS NOT NULL)"""
 
+# A batch's changes repeat its run's lifecycle (opened, closed, run started by whom, completed),
+# except one that changes who started its run otherwise than by starting it.
+_BATCH_BOOKKEEPING = """e.pgh_label = 'insert' OR (e.pgh_label = 'update' AND coalesce((
+    SELECT p.started_by_id IS NOT DISTINCT FROM e.started_by_id
+        OR (p.started_by_id IS NULL AND p.status <> 'running' AND e.status = 'running')
+    FROM samples_batchevent AS p WHERE p.pgh_obj_id = e.pgh_obj_id AND p.pgh_id < e.pgh_id
+    ORDER BY p.pgh_id DESC LIMIT 1), false))"""
+
 SOURCES = [
     Source("assay", "samples_assayevent", "e.code"),
     Source("instrument", "samples_instrumentevent", "e.name"),
@@ -195,6 +205,14 @@ SOURCES = [
         joins="LEFT JOIN {user} AS m ON m.id = e.reviewer_id",
         maker="m.username",
     ),
+    Source(
+        "batch",
+        "samples_batchevent",
+        "e.pgh_obj_id::text",
+        joins="JOIN samples_assay AS bea ON bea.id = e.assay_id",
+        extra="jsonb_build_object('assay', bea.code)",
+        folded=_BATCH_BOOKKEEPING,
+    ),
 ]
 
 _HISTORY = """
@@ -227,7 +245,8 @@ SELECT e.pgh_created_at AS at, {number} AS src, e.pgh_id::bigint AS id,
        coalesce(c.metadata->>'reason', '') AS reason, coalesce(c.metadata->>'url', '') AS url,
        to_jsonb(e) AS data, {extra} AS extra, coalesce(({folded}), false) AS folded
 FROM {table} AS e
-LEFT JOIN {context} AS c ON c.id = e.pgh_context_id
+LEFT JOIN {context} AS oc ON oc.id = e.pgh_context_id AND e.pgh_context_snapshot IS NULL
+CROSS JOIN LATERAL (SELECT coalesce(e.pgh_context_snapshot, oc.metadata) AS metadata) AS c
 LEFT JOIN {user} AS cu ON cu.id = CASE WHEN jsonb_typeof(c.metadata->'user') = 'number'
                                        THEN (c.metadata->>'user')::integer END
 LEFT JOIN samples_instrument AS ci ON ci.service_user_id = cu.id

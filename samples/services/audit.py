@@ -1,5 +1,7 @@
 """Checking the whole audit trail: the workflow histories (each sample's and batch's) and the
-event tables of every other change (``samples.audit``), each a set of hash chains."""
+event tables of every other change (``samples.audit``), each a set of hash chains; the who and
+why kept with the events against their context rows; and the stored instrument messages and
+report PDFs against the SHA-256 recorded when each was stored."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ AUDIT_TABLES = {
     "samples_roleevent": "pgh_obj_id",
     "samples_tokenevent": "",
     "samples_auditreviewevent": "pgh_obj_id",
+    "samples_batchevent": "pgh_obj_id",
 }
 
 _BROKEN = """
@@ -48,6 +51,41 @@ FROM checked
 WHERE pgh_hash <> digest OR pgh_prev_hash <> coalesce(previous, repeat('0', 64))
 ORDER BY pgh_id
 """
+
+
+# What is checked besides the chains: the context rows against the copies their events keep,
+# instrument messages' bytes and report PDFs against their recorded SHA-256.
+CONTENT_PARTS = ("contexts", "messages", "reports")
+
+# The context rows whose who and why are none of those their events were written with (events
+# written before events kept a copy are not compared: they have none).
+_CONTEXTS_CHANGED = """
+WITH kept AS ({kept})
+SELECT min(kept.written), kept.id
+FROM kept JOIN pghistory_context AS c ON c.id = kept.id
+GROUP BY kept.id, c.metadata
+HAVING NOT bool_or(kept.snapshot = c.metadata)
+ORDER BY 1
+"""
+_KEPT = """SELECT pgh_context_id AS id, pgh_context_snapshot AS snapshot,
+       '{table} row ' || lpad(pgh_id::text, 12, '0') AS written
+FROM {table} WHERE pgh_context_snapshot IS NOT NULL"""
+
+MESSAGE_MISMATCH = "its stored bytes do not match its recorded SHA-256"
+REPORT_MISMATCH = "its stored PDF does not match its recorded SHA-256"
+_CONTENT = {
+    "messages": (
+        "SELECT 'instrument message ' || id FROM samples_instrumentmessage "
+        "WHERE encode(sha256(raw), 'hex') <> sha256 ORDER BY id",
+        MESSAGE_MISMATCH,
+    ),
+    "reports": (
+        "SELECT 'report of sample ' || s.barcode FROM samples_report AS r "
+        "JOIN samples_sample AS s ON s.id = r.sample_id "
+        "WHERE encode(sha256(r.pdf), 'hex') <> r.sha256 ORDER BY r.id",
+        REPORT_MISMATCH,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -77,7 +115,37 @@ def audit_verify(
     checks = [history_verify(runs=runs)]
     tables = AUDIT_TABLES if records is None else records
     checks += [table_verify(table, None if records is None else records[table]) for table in tables]
+    if records is None and runs is None:
+        checks += [content_verify(part) for part in CONTENT_PARTS]
     return checks_joined(checks)
+
+
+def content_verify(part: str) -> AuditCheck:
+    """One of ``CONTENT_PARTS``, in one statement (one pass over each table it reads): who and
+    why of the events against their context rows, or messages or reports against their
+    SHA-256. Each mismatch is a finding; no event or chain is counted."""
+    if part == "contexts":
+        kept = "\nUNION ALL\n".join(_KEPT.format(table=table) for table in AUDIT_TABLES)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_CONTEXTS_CHANGED.format(kept=kept))
+            findings = [
+                Finding(
+                    _unpadded(written),
+                    f"its who and why were changed afterwards in context {context} (the "
+                    "event keeps them as written)",
+                )
+                for written, context in cursor.fetchall()
+            ]
+        return AuditCheck(0, 0, findings)
+    sql, problem = _CONTENT[part]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql)
+        return AuditCheck(0, 0, [Finding(where, problem) for (where,) in cursor.fetchall()])
+
+
+def _unpadded(written: str) -> str:
+    table, row = written.rsplit(" ", 1)
+    return f"{table} {int(row)}"
 
 
 def history_verify(*, runs: list[str] | None = None, shard: str | None = None) -> AuditCheck:

@@ -27,10 +27,12 @@ from samples.models import Job, JobFilePart, JobKind, JobRow, JobStatus
 from samples.roles import Role, has_role
 from samples.services.audit import (
     AUDIT_TABLES,
+    CONTENT_PARTS,
     AuditCheck,
     Finding,
     chain_check_record,
     checks_joined,
+    content_verify,
     history_verify,
     table_verify,
 )
@@ -47,9 +49,11 @@ ROLES = {
     JobKind.VERIFY: (Role.COMPLIANCE, Role.ADMIN),
     JobKind.AUDIT_PDF: (Role.COMPLIANCE, Role.ADMIN),
 }
-CHECK_PARTS = [("history", shard) for shard in HISTORY_SHARDS] + [
-    ("table", table) for table in AUDIT_TABLES
-]
+CHECK_PARTS = (
+    [("history", shard) for shard in HISTORY_SHARDS]
+    + [("table", table) for table in AUDIT_TABLES]
+    + [("content", part) for part in CONTENT_PARTS]
+)
 
 
 def job_request(
@@ -188,7 +192,12 @@ def _import_part(job: Job, part: int) -> None:
 
 def _check_part(job: Job, part: int) -> None:
     what, which = CHECK_PARTS[part]
-    check = history_verify(shard=which) if what == "history" else table_verify(which)
+    if what == "history":
+        check = history_verify(shard=which)
+    elif what == "table":
+        check = table_verify(which)
+    else:
+        check = content_verify(which)
     outcome = {
         "events": check.events,
         "chains": check.chains,
