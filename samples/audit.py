@@ -13,6 +13,8 @@ and DELETE) and each is a hash chain (migrations ``samples.0005_audit_chain`` an
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pghistory
 import pgtrigger
 from django.contrib.auth import get_user_model
@@ -46,6 +48,25 @@ def audited(model: type[models.Model]) -> type[models.Model]:
         *changes(), base_model=AuditEvent, append_only=True, model_name=f"{model.__name__}Event"
     )
     return track(model)
+
+
+def audited_without(*blobs: str) -> Callable[[type[models.Model]], type[models.Model]]:
+    """``audited``, the event rows leaving out the fields ``blobs`` (stored content, which
+    the events name by its SHA-256 instead)."""
+
+    def track(model: type[models.Model]) -> type[models.Model]:
+        fields = [f.name for f in model._meta.concrete_fields if f.name not in blobs]
+        tracker = pghistory.track(
+            *changes(),
+            fields=fields,
+            obj_field=pghistory.ObjForeignKey(related_name="audit_events"),
+            base_model=AuditEvent,
+            append_only=True,
+            model_name=f"{model.__name__}Event",
+        )
+        return tracker(model)
+
+    return track
 
 
 User = get_user_model()

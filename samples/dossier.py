@@ -34,7 +34,12 @@ from samples.pdf import LabPdf
 from samples.selectors import sample_runs
 from samples.selectors_audit import SOURCES, AuditEntry, AuditFilter, audit_entries
 from samples.services.amendments import signatures_checked
-from samples.services.audit import MESSAGE_MISMATCH, REPORT_MISMATCH, audit_verify
+from samples.services.audit import (
+    MESSAGE_MISMATCH,
+    REPORT_MISMATCH,
+    audit_verify,
+    content_checked,
+)
 
 # The audit tables of a sample's own records, and how to find its rows in each.
 _RECORD_EVENTS = [
@@ -213,9 +218,9 @@ def _change(table: str, row: Any) -> dict[str, Any]:
 
 def _message(message: InstrumentMessage) -> dict[str, Any]:
     """A message as received: its bytes (base64) checked against the SHA-256 recorded when it
-    was received, and its text for reading."""
+    was received (and held by its audit events), and its text for reading."""
     raw = bytes(message.raw)
-    found = hashlib.sha256(raw).hexdigest()
+    found, intact = content_checked(message, "raw")
     return {
         "id": message.pk,
         "kind": message.kind,
@@ -223,7 +228,7 @@ def _message(message: InstrumentMessage) -> dict[str, Any]:
         "content_type": message.content_type,
         "sha256": message.sha256,
         "sha256_of_stored_bytes": found,
-        "intact": found == message.sha256,
+        "intact": intact,
         "raw_base64": base64.b64encode(raw).decode(),
         "body": message.body,
     }
@@ -234,12 +239,12 @@ def _report(sample: Sample) -> dict[str, Any] | None:
     report = Report.objects.filter(sample=sample).first()
     if report is None:
         return None
-    found = hashlib.sha256(bytes(report.pdf)).hexdigest()
+    found, intact = content_checked(report, "pdf")
     return {
         "created_at": report.created_at,
         "sha256": report.sha256,
         "sha256_of_stored_pdf": found,
-        "intact": found == report.sha256,
+        "intact": intact,
     }
 
 
@@ -312,7 +317,7 @@ def dossier_pdf(content: dict[str, Any]) -> bytes:
                     "intact"
                     if m["intact"]
                     else "STORED BYTES DO NOT MATCH ITS RECORDED SHA-256 (they hash to "
-                    f"{m['sha256_of_stored_bytes']})"
+                    f"{m['sha256_of_stored_bytes']}, or the hash recorded was changed)"
                 )
                 for m in content["instrument_messages"]
             ],

@@ -15,7 +15,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
-from samples.audit import audited
+from samples.audit import audited, audited_without
 from samples.times import utc_text
 
 code_validator = RegexValidator(
@@ -363,6 +363,7 @@ RETURN NEW;
 """
 
 
+@audited_without("raw", "body")  # its SHA-256, who sent it, when and its answer: chained
 class InstrumentMessage(models.Model):
     """A message an instrument or integration client sent, stored as the bytes received with
     their SHA-256, with the answer it got. Results made from it link back to it. The database
@@ -478,6 +479,7 @@ class Signature(models.Model):
         return f"{self.printed_name}, {self.meaning}, {utc_text(self.signed_at)}"
 
 
+@audited_without("pdf")  # its SHA-256 and when: chained
 class Report(models.Model):
     """A released sample's report as released: stored once with its SHA-256, never changed or
     deleted (the database refuses both); checked against its hash whenever it is served."""
@@ -496,6 +498,7 @@ class Report(models.Model):
         return f"report of {self.sample.barcode}"
 
 
+@audited
 class ChainCheck(models.Model):
     """A check of the audit trail's hash chains (nightly, from the command or the audit page),
     kept for good: a broken one is an alert for the compliance officers."""

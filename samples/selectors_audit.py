@@ -213,6 +213,30 @@ SOURCES = [
         extra="jsonb_build_object('assay', bea.code)",
         folded=_BATCH_BOOKKEEPING,
     ),
+    # A message received, and its answer set: the results and inbox entries it made say it.
+    Source(
+        "message",
+        "samples_instrumentmessageevent",
+        "e.pgh_obj_id::text",
+        joins="LEFT JOIN samples_instrument AS mi ON mi.id = e.instrument_id",
+        maker="mi.name",
+        maker_is_instrument="mi.id IS NOT NULL",
+        folded="true",
+    ),
+    Source(
+        "report",
+        "samples_reportevent",
+        "'of ' || rps.barcode",
+        barcode="rps.barcode",
+        joins="JOIN samples_sample AS rps ON rps.id = e.sample_id",
+    ),
+    Source(
+        "check",
+        "samples_chaincheckevent",
+        "e.pgh_obj_id::text",
+        joins="LEFT JOIN {user} AS m ON m.id = e.checked_by_id",
+        maker="m.username",
+    ),
 ]
 
 _HISTORY = """

@@ -8,7 +8,9 @@ kept as the bytes received, reports and messages kept as stored.
 - ``pghistory_context`` is kept: no DELETE, and an UPDATE only in the transaction that wrote the
   row (django-pghistory updates a request's context while that transaction adds to it; a later
   transaction of the same request leaves the row as it is: its events hold their own copy).
-- Batches are audited (who started a run, and when), chained like the other event tables.
+- Batches (who started a run, and when) and chain checks are audited, chained like the other
+  event tables; so are instrument messages and reports, without their content (their events
+  hold its SHA-256).
 - Instrument messages keep the bytes received (``raw``) and their SHA-256; messages stored
   before keep their decoded text, and get as ``raw`` its UTF-8 and that hash.
 - Reports and instrument messages are append-only (a message's answer is set once).
@@ -20,6 +22,13 @@ import pgtrigger.migrations
 from django.conf import settings
 from django.db import migrations, models
 
+
+NEW_EVENT_TABLES = (
+    "samples_batchevent",
+    "samples_chaincheckevent",
+    "samples_instrumentmessageevent",
+    "samples_reportevent",
+)
 
 # The chain trigger of migration 0005, which also copies the event's context into it before
 # its hash is computed. Of a request's context, the values in force when the event is written
@@ -57,12 +66,15 @@ BEGIN
     NEW.pgh_hash := audit_digest(to_jsonb(NEW), NEW.pgh_prev_hash);
     RETURN NEW;
 END $$;
-CREATE TRIGGER audit_chain BEFORE INSERT ON samples_batchevent
-FOR EACH ROW EXECUTE FUNCTION audit_chain('pgh_obj_id');
-"""
+""" + "".join(
+    f"CREATE TRIGGER audit_chain BEFORE INSERT ON {table} "
+    "FOR EACH ROW EXECUTE FUNCTION audit_chain('pgh_obj_id');\n"
+    for table in NEW_EVENT_TABLES
+)
 
-CHAIN_UNDO = """
-DROP TRIGGER audit_chain ON samples_batchevent;
+CHAIN_UNDO = (
+    "".join(f"DROP TRIGGER audit_chain ON {table};\n" for table in NEW_EVENT_TABLES)
+    + """
 CREATE OR REPLACE FUNCTION audit_chain() RETURNS trigger LANGUAGE plpgsql
 SET enable_seqscan = off AS $$
 DECLARE
@@ -86,6 +98,7 @@ BEGIN
     RETURN NEW;
 END $$;
 """
+)
 
 # ``pghistory_context``: each row remembers the transaction that wrote it, and only that one
 # may change it (django-pghistory's upsert, as the request adds to its context); never deleted.
@@ -171,6 +184,22 @@ UPDATE samples_instrumentmessage
 SET raw = convert_to(body, 'UTF8'), sha256 = encode(sha256(convert_to(body, 'UTF8')), 'hex');
 """
 
+# Messages and reports stored before: an event each, dated now, so that their SHA-256 is in a
+# chain from here on (batches and chain checks stored before have none: their next change is
+# their first event).
+EVENTS_BACKFILL = """
+INSERT INTO samples_instrumentmessageevent (pgh_created_at, pgh_label, pgh_obj_id, id,
+    client_id, instrument_id, kind, content_type, sha256, idempotency_key, received_at,
+    status_code, answer)
+SELECT clock_timestamp(), 'insert', id, id, client_id, instrument_id, kind, content_type,
+    sha256, idempotency_key, received_at, status_code, answer
+FROM samples_instrumentmessage ORDER BY id;
+INSERT INTO samples_reportevent (pgh_created_at, pgh_label, pgh_obj_id, id, sample_id, sha256,
+    created_at)
+SELECT clock_timestamp(), 'insert', id, id, sample_id, sha256, created_at
+FROM samples_report ORDER BY id;
+"""
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -209,6 +238,66 @@ class Migration(migrations.Migration):
                 ("run_started_at", models.DateTimeField(blank=True, null=True)),
                 ("completed_at", models.DateTimeField(blank=True, null=True)),
                 ("run_id", models.UUIDField(blank=True, null=True)),
+            ],
+            options={
+                "abstract": False,
+            },
+        ),
+        migrations.CreateModel(
+            name="ChainCheckEvent",
+            fields=[
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("pgh_prev_hash", models.CharField(default="", editable=False, max_length=64)),
+                ("pgh_hash", models.CharField(default="", editable=False, max_length=64)),
+                ("pgh_context_snapshot", models.JSONField(blank=True, editable=False, null=True)),
+                ("id", models.BigIntegerField()),
+                ("checked_at", models.DateTimeField()),
+                ("trigger", models.CharField(max_length=16)),
+                ("events", models.PositiveBigIntegerField()),
+                ("chains", models.PositiveBigIntegerField()),
+                ("intact", models.BooleanField()),
+                ("findings", models.JSONField(blank=True, default=list)),
+            ],
+            options={
+                "abstract": False,
+            },
+        ),
+        migrations.CreateModel(
+            name="InstrumentMessageEvent",
+            fields=[
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("pgh_prev_hash", models.CharField(default="", editable=False, max_length=64)),
+                ("pgh_hash", models.CharField(default="", editable=False, max_length=64)),
+                ("pgh_context_snapshot", models.JSONField(blank=True, editable=False, null=True)),
+                ("id", models.BigIntegerField()),
+                ("kind", models.CharField(max_length=16)),
+                ("content_type", models.CharField(blank=True, max_length=100)),
+                ("sha256", models.CharField(max_length=64)),
+                ("idempotency_key", models.CharField(blank=True, max_length=200, null=True)),
+                ("received_at", models.DateTimeField()),
+                ("status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("answer", models.JSONField(blank=True, null=True)),
+            ],
+            options={
+                "abstract": False,
+            },
+        ),
+        migrations.CreateModel(
+            name="ReportEvent",
+            fields=[
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("pgh_prev_hash", models.CharField(default="", editable=False, max_length=64)),
+                ("pgh_hash", models.CharField(default="", editable=False, max_length=64)),
+                ("pgh_context_snapshot", models.JSONField(blank=True, editable=False, null=True)),
+                ("id", models.BigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField()),
             ],
             options={
                 "abstract": False,
@@ -326,6 +415,49 @@ class Migration(migrations.Migration):
             ),
         ),
         pgtrigger.migrations.AddTrigger(
+            model_name="chaincheck",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "samples_chaincheckevent" ("chains", "checked_at", "checked_by_id", "events", "findings", "id", "intact", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "trigger") VALUES (NEW."chains", NEW."checked_at", NEW."checked_by_id", NEW."events", NEW."findings", NEW."id", NEW."intact", _pgh_attach_context(), clock_timestamp(), \'insert\', NEW."id", NEW."trigger"); RETURN NULL;',
+                    hash="f177e1627418cb0035753ebcef131f796f36d1bb",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_cecad",
+                    table="samples_chaincheck",
+                    when="AFTER",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="chaincheck",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "samples_chaincheckevent" ("chains", "checked_at", "checked_by_id", "events", "findings", "id", "intact", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "trigger") VALUES (NEW."chains", NEW."checked_at", NEW."checked_by_id", NEW."events", NEW."findings", NEW."id", NEW."intact", _pgh_attach_context(), clock_timestamp(), \'update\', NEW."id", NEW."trigger"); RETURN NULL;',
+                    hash="faa2f3d916f05a5720f17df9c6e490aec81c30f7",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_42514",
+                    table="samples_chaincheck",
+                    when="AFTER",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="chaincheck",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "samples_chaincheckevent" ("chains", "checked_at", "checked_by_id", "events", "findings", "id", "intact", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "trigger") VALUES (OLD."chains", OLD."checked_at", OLD."checked_by_id", OLD."events", OLD."findings", OLD."id", OLD."intact", _pgh_attach_context(), clock_timestamp(), \'delete\', OLD."id", OLD."trigger"); RETURN NULL;',
+                    hash="7e74debcbdfa2ee0bca0104b1b29328caabd8c53",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_4a35d",
+                    table="samples_chaincheck",
+                    when="AFTER",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
             model_name="instrumentmessage",
             trigger=pgtrigger.compiler.Trigger(
                 name="kept_as_received",
@@ -340,6 +472,49 @@ class Migration(migrations.Migration):
             ),
         ),
         pgtrigger.migrations.AddTrigger(
+            model_name="instrumentmessage",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "samples_instrumentmessageevent" ("answer", "client_id", "content_type", "id", "idempotency_key", "instrument_id", "kind", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "received_at", "sha256", "status_code") VALUES (NEW."answer", NEW."client_id", NEW."content_type", NEW."id", NEW."idempotency_key", NEW."instrument_id", NEW."kind", _pgh_attach_context(), clock_timestamp(), \'insert\', NEW."id", NEW."received_at", NEW."sha256", NEW."status_code"); RETURN NULL;',
+                    hash="70ca7c286426bb507031ef2ab37ced8c293bd438",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_bad02",
+                    table="samples_instrumentmessage",
+                    when="AFTER",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="instrumentmessage",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."answer" IS DISTINCT FROM (NEW."answer") OR OLD."client_id" IS DISTINCT FROM (NEW."client_id") OR OLD."content_type" IS DISTINCT FROM (NEW."content_type") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."idempotency_key" IS DISTINCT FROM (NEW."idempotency_key") OR OLD."instrument_id" IS DISTINCT FROM (NEW."instrument_id") OR OLD."kind" IS DISTINCT FROM (NEW."kind") OR OLD."received_at" IS DISTINCT FROM (NEW."received_at") OR OLD."sha256" IS DISTINCT FROM (NEW."sha256") OR OLD."status_code" IS DISTINCT FROM (NEW."status_code"))',
+                    func='INSERT INTO "samples_instrumentmessageevent" ("answer", "client_id", "content_type", "id", "idempotency_key", "instrument_id", "kind", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "received_at", "sha256", "status_code") VALUES (NEW."answer", NEW."client_id", NEW."content_type", NEW."id", NEW."idempotency_key", NEW."instrument_id", NEW."kind", _pgh_attach_context(), clock_timestamp(), \'update\', NEW."id", NEW."received_at", NEW."sha256", NEW."status_code"); RETURN NULL;',
+                    hash="c0d384992752bf5ce7c554cc6045d8f6b6e75371",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_5b208",
+                    table="samples_instrumentmessage",
+                    when="AFTER",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="instrumentmessage",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "samples_instrumentmessageevent" ("answer", "client_id", "content_type", "id", "idempotency_key", "instrument_id", "kind", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "received_at", "sha256", "status_code") VALUES (OLD."answer", OLD."client_id", OLD."content_type", OLD."id", OLD."idempotency_key", OLD."instrument_id", OLD."kind", _pgh_attach_context(), clock_timestamp(), \'delete\', OLD."id", OLD."received_at", OLD."sha256", OLD."status_code"); RETURN NULL;',
+                    hash="d642178ee548f3333f10f64dd38aa44e609ed81c",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_a3d6e",
+                    table="samples_instrumentmessage",
+                    when="AFTER",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
             model_name="report",
             trigger=pgtrigger.compiler.Trigger(
                 name="append_only",
@@ -350,6 +525,49 @@ class Migration(migrations.Migration):
                     pgid="pgtrigger_append_only_05e58",
                     table="samples_report",
                     when="BEFORE",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="report",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "samples_reportevent" ("created_at", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "sample_id", "sha256") VALUES (NEW."created_at", NEW."id", _pgh_attach_context(), clock_timestamp(), \'insert\', NEW."id", NEW."sample_id", NEW."sha256"); RETURN NULL;',
+                    hash="42c5e4a66074be6b72baf1a2654a726b92bc4899",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_2341b",
+                    table="samples_report",
+                    when="AFTER",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="report",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."sample_id" IS DISTINCT FROM (NEW."sample_id") OR OLD."sha256" IS DISTINCT FROM (NEW."sha256"))',
+                    func='INSERT INTO "samples_reportevent" ("created_at", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "sample_id", "sha256") VALUES (NEW."created_at", NEW."id", _pgh_attach_context(), clock_timestamp(), \'update\', NEW."id", NEW."sample_id", NEW."sha256"); RETURN NULL;',
+                    hash="d504607ca4bffca1becb45ddf973bdd605926081",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_bf8ee",
+                    table="samples_report",
+                    when="AFTER",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="report",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "samples_reportevent" ("created_at", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "sample_id", "sha256") VALUES (OLD."created_at", OLD."id", _pgh_attach_context(), clock_timestamp(), \'delete\', OLD."id", OLD."sample_id", OLD."sha256"); RETURN NULL;',
+                    hash="7c2a5cca523c08965e6ac95c72e7b22ab16fe8fd",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_464b2",
+                    table="samples_report",
+                    when="AFTER",
                 ),
             ),
         ),
@@ -411,6 +629,117 @@ class Migration(migrations.Migration):
                 to=settings.AUTH_USER_MODEL,
             ),
         ),
+        migrations.AddField(
+            model_name="chaincheckevent",
+            name="checked_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
+        ),
+        migrations.AddField(
+            model_name="chaincheckevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
+        ),
+        migrations.AddField(
+            model_name="chaincheckevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="audit_events",
+                to="samples.chaincheck",
+            ),
+        ),
+        migrations.AddField(
+            model_name="instrumentmessageevent",
+            name="client",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
+        ),
+        migrations.AddField(
+            model_name="instrumentmessageevent",
+            name="instrument",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="samples.instrument",
+            ),
+        ),
+        migrations.AddField(
+            model_name="instrumentmessageevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
+        ),
+        migrations.AddField(
+            model_name="instrumentmessageevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="audit_events",
+                to="samples.instrumentmessage",
+            ),
+        ),
+        migrations.AddField(
+            model_name="reportevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
+        ),
+        migrations.AddField(
+            model_name="reportevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="audit_events",
+                to="samples.report",
+            ),
+        ),
+        migrations.AddField(
+            model_name="reportevent",
+            name="sample",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="samples.sample",
+            ),
+        ),
         pgtrigger.migrations.AddTrigger(
             model_name="batchevent",
             trigger=pgtrigger.compiler.Trigger(
@@ -425,6 +754,49 @@ class Migration(migrations.Migration):
                 ),
             ),
         ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="chaincheckevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="4d185feff4f50f96748a094cb7163d2d670fe4f0",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_4073f",
+                    table="samples_chaincheckevent",
+                    when="BEFORE",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="instrumentmessageevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="c846b7f7765ab48bf29354567c00422e0bb6ac1b",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_adcaa",
+                    table="samples_instrumentmessageevent",
+                    when="BEFORE",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="reportevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="2191ecb6edf8d8f8b5d190b3a75793df4c59ad82",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_deab3",
+                    table="samples_reportevent",
+                    when="BEFORE",
+                ),
+            ),
+        ),
         migrations.RunSQL(CHAIN, CHAIN_UNDO),
         migrations.RunSQL(CONTEXT, CONTEXT_UNDO),
+        migrations.RunSQL(EVENTS_BACKFILL, migrations.RunSQL.noop),
     ]

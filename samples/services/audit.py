@@ -5,6 +5,7 @@ report PDFs against the SHA-256 recorded when each was stored."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,9 @@ AUDIT_TABLES = {
     "samples_tokenevent": "",
     "samples_auditreviewevent": "pgh_obj_id",
     "samples_batchevent": "pgh_obj_id",
+    "samples_chaincheckevent": "pgh_obj_id",
+    "samples_instrumentmessageevent": "pgh_obj_id",
+    "samples_reportevent": "pgh_obj_id",
 }
 
 _BROKEN = """
@@ -61,11 +65,11 @@ CONTENT_PARTS = ("contexts", "messages", "reports")
 # written before events kept a copy are not compared: they have none).
 _CONTEXTS_CHANGED = """
 WITH kept AS ({kept})
-SELECT min(kept.written), kept.id
+SELECT kept.id, count(*), (array_agg(kept.written ORDER BY kept.written))[1:5]
 FROM kept JOIN pghistory_context AS c ON c.id = kept.id
 GROUP BY kept.id, c.metadata
 HAVING NOT bool_or(kept.snapshot = c.metadata)
-ORDER BY 1
+ORDER BY 3
 """
 _KEPT = """SELECT pgh_context_id AS id, pgh_context_snapshot AS snapshot,
        '{table} row ' || lpad(pgh_id::text, 12, '0') AS written
@@ -73,19 +77,47 @@ FROM {table} WHERE pgh_context_snapshot IS NOT NULL"""
 
 MESSAGE_MISMATCH = "its stored bytes do not match its recorded SHA-256"
 REPORT_MISMATCH = "its stored PDF does not match its recorded SHA-256"
+UNCHAINED = "its recorded SHA-256 is not the one its audit events hold"
+
+# Stored content against the SHA-256 recorded with it, and that against the one the newest
+# audit event of the record holds (a rewrite of both content and hash is found so).
+_CONTENT_CHECK = """
+SELECT {name},
+       CASE WHEN encode(sha256(r.{blob}), 'hex') <> r.sha256 THEN %s ELSE %s END
+FROM {table} AS r {joins}
+LEFT JOIN LATERAL (SELECT e.sha256 FROM {table}event AS e WHERE e.pgh_obj_id = r.id
+                   ORDER BY e.pgh_id DESC LIMIT 1) AS chained ON true
+WHERE encode(sha256(r.{blob}), 'hex') <> r.sha256 OR chained.sha256 IS DISTINCT FROM r.sha256
+ORDER BY r.id
+"""
 _CONTENT = {
     "messages": (
-        "SELECT 'instrument message ' || id FROM samples_instrumentmessage "
-        "WHERE encode(sha256(raw), 'hex') <> sha256 ORDER BY id",
+        _CONTENT_CHECK.format(
+            name="'instrument message ' || r.id",
+            blob="raw",
+            table="samples_instrumentmessage",
+            joins="",
+        ),
         MESSAGE_MISMATCH,
     ),
     "reports": (
-        "SELECT 'report of sample ' || s.barcode FROM samples_report AS r "
-        "JOIN samples_sample AS s ON s.id = r.sample_id "
-        "WHERE encode(sha256(r.pdf), 'hex') <> r.sha256 ORDER BY r.id",
+        _CONTENT_CHECK.format(
+            name="'report of sample ' || s.barcode",
+            blob="pdf",
+            table="samples_report",
+            joins="JOIN samples_sample AS s ON s.id = r.sample_id",
+        ),
         REPORT_MISMATCH,
     ),
 }
+
+
+def content_checked(record: Any, blob: str) -> tuple[str, bool]:
+    """The SHA-256 of a message's or report's stored content (``blob``) now, and whether it
+    is the one recorded with it and held by the record's newest audit event."""
+    found = hashlib.sha256(bytes(getattr(record, blob))).hexdigest()
+    chained = record.audit_events.order_by("-pgh_id").values_list("sha256", flat=True).first()
+    return found, found == record.sha256 == chained
 
 
 @dataclass(frozen=True)
@@ -130,17 +162,18 @@ def content_verify(part: str) -> AuditCheck:
             cursor.execute(_CONTEXTS_CHANGED.format(kept=kept))
             findings = [
                 Finding(
-                    _unpadded(written),
-                    f"its who and why were changed afterwards in context {context} (the "
-                    "event keeps them as written)",
+                    f"context {context}",
+                    "its who and why were changed after its events were written (they keep "
+                    f"them as written): {', '.join(map(_unpadded, some))}"
+                    + (f" and {events - len(some)} more" if events > len(some) else ""),
                 )
-                for written, context in cursor.fetchall()
+                for context, events, some in cursor.fetchall()
             ]
         return AuditCheck(0, 0, findings)
     sql, problem = _CONTENT[part]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql)
-        return AuditCheck(0, 0, [Finding(where, problem) for (where,) in cursor.fetchall()])
+        cursor.execute(sql, [problem, UNCHAINED])
+        return AuditCheck(0, 0, [Finding(where, said) for where, said in cursor.fetchall()])
 
 
 def _unpadded(written: str) -> str:

@@ -91,11 +91,6 @@ def received_text(raw: bytes, charset: str | None = None) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
-def message_intact(message: InstrumentMessage) -> bool:
-    """The message's stored bytes still have the SHA-256 recorded when it was received."""
-    return hashlib.sha256(bytes(message.raw)).hexdigest() == message.sha256
-
-
 def _first_answer(client: Any, idempotency_key: str) -> tuple[int, dict[str, Any]] | None:
     first = InstrumentMessage.objects.filter(client=client, idempotency_key=idempotency_key)
     message = first.only("status_code", "answer").first()

@@ -7,7 +7,6 @@ recorded when it was stored."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django.contrib import messages
@@ -23,6 +22,7 @@ from samples.reports import render_report
 from samples.roles import Role, has_role, role_required
 from samples.selectors_review import review_queue
 from samples.services.amendments import signature_valid
+from samples.services.audit import content_checked
 from samples.services.results import MEANING, SignOutcome, current_results
 from samples.services.signer import AccountLocked, attempts_left, last_attempt_warning
 from samples.times import utc_text
@@ -126,8 +126,8 @@ def report_pdf(request: HttpRequest, barcode: str) -> HttpResponse:
     if report is None:
         raise Http404(f"{barcode} has no report yet: it is written once the sample is released.")
     pdf = bytes(report.pdf)
-    found = hashlib.sha256(pdf).hexdigest()
-    if found != report.sha256:
+    found, intact = content_checked(report, "pdf")
+    if not intact:
         # Never served as the report released: the lab would hand on a changed file.
         log.error(
             "report of %s: the stored PDF does not match its recorded SHA-256 (%s, now %s)",

@@ -5,6 +5,7 @@ superuser can), found by ``audit verify`` and shown loudly wherever the record i
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pghistory
@@ -104,7 +105,8 @@ def test_rewriting_context_who_is_detected(
     )
 
     out = verify_findings(capsys)
-    assert f"BROKEN samples_resultevent row {event.pgh_id}: its who and why were changed" in out
+    assert f"BROKEN context {event.pgh_context_id}: its who and why were changed" in out
+    assert f"samples_resultevent row {event.pgh_id}" in out
     client = signed_in(compliance_officer)
     page = client.get("/audit/", {"sample": BARCODE, "type": "result.update"}).content.decode()
     assert "changed by tess" in page and "transcription error" in page
@@ -195,6 +197,27 @@ def test_tampering_message_bytes_is_detected(lab, released, signed_in, capsys): 
     pdf = " ".join(pdf_text(client.get(f"/samples/{BARCODE}/custody.pdf").content).split())
     assert f"NOT INTACT: instrument message {message.pk}: its stored bytes do not match" in pdf
     assert "STORED BYTES DO NOT MATCH ITS RECORDED SHA-256" in pdf
+
+
+def test_rewriting_message_bytes_with_their_hash_is_detected(
+    lab,  # noqa: F811
+    released,
+    signed_in,
+    capsys,
+):
+    message = InstrumentMessage.objects.get()
+    forged = bytes(message.raw).replace(b'"5.1"', b'"9.1"')
+    tampered(
+        "samples_instrumentmessage",
+        "UPDATE samples_instrumentmessage SET raw = %s, sha256 = %s WHERE id = %s",
+        forged,
+        hashlib.sha256(forged).hexdigest(),
+        message.pk,
+    )
+    out = verify_findings(capsys)
+    assert f"BROKEN instrument message {message.pk}: its recorded SHA-256 is not the one" in out
+    [shown] = dossier(signed_in(lab.reviewer))["instrument_messages"]
+    assert shown["intact"] is False
 
 
 def test_rewriting_a_report_is_refused(lab, released):  # noqa: F811
