@@ -229,6 +229,7 @@ SOURCES = [
         "'of ' || rps.barcode",
         barcode="rps.barcode",
         joins="JOIN samples_sample AS rps ON rps.id = e.sample_id",
+        folded="true",  # stored at release: the signature's entry says it
     ),
     Source(
         "check",

@@ -61,14 +61,14 @@ ORDER BY pgh_id
 # instrument messages' bytes and report PDFs against their recorded SHA-256.
 CONTENT_PARTS = ("contexts", "messages", "reports")
 
-# The context rows whose who and why are none of those their events were written with (events
-# written before events kept a copy are not compared: they have none).
+# The context rows whose who and why are none of those their events were written with, or that
+# are gone (events written before events kept a copy are not compared: they have none).
 _CONTEXTS_CHANGED = """
 WITH kept AS ({kept})
 SELECT kept.id, count(*), (array_agg(kept.written ORDER BY kept.written))[1:5]
-FROM kept JOIN pghistory_context AS c ON c.id = kept.id
+FROM kept LEFT JOIN pghistory_context AS c ON c.id = kept.id
 GROUP BY kept.id, c.metadata
-HAVING NOT bool_or(kept.snapshot = c.metadata)
+HAVING NOT coalesce(bool_or(kept.snapshot = c.metadata), false)
 ORDER BY 3
 """
 _KEPT = """SELECT pgh_context_id AS id, pgh_context_snapshot AS snapshot,
@@ -163,8 +163,8 @@ def content_verify(part: str) -> AuditCheck:
             findings = [
                 Finding(
                     f"context {context}",
-                    "its who and why were changed after its events were written (they keep "
-                    f"them as written): {', '.join(map(_unpadded, some))}"
+                    "its who and why were changed or removed after its events were written "
+                    f"(they keep them as written): {', '.join(map(_unpadded, some))}"
                     + (f" and {events - len(some)} more" if events > len(some) else ""),
                 )
                 for context, events, some in cursor.fetchall()

@@ -105,7 +105,7 @@ def test_rewriting_context_who_is_detected(
     )
 
     out = verify_findings(capsys)
-    assert f"BROKEN context {event.pgh_context_id}: its who and why were changed" in out
+    assert f"BROKEN context {event.pgh_context_id}: its who and why were changed or" in out
     assert f"samples_resultevent row {event.pgh_id}" in out
     client = signed_in(compliance_officer)
     page = client.get("/audit/", {"sample": BARCODE, "type": "result.update"}).content.decode()
@@ -115,6 +115,20 @@ def test_rewriting_context_who_is_detected(
     [change] = [c for c in changes if c["record"] == "result" and c["change"] == "update"]
     assert change["who"] == "tess" and change["why"] == "transcription error"
     assert change["context"]["user"] == lab.technician.pk and change["context_in_hash"]
+
+
+def test_deleting_a_context_is_detected(lab, released, capsys):  # noqa: F811
+    result = Result.objects.get(sample__barcode=BARCODE)
+    with pghistory.context(user=lab.technician.pk, url=f"/samples/{BARCODE}/"):
+        result_amend(user=lab.technician, result_id=result.pk, value="5.3", reason="typo")
+    event = ResultEvent.objects.filter(pgh_obj=result).latest("pgh_id")
+    tampered(
+        "pghistory_context",
+        "DELETE FROM pghistory_context WHERE id = %s",
+        str(event.pgh_context_id),
+    )
+    out = verify_findings(capsys)
+    assert f"BROKEN context {event.pgh_context_id}: its who and why were changed or removed" in out
 
 
 def test_rewriting_the_who_kept_in_an_event_is_detected(lab, released, capsys):  # noqa: F811
