@@ -5,9 +5,10 @@ ranges, instruments), records (samples, results, retests, signatures, inbox entr
 Database triggers (django-pghistory) write an event row for every insert, update and delete,
 whatever made it: a page, the API, the admin, a management command, a bulk update or raw SQL.
 Each event row is a snapshot of the record after the change (before it, for a delete), with
-the time, the label and the context (who, from which page or endpoint, why). Event tables are
-append-only (triggers refuse UPDATE and DELETE) and each is a hash chain (migration
-``samples.0005_audit_chain``), checked with the workflow history by ``manage.py audit verify``.
+the time, the label and the context (who, from which page or endpoint, why), copied into the
+event itself so that its hash covers it. Event tables are append-only (triggers refuse UPDATE
+and DELETE) and each is a hash chain (migrations ``samples.0005_audit_chain`` and
+``samples.0018_evidence``), checked with the workflow history by ``manage.py audit verify``.
 
 An account's events hold whether it is a superuser, and a ``user.password`` event each time its
 password is set, changed or reset (by whom: its context), never the password's hash.
@@ -17,6 +18,8 @@ columns for time, label and hash chain.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pghistory
 import pgtrigger
@@ -36,6 +39,10 @@ class AuditEvent(Event):
 
     pgh_prev_hash = models.CharField(max_length=64, default="", editable=False)
     pgh_hash = models.CharField(max_length=64, default="", editable=False)
+    # Who, from where and why (the request's context) as it was when the event was written,
+    # copied by the chain trigger so that the event's hash covers it (``pgh_context`` is a row
+    # of its own, shared by a request's events, that the hash does not reach).
+    pgh_context_snapshot = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -47,6 +54,25 @@ def audited(model: type[models.Model]) -> type[models.Model]:
         *changes(), base_model=AuditEvent, append_only=True, model_name=f"{model.__name__}Event"
     )
     return track(model)
+
+
+def audited_without(*blobs: str) -> Callable[[type[models.Model]], type[models.Model]]:
+    """``audited``, the event rows leaving out the fields ``blobs`` (stored content, which
+    the events name by its SHA-256 instead)."""
+
+    def track(model: type[models.Model]) -> type[models.Model]:
+        fields = [f.name for f in model._meta.concrete_fields if f.name not in blobs]
+        tracker = pghistory.track(
+            *changes(),
+            fields=fields,
+            obj_field=pghistory.ObjForeignKey(related_name="audit_events"),
+            base_model=AuditEvent,
+            append_only=True,
+            model_name=f"{model.__name__}Event",
+        )
+        return tracker(model)
+
+    return track
 
 
 User = get_user_model()
@@ -126,7 +152,7 @@ class SignInEvent(models.Model):
     """A sign-in, a failed sign-in (or a wrong password when signing), a lockout or a sign-out:
     who was named, the account if there is one, from which address and, for a failure, why.
     Never the password. Append-only; the whole table is one hash chain (migration
-    ``samples.0020_account_actions``), its columns named as those of the other event tables."""
+    ``samples.0019_account_actions``), its columns named as those of the other event tables."""
 
     pgh_id = models.BigAutoField(primary_key=True)
     pgh_created_at = models.DateTimeField(db_default=ClockTimestamp())

@@ -30,6 +30,10 @@ RECORDS = {
     "token": "API token",
     "review": "Review of the audit trail",
     "signin": "Sign-in",
+    "batch": "Batch",
+    "message": "Instrument message",
+    "report": "Report",
+    "check": "Check of the audit trail",
 }
 
 # Changes of records, by type; a record's own phrase first, then the label's.
@@ -44,6 +48,13 @@ CHANGE_WORDS = {
     "user.insert": "Account {name} created{by}",
     "user.password": "Password of {name} changed{by}",
     "review.insert": "Audit trail reviewed{by}: {entries} entries, outcome {outcome}",
+    "batch.insert": "{assay} batch {name} opened{by}",
+    "batch.update": "{assay} batch {name} changed{by}",
+    "message.insert": "Instrument message {name} received{by} ({kind}, SHA-256 {sha256})",
+    "message.update": "Instrument message {name} answered (HTTP {status_code})",
+    "report.insert": "Report of {barcode} stored (SHA-256 {sha256})",
+    "check.insert": "Audit trail checked{by} ({trigger}): {events} events in {chains} chains, "
+    "intact: {intact}",
     "insert": "{Record} {name} created{by}",
     "update": "{Record} {name} changed{by}",
     "delete": "{Record} {name} deleted{by}",
@@ -222,6 +233,8 @@ _NAMED = {
                 "user",
                 "service_user",
                 "started_by",
+                "client",
+                "checked_by",
             ]
         ),
         (None, "username"),

@@ -6,8 +6,10 @@ a name that happens to match (``samples.actors``).
 One SQL ``UNION ALL`` gives both sources a common set of columns; the filters are ``WHERE``
 clauses PostgreSQL pushes into each source, so a page reads a hundred rows by keyset and an
 export streams from a server-side cursor. For an event, the previous event of the same record
-is read alongside it (old values of what changed). Nothing here writes; the words are in
-``samples.audit_words``.
+is read alongside it (old values of what changed). Who and why of a change are read from the
+event's own copy of its context (``pgh_context_snapshot``, covered by its hash), and only for
+an event written before events kept one, from its ``pghistory_context`` row. Nothing here
+writes; the words are in ``samples.audit_words``.
 
 Two views: every entry (exports, reviews and ``?detail=all`` on the page), and the lab's view,
 which leaves out the engine's bookkeeping (``folded``: a step scheduled, started or done, a
@@ -58,6 +60,7 @@ class Source:
     obj: str = "e.pgh_obj_id"
     folded: str = "false"  # SQL: the event repeats another entry (the lab's view leaves it out)
     context: str = "e.pgh_context_id"  # SQL: the event's context (who, from where, why)
+    snapshot: str = "e.pgh_context_snapshot"  # SQL: the context as copied into the event
     actor: str = ""  # SQL naming who acted, where the context does not (sign-ins)
     title: str = ""  # the record type as the filter names it (default: the record's name)
 
@@ -120,6 +123,14 @@ _HISTORY_BOOKKEEPING = f"""h.kind IN ({", ".join(f"'{kind}'" for kind in BOOKKEE
             AND h.data::jsonb->'payload' ? 'result_id')
         OR h.data::jsonb->>'name' = 'member_done'))
     OR (h.kind = 'run_started' AND l.barcode IS NOT NULL)"""
+
+# A batch's changes repeat its run's lifecycle (opened, closed, run started by whom, completed),
+# except one that changes who started its run otherwise than by starting it.
+_BATCH_BOOKKEEPING = """e.pgh_label = 'insert' OR (e.pgh_label = 'update' AND coalesce((
+    SELECT p.started_by_id IS NOT DISTINCT FROM e.started_by_id
+        OR (p.started_by_id IS NULL AND p.status <> 'running' AND e.status = 'running')
+    FROM samples_batchevent AS p WHERE p.pgh_obj_id = e.pgh_obj_id AND p.pgh_id < e.pgh_id
+    ORDER BY p.pgh_id DESC LIMIT 1), false))"""
 
 SOURCES = [
     Source("assay", "samples_assayevent", "e.code"),
@@ -220,6 +231,40 @@ SOURCES = [
         context="NULL::uuid",
         actor="coalesce(su.username, e.username)",
         title="Sign-in",
+        snapshot="NULL::jsonb",
+    ),
+    Source(
+        "batch",
+        "samples_batchevent",
+        "e.pgh_obj_id::text",
+        joins="JOIN samples_assay AS bea ON bea.id = e.assay_id",
+        extra="jsonb_build_object('assay', bea.code)",
+        folded=_BATCH_BOOKKEEPING,
+    ),
+    # A message received, and its answer set: the results and inbox entries it made say it.
+    Source(
+        "message",
+        "samples_instrumentmessageevent",
+        "e.pgh_obj_id::text",
+        joins="LEFT JOIN samples_instrument AS mi ON mi.id = e.instrument_id",
+        maker="mi.name",
+        maker_is_instrument="mi.id IS NOT NULL",
+        folded="true",
+    ),
+    Source(
+        "report",
+        "samples_reportevent",
+        "'of ' || rps.barcode",
+        barcode="rps.barcode",
+        joins="JOIN samples_sample AS rps ON rps.id = e.sample_id",
+        folded="true",  # stored at release: the signature's entry says it
+    ),
+    Source(
+        "check",
+        "samples_chaincheckevent",
+        "e.pgh_obj_id::text",
+        joins="LEFT JOIN {user} AS m ON m.id = e.checked_by_id",
+        maker="m.username",
     ),
 ]
 
@@ -267,7 +312,8 @@ SELECT e.pgh_created_at AS at, {number} AS src, e.pgh_id::bigint AS id,
        coalesce(c.metadata->>'token_minted_by', '')::text AS minted,
        to_jsonb(e) AS data, {extra} AS extra, coalesce(({folded}), false) AS folded
 FROM {table} AS e
-LEFT JOIN {context} AS c ON c.id = {context_id}
+LEFT JOIN {context} AS oc ON oc.id = {context_id} AND {snapshot} IS NULL
+CROSS JOIN LATERAL (SELECT coalesce({snapshot}, oc.metadata) AS metadata) AS c
 LEFT JOIN {user} AS cu ON cu.id = CASE WHEN jsonb_typeof(c.metadata->'user') = 'number'
                                        THEN (c.metadata->>'user')::integer END
 LEFT JOIN samples_instrument AS ci ON ci.service_user_id = cu.id
@@ -323,6 +369,7 @@ def _union() -> str:
                 if source.actor
                 else _BY_INSTRUMENT.format(maker_is_instrument=source.maker_is_instrument),
                 context_id=source.context,
+                snapshot=source.snapshot,
                 extra=source.extra.format(),
                 folded=source.folded,
                 joins=source.joins.format(**names),

@@ -30,10 +30,12 @@ from samples.roles import Role, has_role
 from samples.services.anchors import anchor_verify
 from samples.services.audit import (
     AUDIT_TABLES,
+    CONTENT_PARTS,
     AuditCheck,
     Finding,
     chain_check_record,
     checks_joined,
+    content_verify,
     history_verify,
     table_verify,
 )
@@ -53,6 +55,7 @@ ROLES = {
 CHECK_PARTS = [
     *[("history", shard) for shard in HISTORY_SHARDS],
     *[("table", table) for table in AUDIT_TABLES],
+    *[("content", part) for part in CONTENT_PARTS],
     ("anchor", "latest"),  # the database against the latest anchor, after the chains
 ]
 
@@ -197,6 +200,8 @@ def _check_part(job: Job, part: int) -> None:
         check = history_verify(shard=which)
     elif what == "table":
         check = table_verify(which)
+    elif what == "content":
+        check = content_verify(which)
     else:
         check = anchor_verify()
     outcome = {

@@ -2,9 +2,12 @@
 one signing act (password entered once, meaning "reviewed and released"; each sample its own
 signature), or sends one assay back for a retest with a reason. From the page (htmx) the answer
 replaces only the signed samples' cards and the signing bar, so the page stays where it was.
-The report of a released sample is downloaded from here."""
+The report of a released sample is downloaded from here, only while it matches the SHA-256
+recorded when it was stored."""
 
 from __future__ import annotations
+
+import logging
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,8 +22,12 @@ from samples.reports import render_report
 from samples.roles import Role, has_role, role_required
 from samples.selectors_review import review_queue
 from samples.services.amendments import signature_valid
+from samples.services.audit import content_checked
 from samples.services.results import MEANING, SignOutcome, current_results
 from samples.services.signer import AccountLocked, attempts_left, last_attempt_warning
+from samples.times import utc_text
+
+log = logging.getLogger(__name__)
 
 
 @role_required(Role.REVIEWER, Role.COMPLIANCE)
@@ -119,6 +126,20 @@ def report_pdf(request: HttpRequest, barcode: str) -> HttpResponse:
     if report is None:
         raise Http404(f"{barcode} has no report yet: it is written once the sample is released.")
     pdf = bytes(report.pdf)
+    found, intact = content_checked(report, "pdf")
+    if not intact:
+        # Never served as the report released: the lab would hand on a changed file.
+        log.error(
+            "report of %s: the stored PDF does not match its recorded SHA-256 (%s, now %s)",
+            *(barcode, report.sha256, found),
+        )
+        context = {
+            "barcode": barcode,
+            "recorded": report.sha256,
+            "found": found,
+            "stored_at": utc_text(report.created_at),
+        }
+        return render(request, "samples/report_not_intact.html", context, status=409)
     signature = report.sample.signatures.order_by("signed_at").last()
     if signature is not None and not signature_valid(report.sample, signature.content_sha256):
         # The report as released stays stored; what is served now says it no longer holds.

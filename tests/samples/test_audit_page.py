@@ -19,7 +19,7 @@ from samples import services
 from samples.models import AssayEvent, ChainCheck
 from samples.roles import Role
 from samples.selectors_audit import AuditFilter, audit_count, audit_entries, audit_page
-from samples.services.audit import AUDIT_TABLES
+from samples.services.audit import AUDIT_TABLES, CONTENT_PARTS
 from tests.samples.jobs import job_followed
 from workflows.api import HISTORY_SHARDS
 
@@ -260,8 +260,8 @@ def test_the_verify_button_reports_intact_chains_then_a_finding_after_tampering(
 ):
     client = signed_in(compliance_officer)
     job, page = job_followed(client, lab.env, client.post("/audit/verify/"))
-    # One part per history shard, per event table, and the comparison with the latest anchor.
-    parts = len(HISTORY_SHARDS) + len(AUDIT_TABLES) + 1
+    # A part per history shard, event table and kind of stored content, then the latest anchor.
+    parts = len(HISTORY_SHARDS) + len(AUDIT_TABLES) + len(CONTENT_PARTS) + 1
     assert (job.kind, job.status, job.done, job.total) == ("verify", "done", parts, parts)
     assert "Intact:" in page
     first = tamper_with_the_first_assay_event()

@@ -79,4 +79,4 @@ def test_the_pdf_says_the_chains_are_intact(lab, released, signed_in):
     response = signed_in(lab.reviewer).get("/samples/S-000901/custody.pdf")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     text = pdf_text(response.content)
-    assert "Hash chains: intact" in text and "Cobas-1" in text
+    assert "Hash chains and stored content: intact" in text and "Cobas-1" in text

@@ -15,7 +15,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("samples", "0016_inbox_open_index"),
+        ("samples", "0018_evidence"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
