@@ -19,6 +19,7 @@ from labtrack.env import (
     env_list,
     env_postgres,
     env_redis_url,
+    env_secret_key,
     env_str,
     env_timezone,
     redis_cache_url,
@@ -28,8 +29,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = embedded.data_dir()
 
 DEBUG = env_bool("DEBUG", False)
-# No default outside DEBUG: a deployment without its own key must not start.
-SECRET_KEY = env_str("SECRET_KEY", "insecure-debug-only-key") if DEBUG else env_str("SECRET_KEY")
+# No default outside DEBUG: a deployment without its own long random key (a placeholder such as
+# .env.example's "change-me", a short or repetitive key) must not start (labtrack/env.py).
+SECRET_KEY = env_secret_key("SECRET_KEY", debug=DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
