@@ -61,6 +61,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy on every answer, Cache-Control: no-store on every answer to a
+    # signed-in person or API client (labtrack/security_headers.py). After WhiteNoise: static
+    # files keep their caching.
+    "labtrack.security_headers.SecurityHeadersMiddleware",
     # Django's session middleware, except that background polls do not extend the session.
     "labtrack.sessions.PollAwareSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
