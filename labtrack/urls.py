@@ -32,9 +32,7 @@ urlpatterns = [
     path("api/v1/", include("samples.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Its page and its start-up script are two answers: no inline script (the CSP forbids it).
-    path(
-        "api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"
-    ),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", home, name="home"),
     path("", include("samples.urls")),
 ]
