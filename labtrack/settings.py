@@ -150,24 +150,38 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies in front that each append to X-Forwarded-For: the client's address (for the lockout and
+# the logs) is the one the outermost of them saw (labtrack/client_address.py). 0: REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0, minimum=0)
 
 # How long a bench action's answer waits for the sample's lifecycle (on a worker) to record the
 # change, so the card answers with the new state and the next action (samples/views/bench.py).
 BENCH_ACTION_WAIT_SECONDS = env_int("BENCH_ACTION_WAIT_SECONDS", 3, minimum=0)
 
+# Lockout (C14, docs/accounts.md): LOGIN_FAILURE_LIMIT wrong passwords lock the account at that
+# address, so nobody can lock a reviewer out everywhere by typing their name elsewhere; and
+# LOGIN_ACCOUNT_FAILURE_LIMIT wrong passwords from all addresses together close the account to
+# every address but those its owner signed in from lately (labtrack/lockout.py).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]  # bench tablets share an IP address; lock the account
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "labtrack.lockout.AccountGuardHandler"
+AXES_CLIENT_IP_CALLABLE = "labtrack.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
 # Signs a person still signed in out, and answers htmx with a redirect (labtrack/lockout.py).
 AXES_LOCKOUT_CALLABLE = "labtrack.lockout.lockout_response"
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
-# axes.W006 warns that locking by username alone lets an attacker lock an account out. That is
-# the intended trade-off here (C14): the account is protected, an administrator unlocks it.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 20, minimum=1)
+if LOGIN_ACCOUNT_FAILURE_LIMIT <= AXES_FAILURE_LIMIT:
+    raise ImproperlyConfigured(
+        "LOGIN_ACCOUNT_FAILURE_LIMIT must be above LOGIN_FAILURE_LIMIT "
+        f"({AXES_FAILURE_LIMIT}): it counts the wrong passwords of every address together."
+    )
+# Where an account signed in successfully within these days is its usual place.
+LOGIN_USUAL_PLACE_DAYS = 90
 
 LANGUAGE_CODE = "en"
 # Pages print every time in UTC and say so (samples/templatetags/lab_format.py); TIME_ZONE is the
@@ -302,7 +316,7 @@ LOG_FORMAT = env_choice("LOG_FORMAT", logs.LOG_FORMATS, "console" if DEBUG else 
 LOGGING = logs.logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
 logs.configure_structlog()
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
-DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # REMOTE_ADDR is bound instead, as axes reads it
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # the address axes uses is bound instead
 # One line per request (request_finished, with its status) and none per routine task: their
 # start, and a task's success, show at LOG_LEVEL=DEBUG; failures are logged as errors.
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
