@@ -103,3 +103,16 @@ def test_no_template_holds_what_the_policy_refuses():
                 line = text.count("\n", 0, match.start()) + 1
                 found.append(f"{template.relative_to(REPO)}:{line}: {what}")
     assert found == []
+
+
+def test_another_site_cannot_start_the_audit_export_in_a_signed_in_browser(
+    signed_in, compliance_officer
+):
+    client = signed_in(compliance_officer)
+    for site in ("cross-site", "same-site"):
+        refused = client.get("/audit/export.json", headers={"Sec-Fetch-Site": site})
+        assert refused.status_code == 403
+        assert "only from LabTrack's own pages" in refused.content.decode()
+    served = client.get("/audit/export.json", headers={"Sec-Fetch-Site": "same-origin"})
+    assert served.status_code == 200
+    assert b"manifest" in b"".join(served.streaming_content)
