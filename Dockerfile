@@ -23,7 +23,7 @@ RUN uv sync --frozen --no-dev --no-install-project
 
 COPY . .
 # Settings need syntactically valid values at import; nothing connects during collectstatic.
-RUN SECRET_KEY=build-only-collectstatic \
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
     DATABASE_URL=postgres://build@localhost/build \
     REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput

@@ -19,6 +19,7 @@ from labtrack.env import (
     env_list,
     env_postgres,
     env_redis_url,
+    env_secret_key,
     env_str,
     env_timezone,
     redis_cache_url,
@@ -28,8 +29,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = embedded.data_dir()
 
 DEBUG = env_bool("DEBUG", False)
-# No default outside DEBUG: a deployment without its own key must not start.
-SECRET_KEY = env_str("SECRET_KEY", "insecure-debug-only-key") if DEBUG else env_str("SECRET_KEY")
+# No default outside DEBUG: a deployment without its own long random key (a placeholder such as
+# .env.example's "change-me", a short or repetitive key) must not start (labtrack/env.py).
+SECRET_KEY = env_secret_key("SECRET_KEY", debug=DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -62,6 +64,10 @@ MIDDLEWARE = [
     # any of it reaches PostgreSQL, which cannot store it (labtrack/nul_bytes.py).
     "labtrack.nul_bytes.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy on every answer, Cache-Control: no-store on every answer to a
+    # signed-in person or API client (labtrack/security_headers.py). After WhiteNoise: static
+    # files keep their caching.
+    "labtrack.security_headers.SecurityHeadersMiddleware",
     # Django's session middleware, except that background polls do not extend the session.
     "labtrack.sessions.PollAwareSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,24 +153,38 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies in front that each append to X-Forwarded-For: the client's address (for the lockout and
+# the logs) is the one the outermost of them saw (labtrack/client_address.py). 0: REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0, minimum=0)
 
 # How long a bench action's answer waits for the sample's lifecycle (on a worker) to record the
 # change, so the card answers with the new state and the next action (samples/views/bench.py).
 BENCH_ACTION_WAIT_SECONDS = env_int("BENCH_ACTION_WAIT_SECONDS", 3, minimum=0)
 
+# Lockout (C14, docs/accounts.md): LOGIN_FAILURE_LIMIT wrong passwords lock the account at that
+# address, so nobody can lock a reviewer out everywhere by typing their name elsewhere; and
+# LOGIN_ACCOUNT_FAILURE_LIMIT wrong passwords from all addresses together close the account to
+# every address but those its owner signed in from lately (labtrack/lockout.py).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]  # bench tablets share an IP address; lock the account
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "labtrack.lockout.AccountGuardHandler"
+AXES_CLIENT_IP_CALLABLE = "labtrack.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
 # Signs a person still signed in out, and answers htmx with a redirect (labtrack/lockout.py).
 AXES_LOCKOUT_CALLABLE = "labtrack.lockout.lockout_response"
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
-# axes.W006 warns that locking by username alone lets an attacker lock an account out. That is
-# the intended trade-off here (C14): the account is protected, an administrator unlocks it.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 20, minimum=1)
+if LOGIN_ACCOUNT_FAILURE_LIMIT <= AXES_FAILURE_LIMIT:
+    raise ImproperlyConfigured(
+        "LOGIN_ACCOUNT_FAILURE_LIMIT must be above LOGIN_FAILURE_LIMIT "
+        f"({AXES_FAILURE_LIMIT}): it counts the wrong passwords of every address together."
+    )
+# Where an account signed in successfully within these days is its usual place.
+LOGIN_USUAL_PLACE_DAYS = 90
 
 LANGUAGE_CODE = "en"
 # Pages print every time in UTC and say so (samples/templatetags/lab_format.py); TIME_ZONE is the
@@ -314,7 +334,7 @@ LOG_FORMAT = env_choice("LOG_FORMAT", logs.LOG_FORMATS, "console" if DEBUG else 
 LOGGING = logs.logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
 logs.configure_structlog()
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
-DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # REMOTE_ADDR is bound instead, as axes reads it
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # the address axes uses is bound instead
 # One line per request (request_finished, with its status) and none per routine task: their
 # start, and a task's success, show at LOG_LEVEL=DEBUG; failures are logged as errors.
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG

@@ -213,7 +213,8 @@ def container_environment(name: str, dotenv: dict[str, str]) -> dict[str, str]:
 def operator_dotenv(**values: str) -> dict[str, str]:
     """A .env copied from .env.example, every documented variable set (the commented-out ones
     too), then ``values`` on top."""
-    return {**documented_variables(), "SECRET_KEY": "a-production-secret", **values}
+    key = "a-production-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH"
+    return {**documented_variables(), "SECRET_KEY": key, **values}
 
 
 def test_every_variable_the_settings_read_is_documented_in_env_example():

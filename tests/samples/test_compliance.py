@@ -175,10 +175,12 @@ def test_c11_release_is_an_e_signature_with_the_password_and_its_meaning(lab, re
     from axes.models import AccessAttempt
 
     client = signed_in(lab.reviewer)
-    client.post("/review/S-000601/verify/", {"password": "wrong"})
+    client.post("/review/S-000601/verify/", {"username": lab.reviewer.username, "password": "x"})
     assert not Signature.objects.exists()
     assert AccessAttempt.objects.get(username=lab.reviewer.username).failures_since_start == 1
-    client.post("/review/S-000601/verify/", {"password": PASSWORD})
+    client.post(
+        "/review/S-000601/verify/", {"username": lab.reviewer.username, "password": PASSWORD}
+    )
     assert Signature.objects.get().meaning == "reviewed and released"
 
 
