@@ -304,9 +304,11 @@ def test_a_wrong_signing_password_is_a_failure_of_its_own_kind(lab, signed_in): 
     lab.analyse("S-000774", "5.0")
     client = signed_in(lab.reviewer)
     response = client.post(
-        "/review/sign/", {"barcode": ["S-000774"], "password": "not mine"}, follow=True
+        "/review/sign/",
+        {"barcode": ["S-000774"], "username": "ravi", "password": "not mine"},
+        follow=True,
     )
-    assert "Wrong password" in response.content.decode()
+    assert "Wrong user id or password" in response.content.decode()
     failure = SignInEvent.objects.get(pgh_label="signin.failure")
     assert (failure.username, failure.reason) == ("ravi", "wrong password when signing")
 
