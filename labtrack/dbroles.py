@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import suppress
+from typing import Any
 
 OWNER_ROLE = "labtrack_owner"
 APP_ROLE = "labtrack_app"
@@ -36,7 +38,8 @@ BEGIN
     END LOOP;
     FOR object IN
         SELECT p.oid::regprocedure AS signature FROM pg_proc p
-        WHERE p.pronamespace = 'public'::regnamespace AND pg_get_userbyid(p.proowner) <> '{OWNER_ROLE}'
+        WHERE p.pronamespace = 'public'::regnamespace
+          AND pg_get_userbyid(p.proowner) <> '{OWNER_ROLE}'
     LOOP
         EXECUTE format('ALTER ROUTINE %s OWNER TO %I', object.signature, '{OWNER_ROLE}');
     END LOOP;
@@ -44,15 +47,27 @@ END $$;
 """
 
 
-def _role(conn, name: str, *, createdb: bool) -> None:
+def _role(conn: Any, name: str, *, createdb: bool) -> None:
+    import psycopg
     from psycopg import sql
 
-    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone() is None:
-        conn.execute(
-            sql.SQL("CREATE ROLE {} LOGIN {}").format(
-                sql.Identifier(name), sql.SQL("CREATEDB" if createdb else "NOCREATEDB")
-            )
-        )
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone() is not None:
+        return
+    create = sql.SQL("CREATE ROLE {} LOGIN {}").format(
+        sql.Identifier(name), sql.SQL("CREATEDB" if createdb else "NOCREATEDB")
+    )
+    # Made by another process meanwhile: as good.
+    with suppress(psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+        conn.execute(create)
+
+
+def provision_roles(superuser_url: str) -> None:
+    """Create the two roles when missing."""
+    import psycopg
+
+    with psycopg.connect(superuser_url, autocommit=True) as conn:
+        _role(conn, OWNER_ROLE, createdb=True)
+        _role(conn, APP_ROLE, createdb=False)
 
 
 def provision(superuser_url: str, database: str) -> None:
@@ -62,9 +77,8 @@ def provision(superuser_url: str, database: str) -> None:
     from psycopg import sql
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+    provision_roles(superuser_url)
     with psycopg.connect(superuser_url, autocommit=True) as conn:
-        _role(conn, OWNER_ROLE, createdb=True)
-        _role(conn, APP_ROLE, createdb=False)
         row = conn.execute(
             "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [database]
         ).fetchone()

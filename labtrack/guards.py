@@ -8,8 +8,12 @@ messages and the stored reports. On each of them:
   does not own the table; the owner gets through only after ``SET guards.allow_truncate = on``
   in its own session (what the test suite's flush does), so neither a grant nor a setting lets
   any other role empty a table;
-- the application role may SELECT and INSERT, and UPDATE only the columns named here (those the
-  application fills in after the insert); never DELETE.
+- a row trigger of our own (``keep_rows``, which reads no setting) refuses DELETE, and UPDATE
+  but of the columns named here (those the application fills in after the insert), to every
+  role; only the owner can switch it off (``ALTER TABLE ... DISABLE TRIGGER``), and the hash
+  chains then tell;
+- the application role may SELECT and INSERT, and UPDATE only the columns named here; never
+  DELETE, TRUNCATE, or anything that changes a table.
 
 The append-only triggers of django-pgtrigger (audit events, run links, chain checks, users
 never deleted) skip themselves when the session lists them in ``pgtrigger.ignore``: any role
@@ -32,6 +36,8 @@ class Protected:
     table: str
     # Columns the application sets after the insert (an answer, a context's metadata).
     updatable: tuple[str, ...] = ()
+    # Guarded row by row too (``keep_rows``): no DELETE, no UPDATE but of ``updatable``.
+    rows: bool = True
 
 
 PROTECTED: tuple[Protected, ...] = (
@@ -47,7 +53,8 @@ PROTECTED: tuple[Protected, ...] = (
     Protected("samples_tokenevent"),
     Protected("samples_unmatchedresultevent"),
     Protected("samples_userevent"),
-    Protected("pghistory_context", updatable=("metadata", "updated_at")),
+    # django-pghistory rewrites a context's metadata in place while a request goes on.
+    Protected("pghistory_context", updatable=("metadata", "updated_at"), rows=False),
     Protected("samples_chaincheck"),
     Protected("samples_instrumentmessage", updatable=("status_code", "answer")),
     Protected("samples_report"),
@@ -67,6 +74,19 @@ BEGIN
         RETURN NULL;
     END IF;
     RAISE EXCEPTION '% keeps the trail: TRUNCATE refused', TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+"""
+
+KEEP_ROWS_FUNCTION = """
+CREATE OR REPLACE FUNCTION keep_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- The trigger's arguments name the columns an UPDATE may change; nothing else may.
+    IF TG_OP = 'UPDATE' AND cardinality(TG_ARGV) > 0
+        AND to_jsonb(NEW) - TG_ARGV = to_jsonb(OLD) - TG_ARGV THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '% keeps the trail: % refused', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END $$;
 """
@@ -110,10 +130,27 @@ def _existing(cursor: Any, tables: tuple[str, ...]) -> list[str]:
     return [t for t in tables if t in found]
 
 
+def _trigger_definitions(cursor: Any, name: str) -> dict[str, str]:
+    """The enabled triggers called ``name``: their table and definition."""
+    cursor.execute(
+        "SELECT c.relname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+        "JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname = %s AND t.tgenabled = 'O'",
+        [name],
+    )
+    return {row[0]: row[1] for row in cursor.fetchall()}
+
+
+def _keep_rows_call(protected: Protected) -> str:
+    arguments = ", ".join(f"'{column}'" for column in protected.updatable)
+    return f"keep_rows({arguments})"
+
+
 def install(cursor: Any, tables: tuple[str, ...] = PROTECTED_TABLES) -> None:
-    """(Re)assert every guard: the TRUNCATE triggers on the protected tables that exist, and
-    the owner-only ``pgtrigger.ignore``. Idempotent; run as the tables' owner."""
+    """(Re)assert every guard on the protected tables that exist: the TRUNCATE trigger, the
+    row guard, and the owner-only ``pgtrigger.ignore``. Idempotent (what holds already is left
+    as it is); run as the tables' owner."""
     cursor.execute(REFUSE_TRUNCATE_FUNCTION)
+    cursor.execute(KEEP_ROWS_FUNCTION)
     cursor.execute(
         "SELECT prosrc FROM pg_proc WHERE proname = '_pgtrigger_should_ignore' "
         "AND pronamespace = 'public'::regnamespace"
@@ -121,19 +158,26 @@ def install(cursor: Any, tables: tuple[str, ...] = PROTECTED_TABLES) -> None:
     current = cursor.fetchone()
     if current is None or IGNORE_FUNCTION_MARK not in current[0]:
         cursor.execute(IGNORE_FUNCTION)
-    cursor.execute(
-        "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-        "WHERE t.tgname = 'refuse_truncate' AND t.tgenabled = 'O'"
-    )
-    guarded = {row[0] for row in cursor.fetchall()}
-    for table in _existing(cursor, tables):
-        if table in guarded:
+    truncate_guarded = _trigger_definitions(cursor, "refuse_truncate")
+    rows_guarded = _trigger_definitions(cursor, "keep_rows")
+    present = set(_existing(cursor, tables))
+    for protected in PROTECTED:
+        table = protected.table
+        if table not in present:
             continue
-        cursor.execute(f'DROP TRIGGER IF EXISTS refuse_truncate ON "{table}"')
-        cursor.execute(
-            f'CREATE TRIGGER refuse_truncate BEFORE TRUNCATE ON "{table}" '
-            "FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate()"
-        )
+        if table not in truncate_guarded:
+            cursor.execute(f'DROP TRIGGER IF EXISTS refuse_truncate ON "{table}"')
+            cursor.execute(
+                f'CREATE TRIGGER refuse_truncate BEFORE TRUNCATE ON "{table}" '
+                "FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate()"
+            )
+        call = _keep_rows_call(protected)
+        if protected.rows and call not in rows_guarded.get(table, ""):
+            cursor.execute(f'DROP TRIGGER IF EXISTS keep_rows ON "{table}"')
+            cursor.execute(
+                f'CREATE TRIGGER keep_rows BEFORE UPDATE OR DELETE ON "{table}" '
+                f"FOR EACH ROW EXECUTE FUNCTION {call}"
+            )
 
 
 def grant(cursor: Any, app_role: str) -> None:
@@ -183,15 +227,19 @@ def problems(cursor: Any) -> list[str]:
     row = cursor.fetchone()
     if row is not None and IGNORE_FUNCTION_MARK not in row[0]:
         found.append("pgtrigger.ignore lifts the append-only guards for any role (run migrate)")
-    present = _existing(cursor, PROTECTED_TABLES)
-    cursor.execute(
-        "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-        "WHERE t.tgname = 'refuse_truncate' AND t.tgenabled <> 'D'"
-    )
-    guarded = {r[0] for r in cursor.fetchall()}
-    missing = [t for t in present if t not in guarded]
+    present = set(_existing(cursor, PROTECTED_TABLES))
+    truncate_guarded = _trigger_definitions(cursor, "refuse_truncate")
+    rows_guarded = _trigger_definitions(cursor, "keep_rows")
+    missing = [t for t in PROTECTED_TABLES if t in present and t not in truncate_guarded]
     if missing:
         found.append(f"TRUNCATE is not refused on {', '.join(missing)} (run migrate)")
+    unkept = [
+        p.table
+        for p in PROTECTED
+        if p.rows and p.table in present and _keep_rows_call(p) not in rows_guarded.get(p.table, "")
+    ]
+    if unkept:
+        found.append(f"rows may be changed or deleted in {', '.join(unkept)} (run migrate)")
     return found
 
 
