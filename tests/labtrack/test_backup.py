@@ -22,6 +22,7 @@ from labtrack.backup import BackupError, Database, client_major, find_client
 from samples import services
 from tests.processes import REPO
 from tests.samples.lab import Lab, make_assay
+from tests import database_roles
 from tests.workers import worker_database_url
 from workflows.testing import WorkflowTestEnv
 
@@ -37,15 +38,21 @@ def backup(*args: str) -> subprocess.CompletedProcess[str]:
 def audit_verify(url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", "audit", "verify"],
-        cwd=REPO, env=dict(os.environ, DATABASE_URL=url), capture_output=True, text=True,
-        timeout=300,
+        cwd=REPO, env=verify_environment(url), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
+
+
+def verify_environment(url: str) -> dict[str, str]:
+    env = dict(os.environ, DATABASE_URL=url)
+    env.pop("DATABASE_OWNER_URL", None)  # the restored copy: the restoring role owns it
+    return env
 
 
 @pytest.fixture
 def restored_url():
-    """The URL of a database next to the test database, dropped after the test."""
-    source = urlsplit(worker_database_url())
+    """The URL of a database next to the test database, dropped after the test: the owner
+    role's (it may create databases; the application's role may not)."""
+    source = urlsplit(database_roles.owner_url())
     url = source._replace(path=f"/{connection.settings_dict['NAME']}_restored").geturl()
     target = Database(url)
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
