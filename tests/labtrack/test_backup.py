@@ -20,9 +20,9 @@ from psycopg import sql
 from labtrack import embedded
 from labtrack.backup import BackupError, Database, client_major, find_client
 from samples import services
+from tests import database_roles
 from tests.processes import REPO
 from tests.samples.lab import Lab, make_assay
-from tests import database_roles
 from tests.workers import worker_database_url
 from workflows.testing import WorkflowTestEnv
 

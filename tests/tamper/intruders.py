@@ -23,6 +23,12 @@ class Intruder:
             self.conn.execute(statement, params or None)
         return refusal.value
 
+    def ignore_every_trigger(self) -> None:
+        """What django-pgtrigger's ``pgtrigger.ignore`` would do: list every trigger there is."""
+        names = [row[0] for row in self.conn.execute("SELECT DISTINCT tgname FROM pg_trigger")]
+        listed = "{" + ",".join(names) + "}"
+        self.conn.execute("SELECT set_config('pgtrigger.ignore', %s, false)", [listed])
+
     def scalar(self, statement: str, *params: object) -> object:
         row = self.conn.execute(statement, params or None).fetchone()
         return None if row is None else row[0]

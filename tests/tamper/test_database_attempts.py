@@ -28,15 +28,6 @@ SEEDED = (
     "samples_report",
     "pghistory_context",
 )
-EVENT_TABLES = [t for t in PROTECTED_TABLES if t.endswith("event")]
-
-
-def ignore_every_trigger(intruder: Intruder) -> None:
-    """What django-pgtrigger's own ``pgtrigger.ignore`` would do: list every trigger."""
-    names = [r[0] for r in intruder.conn.execute("SELECT DISTINCT tgname FROM pg_trigger")]
-    intruder.conn.execute(
-        "SELECT set_config('pgtrigger.ignore', %s, false)", ["{" + ",".join(names) + "}"]
-    )
 
 
 def test_truncate_history_is_refused(trail, intruder):
@@ -87,7 +78,7 @@ def first_column(intruder: Intruder, table: str) -> str:
 
 
 def test_set_pgtrigger_ignore_does_not_lift_guard(trail, intruder):
-    ignore_every_trigger(intruder)
+    intruder.ignore_every_trigger()
     before = row_counts(intruder)
     intruder.refused("UPDATE samples_assayevent SET name = 'Sugar'")
     intruder.refused("DELETE FROM samples_resultevent")
@@ -97,7 +88,7 @@ def test_set_pgtrigger_ignore_does_not_lift_guard(trail, intruder):
 
 
 def test_raw_messages_and_reports_cannot_be_rewritten(trail, intruder):
-    ignore_every_trigger(intruder)
+    intruder.ignore_every_trigger()
     body = intruder.scalar("SELECT body FROM samples_instrumentmessage")
     intruder.refused("UPDATE samples_instrumentmessage SET body = '{}'")
     intruder.refused("DELETE FROM samples_instrumentmessage")
@@ -109,7 +100,7 @@ def test_app_role_cannot_delete_users(trail, intruder):
     users = intruder.scalar("SELECT count(*) FROM auth_user")
     assert users
     intruder.refused("DELETE FROM auth_user WHERE username = 'tess'")
-    ignore_every_trigger(intruder)
+    intruder.ignore_every_trigger()
     intruder.refused("DELETE FROM auth_user WHERE username = 'tess'")
     assert intruder.scalar("SELECT count(*) FROM auth_user") == users
 
