@@ -75,12 +75,12 @@ def become_owner() -> None:
 
 
 def become_app() -> None:
-    """Once the test database is made and migrated: the suite runs as the application role;
-    the processes the tests start get the test database's owner URL."""
+    """Once the test database is made and migrated: the suite runs as the application role,
+    and so do the processes the tests start (a worker, a web server): they get the test
+    database's URL and no owner's URL (which would name another database)."""
     connection.close()
     connection.settings_dict.update(_roles["app"])
-    _roles["saved_owner_url"] = os.environ.get("DATABASE_OWNER_URL")
-    os.environ["DATABASE_OWNER_URL"] = owner_url()
+    _roles["saved_owner_url"] = os.environ.pop("DATABASE_OWNER_URL", None)
 
 
 def become_owner_again() -> None:

@@ -81,7 +81,6 @@ class CeleryProcess:
             DATABASE_URL=self.database_url or worker_database_url(),
             CELERY_BROKER_URL=worker_broker_url(),
         )
-        env.pop("DATABASE_OWNER_URL", None)  # a worker never migrates: the application's role
         env.update(self.env)
         command = [sys.executable, "-m", "celery", "-A", "labtrack", *self.arguments()]
         out = self.log.open("ab") if self.log else subprocess.DEVNULL

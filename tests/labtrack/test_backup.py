@@ -38,14 +38,9 @@ def backup(*args: str) -> subprocess.CompletedProcess[str]:
 def audit_verify(url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", "audit", "verify"],
-        cwd=REPO, env=verify_environment(url), capture_output=True, text=True, timeout=300,
+        cwd=REPO, env=dict(os.environ, DATABASE_URL=url), capture_output=True, text=True,
+        timeout=300,
     )  # fmt: skip
-
-
-def verify_environment(url: str) -> dict[str, str]:
-    env = dict(os.environ, DATABASE_URL=url)
-    env.pop("DATABASE_OWNER_URL", None)  # the restored copy: the restoring role owns it
-    return env
 
 
 @pytest.fixture

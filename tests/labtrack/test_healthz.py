@@ -48,7 +48,6 @@ def test_readiness_is_503_and_liveness_200_when_the_database_is_down():
     """The production web server, started against a PostgreSQL port where nothing listens."""
     port = free_port()
     env = dict(os.environ, DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/labtrack")
-    env.pop("DATABASE_OWNER_URL", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "labtrack.wsgi:application",
          "--bind", f"127.0.0.1:{port}", "--workers", "1"],
