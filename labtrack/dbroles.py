@@ -75,7 +75,6 @@ def provision(superuser_url: str, database: str) -> None:
     earlier single-role install is handed to the owner with everything in it. Idempotent."""
     import psycopg
     from psycopg import sql
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     provision_roles(superuser_url)
     with psycopg.connect(superuser_url, autocommit=True) as conn:
@@ -96,8 +95,7 @@ def provision(superuser_url: str, database: str) -> None:
                 sql.Identifier(database), sql.Identifier(OWNER_ROLE)
             )
         )
-    inside = make_conninfo(**{**conninfo_to_dict(superuser_url), "dbname": database})
-    with psycopg.connect(inside, autocommit=True) as conn:
+    with psycopg.connect(superuser_url, dbname=database, autocommit=True) as conn:
         conn.execute(_HAND_OVER)
 
 
