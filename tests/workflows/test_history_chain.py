@@ -66,9 +66,9 @@ def test_raw_sql_cannot_update_or_delete_history(finished_run, sql):
 
 
 def without_append_only_trigger(sql, *params):
-    """What the owner of the table (or a superuser) could do: switch the trigger off, change
-    the table, switch it on. On a connection of its own: such tests are transaction=True."""
-    rewrite_around_triggers("workflows_historyevent", sql, *params, trigger="history_append_only")
+    """What the owner of the table (or a superuser) could do: switch its triggers off, change
+    the table, switch them on. On a connection of its own: such tests are transaction=True."""
+    rewrite_around_triggers("workflows_historyevent", sql, *params)
 
 
 @pytest.mark.django_db(transaction=True)
