@@ -13,7 +13,6 @@ rights than the application connect separately as the owner (``owner_sql``) or a
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,13 +26,10 @@ _roles: dict[str, Any] = {}
 
 
 def _is_superuser() -> bool:
-    import psycopg as pg
-
-    url = _url_with(connection.settings_dict["USER"], connection.settings_dict["PASSWORD"], "")
-    with pg.connect(url, dbname="postgres", autocommit=True) as conn:
-        return bool(
-            conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
-        )
+    s = connection.settings_dict
+    with psycopg.connect(_url_with(s["USER"], s["PASSWORD"], "postgres")) as conn:
+        row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        return bool(row.fetchone()[0])
 
 
 def _url_with(user: str, password: str, name: str | None = None) -> str:
@@ -116,11 +112,6 @@ def app_role() -> str:
 
 def owner_role() -> str:
     return _roles["owner"]["USER"]
-
-
-def owner_connection() -> Iterator[psycopg.Connection]:
-    with psycopg.connect(owner_url(), autocommit=True) as conn:
-        yield conn
 
 
 def owner_sql(sql: str, *params: object) -> None:
