@@ -5,6 +5,9 @@ With no ``DATABASE_URL`` / ``REDIS_URL`` set, LabTrack uses a PostgreSQL server 
 keeping their data under one folder (``.data/`` at the repository root, or ``LABTRACK_DATA_DIR``).
 Both run as background daemons with their own pid files, so several processes (web, worker, beat,
 ``manage.py``) share them; ``start`` and ``stop`` are idempotent. Nothing here imports Django.
+The server's superuser (``postgres``) only makes the two roles LabTrack connects as
+(``labtrack.dbroles``): ``database_url`` is the application's, ``owner_database_url`` the
+owner's, which runs the migrations.
 
 Both wheels are development dependencies (the ``dev`` group that ``make install`` syncs); the
 production image has neither. They are imported only when an embedded server is asked for, and
