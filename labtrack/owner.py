@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from labtrack import guards
@@ -53,7 +53,8 @@ def after_migrate(using: str = "default", **kwargs: Any) -> None:
     """Re-assert the guards and, when the application has a role of its own, grant it its
     rights on every table (the migrations may have made new ones)."""
     connection = connections[using]
-    with connection.cursor() as cursor:
+    # One transaction: a running application never sees its rights revoked before re-granted.
+    with transaction.atomic(using=using), connection.cursor() as cursor:
         cursor.execute("SELECT current_user")
         me = cursor.fetchone()[0]
         guards.install(cursor)
