@@ -145,6 +145,26 @@ def env_postgres(name: str, default: str | object = _MISSING) -> PostgresURL:
     return parse_postgres_url(name, env_str(name, default))
 
 
+def env_database_owner(
+    name: str, database: PostgresURL, default: str = ""
+) -> dict[str, str] | None:
+    """The credentials of ``name`` (the owner's URL), which must reach the same server and
+    database as ``database`` (the application's): None when unset or the same role."""
+    value = env_str(name, default)
+    if not value:
+        return None
+    owner = parse_postgres_url(name, value)
+    where = ("host", "port", "name")
+    if any(getattr(owner, part) != getattr(database, part) for part in where):
+        raise ImproperlyConfigured(
+            f"{name} must name the same server and database as DATABASE_URL, with the owner "
+            "role's user name (and password)."
+        )
+    if owner.user == database.user:
+        return None
+    return {"USER": owner.user, "PASSWORD": owner.password}
+
+
 def env_redis_url(name: str, default: str | object = _MISSING) -> str:
     """A ``redis://``, ``rediss://`` or ``unix://`` URL, returned unchanged once checked."""
     value = env_str(name, default)

@@ -15,6 +15,7 @@ from labtrack.env import (
     celery_broker_url,
     env_bool,
     env_choice,
+    env_database_owner,
     env_int,
     env_list,
     env_postgres,
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "django_structlog",
+    "labtrack",
     "workflows",
     "samples",
 ]
@@ -118,6 +120,14 @@ DATABASES = {
         "CONN_HEALTH_CHECKS": True,
     }
 }
+# The role that owns the tables and runs the migrations (labtrack.owner): the application's
+# role above owns nothing. None (a single-role install) when DATABASE_OWNER_URL is unset.
+DATABASE_APP_ROLE = _database.user
+DATABASE_OWNER = env_database_owner(
+    "DATABASE_OWNER_URL",
+    _database,
+    default=embedded.owner_database_url(DATA_DIR) if not env_str("DATABASE_URL", "") else "",
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL", embedded.redis_url(DATA_DIR))

@@ -8,7 +8,7 @@ Each event row is a snapshot of the record after the change (before it, for a de
 the time, the label and the context (who, from which page or endpoint, why), copied into the
 event itself so that its hash covers it. Event tables are append-only (triggers refuse UPDATE
 and DELETE) and each is a hash chain (migrations ``samples.0005_audit_chain`` and
-``samples.0018_evidence``), checked with the workflow history by ``manage.py audit verify``.
+``samples.0017_evidence``), checked with the workflow history by ``manage.py audit verify``.
 
 An account's events hold whether it is a superuser, and a ``user.password`` event each time its
 password is set, changed or reset (by whom: its context), never the password's hash.
@@ -152,7 +152,7 @@ class SignInEvent(models.Model):
     """A sign-in, a failed sign-in (or a wrong password when signing), a lockout or a sign-out:
     who was named, the account if there is one, from which address and, for a failure, why.
     Never the password. Append-only; the whole table is one hash chain (migration
-    ``samples.0019_account_actions``), its columns named as those of the other event tables."""
+    ``samples.0018_account_actions``), its columns named as those of the other event tables."""
 
     pgh_id = models.BigAutoField(primary_key=True)
     pgh_created_at = models.DateTimeField(db_default=ClockTimestamp())

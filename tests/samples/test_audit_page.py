@@ -20,6 +20,7 @@ from samples.models import AssayEvent, ChainCheck
 from samples.roles import Role
 from samples.selectors_audit import AuditFilter, audit_count, audit_entries, audit_page
 from samples.services.audit import AUDIT_TABLES, CONTENT_PARTS
+from tests.database_roles import rewrite_around_triggers
 from tests.samples.jobs import job_followed
 from workflows.api import HISTORY_SHARDS
 
@@ -241,20 +242,17 @@ def test_an_unfiltered_export_counts_every_entry_of_the_database(
 
 
 def tamper_with_the_first_assay_event():
+    """As the owner of the table, around its triggers (committed: the test is transactional)."""
     first = AssayEvent.objects.earliest("pgh_id")
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("ALTER TABLE samples_assayevent DISABLE TRIGGER USER")
-        try:
-            cursor.execute(
-                "UPDATE samples_assayevent SET reference_high = 4.4 WHERE pgh_id = %s",
-                [first.pgh_id],
-            )
-        finally:
-            cursor.execute("ALTER TABLE samples_assayevent ENABLE TRIGGER USER")
+    rewrite_around_triggers(
+        "samples_assayevent",
+        "UPDATE samples_assayevent SET reference_high = 4.4 WHERE pgh_id = %s",
+        first.pgh_id,
+    )
     return first
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_verify_button_reports_intact_chains_then_a_finding_after_tampering(
     trail, lab, compliance_officer, signed_in
 ):

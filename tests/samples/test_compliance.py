@@ -105,15 +105,13 @@ def test_c4_the_database_refuses_to_update_or_delete_audit_rows(lab, resulted, t
     assert not [name for name in get_commands() if "purge" in name]  # and no purge command
 
 
-def test_c5_a_tampered_row_is_found_and_named_by_audit_verify(lab, resulted, capsys):
+@pytest.mark.django_db(transaction=True)
+def test_c5_a_tampered_row_is_found_and_named_by_audit_verify(
+    lab, resulted, capsys, rewrite_around_triggers
+):
     call_command("audit", "verify")
     assert "every chain is intact" in capsys.readouterr().out
-    raw("SET CONSTRAINTS ALL IMMEDIATE")
-    raw("ALTER TABLE samples_resultevent DISABLE TRIGGER USER")
-    try:
-        raw("UPDATE samples_resultevent SET value = 9.9")
-    finally:
-        raw("ALTER TABLE samples_resultevent ENABLE TRIGGER USER")
+    rewrite_around_triggers("samples_resultevent", "UPDATE samples_resultevent SET value = 9.9")
     with pytest.raises(Exception, match="chains are broken"):
         call_command("audit", "verify")
     assert "BROKEN samples_resultevent row" in capsys.readouterr().out

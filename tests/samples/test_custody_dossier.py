@@ -7,7 +7,6 @@ import hashlib
 import json
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from samples.models import Result
@@ -61,15 +60,16 @@ def test_the_dossier_holds_every_event_actor_signature_and_message(lab, released
     assert content["verification"]["intact"] is True
 
 
-def test_a_tampered_result_event_shows_in_the_dossier_check(lab, released, signed_in):
+@pytest.mark.django_db(transaction=True)
+def test_a_tampered_result_event_shows_in_the_dossier_check(
+    lab, released, signed_in, rewrite_around_triggers
+):
     result = Result.objects.get(sample__barcode="S-000901")
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("ALTER TABLE samples_resultevent DISABLE TRIGGER USER")
-        cursor.execute(
-            "UPDATE samples_resultevent SET value = 4.4 WHERE pgh_obj_id = %s", [result.pk]
-        )
-        cursor.execute("ALTER TABLE samples_resultevent ENABLE TRIGGER USER")
+    rewrite_around_triggers(
+        "samples_resultevent",
+        "UPDATE samples_resultevent SET value = 4.4 WHERE pgh_obj_id = %s",
+        result.pk,
+    )
     check = get_json(signed_in(lab.reviewer))["dossier"]["verification"]
     assert check["intact"] is False
     assert check["findings"][0]["where"].startswith("samples_resultevent row ")

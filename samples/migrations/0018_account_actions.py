@@ -15,7 +15,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("samples", "0018_evidence"),
+        ("samples", "0017_evidence"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
