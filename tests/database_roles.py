@@ -114,16 +114,21 @@ def owner_role() -> str:
     return _roles["owner"]["USER"]
 
 
+# A test that forgets to be ``transaction=True`` holds its own rows' locks while the owner's
+# connection waits for them: an error after a while instead of a suite that never ends.
+LOCK_WAIT = "-c lock_timeout=20s"
+
+
 def owner_sql(sql: str, *params: object) -> None:
     """``sql`` committed on a connection of its own as the owner of the tables."""
-    with psycopg.connect(owner_url(), autocommit=True) as conn:
+    with psycopg.connect(owner_url(), autocommit=True, options=LOCK_WAIT) as conn:
         conn.execute(sql, params or None)
 
 
 def rewrite_around_triggers(table: str, sql: str, *params: object, trigger: str = "USER") -> None:
     """What only the owner (or a superuser) can do: switch ``table``'s triggers off for one
     transaction, run ``sql`` in it, switch them on again; committed."""
-    with psycopg.connect(owner_url()) as conn:
+    with psycopg.connect(owner_url(), options=LOCK_WAIT) as conn:
         conn.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {trigger}')
         conn.execute(sql, params or None)
         conn.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER {trigger}')

@@ -18,23 +18,21 @@ from rest_framework.test import APIClient
 from samples.models import Assay, Batch, InstrumentMessage, Report, Result, ResultEvent
 from samples.services.amendments import result_amend
 from samples.services.tokens import api_token_create
+from tests.database_roles import rewrite_around_triggers
 from tests.pdf import pdf_text
 from tests.samples.conftest import glucose, instrument, lab  # noqa: F401  (fixtures)
 from tests.samples.lab import make_assay
+
+# The tampering is done on a connection of the tables' owner, which sees committed rows only.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 BARCODE = "S-000931"
 
 
 def tampered(table: str, sql: str, *params: object) -> None:
     """Run ``sql`` on ``table`` with the table's triggers switched off, as only its owner or a
-    database superuser can."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-        try:
-            cursor.execute(sql, params)
-        finally:
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    database superuser can (on a connection of its own, committed)."""
+    rewrite_around_triggers(table, sql, *params)
 
 
 def attempted(sql: str, *params: object) -> None:

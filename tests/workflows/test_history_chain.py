@@ -148,6 +148,7 @@ def test_audit_verify_says_when_every_chain_is_intact(finished_run, capsys):
     assert "every chain is intact" in capsys.readouterr().out
 
 
+@pytest.mark.django_db(transaction=True)  # the events are removed on the owner's connection
 @pytest.mark.histories_not_replayed("the test removes events: a tampered history")
 def test_a_runs_head_tells_a_history_that_grew_from_one_cut_short_or_rewritten(finished_run):
     [head] = list(history_heads())
