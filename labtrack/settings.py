@@ -151,6 +151,10 @@ if env_bool("BEHIND_TLS_PROXY", False):
 # change, so the card answers with the new state and the next action (samples/views/bench.py).
 BENCH_ACTION_WAIT_SECONDS = env_int("BENCH_ACTION_WAIT_SECONDS", 3, minimum=0)
 
+# How far ahead of the server's clock a given time (a collection, a measurement) may be: the
+# clocks of wards, instruments and the server differ by a little (samples/bounds.py).
+CLOCK_SKEW_MINUTES = env_int("CLOCK_SKEW_MINUTES", 5, minimum=0)
+
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]  # bench tablets share an IP address; lock the account

@@ -5,12 +5,22 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
+from samples.forms import AssayAdminForm
 from samples.models import Assay, Instrument
 
 
 @admin.register(Assay)
 class AssayAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "units", "reference_low", "reference_high", "is_active"]
+    form = AssayAdminForm
+    list_display = [
+        "code",
+        "name",
+        "units",
+        "reference_low",
+        "reference_high",
+        "can_be_negative",
+        "is_active",
+    ]
     search_fields = ["code", "name"]
     list_filter = ["is_active"]
 

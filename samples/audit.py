@@ -35,12 +35,31 @@ class AuditEvent(Event):
         abstract = True
 
 
-def audited(model: type[models.Model]) -> type[models.Model]:
-    """Track every change of ``model`` in ``<Model>Event``, chained and append-only."""
+def audited(model: type[models.Model], *, added: tuple[str, ...] = ()) -> type[models.Model]:
+    """Track every change of ``model`` in ``<Model>Event``, chained and append-only.
+
+    ``added``: fields the model gained after it had events. Each is nullable in the event
+    table, so the events written before it have no value there and keep their hashes (a field
+    left out of an event's content is not hashed; a ``false`` or ``0`` filled in would be)."""
     track = pghistory.track(
-        *changes(), base_model=AuditEvent, append_only=True, model_name=f"{model.__name__}Event"
+        *changes(),
+        base_model=AuditEvent,
+        append_only=True,
+        model_name=f"{model.__name__}Event",
+        attrs={name: _nullable(model._meta.get_field(name)) for name in added},
     )
     return track(model)
+
+
+def audited_with(*added: str):  # type: ignore[no-untyped-def]
+    """``@audited`` for a model with fields added after it had events (see ``audited``)."""
+    return lambda model: audited(model, added=added)
+
+
+def _nullable(field: models.Field) -> models.Field:  # type: ignore[type-arg]
+    _, _, args, kwargs = field.deconstruct()
+    kwargs.pop("default", None)  # a default would be written into the older events too
+    return type(field)(*args, **{**kwargs, "null": True})
 
 
 User = get_user_model()

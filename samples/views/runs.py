@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from samples.bounds import whole_number
 from samples.errors import LabError
 from samples.numbers import decimal_point
 from samples.roles import Role, has_role, role_required
@@ -50,9 +51,8 @@ def _filter(request: HttpRequest) -> tuple[RunFilter, list[str]]:
         status = ""
     version = None
     if given.get("version", "").strip():
-        if given["version"].strip().isdigit():
-            version = int(given["version"])
-        else:
+        version = whole_number(given["version"])
+        if version is None:
             problems.append("The version is a whole number, like 2.")
     waiting = None
     if given.get("waiting", "").strip():
@@ -77,9 +77,10 @@ def _filter(request: HttpRequest) -> tuple[RunFilter, list[str]]:
 
 def _page_key(token: str) -> tuple[datetime, str] | None:
     micros, _, run_id = token.partition("_")
-    if not micros.isdigit() or not run_id:
+    number = whole_number(micros)
+    if number is None or not run_id:
         return None
-    return EPOCH + timedelta(microseconds=int(micros)), run_id
+    return EPOCH + timedelta(microseconds=number), run_id
 
 
 @role_required(Role.REVIEWER, Role.ADMIN, Role.COMPLIANCE)
@@ -173,7 +174,7 @@ def run_intervene(request: HttpRequest, run_id: str) -> HttpResponse:
             actor=request.user.get_username(),
             actor_id=request.user.pk,
             reason=request.POST.get("reason", ""),
-            step=int(chosen_step) if chosen_step.isdigit() and kind == "restart" else None,
+            step=whole_number(chosen_step) if kind == "restart" else None,
         )
     except InterventionRefused as refusal:
         messages.error(request, str(refusal))
