@@ -107,16 +107,16 @@ def moment(when: datetime | None, *, field: str, what: str) -> datetime:
             field=field,
         )
     try:
-        utc = when.astimezone(UTC)
-    except OverflowError:  # the year 1 ahead of UTC, or 9999 behind it
+        utc: datetime | None = when.astimezone(UTC)
+    except OverflowError:  # the year 1 ahead of UTC, or 9999 behind it: off the calendar
         utc = None
-    if utc is None or utc < EARLIEST:
+    if (utc is None and when.year < EARLIEST.year) or (utc is not None and utc < EARLIEST):
         raise LabError(
             f"{_capital(what)} is before {EARLIEST:%d %b %Y}: LabTrack takes times from "
             f"{EARLIEST:%Y-%m-%d} on.",
             field=field,
         )
-    if utc > timezone.now() + clock_skew():
+    if utc is None or utc > timezone.now() + clock_skew():
         raise LabError(f"{_capital(what)} is in the future.", field=field)
     return when
 
