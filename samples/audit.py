@@ -12,6 +12,8 @@ append-only (triggers refuse UPDATE and DELETE) and each is a hash chain (migrat
 
 from __future__ import annotations
 
+from typing import Any
+
 import pghistory
 import pgtrigger
 from django.contrib.auth import get_user_model
@@ -56,7 +58,8 @@ def audited_with(*added: str):  # type: ignore[no-untyped-def]
     return lambda model: audited(model, added=added)
 
 
-def _nullable(field: models.Field) -> models.Field:  # type: ignore[type-arg]
+def _nullable(field: Any) -> models.Field:  # type: ignore[type-arg]
+    """A copy of a model's field for its event table: nullable, without a default."""
     _, _, args, kwargs = field.deconstruct()
     kwargs.pop("default", None)  # a default would be written into the older events too
     return type(field)(*args, **{**kwargs, "null": True})
