@@ -5,8 +5,9 @@ values with the same words.
 Times: a zone offset of at most ±14:00 (the widest in use on Earth); not before ``EARLIEST``
 (2000-01-01 UTC); not more than ``CLOCK_SKEW_MINUTES`` (a setting, default 5) ahead of the
 server's clock; a measurement not before its sample's collection (by more than that same
-tolerance for clocks that differ). The database refuses what lies before ``EARLIEST`` too (CHECK
-constraints on the time columns), so a time that no page can show can never be stored.
+tolerance for clocks that differ). The database refuses what lies before ``EARLIEST`` or from
+``LATEST`` on too (CHECK constraints on the time columns), so a time that no page can show can
+never be stored, whoever writes it.
 
 Numbers: ASCII only. An optional sign, digits 0 to 9, at most one decimal point (or, typed by a
 person, a decimal comma: ``samples.numbers``); no exponent, no thousands separator, no
@@ -31,6 +32,9 @@ from django.utils import timezone
 from samples.errors import LabError
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # also in the CHECK constraints of the models
+# The database's bound ahead (the services refuse anything ahead of the server's clock): far
+# past any real time, well within what Python can read back, so no unreadable year is stored.
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 MAX_OFFSET = timedelta(hours=14)  # UTC+14:00 (Line Islands) to UTC-12:00: the widest in use
 RESULT_INTEGER_DIGITS = 10  # Result.value: 14 digits, 4 of them after the point
 RESULT_DECIMAL_PLACES = 4

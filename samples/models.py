@@ -16,13 +16,8 @@ from django.db import models
 from django.db.models import F, Q
 
 from samples.audit import audited, audited_with
-from samples.bounds import EARLIEST
+from samples.bounds import EARLIEST, LATEST
 from samples.times import utc_text
-
-# The database's own bound on a time given ahead of the server's: wider than any
-# CLOCK_SKEW_MINUTES a lab would set (the services refuse at that setting), so that a time years
-# ahead is never stored even when written past the services.
-CLOCK_LIMIT = timedelta(days=1)
 
 code_validator = RegexValidator(
     r"^[A-Z0-9][A-Z0-9_-]*$", "Use capital letters, digits, '-' and '_' (for example GLU)."
@@ -233,12 +228,12 @@ class Sample(models.Model):
             # No page can show a time before the year 1 in UTC: none is ever stored, whatever
             # door it came through (samples/bounds.py checks the same at every door).
             models.CheckConstraint(
-                condition=Q(collected_at__gte=EARLIEST)
-                & Q(collected_at__lte=F("registered_at") + CLOCK_LIMIT),
+                condition=Q(collected_at__gte=EARLIEST) & Q(collected_at__lt=LATEST),
                 name="sample_collected_in_range",
             ),
             models.CheckConstraint(
-                condition=Q(received_at__isnull=True) | Q(received_at__gte=EARLIEST),
+                condition=Q(received_at__isnull=True)
+                | (Q(received_at__gte=EARLIEST) & Q(received_at__lt=LATEST)),
                 name="sample_received_in_range",
             ),
         ]
@@ -353,8 +348,7 @@ class Result(models.Model):
                 name="result_has_a_source",
             ),
             models.CheckConstraint(
-                condition=Q(measured_at__gte=EARLIEST)
-                & Q(measured_at__lte=F("recorded_at") + CLOCK_LIMIT),
+                condition=Q(measured_at__gte=EARLIEST) & Q(measured_at__lt=LATEST),
                 name="result_measured_in_range",
             ),
             # An instrument's run reports a sample's assay once, however often it is re-sent.
@@ -442,10 +436,7 @@ class UnmatchedResult(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(measured_at__isnull=True)
-                | (
-                    Q(measured_at__gte=EARLIEST)
-                    & Q(measured_at__lte=F("received_at") + CLOCK_LIMIT)
-                ),
+                | (Q(measured_at__gte=EARLIEST) & Q(measured_at__lt=LATEST)),
                 name="unmatched_measured_in_range",
             )
         ]

@@ -1,44 +1,38 @@
 """A defined range for the times of samples and results (``samples.bounds``), held by the
-database too: no time before 2000-01-01 UTC, none more than a day ahead of the server's own time
-of the row. A year-1 collection time could be stored before and broke every page listing it.
-And ``Assay.can_be_negative`` (nullable in the assay's events, so older events keep their hashes).
+database too: none before 2000-01-01 UTC, none from 2200-01-01 on. A year-1 collection time
+could be stored before and broke every page listing it. And ``Assay.can_be_negative``
+(nullable in the assay's events, so older events keep their hashes).
 
 Rows already outside the range are not changed here (they are audited records): the migration
 stops and names them, to be corrected with a reason before it runs again.
 """
 
 import datetime
-import django.db.models.expressions
 import pgtrigger.compiler
 import pgtrigger.migrations
 from django.conf import settings
 from django.db import migrations, models
 
-OUT_OF_RANGE = {
-    "samples_sample": "barcode",
-    "samples_result": "id",
-    "samples_unmatchedresult": "id",
-}
-CHECKS = {
-    "samples_sample": "collected_at < '2000-01-01T00:00Z' "
-    "OR collected_at > registered_at + interval '1 day' OR received_at < '2000-01-01T00:00Z'",
-    "samples_result": "measured_at < '2000-01-01T00:00Z' "
-    "OR measured_at > recorded_at + interval '1 day'",
-    "samples_unmatchedresult": "measured_at < '2000-01-01T00:00Z' "
-    "OR measured_at > received_at + interval '1 day'",
-}
+RANGE = "NOT ({column} >= '2000-01-01T00:00Z' AND {column} < '2200-01-01T00:00Z')"
+OUT_OF_RANGE = [
+    ("samples_sample", "barcode", "collected_at"),
+    ("samples_sample", "barcode", "received_at"),
+    ("samples_result", "id", "measured_at"),
+    ("samples_unmatchedresult", "id", "measured_at"),
+]
 
 
 def refuse_rows_out_of_range(apps, schema_editor):
     found = []
     with schema_editor.connection.cursor() as cursor:
-        for table, key in OUT_OF_RANGE.items():
-            cursor.execute(f"SELECT {key}::text FROM {table} WHERE {CHECKS[table]} LIMIT 20")
-            found += [f"{table} {row[0]}" for row in cursor.fetchall()]
+        for table, key, column in OUT_OF_RANGE:
+            where = RANGE.format(column=column)
+            cursor.execute(f"SELECT {key}::text FROM {table} WHERE {where} LIMIT 20")
+            found += [f"{table} {row[0]} ({column})" for row in cursor.fetchall()]
     if found:
         raise RuntimeError(
-            "These rows hold a time before 2000-01-01 or more than a day ahead of when they were "
-            "recorded; correct them (with a reason) before this migration: " + ", ".join(found)
+            "These rows hold a time before 2000-01-01 or after 2199: correct them (with a "
+            "reason) before this migration: " + ", ".join(found)
         )
 
 
@@ -130,10 +124,8 @@ class Migration(migrations.Migration):
                         datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC),
                     ),
                     (
-                        "measured_at__lte",
-                        django.db.models.expressions.CombinedExpression(
-                            models.F("recorded_at"), "+", models.Value(datetime.timedelta(days=1))
-                        ),
+                        "measured_at__lt",
+                        datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC),
                     ),
                 ),
                 name="result_measured_in_range",
@@ -148,10 +140,8 @@ class Migration(migrations.Migration):
                         datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC),
                     ),
                     (
-                        "collected_at__lte",
-                        django.db.models.expressions.CombinedExpression(
-                            models.F("registered_at"), "+", models.Value(datetime.timedelta(days=1))
-                        ),
+                        "collected_at__lt",
+                        datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC),
                     ),
                 ),
                 name="sample_collected_in_range",
@@ -162,9 +152,15 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(
                 condition=models.Q(
                     ("received_at__isnull", True),
-                    (
-                        "received_at__gte",
-                        datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC),
+                    models.Q(
+                        (
+                            "received_at__gte",
+                            datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC),
+                        ),
+                        (
+                            "received_at__lt",
+                            datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC),
+                        ),
                     ),
                     _connector="OR",
                 ),
@@ -182,12 +178,8 @@ class Migration(migrations.Migration):
                             datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC),
                         ),
                         (
-                            "measured_at__lte",
-                            django.db.models.expressions.CombinedExpression(
-                                models.F("received_at"),
-                                "+",
-                                models.Value(datetime.timedelta(days=1)),
-                            ),
+                            "measured_at__lt",
+                            datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC),
                         ),
                     ),
                     _connector="OR",

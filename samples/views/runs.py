@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from samples.bounds import whole_number
+from samples.bounds import number, whole_number
 from samples.errors import LabError
 from samples.numbers import decimal_point
 from samples.roles import Role, has_role, role_required
@@ -57,7 +57,7 @@ def _filter(request: HttpRequest) -> tuple[RunFilter, list[str]]:
     waiting = None
     if given.get("waiting", "").strip():
         try:
-            hours = Decimal(decimal_point(given["waiting"], field="waiting"))
+            hours = number(decimal_point(given["waiting"], field="waiting"), field="waiting")
             if not hours.is_finite() or hours < 0 or hours > 100_000:
                 raise InvalidOperation
             waiting = timedelta(hours=float(hours))
