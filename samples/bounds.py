@@ -35,7 +35,7 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # also in the CHECK constraints of 
 # The database's bound ahead (the services refuse anything ahead of the server's clock): far
 # past any real time, well within what Python can read back, so no unreadable year is stored.
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-MAX_OFFSET = timedelta(hours=14)  # UTC+14:00 (Line Islands) to UTC-12:00: the widest in use
+MAX_OFFSET = timedelta(hours=14)  # either way; UTC+14:00 (Line Islands) is the widest in use
 RESULT_INTEGER_DIGITS = 10  # Result.value: 14 digits, 4 of them after the point
 RESULT_DECIMAL_PLACES = 4
 RESULT_LIMIT = Decimal(10) ** RESULT_INTEGER_DIGITS
