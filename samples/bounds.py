@@ -64,8 +64,8 @@ def number(text: Any, *, field: str = "value") -> Decimal:
     if not _NUMBER.fullmatch(written):
         shown = written if len(written) <= 40 else written[:40] + "…"
         raise LabError(
-            f"{shown!r} is not a number LabTrack reads: write {ACCEPTED_NUMBER} (no exponent, "
-            "no thousands separator, no other digits than 0 to 9).",
+            f"{shown!r} is not a number. Write {ACCEPTED_NUMBER} (no exponent, no thousands "
+            "separator, no other digits than 0 to 9).",
             field=field,
         )
     try:
