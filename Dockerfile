@@ -12,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH="/app/.venv/bin:$PATH"
 
 RUN pip install --no-cache-dir uv==0.13.9 \
-    && useradd --create-home --uid 10001 labtrack
+    && useradd --create-home --uid 10001 labtrack \
+    && install -d -o labtrack /var/lib/labtrack/audit-anchors
 
 WORKDIR /app
 # Dependencies first, so a code change does not reinstall them. Exactly uv.lock, without the dev
@@ -22,7 +23,7 @@ RUN uv sync --frozen --no-dev --no-install-project
 
 COPY . .
 # Settings need syntactically valid values at import; nothing connects during collectstatic.
-RUN SECRET_KEY=build-only-collectstatic \
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
     DATABASE_URL=postgres://build@localhost/build \
     REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput

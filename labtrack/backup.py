@@ -198,6 +198,7 @@ def restore(backup: Path, target: Database, *, bin_dir: Path | None = None) -> s
 def verify(target: Database) -> int:
     """``manage.py audit verify`` against ``target``; its exit code (0: every chain intact)."""
     env = dict(os.environ, DATABASE_URL=target.url)
+    env.pop("DATABASE_OWNER_URL", None)  # the restored copy: its restoring role reads it
     return subprocess.call([sys.executable, str(ROOT / "manage.py"), "audit", "verify"], env=env)
 
 

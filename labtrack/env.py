@@ -145,6 +145,26 @@ def env_postgres(name: str, default: str | object = _MISSING) -> PostgresURL:
     return parse_postgres_url(name, env_str(name, default))
 
 
+def env_database_owner(
+    name: str, database: PostgresURL, default: str = ""
+) -> dict[str, str] | None:
+    """The credentials of ``name`` (the owner's URL), which must reach the same server and
+    database as ``database`` (the application's): None when unset or the same role."""
+    value = env_str(name, default)
+    if not value:
+        return None
+    owner = parse_postgres_url(name, value)
+    where = ("host", "port", "name")
+    if any(getattr(owner, part) != getattr(database, part) for part in where):
+        raise ImproperlyConfigured(
+            f"{name} must name the same server and database as DATABASE_URL, with the owner "
+            "role's user name (and password)."
+        )
+    if owner.user == database.user:
+        return None
+    return {"USER": owner.user, "PASSWORD": owner.password}
+
+
 def env_redis_url(name: str, default: str | object = _MISSING) -> str:
     """A ``redis://``, ``rediss://`` or ``unix://`` URL, returned unchanged once checked."""
     value = env_str(name, default)
@@ -214,3 +234,31 @@ def redis_url_of_broker(broker_url: str) -> str:
     query = dict(parse_qsl(parts.query))
     query["db"] = query.pop("virtual_host", "0")
     return f"unix://{parts.path}?{urlencode(query)}"
+
+
+# What .env.example and older examples put there: a key anyone can read is no secret.
+PLACEHOLDER_SECRET_KEYS = frozenset({"change-me", "changeme", "secret", "insecure-debug-only-key"})
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_DISTINCT = 5
+
+
+def env_secret_key(name: str, *, debug: bool) -> str:
+    """The key that signs sessions and CSRF tokens. With DEBUG off it must be set, long and
+    random-looking: a placeholder (``change-me`` from .env.example), a key shorter than 50
+    characters or one made of fewer than 5 distinct characters refuses to start. With DEBUG on
+    any key is taken, and none is needed."""
+    if debug:
+        return env_str(name, "insecure-debug-only-key")
+    key = env_str(name)
+    how = 'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+    if key.lower() in PLACEHOLDER_SECRET_KEYS or key.startswith("django-insecure"):
+        raise ImproperlyConfigured(
+            f"{name} is the placeholder {key!r}, which anyone can read: set a random key "
+            f"of your own ({how})."
+        )
+    if len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < SECRET_KEY_MIN_DISTINCT:
+        raise ImproperlyConfigured(
+            f"{name} is too weak: it needs at least {SECRET_KEY_MIN_LENGTH} characters and "
+            f"{SECRET_KEY_MIN_DISTINCT} different ones ({how})."
+        )
+    return key

@@ -8,7 +8,9 @@ The receivers here adjust that to LabTrack:
 - the request id is the caller's ``X-Request-ID`` when it is a sane token (a proxy or a client
   correlating its own logs), otherwise a new UUID; it is echoed in the response's
   ``X-Request-ID`` header either way;
-- the client's address is ``REMOTE_ADDR`` (what login lockout trusts), not a forwarded header;
+- the client's address is the one login lockout trusts (``labtrack.client_address``):
+  ``REMOTE_ADDR``, or behind ``TRUSTED_PROXY_COUNT`` proxies the address the outermost saw,
+  never what a client wrote into a forwarded header;
 - a request is logged as method and path: query strings stay out of the log;
 - task lines name their task (``task_name``) as well as its id.
 
@@ -27,6 +29,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django_structlog import signals as request_signals
 from django_structlog.celery import signals as task_signals
+
+from labtrack.client_address import client_address
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Letters, digits and a few separators, as proxies and tracing tools write them; anything else
@@ -51,9 +55,7 @@ def bind_request_context(
 ) -> None:
     request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
     request.request_id = request_id  # type: ignore[attr-defined]
-    structlog.contextvars.bind_contextvars(
-        request_id=request_id, ip=request.META.get("REMOTE_ADDR")
-    )
+    structlog.contextvars.bind_contextvars(request_id=request_id, ip=client_address(request))
     log_kwargs["request"] = _request_text(request)
 
 

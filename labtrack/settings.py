@@ -15,10 +15,12 @@ from labtrack.env import (
     celery_broker_url,
     env_bool,
     env_choice,
+    env_database_owner,
     env_int,
     env_list,
     env_postgres,
     env_redis_url,
+    env_secret_key,
     env_str,
     env_timezone,
     redis_cache_url,
@@ -28,8 +30,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = embedded.data_dir()
 
 DEBUG = env_bool("DEBUG", False)
-# No default outside DEBUG: a deployment without its own key must not start.
-SECRET_KEY = env_str("SECRET_KEY", "insecure-debug-only-key") if DEBUG else env_str("SECRET_KEY")
+# No default outside DEBUG: a deployment without its own long random key (a placeholder such as
+# .env.example's "change-me", a short or repetitive key) must not start (labtrack/env.py).
+SECRET_KEY = env_secret_key("SECRET_KEY", debug=DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -52,13 +55,21 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "django_structlog",
+    "labtrack",
     "workflows",
     "samples",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL character in the address, query string, headers or form fields gets a 400 before
+    # any of it reaches PostgreSQL, which cannot store it (labtrack/nul_bytes.py).
+    "labtrack.nul_bytes.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy on every answer, Cache-Control: no-store on every answer to a
+    # signed-in person or API client (labtrack/security_headers.py). After WhiteNoise: static
+    # files keep their caching.
+    "labtrack.security_headers.SecurityHeadersMiddleware",
     # Django's session middleware, except that background polls do not extend the session.
     "labtrack.sessions.PollAwareSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,6 +120,14 @@ DATABASES = {
         "CONN_HEALTH_CHECKS": True,
     }
 }
+# The role that owns the tables and runs the migrations (labtrack.owner): the application's
+# role above owns nothing. None (a single-role install) when DATABASE_OWNER_URL is unset.
+DATABASE_APP_ROLE = _database.user
+DATABASE_OWNER = env_database_owner(
+    "DATABASE_OWNER_URL",
+    _database,
+    default=embedded.owner_database_url(DATA_DIR) if not env_str("DATABASE_URL", "") else "",
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL", embedded.redis_url(DATA_DIR))
@@ -144,8 +163,12 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies in front that each append to X-Forwarded-For: the client's address (for the lockout and
+# the logs) is the one the outermost of them saw (labtrack/client_address.py). 0: REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0, minimum=0)
 
 # How long a bench action's answer waits for the sample's lifecycle (on a worker) to record the
 # change, so the card answers with the new state and the next action (samples/views/bench.py).
@@ -155,17 +178,27 @@ BENCH_ACTION_WAIT_SECONDS = env_int("BENCH_ACTION_WAIT_SECONDS", 3, minimum=0)
 # clocks of wards, instruments and the server differ by a little (samples/bounds.py).
 CLOCK_SKEW_MINUTES = env_int("CLOCK_SKEW_MINUTES", 5, minimum=0)
 
+# Lockout (C14, docs/accounts.md): LOGIN_FAILURE_LIMIT wrong passwords lock the account at that
+# address, so nobody can lock a reviewer out everywhere by typing their name elsewhere; and
+# LOGIN_ACCOUNT_FAILURE_LIMIT wrong passwords from all addresses together close the account to
+# every address but those its owner signed in from lately (labtrack/lockout.py).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]  # bench tablets share an IP address; lock the account
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "labtrack.lockout.AccountGuardHandler"
+AXES_CLIENT_IP_CALLABLE = "labtrack.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
 # Signs a person still signed in out, and answers htmx with a redirect (labtrack/lockout.py).
 AXES_LOCKOUT_CALLABLE = "labtrack.lockout.lockout_response"
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
-# axes.W006 warns that locking by username alone lets an attacker lock an account out. That is
-# the intended trade-off here (C14): the account is protected, an administrator unlocks it.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 20, minimum=1)
+if LOGIN_ACCOUNT_FAILURE_LIMIT <= AXES_FAILURE_LIMIT:
+    raise ImproperlyConfigured(
+        "LOGIN_ACCOUNT_FAILURE_LIMIT must be above LOGIN_FAILURE_LIMIT "
+        f"({AXES_FAILURE_LIMIT}): it counts the wrong passwords of every address together."
+    )
+# Where an account signed in successfully within these days is its usual place.
+LOGIN_USUAL_PLACE_DAYS = 90
 
 LANGUAGE_CODE = "en"
 # Pages print every time in UTC and say so (samples/templatetags/lab_format.py); TIME_ZONE is the
@@ -265,12 +298,27 @@ PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 AUDIT_CHECK_HOUR = env_int("AUDIT_CHECK_HOUR", 2, minimum=0)
 if AUDIT_CHECK_HOUR > 23:
     raise ImproperlyConfigured("AUDIT_CHECK_HOUR must be an hour of the day, 0 to 23.")
+# The audit trail's chain heads, anchored outside the database (docs/audit.md, "Anchors"):
+# signed files written every AUDIT_ANCHOR_MINUTES to AUDIT_ANCHOR_DIR (keep it on another
+# machine or a write-once store in production), with the Ed25519 private key read from
+# AUDIT_ANCHOR_KEY_FILE. Without that variable the key is made on first use under the data
+# folder (the embedded default); a key file named by it must exist.
+AUDIT_ANCHOR_MINUTES = env_int("AUDIT_ANCHOR_MINUTES", 60, minimum=1)
+AUDIT_ANCHOR_DIR = Path(env_str("AUDIT_ANCHOR_DIR", str(DATA_DIR / "audit-anchors")))
+_anchor_key_file = env_str("AUDIT_ANCHOR_KEY_FILE", "")
+AUDIT_ANCHOR_KEY_FILE = Path(_anchor_key_file or DATA_DIR / "audit-anchor-key.pem")
+AUDIT_ANCHOR_KEY_CREATE = not _anchor_key_file
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "workflows-sweep": {"task": "workflows.sweep", "schedule": float(WORKFLOWS_SWEEP_SECONDS)},
     # Every night (UTC): the audit trail's hash chains, checked and the outcome kept.
     "audit-check-nightly": {
         "task": "samples.audit_check_nightly",
         "schedule": crontab(hour=AUDIT_CHECK_HOUR, minute=30),
+    },
+    # Every AUDIT_ANCHOR_MINUTES: the head of every chain, signed, to AUDIT_ANCHOR_DIR.
+    "audit-anchor": {
+        "task": "samples.audit_anchor",
+        "schedule": AUDIT_ANCHOR_MINUTES * 60.0,
     },
 }
 # Modules holding @workflow and @step definitions, imported by every process at start-up.
@@ -300,7 +348,7 @@ LOG_FORMAT = env_choice("LOG_FORMAT", logs.LOG_FORMATS, "console" if DEBUG else 
 LOGGING = logs.logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
 logs.configure_structlog()
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
-DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # REMOTE_ADDR is bound instead, as axes reads it
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # the address axes uses is bound instead
 # One line per request (request_finished, with its status) and none per routine task: their
 # start, and a task's success, show at LOG_LEVEL=DEBUG; failures are logged as errors.
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG

@@ -42,7 +42,8 @@ def _secret_key(root: Path) -> str:
 
 @contextmanager
 def services(env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """Yield an environment with DATABASE_URL, REDIS_URL and SECRET_KEY set.
+    """Yield an environment with DATABASE_URL, REDIS_URL and SECRET_KEY set (and, for the
+    embedded server, DATABASE_OWNER_URL: the application's role owns nothing).
 
     Embedded servers are started only for the URLs not given, and stopped on exit only if this
     call started them (a ``make run`` in another terminal keeps its servers).
@@ -57,6 +58,7 @@ def services(env: dict[str, str]) -> Iterator[dict[str, str]]:
                 started.append("postgres")
             embedded.start_postgres(root)
             env["DATABASE_URL"] = embedded.database_url(root)
+            env["DATABASE_OWNER_URL"] = embedded.owner_database_url(root)
         if not env.get("REDIS_URL"):
             if not embedded.redis_running(root):
                 print(f"Starting embedded Redis in {root / 'redis'} ...", flush=True)
@@ -296,7 +298,11 @@ def _command(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: li
     if args.command == "up":
         embedded.start_postgres(root)
         embedded.start_redis(root)
-        print(f"DATABASE_URL={embedded.database_url(root)}\nREDIS_URL={embedded.redis_url(root)}")
+        print(
+            f"DATABASE_URL={embedded.database_url(root)}\n"
+            f"DATABASE_OWNER_URL={embedded.owner_database_url(root)}\n"
+            f"REDIS_URL={embedded.redis_url(root)}"
+        )
         return 0
     if args.command == "down":
         embedded.stop_redis(root)

@@ -5,13 +5,21 @@ ranges, instruments), records (samples, results, retests, signatures, inbox entr
 Database triggers (django-pghistory) write an event row for every insert, update and delete,
 whatever made it: a page, the API, the admin, a management command, a bulk update or raw SQL.
 Each event row is a snapshot of the record after the change (before it, for a delete), with
-the time, the label and the context (who, from which page or endpoint, why). Event tables are
-append-only (triggers refuse UPDATE and DELETE) and each is a hash chain (migration
-``samples.0005_audit_chain``), checked with the workflow history by ``manage.py audit verify``.
+the time, the label and the context (who, from which page or endpoint, why), copied into the
+event itself so that its hash covers it. Event tables are append-only (triggers refuse UPDATE
+and DELETE) and each is a hash chain (migrations ``samples.0005_audit_chain`` and
+``samples.0017_evidence``), checked with the workflow history by ``manage.py audit verify``.
+
+An account's events hold whether it is a superuser, and a ``user.password`` event each time its
+password is set, changed or reset (by whom: its context), never the password's hash.
+Sign-ins, failed sign-ins, lockouts and sign-outs are not changes of a record: the sign-in
+receivers (``samples.signins``) write them to ``SignInEvent``, a table of its own with the same
+columns for time, label and hash chain.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pghistory
@@ -32,6 +40,10 @@ class AuditEvent(Event):
 
     pgh_prev_hash = models.CharField(max_length=64, default="", editable=False)
     pgh_hash = models.CharField(max_length=64, default="", editable=False)
+    # Who, from where and why (the request's context) as it was when the event was written,
+    # copied by the chain trigger so that the event's hash covers it (``pgh_context`` is a row
+    # of its own, shared by a request's events, that the hash does not reach).
+    pgh_context_snapshot = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -65,6 +77,25 @@ def _nullable(field: Any) -> models.Field:  # type: ignore[type-arg]
     return type(field)(*args, **{**kwargs, "null": True})
 
 
+def audited_without(*blobs: str) -> Callable[[type[models.Model]], type[models.Model]]:
+    """``audited``, the event rows leaving out the fields ``blobs`` (stored content, which
+    the events name by its SHA-256 instead)."""
+
+    def track(model: type[models.Model]) -> type[models.Model]:
+        fields = [f.name for f in model._meta.concrete_fields if f.name not in blobs]
+        tracker = pghistory.track(
+            *changes(),
+            fields=fields,
+            obj_field=pghistory.ObjForeignKey(related_name="audit_events"),
+            base_model=AuditEvent,
+            append_only=True,
+            model_name=f"{model.__name__}Event",
+        )
+        return tracker(model)
+
+    return track
+
+
 User = get_user_model()
 
 
@@ -89,7 +120,14 @@ class AuditedToken(AuthToken):
 UserEvent = pghistory.create_event_model(
     AuditedUser,
     *changes(),
-    fields=["username", "first_name", "last_name", "email", "is_active", "is_staff"],
+    # A new password (set, changed or reset) is an event of its own; the hash is never copied.
+    pghistory.UpdateEvent("user.password", condition=pghistory.AnyChange("password")),
+    fields=[
+        *("username", "first_name", "last_name", "email"),
+        *("is_active", "is_staff", "is_superuser"),
+    ],
+    # Null in the events written before it was kept, so their hashes stay as they were.
+    attrs={"is_superuser": models.BooleanField(null=True)},
     base_model=AuditEvent,
     append_only=True,
     abstract=False,
@@ -115,3 +153,45 @@ TokenEvent = pghistory.create_event_model(
     model_name="TokenEvent",
     obj_field=None,  # type: ignore[arg-type]  # documented; the key is the digest: not kept
 )
+
+
+class ClockTimestamp(models.Func):
+    """The database's clock at the insert (as the trail's other events take it)."""
+
+    template = "clock_timestamp()"
+    output_field = models.DateTimeField()
+
+
+class SignInKind(models.TextChoices):
+    SUCCESS = "signin.success", "signed in"
+    FAILURE = "signin.failure", "sign-in failed"
+    LOCKOUT = "signin.lockout", "locked out"
+    SIGNOUT = "signin.signout", "signed out"
+
+
+class SignInEvent(models.Model):
+    """A sign-in, a failed sign-in (or a wrong password when signing), a lockout or a sign-out:
+    who was named, the account if there is one, from which address and, for a failure, why.
+    Never the password. Append-only; the whole table is one hash chain (migration
+    ``samples.0018_account_actions``), its columns named as those of the other event tables."""
+
+    pgh_id = models.BigAutoField(primary_key=True)
+    pgh_created_at = models.DateTimeField(db_default=ClockTimestamp())
+    pgh_label = models.CharField(max_length=32, choices=SignInKind.choices)
+    pgh_prev_hash = models.CharField(max_length=64, default="", editable=False)
+    pgh_hash = models.CharField(max_length=64, default="", editable=False)
+    username = models.CharField(max_length=150)  # as typed: the account may not exist
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    address = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    failures = models.PositiveIntegerField(null=True, blank=True)  # for a lockout
+
+    class Meta:
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pgh_label} {self.username}"

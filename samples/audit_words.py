@@ -29,6 +29,11 @@ RECORDS = {
     "role": "Role",
     "token": "API token",
     "review": "Review of the audit trail",
+    "signin": "Sign-in",
+    "batch": "Batch",
+    "message": "Instrument message",
+    "report": "Report",
+    "check": "Check of the audit trail",
 }
 
 # Changes of records, by type; a record's own phrase first, then the label's.
@@ -41,7 +46,15 @@ CHANGE_WORDS = {
     "the inbox{by}",
     "inbox.update": "Inbox entry for {assay_code} of {barcode} changed{by}",
     "user.insert": "Account {name} created{by}",
+    "user.password": "Password of {name} changed{by}",
     "review.insert": "Audit trail reviewed{by}: {entries} entries, outcome {outcome}",
+    "batch.insert": "{assay} batch {name} opened{by}",
+    "batch.update": "{assay} batch {name} changed{by}",
+    "message.insert": "Instrument message {name} received{by} ({kind}, SHA-256 {sha256})",
+    "message.update": "Instrument message {name} answered (HTTP {status_code})",
+    "report.insert": "Report of {barcode} stored (SHA-256 {sha256})",
+    "check.insert": "Audit trail checked{by} ({trigger}): {events} events in {chains} chains, "
+    "intact: {intact}",
     "insert": "{Record} {name} created{by}",
     "update": "{Record} {name} changed{by}",
     "delete": "{Record} {name} deleted{by}",
@@ -49,6 +62,10 @@ CHANGE_WORDS = {
     "role.remove": "{user} no longer has the role {group}{by}",
     "token.create": "API token {name} created for {user}{by}",
     "token.revoke": "API token {name} of {user} revoked{by}",
+    "signin.success": "Signed in: {user}{from}",
+    "signin.failure": "Sign-in failed for {user} ({reason}){from}",
+    "signin.lockout": "{user} locked out after {failures} failed sign-ins{from}",
+    "signin.signout": "Signed out: {user}{from}",
 }
 
 # Lifecycle (workflow history) events, by kind, or by the signal's name (and action).
@@ -134,6 +151,7 @@ def describe(entry: Any) -> tuple[str, str]:
         "barcode": entry.barcode,
         "Record": RECORDS.get(record, record),
         "label": label,
+        "from": f", from {entry.data['address']}" if entry.data.get("address") else "",
     }
     phrase = CHANGE_WORDS.get(entry.type) or CHANGE_WORDS.get(label, "{Record} {name} {label}")
     what = _say(phrase, given, entry.extra, entry.data)
@@ -215,6 +233,8 @@ _NAMED = {
                 "user",
                 "service_user",
                 "started_by",
+                "client",
+                "checked_by",
             ]
         ),
         (None, "username"),

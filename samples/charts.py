@@ -119,5 +119,5 @@ def column_chart(
 def _open(label: str, width: int, height: int) -> str:
     return (
         f'<svg role="img" aria-label="{escape(label)}" viewBox="0 0 {width} {height}" '
-        f'width="100%" style="max-width:{width}px">'
+        f'width="{width}" height="{height}" class="chart">'
     )

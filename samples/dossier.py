@@ -10,6 +10,7 @@ engine's bookkeeping left out, and counted)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from samples.models import (
     InstrumentMessage,
+    Report,
     Result,
     ResultEvent,
     Retest,
@@ -32,7 +34,12 @@ from samples.pdf import LabPdf
 from samples.selectors import sample_runs
 from samples.selectors_audit import SOURCES, AuditEntry, AuditFilter, audit_entries
 from samples.services.amendments import signatures_checked
-from samples.services.audit import audit_verify
+from samples.services.audit import (
+    MESSAGE_MISMATCH,
+    REPORT_MISMATCH,
+    audit_verify,
+    content_checked,
+)
 
 # The audit tables of a sample's own records, and how to find its rows in each.
 _RECORD_EVENTS = [
@@ -62,6 +69,18 @@ def dossier(sample: Sample) -> dict[str, Any]:
     said = _said(sample)
     changes = [_words(item, said.get((item["record"], item.pop("event_id")))) for item in changes]
     message_ids = {r.message_id for r in results if r.message_id}
+    messages = [
+        _message(m) for m in InstrumentMessage.objects.filter(pk__in=message_ids).order_by("pk")
+    ]
+    report = _report(sample)
+    findings = [{"where": f.where, "problem": f.problem} for f in check.findings]
+    findings += [
+        {"where": f"instrument message {m['id']}", "problem": MESSAGE_MISMATCH}
+        for m in messages
+        if not m["intact"]
+    ]
+    if report is not None and not report["intact"]:
+        findings.append({"where": f"report of sample {sample.barcode}", "problem": REPORT_MISMATCH})
     return {
         "sample": {
             "barcode": sample.barcode,
@@ -98,17 +117,8 @@ def dossier(sample: Sample) -> dict[str, Any]:
             }
             for s, valid in signatures_checked(sample)
         ],
-        "instrument_messages": [
-            {
-                "id": m.pk,
-                "kind": m.kind,
-                "received_at": m.received_at,
-                "content_type": m.content_type,
-                "sha256": _sha256(m.body),
-                "body": m.body,
-            }
-            for m in InstrumentMessage.objects.filter(pk__in=message_ids).order_by("pk")
-        ],
+        "instrument_messages": messages,
+        "report": report,
         "retests": [
             {
                 "assay": r.original.assay.code,
@@ -123,10 +133,10 @@ def dossier(sample: Sample) -> dict[str, Any]:
         ],
         "results": [_result(r) for r in results],
         "verification": {
-            "intact": check.intact,
+            "intact": not findings,
             "events_checked": check.events,
             "chains_checked": check.chains,
-            "findings": [{"where": f.where, "problem": f.problem} for f in check.findings],
+            "findings": findings,
         },
         "generated_at": timezone.now(),
     }
@@ -187,7 +197,13 @@ def _change(table: str, row: Any) -> dict[str, Any]:
         for f in row._meta.concrete_fields
         if f.attname not in _HIDDEN and not f.attname.startswith("pgh_")
     }
-    context = row.pgh_context.metadata if row.pgh_context_id else {}
+    # Who and why as kept in the event (covered by its hash); an event written before events
+    # kept them has only its context row, which no hash covers.
+    covered = row.pgh_context_snapshot is not None
+    if covered:
+        context = row.pgh_context_snapshot
+    else:
+        context = row.pgh_context.metadata if row.pgh_context_id else {}
     return {
         "at": row.pgh_created_at,
         "record": _record(table),
@@ -195,7 +211,40 @@ def _change(table: str, row: Any) -> dict[str, Any]:
         "event_id": row.pgh_id,
         "change": row.pgh_label,
         "context": context,
+        "context_in_hash": covered or not row.pgh_context_id,
         "values": fields,
+    }
+
+
+def _message(message: InstrumentMessage) -> dict[str, Any]:
+    """A message as received: its bytes (base64) checked against the SHA-256 recorded when it
+    was received (and held by its audit events), and its text for reading."""
+    raw = bytes(message.raw)
+    found, intact = content_checked(message, "raw")
+    return {
+        "id": message.pk,
+        "kind": message.kind,
+        "received_at": message.received_at,
+        "content_type": message.content_type,
+        "sha256": message.sha256,
+        "sha256_of_stored_bytes": found,
+        "intact": intact,
+        "raw_base64": base64.b64encode(raw).decode(),
+        "body": message.body,
+    }
+
+
+def _report(sample: Sample) -> dict[str, Any] | None:
+    """The stored report, checked against the SHA-256 recorded when it was stored."""
+    report = Report.objects.filter(sample=sample).first()
+    if report is None:
+        return None
+    found, intact = content_checked(report, "pdf")
+    return {
+        "created_at": report.created_at,
+        "sha256": report.sha256,
+        "sha256_of_stored_pdf": found,
+        "intact": intact,
     }
 
 
@@ -234,10 +283,9 @@ def dossier_pdf(content: dict[str, Any]) -> bytes:
     pdf.paragraph(f"Chain of custody: {sample['barcode']}", height=7, size=15, bold=True)
     check = content["verification"]
     pdf.paragraph(
-        "Hash chains: intact"
+        "Hash chains and stored content: intact"
         if check["intact"]
-        else "Hash chains: BROKEN: "
-        + "; ".join(f"{f['where']}: {f['problem']}" for f in check["findings"]),
+        else "NOT INTACT: " + "; ".join(f"{f['where']}: {f['problem']}" for f in check["findings"]),
         height=7,
     )
     events, left_out = _lab_lines(content)
@@ -264,10 +312,17 @@ def dossier_pdf(content: dict[str, Any]) -> bytes:
             "Instrument messages",
             [
                 f"Message {m['id']} ({m['kind']}), received {_t(m['received_at'])}, "
-                f"SHA-256 {m['sha256']}"
+                f"SHA-256 {m['sha256']}: "
+                + (
+                    "intact"
+                    if m["intact"]
+                    else "STORED BYTES DO NOT MATCH ITS RECORDED SHA-256 (they hash to "
+                    f"{m['sha256_of_stored_bytes']}, or the hash recorded was changed)"
+                )
                 for m in content["instrument_messages"]
             ],
         ),
+        ("Report", _report_lines(content["report"])),
         (
             "Retests",
             [f"{r['assay']}: {r['reason']} ({_t(r['requested_at'])})" for r in content["retests"]],
@@ -277,6 +332,17 @@ def dossier_pdf(content: dict[str, Any]) -> bytes:
         for line in lines or ["(none)"]:
             pdf.paragraph(line, height=5, size=8)
     return bytes(pdf.output())
+
+
+def _report_lines(report: dict[str, Any] | None) -> list[str]:
+    if report is None:
+        return []
+    if report["intact"]:
+        return [f"Stored {_t(report['created_at'])}, SHA-256 {report['sha256']}: intact"]
+    return [
+        f"Stored {_t(report['created_at'])}, SHA-256 {report['sha256']}: THE STORED PDF DOES "
+        f"NOT MATCH ITS RECORDED SHA-256 (it hashes to {report['sha256_of_stored_pdf']})"
+    ]
 
 
 def _t(moment: datetime) -> str:

@@ -15,7 +15,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
-from samples.audit import audited, audited_with
+from samples.audit import audited, audited_with, audited_without
 from samples.bounds import EARLIEST, LATEST
 from samples.times import utc_text
 
@@ -250,6 +250,7 @@ class BatchStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
 
 
+@audited  # who started its run (``started_by``) and when is evidence: every change is an event
 class Batch(models.Model):
     assay = models.ForeignKey(Assay, on_delete=models.PROTECT, related_name="batches")
     status = models.CharField(max_length=16, choices=BatchStatus.choices, default=BatchStatus.OPEN)
@@ -369,9 +370,27 @@ class Result(models.Model):
         return f"{self.assay.code} {self.value} {self.units} for {self.sample.barcode}"
 
 
+# A message's answer (status and body) is set once, after its results are recorded; nothing
+# else of it ever changes, and it is never deleted.
+MESSAGE_KEPT = """
+IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'instrument message %: kept as received, never deleted', OLD.id;
+END IF;
+IF OLD.status_code IS NOT NULL OR OLD.answer IS NOT NULL
+   OR (to_jsonb(NEW) - 'status_code' - 'answer') <> (to_jsonb(OLD) - 'status_code' - 'answer')
+THEN
+    RAISE EXCEPTION 'instrument message %: kept as received; only its answer is set, once',
+        OLD.id;
+END IF;
+RETURN NEW;
+"""
+
+
+@audited_without("raw", "body")  # its SHA-256, who sent it, when and its answer: chained
 class InstrumentMessage(models.Model):
-    """A message an instrument or integration client sent, stored raw and unmodified, with the
-    answer it got. Results made from it link back to it."""
+    """A message an instrument or integration client sent, stored as the bytes received with
+    their SHA-256, with the answer it got. Results made from it link back to it. The database
+    keeps it as received: no delete, and no change but its answer, set once."""
 
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     instrument = models.ForeignKey(
@@ -379,7 +398,9 @@ class InstrumentMessage(models.Model):
     )
     kind = models.CharField(max_length=16)  # "results" (JSON) or "hl7"
     content_type = models.CharField(max_length=100, blank=True)
-    body = models.TextField()
+    raw = models.BinaryField()  # the request body, byte for byte, as received
+    sha256 = models.CharField(max_length=64)  # of ``raw``, computed at receipt
+    body = models.TextField()  # ``raw`` decoded, for reading
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     received_at = models.DateTimeField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -392,6 +413,14 @@ class InstrumentMessage(models.Model):
                 fields=["client", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
                 name="message_idempotency_key_once_per_client",
+            )
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="kept_as_received",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                func=pgtrigger.Func(MESSAGE_KEPT),
             )
         ]
 
@@ -480,16 +509,26 @@ class Signature(models.Model):
         return f"{self.printed_name}, {self.meaning}, {utc_text(self.signed_at)}"
 
 
+@audited_without("pdf")  # its SHA-256 and when: chained
 class Report(models.Model):
+    """A released sample's report as released: stored once with its SHA-256, never changed or
+    deleted (the database refuses both); checked against its hash whenever it is served."""
+
     sample = models.OneToOneField(Sample, on_delete=models.PROTECT, related_name="report")
     pdf = models.BinaryField()
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField()
 
+    class Meta:
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
     def __str__(self) -> str:
         return f"report of {self.sample.barcode}"
 
 
+@audited
 class ChainCheck(models.Model):
     """A check of the audit trail's hash chains (nightly, from the command or the audit page),
     kept for good: a broken one is an alert for the compliance officers."""

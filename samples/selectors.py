@@ -6,7 +6,7 @@ import contextlib
 import heapq
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import dropwhile
 from typing import Any
@@ -214,6 +214,18 @@ def sample_timeline(sample: Sample) -> list[TimelineEntry]:
             what = _describe(event.kind, event.data)
             if what:
                 entries.append(TimelineEntry(event.at, what, event.actor, event.reason))
+    # An instrument acts as its service identity: shown as the instrument.
+    instruments = dict(
+        Instrument.objects.filter(
+            service_user__username__in={entry.who for entry in entries}
+        ).values_list("service_user__username", "name")
+    )
+    entries = [
+        replace(entry, who=f"instrument {instruments[entry.who]}")
+        if entry.who in instruments
+        else entry
+        for entry in entries
+    ]
     corrections = [
         TimelineEntry(c.at, c.words, c.who, c.reason) for c in result_corrections(sample)
     ]

@@ -1,11 +1,15 @@
 """Reading the audit trail as one list: the workflow histories of samples and batches and the
-event tables of every other change (``samples.audit``), in time order, filtered in the database.
+event tables of every other change and of sign-ins (``samples.audit``), in time order, filtered
+in the database. Who acted is decided by identity: an instrument is its service identity, never
+a name that happens to match (``samples.actors``).
 
 One SQL ``UNION ALL`` gives both sources a common set of columns; the filters are ``WHERE``
 clauses PostgreSQL pushes into each source, so a page reads a hundred rows by keyset and an
 export streams from a server-side cursor. For an event, the previous event of the same record
-is read alongside it (old values of what changed). Nothing here writes; the words are in
-``samples.audit_words``.
+is read alongside it (old values of what changed). Who and why of a change are read from the
+event's own copy of its context (``pgh_context_snapshot``, covered by its hash), and only for
+an event written before events kept one, from its ``pghistory_context`` row. Nothing here
+writes; the words are in ``samples.audit_words``.
 
 Two views: every entry (exports, reviews and ``?detail=all`` on the page), and the lab's view,
 which leaves out the engine's bookkeeping (``folded``: a step scheduled, started or done, a
@@ -29,6 +33,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from pghistory.models import Context
 
+from samples.actors import COMMAND_LINE, MINTED, minted_words
+from samples.audit import SignInKind
 from samples.audit_words import describe, forget_names
 from samples.models import SampleEvent
 from samples.read_ahead import chunks_read_ahead
@@ -53,6 +59,10 @@ class Source:
     extra: str = "'{{}}'::jsonb"  # what the words need that the row does not hold
     obj: str = "e.pgh_obj_id"
     folded: str = "false"  # SQL: the event repeats another entry (the lab's view leaves it out)
+    context: str = "e.pgh_context_id"  # SQL: the event's context (who, from where, why)
+    snapshot: str = "e.pgh_context_snapshot"  # SQL: the context as copied into the event
+    actor: str = ""  # SQL naming who acted, where the context does not (sign-ins)
+    title: str = ""  # the record type as the filter names it (default: the record's name)
 
 
 # The engine's own events: each serves one that says what happened (the signal a person sent,
@@ -114,6 +124,14 @@ _HISTORY_BOOKKEEPING = f"""h.kind IN ({", ".join(f"'{kind}'" for kind in BOOKKEE
         OR h.data::jsonb->>'name' = 'member_done'))
     OR (h.kind = 'run_started' AND l.barcode IS NOT NULL)"""
 
+# A batch's changes repeat its run's lifecycle (opened, closed, run started by whom, completed),
+# except one that changes who started its run otherwise than by starting it.
+_BATCH_BOOKKEEPING = """e.pgh_label = 'insert' OR (e.pgh_label = 'update' AND coalesce((
+    SELECT p.started_by_id IS NOT DISTINCT FROM e.started_by_id
+        OR (p.started_by_id IS NULL AND p.status <> 'running' AND e.status = 'running')
+    FROM samples_batchevent AS p WHERE p.pgh_obj_id = e.pgh_obj_id AND p.pgh_id < e.pgh_id
+    ORDER BY p.pgh_id DESC LIMIT 1), false))"""
+
 SOURCES = [
     Source("assay", "samples_assayevent", "e.code"),
     Source("instrument", "samples_instrumentevent", "e.name"),
@@ -169,7 +187,12 @@ SOURCES = [
         "LEFT JOIN {user} AS m ON m.id = e.signer_id",
         maker="m.username",
     ),
-    Source("user", "samples_userevent", "e.username"),
+    Source(
+        "user",
+        "samples_userevent",
+        "e.username",
+        labels=("insert", "update", "delete", "user.password"),
+    ),
     Source(
         "role",
         "samples_roleevent",
@@ -195,23 +218,88 @@ SOURCES = [
         joins="LEFT JOIN {user} AS m ON m.id = e.reviewer_id",
         maker="m.username",
     ),
+    # Sign-ins name the account (or, for a name no account has, the name typed): the person
+    # whose sign-in it is.
+    Source(
+        "signin",
+        "samples_signinevent",
+        "coalesce(su.username, e.username)",
+        labels=tuple(SignInKind.values),
+        joins="LEFT JOIN {user} AS su ON su.id = e.user_id",
+        extra="jsonb_build_object('user', coalesce(su.username, e.username))",
+        obj="NULL::bigint",
+        context="NULL::uuid",
+        actor="coalesce(su.username, e.username)",
+        title="Sign-in",
+        snapshot="NULL::jsonb",
+    ),
+    Source(
+        "batch",
+        "samples_batchevent",
+        "e.pgh_obj_id::text",
+        joins="JOIN samples_assay AS bea ON bea.id = e.assay_id",
+        extra="jsonb_build_object('assay', bea.code)",
+        folded=_BATCH_BOOKKEEPING,
+    ),
+    # A message received, and its answer set: the results and inbox entries it made say it.
+    Source(
+        "message",
+        "samples_instrumentmessageevent",
+        "e.pgh_obj_id::text",
+        joins="LEFT JOIN samples_instrument AS mi ON mi.id = e.instrument_id",
+        maker="mi.name",
+        maker_is_instrument="mi.id IS NOT NULL",
+        folded="true",
+    ),
+    Source(
+        "report",
+        "samples_reportevent",
+        "'of ' || rps.barcode",
+        barcode="rps.barcode",
+        joins="JOIN samples_sample AS rps ON rps.id = e.sample_id",
+        folded="true",  # stored at release: the signature's entry says it
+    ),
+    Source(
+        "check",
+        "samples_chaincheckevent",
+        "e.pgh_obj_id::text",
+        joins="LEFT JOIN {user} AS m ON m.id = e.checked_by_id",
+        maker="m.username",
+    ),
 ]
+
+# Tokens minted for a person by someone else: the words in the history's actor after the
+# person's username (``samples.actors``), and who minted it.
+_MINTED_AT = f"strpos(h.actor, '{MINTED}')"
+_MINTED_BY = rf"""coalesce(substring(h.actor from ' \(API token minted by (.*)\)$'),
+                           '{COMMAND_LINE}')"""
 
 _HISTORY = """
 SELECT h.created_at AS at, 0 AS src, h.id::bigint AS id,
        (CASE WHEN l.barcode IS NOT NULL THEN 'sample' WHEN l.batch_id IS NOT NULL THEN 'batch'
              ELSE 'run' END)::text AS record,
        coalesce(l.barcode, l.batch_id::text, h.run_id::text)::text AS name, NULL::bigint AS obj,
-       h.kind::text AS type, l.barcode::text AS barcode, h.actor::text AS actor,
-       (hi.id IS NOT NULL) AS by_instrument, h.reason::text AS reason, ''::text AS url,
-       h.data::jsonb AS data,
+       h.kind::text AS type, l.barcode::text AS barcode,
+       coalesce(hi.name, hn.name, ha.name)::text AS actor,
+       (hi.id IS NOT NULL OR hn.id IS NOT NULL) AS by_instrument, h.reason::text AS reason,
+       ''::text AS url, ha.minted::text AS minted, h.data::jsonb AS data,
        jsonb_build_object('seq', h.seq, 'run', h.run_id, 'assay', ba.code) AS extra,
        coalesce(({folded}), false) AS folded
 FROM ({history}) AS h
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN {minted_at} > 0 THEN left(h.actor, {minted_at} - 1) ELSE h.actor END
+               AS name,
+           CASE WHEN {minted_at} > 0 THEN {minted_by} ELSE '' END AS minted
+) AS ha
 LEFT JOIN samples_runlink AS l ON l.run_id = h.run_id
 LEFT JOIN samples_batch AS b ON b.id = l.batch_id
 LEFT JOIN samples_assay AS ba ON ba.id = b.assay_id
-LEFT JOIN samples_instrument AS hi ON hi.name = h.actor
+-- An instrument by its identity: the account that acted is its service identity. Events
+-- written before instruments acted as it name the instrument itself: such a name is read as
+-- the instrument only when no account has it (a person's username is never an instrument's).
+LEFT JOIN {user} AS hu ON hu.username = ha.name
+LEFT JOIN samples_instrument AS hi ON hi.service_user_id = hu.id
+LEFT JOIN samples_instrument AS hn ON hu.id IS NULL AND hn.name = ha.name
 """
 
 _EVENTS = """
@@ -219,15 +307,13 @@ SELECT e.pgh_created_at AS at, {number} AS src, e.pgh_id::bigint AS id,
        '{record}'::text AS record, ({name})::text AS name, {obj} AS obj,
        (CASE WHEN strpos(e.pgh_label, '.') > 0 THEN e.pgh_label
              ELSE '{record}.' || e.pgh_label END)::text AS type,
-       ({barcode})::text AS barcode,
-       coalesce(ci.name, cu.username, CASE WHEN e.pgh_label = 'insert' THEN {maker} END,
-                '')::text AS actor,
-       (ci.id IS NOT NULL OR (cu.id IS NULL AND e.pgh_label = 'insert'
-                              AND coalesce({maker_is_instrument}, false))) AS by_instrument,
+       ({barcode})::text AS barcode, ({actor})::text AS actor, ({by_instrument}) AS by_instrument,
        coalesce(c.metadata->>'reason', '') AS reason, coalesce(c.metadata->>'url', '') AS url,
+       coalesce(c.metadata->>'token_minted_by', '')::text AS minted,
        to_jsonb(e) AS data, {extra} AS extra, coalesce(({folded}), false) AS folded
 FROM {table} AS e
-LEFT JOIN {context} AS c ON c.id = e.pgh_context_id
+LEFT JOIN {context} AS oc ON oc.id = {context_id} AND {snapshot} IS NULL
+CROSS JOIN LATERAL (SELECT coalesce({snapshot}, oc.metadata) AS metadata) AS c
 LEFT JOIN {user} AS cu ON cu.id = CASE WHEN jsonb_typeof(c.metadata->'user') = 'number'
                                        THEN (c.metadata->>'user')::integer END
 LEFT JOIN samples_instrument AS ci ON ci.service_user_id = cu.id
@@ -241,7 +327,15 @@ _PREVIOUS = """
  ORDER BY p.pgh_id DESC LIMIT 1)
 """
 
-_COLUMNS = "at, src, id, record, name, obj, type, barcode, actor, by_instrument, reason, url"
+_COLUMNS = (
+    "at, src, id, record, name, obj, type, barcode, actor, by_instrument, reason, url, minted"
+)
+
+# Who acted, for an event: the instrument or person of its context, else the record's maker.
+_ACTOR = """coalesce(ci.name, cu.username, CASE WHEN e.pgh_label = 'insert' THEN {maker} END,
+                     '')"""
+_BY_INSTRUMENT = """(ci.id IS NOT NULL OR (cu.id IS NULL AND e.pgh_label = 'insert'
+                                         AND coalesce({maker_is_instrument}, false)))"""
 
 
 @cache
@@ -251,8 +345,17 @@ def _union() -> str:
         "group": "auth_group",
         "context": Context._meta.db_table,
     }
-    parts = [_HISTORY.format(history=history_sql(), folded=_HISTORY_BOOKKEEPING)]
+    parts = [
+        _HISTORY.format(
+            history=history_sql(),
+            folded=_HISTORY_BOOKKEEPING,
+            minted_at=_MINTED_AT,
+            minted_by=_MINTED_BY,
+            **names,
+        )
+    ]
     for number, source in enumerate(SOURCES, start=1):
+        maker = source.maker.format(**names)
         parts.append(
             _EVENTS.format(
                 number=number,
@@ -261,8 +364,12 @@ def _union() -> str:
                 name=source.name,
                 obj=source.obj,
                 barcode=source.barcode,
-                maker=source.maker.format(**names),
-                maker_is_instrument=source.maker_is_instrument,
+                actor=source.actor or _ACTOR.format(maker=maker),
+                by_instrument="false"
+                if source.actor
+                else _BY_INSTRUMENT.format(maker_is_instrument=source.maker_is_instrument),
+                context_id=source.context,
+                snapshot=source.snapshot,
                 extra=source.extra.format(),
                 folded=source.folded,
                 joins=source.joins.format(**names),
@@ -299,8 +406,9 @@ class AuditFilter:
             clauses.append("barcode = %s")
             params.append(self.sample.strip().upper())
         if self.user:
-            clauses.append("lower(actor) = lower(%s)")
-            params.append(self.user.strip())
+            # A token minted for a person by someone else: the minter's entries too.
+            clauses.append("(lower(actor) = lower(%s) OR lower(minted) = lower(%s))")
+            params += [self.user.strip()] * 2
         if self.type:
             clauses.append("(type = %s OR starts_with(type, %s))")
             params += [self.type, f"{self.type}."]
@@ -351,11 +459,17 @@ class Key(NamedTuple):
 
     @classmethod
     def parse(cls, token: str) -> Key | None:
+        """The key ``token()`` wrote, or None for one edited by hand (not three numbers, a time
+        or a row past what the database holds)."""
+        if not token.isascii():
+            return None
         try:
             micros, src, row = (int(part) for part in token.split("-"))
-        except ValueError:
+            if not (0 <= src < 2**31 and 0 <= row < 2**63):
+                return None
+            return cls(EPOCH + timedelta(microseconds=micros), src, row)
+        except (ValueError, OverflowError):
             return None
-        return cls(EPOCH + timedelta(microseconds=micros), src, row)
 
 
 @dataclass(frozen=True)
@@ -386,6 +500,7 @@ class AuditEntry:
     what: str = ""
     stamp: str = ""  # the time as exports write it, 2026-05-04T09:30:00.000000Z
     folded: bool = False  # bookkeeping: left out of the lab's view
+    minted: str = ""  # who minted the API token a person acted with, if not that person
 
     @property
     def at(self) -> datetime:
@@ -395,7 +510,8 @@ class AuditEntry:
     def who(self) -> str:
         if not self.actor:
             return ""
-        return f"instrument {self.actor}" if self.by_instrument else self.actor
+        who = f"instrument {self.actor}" if self.by_instrument else self.actor
+        return f"{who} {minted_words(self.minted)}" if self.minted else who
 
     @property
     def event(self) -> str:
@@ -513,13 +629,15 @@ def _json(value: Any) -> Any:
 
 
 _HIDDEN = {"id"}  # the record's own id: the entry names the record
+# Fields an event table gained later: null in the events before, which is no change.
+_KEPT_SINCE = {"is_superuser"}
 
 
 def _entry(row: tuple[Any, ...]) -> AuditEntry:
     micros, src, row_id, record, name, _obj, type_, barcode, actor, by_instrument, reason, url = (
         row[:12]
     )
-    data, extra, previous, stamp, folded = row[12:17]
+    minted, data, extra, previous, stamp, folded = row[12:18]
     data, extra = _json(data), _json(extra)
     previous = previous if previous is None else _json(previous)
     changes: list[Change] = []
@@ -530,7 +648,9 @@ def _entry(row: tuple[Any, ...]) -> AuditEntry:
             changes = [
                 Change(k, old.get(k), v)
                 for k, v in data.items()
-                if k not in _HIDDEN and old.get(k) != v
+                if k not in _HIDDEN
+                and old.get(k) != v
+                and not (k in _KEPT_SINCE and old.get(k) is None)
             ]
         elif type_.endswith(".insert"):
             changes = [
@@ -554,6 +674,7 @@ def _entry(row: tuple[Any, ...]) -> AuditEntry:
         changes=changes,
         stamp=stamp,
         folded=bool(folded),
+        minted=minted or "",
     )
     entry.what, why = describe(entry)
     if not entry.reason:
@@ -565,9 +686,10 @@ def type_choices() -> list[tuple[str, str]]:
     """The event types the filter offers: each record's changes, then the lifecycle's kinds."""
     choices = []
     for source in SOURCES:
-        choices.append((source.record, f"{source.record.title()}: any change"))
+        title = source.title or source.record.title()
+        choices.append((source.record, f"{title}: any change"))
         for label in source.labels:
             value = label if "." in label else f"{source.record}.{label}"
-            choices.append((value, f"{source.record.title()}: {value.split('.', 1)[1]}"))
+            choices.append((value, f"{title}: {value.split('.', 1)[1].replace('_', ' ')}"))
     choices += [(kind, f"Lifecycle: {kind.replace('_', ' ')}") for kind in HISTORY_KINDS]
     return choices

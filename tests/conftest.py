@@ -9,8 +9,69 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from samples.roles import Role
+from tests import database_roles
 from tests.cast import PASSWORD
 from tests.replaying import assert_every_history_replays
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test database is created and migrated by the owner role (tests/database_roles.py)."""
+    database_roles.become_owner()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Then the tests run as the application's role, which owns nothing."""
+    with django_db_blocker.unblock():
+        database_roles.become_app()
+    yield
+    with django_db_blocker.unblock():
+        database_roles.become_owner_again()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_as_owner():
+    """Django's flush between transactional tests empties every table with TRUNCATE, which
+    the trail's tables refuse to anyone but their owner, and to it only when asked for."""
+    from django.core.management.commands import flush
+    from django.db import connections
+
+    from labtrack.guards import TRUNCATE_SETTING
+    from labtrack.owner import as_owner
+
+    original = flush.Command.handle
+
+    def handle(self, **options):
+        database = connections[options["database"]]
+        with as_owner(database):
+            with database.cursor() as cursor:
+                cursor.execute(f"SET {TRUNCATE_SETTING} = on")
+            try:
+                return original(self, **options)
+            finally:
+                with database.cursor() as cursor:
+                    cursor.execute(f"RESET {TRUNCATE_SETTING}")
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original
+
+
+@pytest.fixture
+def owner_sql():
+    """Runs SQL committed on a connection of its own as the role that owns the tables: the
+    intruder with more rights than the application, whom the hash chains must still catch.
+    Rows of the test are seen only if committed: such tests are ``transaction=True``."""
+    return database_roles.owner_sql
+
+
+@pytest.fixture
+def rewrite_around_triggers():
+    """Runs SQL on a table as its owner with the table's own triggers off for that one
+    transaction (``ALTER TABLE ... DISABLE TRIGGER USER``): what only the owner or a superuser
+    can do, and what the hash chains must then reveal. Such tests are ``transaction=True``."""
+    return database_roles.rewrite_around_triggers
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,6 +83,25 @@ def separate_celery_broker():
     from tests.workers import worker_broker_url
 
     app.conf.broker_url = worker_broker_url()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_anchors_of_the_session(tmp_path_factory):
+    """Processes a test starts (workers, beat) keep their audit anchors and key in a folder of
+    the session's, never in the data folder of a `make run` on the same machine."""
+    import os
+
+    folder = tmp_path_factory.mktemp("audit-anchors")
+    os.environ["AUDIT_ANCHOR_DIR"] = str(folder / "anchors")
+    os.environ["AUDIT_ANCHOR_KEY_FILE"] = str(folder / "anchor-key.pem")
+
+
+@pytest.fixture(autouse=True)
+def audit_anchors_of_its_own(settings, tmp_path):
+    """Each test starts with no anchor, and a signing key made on first use."""
+    settings.AUDIT_ANCHOR_DIR = tmp_path / "audit-anchors"
+    settings.AUDIT_ANCHOR_KEY_FILE = tmp_path / "audit-anchor-key.pem"
+    settings.AUDIT_ANCHOR_KEY_CREATE = True
 
 
 @pytest.fixture

@@ -154,8 +154,15 @@ INTERPOLATION = re.compile(r"\$\{([A-Z][A-Z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 # Variables the code reads that only matter outside compose: the embedded servers' data folder
 # and the address of `make run`'s development server.
 DEVELOPMENT_ONLY = {"LABTRACK_DATA_DIR", "HOST", "PORT"}
-# Set by compose itself, whatever .env says: its own PostgreSQL and Redis, and never DEBUG.
-COMPOSE_OWNED = {"DATABASE_URL", "REDIS_URL", "DEBUG"}
+# Set by compose itself, whatever .env says: its own PostgreSQL and Redis, and never DEBUG; the
+# owner role's URL and password (migrate's alone) never reach web, worker or beat.
+COMPOSE_OWNED = {
+    "DATABASE_URL",
+    "DATABASE_OWNER_URL",
+    "DATABASE_OWNER_PASSWORD",
+    "REDIS_URL",
+    "DEBUG",
+}
 
 
 def documented_variables() -> dict[str, str]:
@@ -213,7 +220,8 @@ def container_environment(name: str, dotenv: dict[str, str]) -> dict[str, str]:
 def operator_dotenv(**values: str) -> dict[str, str]:
     """A .env copied from .env.example, every documented variable set (the commented-out ones
     too), then ``values`` on top."""
-    return {**documented_variables(), "SECRET_KEY": "a-production-secret", **values}
+    key = "a-production-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH"
+    return {**documented_variables(), "SECRET_KEY": key, **values}
 
 
 def test_every_variable_the_settings_read_is_documented_in_env_example():
@@ -246,15 +254,36 @@ def test_every_documented_variable_reaches_every_app_service(name):
 
 
 @pytest.mark.parametrize("name", [*APP_SERVICES, "postgres"])
-def test_the_database_password_from_env_reaches_postgres_and_the_app(name):
-    dotenv = operator_dotenv(POSTGRES_PASSWORD="s3cret-from-env")
+def test_the_database_passwords_from_env_reach_postgres_and_the_app(name):
+    dotenv = operator_dotenv(
+        POSTGRES_PASSWORD="s3cret-admin", DATABASE_OWNER_PASSWORD="s3cret-owner",
+        DATABASE_APP_PASSWORD="s3cret-app",
+    )  # fmt: skip
     environment = container_environment(name, dotenv)
     if name == "postgres":
-        assert environment["POSTGRES_PASSWORD"] == "s3cret-from-env"
-    else:
-        assert environment["DATABASE_URL"] == (
-            "postgres://labtrack:s3cret-from-env@postgres:5432/labtrack"
+        assert environment["POSTGRES_PASSWORD"] == "s3cret-admin"
+        assert environment["DATABASE_OWNER_PASSWORD"] == "s3cret-owner"
+        assert environment["DATABASE_APP_PASSWORD"] == "s3cret-app"
+        return
+    assert environment["DATABASE_URL"] == (
+        "postgres://labtrack_app:s3cret-app@postgres:5432/labtrack"
+    )
+    assert environment["POSTGRES_PASSWORD"] == environment["DATABASE_OWNER_PASSWORD"] == ""
+    if name == "migrate":  # the migrations run as the owner of the tables
+        assert environment["DATABASE_OWNER_URL"] == (
+            "postgres://labtrack_owner:s3cret-owner@postgres:5432/labtrack"
         )
+    else:
+        assert environment["DATABASE_OWNER_URL"] == ""
+
+
+def test_the_postgres_service_makes_the_two_roles_on_its_first_start():
+    mounts = SERVICES["postgres"]["volumes"]
+    assert "./compose/postgres-init:/docker-entrypoint-initdb.d:ro" in mounts
+    script = (REPO / "compose" / "postgres-init" / "10-labtrack-roles.sh").read_text()
+    assert "CREATE ROLE labtrack_owner LOGIN CREATEDB" in script
+    assert "CREATE ROLE labtrack_app LOGIN PASSWORD" in script
+    assert "ALTER DATABASE labtrack OWNER TO labtrack_owner" in script
 
 
 def test_compose_refuses_to_start_without_a_secret_key():

@@ -23,11 +23,18 @@ TEST_REDIS_DB = 15  # kept apart from whatever a local `make run` uses
 
 
 def worker_database_url() -> str:
-    """The URL of the database pytest-django created, for processes started by a test."""
+    """The URL of the database pytest-django created, for processes started by a test: as the
+    application's role, which the suite runs as (``tests.database_roles``)."""
     s = connection.settings_dict
-    auth = quote(s["USER"] or "")
-    if s["PASSWORD"]:
-        auth += ":" + quote(s["PASSWORD"])
+    return database_url_as(s["USER"], s["PASSWORD"])
+
+
+def database_url_as(user: str, password: str = "") -> str:
+    """The URL of the test database for the role ``user``."""
+    s = connection.settings_dict
+    auth = quote(user or "")
+    if password:
+        auth += ":" + quote(password)
     host = s["HOST"] or ""
     if host.startswith("/"):
         return f"postgresql://{auth}@/{s['NAME']}?host={host}"

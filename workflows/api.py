@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 
 from workflows import store
+from workflows.anchors import HeadChange, HistoryHead, history_heads, history_heads_check
 from workflows.console import (
     RunFilter,
     RunRow,
@@ -72,7 +73,9 @@ __all__ = [
     "Cancelled",
     "ChainReport",
     "Context",
+    "HeadChange",
     "HistoryEntry",
+    "HistoryHead",
     "InterventionInfo",
     "InterventionRefused",
     "NonDeterminismError",
@@ -92,6 +95,8 @@ __all__ = [
     "current_step",
     "decide",
     "get_run",
+    "history_heads",
+    "history_heads_check",
     "history_sql",
     "intervene",
     "interventions_of",

@@ -1,14 +1,20 @@
 """Token authentication for API clients: one query per request finds the token, its owner,
-the owner's instrument (if any) and roles."""
+the owner's instrument (if any), roles, and who minted the token.
+
+A person's token minted by someone else (an administrator) says so in everything done with it:
+the request's audit context gets ``token_minted_by`` and the person's lifecycle actions name
+the minter beside the person (``samples.actors``)."""
 
 from __future__ import annotations
 
 from hmac import compare_digest
 from typing import Any
 
+import pghistory
 from django.contrib.auth.models import Group
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef
+from django.db.models import CharField, OuterRef
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
@@ -18,7 +24,22 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS
 from rest_framework.exceptions import AuthenticationFailed
 
+from samples.actors import COMMAND_LINE
 from samples.roles import Role
+
+# Who minted the token: the person signed in when its creation was recorded (its audit
+# event's context), or the command line when nobody was.
+_MINTED_BY = RawSQL(
+    """SELECT coalesce(u.username, %s) FROM samples_tokenevent AS e
+    LEFT JOIN pghistory_context AS c ON c.id = e.pgh_context_id
+    LEFT JOIN auth_user AS u ON u.id = CASE WHEN jsonb_typeof(c.metadata->'user') = 'number'
+                                            THEN (c.metadata->>'user')::integer END
+    WHERE e.token_key = knox_authtoken.token_key AND e.user_id = knox_authtoken.user_id
+      AND e.pgh_label = 'token.create'
+    ORDER BY e.pgh_id DESC LIMIT 1""",
+    [COMMAND_LINE],
+    output_field=CharField(),
+)
 
 
 class ClientTokenAuthentication(TokenAuthentication):
@@ -38,7 +59,8 @@ class ClientTokenAuthentication(TokenAuthentication):
             .annotate(
                 role_names=ArraySubquery(
                     Group.objects.filter(user=OuterRef("user_id")).values("name")
-                )
+                ),
+                minted_by=_MINTED_BY,
             )
         )
         digest = hash_token(text)
@@ -51,8 +73,20 @@ class ClientTokenAuthentication(TokenAuthentication):
             if not user.is_active:
                 raise AuthenticationFailed("User inactive or deleted.")
             user._labtrack_roles = [r for r in Role if r.value in candidate.role_names]
+            _say_who_minted(user, candidate.minted_by)
             return user, candidate
         raise AuthenticationFailed("Invalid token.")
+
+
+def _say_who_minted(user: Any, minted_by: str | None) -> None:
+    """A person's token minted by someone else: the request's records and lifecycle actions
+    name the minter. An instrument's tokens are always minted for it: nothing to say."""
+    if not minted_by or minted_by == user.get_username():
+        return
+    if getattr(user, "instrument", None) is not None:
+        return
+    user.token_minted_by = minted_by
+    pghistory.context(token_minted_by=minted_by)  # joins the request's audit context
 
 
 class ClientTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]

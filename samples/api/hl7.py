@@ -5,6 +5,7 @@ as the JSON results). Refusals of the caller (401, 403, 415, 429) stay DRF's JSO
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -43,21 +44,34 @@ class BodyTooLarge(ParseError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 
+@dataclass(frozen=True)
+class Received:
+    """The body as received (``raw``) and as text (UTF-8 unless the Content-Type names a
+    charset)."""
+
+    raw: bytes
+    text: str
+    charset: str
+
+
 class Hl7Parser(BaseParser):
-    """The body as text, exactly as sent (UTF-8 unless the Content-Type names a charset)."""
+    """The body, kept as the bytes received, and read as text."""
 
     media_type = ACK_MEDIA_TYPE
 
-    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> str:
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Received:
         limit = max_bytes()
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
             raise BodyTooLarge(f"The message is over {limit} bytes.")
         encoding = (parser_context or {}).get("encoding") or "utf-8"
         try:
-            return body.decode(encoding)
+            text = body.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             raise ParseError(f"The message is not {encoding} text.") from None
+        if "\x00" in text:  # PostgreSQL text cannot hold it: the message could not be kept
+            raise ParseError("The message holds a NUL character (U+0000), which is never accepted.")
+        return Received(body, text, encoding)
 
 
 class Hl7ApplicationParser(Hl7Parser):
@@ -172,9 +186,10 @@ class Hl7View(APIView):
             return _ack(oru_ack(None, "AR", str(refused.detail), []), too_large)
         except ParseError as refused:
             return _ack(oru_ack(None, "AR", str(refused.detail), []))
-        raw = body if isinstance(body, str) else ""  # no body at all: DRF gives an empty dict
+        # No body at all: DRF gives an empty dict.
+        received = body if isinstance(body, Received) else Received(b"", "", "utf-8")
         try:
-            oru = oru_read(raw)
+            oru = oru_read(received.text)
         except Hl7Rejected as rejected:
             problem = rejected.problem
             return _ack(oru_ack(rejected.message, "AR", problem.error, [problem]))
@@ -192,10 +207,11 @@ class Hl7View(APIView):
         code, answer = results_receive(
             client=request.user,
             items=oru.items,
-            raw_body=raw,
+            raw_body=received.raw,
             content_type=request.content_type or "",
             idempotency_key=oru.control_id,
             kind="hl7",
+            charset=received.charset,
         )
         return _ack(oru_answer(oru, code, answer))
 

@@ -54,7 +54,22 @@ def _moment(name: str, text: str) -> datetime:
     raise ValidationError({name: ["Not an ISO 8601 date and time."]})
 
 
-class NewestFirst(CursorPagination):
+class TimeCursor(CursorPagination):
+    """DRF's cursor pages, ordered by a time first; a cursor whose position is not a time
+    PostgreSQL can compare (edited or built by hand: not ISO 8601, no such day, a NUL, an offset
+    past 15:59) gets the same 404 as any other invalid cursor."""
+
+    def decode_cursor(self, request: Request) -> Any:
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        try:
+            return cursor._replace(position=_moment("cursor", cursor.position).isoformat())
+        except ValidationError:
+            raise NotFound(self.invalid_cursor_message) from None
+
+
+class NewestFirst(TimeCursor):
     ordering = ("-registered_at", "-id")
     page_size = 100
 
@@ -179,7 +194,7 @@ class SampleHistory(generics.ListAPIView):
         return [{"run": run.id, **asdict(e)} for run in sample_runs(sample) for e in run.history]
 
 
-class NewestBatchFirst(CursorPagination):
+class NewestBatchFirst(TimeCursor):
     ordering = ("-opened_at", "-id")
     page_size = 100
 

@@ -46,6 +46,8 @@ class AutoSchema(openapi.AutoSchema):
             errors["415"] = (ErrorSerializer, "The body is not JSON (Content-Type).")
         elif filters:
             errors["400"] = (BAD_REQUEST, "A filter's value is not valid.")
+        else:  # labtrack/nul_bytes.py answers before any view
+            errors["400"] = (ErrorSerializer, "A NUL character in the address or a header.")
         if "{" in self.path or (self.method == "GET" and self._get_paginator() is not None):
             errors["404"] = (ErrorSerializer, "Nothing has this identifier, or a stale cursor.")
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):

@@ -88,7 +88,7 @@ class ResultsView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        raw = request.body.decode("utf-8", errors="replace")
+        raw = request.body  # the bytes received, kept as they are
         data: Any = request.data
         many = isinstance(data, list)
         if many and not 1 <= len(data) <= MAX_ITEMS:
@@ -110,5 +110,6 @@ class ResultsView(APIView):
             raw_body=raw,
             content_type=request.content_type or "",
             idempotency_key=key,
+            charset=request.encoding,
         )
         return Response(answer, status=code)

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from samples.actors import actor_name
 from samples.errors import LabError
 from samples.models import Assay, Batch, BatchMember, BatchStatus, Instrument, Sample
 from samples.roles import Role
@@ -108,7 +109,7 @@ def batch_start_run(*, user: Any, batch_id: int, instrument_id: int | None = Non
             str(batch.run_id),
             "run_started",
             {"by": user.pk},
-            actor=user.get_username(),
+            actor=actor_name(user),
             reason="run started",
             idempotency_key="run_started",
         )

@@ -121,9 +121,10 @@ def oru_read(text: str) -> OruMessage:
     when it is not one this lab takes; results that cannot be read are in ``problems``."""
     if not text.strip():
         raise Hl7Rejected(Problem("The message is empty.", REQUIRED_FIELD_MISSING))
+    _check_delimiters(text)
     try:
         message = hl7.parse_hl7(text.replace("\r\n", "\r").replace("\n", "\r"))
-    except (hl7.HL7Exception, ValueError, IndexError):
+    except (hl7.HL7Exception, ValueError, IndexError, AssertionError):
         raise Hl7Rejected(
             Problem("Not an HL7 v2 message: it must begin with an MSH segment.", SEGMENT_SEQUENCE)
         ) from None
@@ -133,6 +134,32 @@ def oru_read(text: str) -> OruMessage:
     control_id = _get(message.segment("MSH"), 10)
     observations, problems = _observations(message, control_id)
     return OruMessage(message, control_id, observations, problems)
+
+
+def _check_delimiters(text: str) -> None:
+    """MSH-1 and MSH-2, the separators every other field is read with: the field separator and
+    four encoding characters (component, repetition, escape, subcomponent; a fifth, truncation,
+    from 2.7), all different symbols. The library cannot read a message whose separators are not."""
+    if not text.startswith("MSH") or len(text) < 4:
+        return  # not HL7 at all: the parser says so
+    separator = text[3]
+    head = text[4:].split(separator, 1)[0]
+    encoding = head.splitlines()[0] if head else ""
+    symbols = separator + encoding
+    if (
+        len(encoding) not in (4, 5)
+        or len(set(symbols)) != len(symbols)
+        or any(c.isalnum() or c.isspace() or not c.isprintable() for c in symbols)
+    ):
+        raise Hl7Rejected(
+            Problem(
+                "MSH-2 (encoding characters) must be four different symbols: the component, "
+                "repetition, escape and subcomponent separators, none of them the field "
+                "separator of MSH-1, and no letter, digit or space.",
+                DATA_TYPE_ERROR,
+                field=2,
+            )
+        )
 
 
 def _check_header(message: Any) -> None:

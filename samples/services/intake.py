@@ -1,9 +1,10 @@
-"""Results from instruments over the API: stored raw, matched to the samples waiting for them,
-recorded once however often they are re-sent; what matches nothing goes to the unmatched inbox
-(never dropped)."""
+"""Results from instruments over the API: stored as the bytes received (with their SHA-256 and
+the text for reading), matched to the samples waiting for them, recorded once however often
+they are re-sent; what matches nothing goes to the unmatched inbox (never dropped)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -26,37 +27,40 @@ def results_receive(
     *,
     client: Any,
     items: list[dict[str, Any]],
-    raw_body: str,
+    raw_body: bytes,
     content_type: str,
     idempotency_key: str | None,
     kind: str = "results",
+    charset: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Record a message of results (already checked for shape). Returns the HTTP status (201
     all accepted, 202 some unmatched, 400 a value refused, nothing recorded) and the answer.
     A repeated ``idempotency_key`` returns the first answer and records nothing new. ``kind``
-    names the message's format as stored ("results" for JSON, "hl7")."""
+    names the message's format as stored ("results" for JSON, "hl7"); ``raw_body`` is the
+    request body as received, ``charset`` the one its Content-Type named."""
     if idempotency_key:
         first = _first_answer(client, idempotency_key)
         if first is not None:
             return first
     try:
-        return _receive(client, items, raw_body, content_type, idempotency_key, kind)
+        return _receive(client, items, raw_body, content_type, idempotency_key, kind, charset)
     except IntegrityError:
         # Sent twice at once: with the same idempotency key, the first one's answer stands;
         # with the same instrument run, it is now a repeat.
         first = _first_answer(client, idempotency_key) if idempotency_key else None
         if first is not None:
             return first
-        return _receive(client, items, raw_body, content_type, idempotency_key, kind)
+        return _receive(client, items, raw_body, content_type, idempotency_key, kind, charset)
 
 
 def _receive(
     client: Any,
     items: list[dict[str, Any]],
-    raw_body: str,
+    raw_body: bytes,
     content_type: str,
     idempotency_key: str | None,
     kind: str,
+    charset: str | None,
 ) -> tuple[int, dict[str, Any]]:
     instrument = client.instrument
     with transaction.atomic():
@@ -65,7 +69,9 @@ def _receive(
             instrument=instrument,
             kind=kind,
             content_type=content_type,
-            body=raw_body,
+            raw=raw_body,
+            sha256=hashlib.sha256(raw_body).hexdigest(),
+            body=received_text(raw_body, charset),
             idempotency_key=idempotency_key,
             received_at=timezone.now(),
         )
@@ -76,6 +82,15 @@ def _receive(
         message.status_code, message.answer = status, answer
         message.save(update_fields=["status_code", "answer"])
     return status, answer
+
+
+def received_text(raw: bytes, charset: str | None = None) -> str:
+    """A message's bytes as text for reading: in the charset its Content-Type named (UTF-8
+    when none, or one Python does not know), a byte that is not text as U+FFFD."""
+    try:
+        return raw.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        return raw.decode("utf-8", errors="replace")
 
 
 def _first_answer(client: Any, idempotency_key: str) -> tuple[int, dict[str, Any]] | None:

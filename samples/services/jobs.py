@@ -1,5 +1,6 @@
 """Work that may outlast a request, asked for on a page and done by the workers: registering
-samples from a CSV file, checking every hash chain of the audit trail, the audit trail as PDF.
+samples from a CSV file, checking every hash chain of the audit trail and its latest anchor,
+the audit trail as PDF.
 
 A job is a durable workflow (``samples.jobs``): a plan, then its parts one step each, then a
 finish. Each part may run twice (a worker lost mid-part), so each is written to change nothing
@@ -21,16 +22,20 @@ from django.db import DataError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from samples.actors import actor_name
 from samples.audit_pdf import pdf_count, pdf_render
 from samples.errors import LabError, NotAllowed
 from samples.models import Job, JobFilePart, JobKind, JobRow, JobStatus
 from samples.roles import Role, has_role
+from samples.services.anchors import anchor_verify
 from samples.services.audit import (
     AUDIT_TABLES,
+    CONTENT_PARTS,
     AuditCheck,
     Finding,
     chain_check_record,
     checks_joined,
+    content_verify,
     history_verify,
     table_verify,
 )
@@ -47,8 +52,11 @@ ROLES = {
     JobKind.VERIFY: (Role.COMPLIANCE, Role.ADMIN),
     JobKind.AUDIT_PDF: (Role.COMPLIANCE, Role.ADMIN),
 }
-CHECK_PARTS = [("history", shard) for shard in HISTORY_SHARDS] + [
-    ("table", table) for table in AUDIT_TABLES
+CHECK_PARTS = [
+    *[("history", shard) for shard in HISTORY_SHARDS],
+    *[("table", table) for table in AUDIT_TABLES],
+    *[("content", part) for part in CONTENT_PARTS],
+    ("anchor", "latest"),  # the database against the latest anchor, after the chains
 ]
 
 
@@ -71,7 +79,7 @@ def job_request(
             upload=upload,
             upload_name=name[:255],
         )
-        job.run_id = start(JOB_WORKFLOW, job.pk, key=f"job-{job.pk}", actor=user.get_username())
+        job.run_id = start(JOB_WORKFLOW, job.pk, key=f"job-{job.pk}", actor=actor_name(user))
         job.save(update_fields=["run_id"])
     return job
 
@@ -200,7 +208,14 @@ def _import_line(job: Job, line: int, row: dict[str, Any]) -> None:
 
 def _check_part(job: Job, part: int) -> None:
     what, which = CHECK_PARTS[part]
-    check = history_verify(shard=which) if what == "history" else table_verify(which)
+    if what == "history":
+        check = history_verify(shard=which)
+    elif what == "table":
+        check = table_verify(which)
+    elif what == "content":
+        check = content_verify(which)
+    else:
+        check = anchor_verify()
     outcome = {
         "events": check.events,
         "chains": check.chains,

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from samples import bounds
+from samples.actors import actor_name
 from samples.errors import LabError
 from samples.models import Assay, BatchMember, BatchStatus, Instrument, Result, Retest, Sample
 from samples.numbers import decimal_point
@@ -146,7 +147,8 @@ def results_record(
         new = [result for _, result in created]
         Result.objects.bulk_create(new)
         earlier.link_retests(new)
-        actor = instrument.name if instrument else user.get_username()
+        # An instrument acts as its service identity: the trail names it by that identity.
+        actor = actor_name(instrument.service_user if instrument else user)
         signal_many([s for result in new for s in _signals(result, actor, reason)])
     for index, result in created:
         outcomes[index] = result

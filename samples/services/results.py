@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from samples.actors import actor_name
 from samples.errors import LabError
 from samples.models import (
     Assay,
@@ -31,7 +32,7 @@ from samples.models import (
 )
 from samples.reports import render_report
 from samples.roles import Role
-from samples.services.signer import signer_password_check
+from samples.services.signer import signer_check
 from samples.services.specimens import require_role, sample_get
 from workflows.api import signal
 
@@ -127,7 +128,7 @@ def sample_send_to_retest(*, user: Any, barcode: str, assay_code: str, reason: s
             "reason": reason,
             "by": user.pk,
         },
-        actor=user.get_username(),
+        actor=actor_name(user),
         reason=reason,
         idempotency_key=f"review:{result.pk}",
     )
@@ -155,12 +156,18 @@ def content_hash(content: list[dict[str, Any]]) -> str:
 
 
 def sample_verify(
-    *, user: Any, barcode: str, password: str, request: HttpRequest | None = None
+    *,
+    user: Any,
+    barcode: str,
+    password: str,
+    request: HttpRequest | None = None,
+    username: str | None = None,
 ) -> Signature:
-    """Verify and release one resulted sample's results with an e-signature."""
+    """Verify and release one resulted sample's results with an e-signature (the user id is
+    needed too at the first signing of a session: ``samples.services.signer``)."""
     require_role(user, Role.REVIEWER)
     _require_resulted(sample_get(barcode))  # refused before the password is asked for
-    signer_password_check(user=user, password=password, request=request)
+    signer_check(user=user, password=password, request=request, username=username)
     return _sample_sign(user=user, barcode=barcode)
 
 
@@ -174,10 +181,16 @@ class SignOutcome:
 
 
 def samples_verify(
-    *, user: Any, barcodes: list[str], password: str, request: HttpRequest | None = None
+    *,
+    user: Any,
+    barcodes: list[str],
+    password: str,
+    request: HttpRequest | None = None,
+    username: str | None = None,
 ) -> list[SignOutcome]:
-    """Verify several samples in one signing act: the password is entered once (21 CFR
-    11.200(a)(1)(i), a series of signings in one continuous session), and each sample gets its
+    """Verify several samples in one signing act: the user id and password are entered once
+    (21 CFR 11.200(a)(1)(i); the user id only at the first signing of the session, (ii)), and
+    each sample gets its
     own signature bound to its own content and signals its own workflow, as ``sample_verify``
     does. A sample that cannot be signed (its state changed, four eyes...) is reported in its
     outcome and the others are signed. A wrong password signs nothing."""
@@ -185,7 +198,7 @@ def samples_verify(
     wanted = list(dict.fromkeys(b.strip().upper() for b in barcodes if b and b.strip()))
     if not wanted:
         raise LabError("Select the samples to sign.", field="barcode")
-    signer_password_check(user=user, password=password, request=request)
+    signer_check(user=user, password=password, request=request, username=username)
     outcomes = []
     for barcode in wanted:
         try:
@@ -243,7 +256,7 @@ def _sample_sign(*, user: Any, barcode: str) -> Signature:
             str(sample.run_id),
             "review",
             {"action": "verify", "signature_id": signature.pk},
-            actor=user.get_username(),
+            actor=actor_name(user),
             reason=MEANING,
             idempotency_key=f"review:verify:{digest}",
         )

@@ -12,6 +12,7 @@ from knox.models import AuthToken
 from samples import demo
 from samples.models import Assay, Instrument
 from samples.roles import Role, ensure_role_groups
+from samples.services.accounts import instrument_name_check
 
 
 @dataclass
@@ -26,7 +27,9 @@ def instrument_register(
     """Register an instrument with its own service identity and a first API token.
 
     The token is returned once and stored only as a hash; it never expires until revoked.
+    The name may not be a person's username (``instrument_name_check``).
     """
+    instrument_name_check(name)
     user = get_user_model().objects.create(username=f"instrument-{name.lower()}")
     user.set_unusable_password()  # an instrument signs in with its token, never a password
     user.save(update_fields=["password"])

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from samples import bounds
+from samples.actors import actor_name
 from samples.errors import LabError, NotAllowed
 from samples.models import (
     Assay,
@@ -109,7 +110,7 @@ def sample_register(
                 state_changed_at=now,
             )
             sample.assays.set(ordered)
-            run_id = start(LIFECYCLE, barcode, key=f"sample:{barcode}", actor=user.get_username())
+            run_id = start(LIFECYCLE, barcode, key=f"sample:{barcode}", actor=actor_name(user))
             Sample.objects.filter(pk=sample.pk).update(run_id=run_id)
             sample.run_id = run_id
     except IntegrityError:
@@ -201,7 +202,7 @@ def _signal(
         str(sample.run_id),
         name,
         payload,
-        actor=user.get_username(),
+        actor=actor_name(user),
         reason=reason,
         idempotency_key=f"{sample.barcode}:{key or name}",
     )

@@ -28,6 +28,7 @@ from samples.roles import Role, has_role, role_required
 from samples.selectors_audit import AuditFilter, Key, audit_count, audit_page, type_choices
 from samples.services.audit import audit_review_record
 from samples.services.jobs import job_request
+from samples.views.guards import from_labtrack_only
 
 AUDIT_ROLES = (Role.COMPLIANCE, Role.ADMIN)
 EXPORTS = {
@@ -106,9 +107,11 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     return render(request, "samples/audit.html", context)
 
 
+@from_labtrack_only
 @role_required(*AUDIT_ROLES)
 def audit_export(request: HttpRequest, kind: str) -> HttpResponse:
-    """Exactly the filtered entries, oldest first, streamed, with a manifest at the end."""
+    """Exactly the filtered entries, oldest first, streamed, with a manifest at the end. Heavy
+    (the whole trail when unfiltered), so only from LabTrack's own pages (``guards``)."""
     form, chosen = _chosen(request)
     if chosen is None:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())

@@ -1,10 +1,14 @@
 """Review: resulted samples waiting for verification. A reviewer ticks samples and signs them in
-one signing act (password entered once, meaning "reviewed and released"; each sample its own
-signature), or sends one assay back for a retest with a reason. From the page (htmx) the answer
-replaces only the signed samples' cards and the signing bar, so the page stays where it was.
-The report of a released sample is downloaded from here."""
+one signing act (user id and password at the first signing of the session, the password alone
+after it; meaning "reviewed and released"; each sample its own signature), or sends one assay
+back for a retest with a reason. From the page (htmx) the answer replaces only the signed
+samples' cards and the signing bar, so the page stays where it was.
+The report of a released sample is downloaded from here, only while it matches the SHA-256
+recorded when it was stored."""
 
 from __future__ import annotations
+
+import logging
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,8 +23,17 @@ from samples.reports import render_report
 from samples.roles import Role, has_role, role_required
 from samples.selectors_review import review_queue
 from samples.services.amendments import signature_valid
+from samples.services.audit import content_checked
 from samples.services.results import MEANING, SignOutcome, current_results
-from samples.services.signer import AccountLocked, attempts_left, last_attempt_warning
+from samples.services.signer import (
+    AccountLocked,
+    attempts_left,
+    last_attempt_warning,
+    user_id_needed,
+)
+from samples.times import utc_text
+
+log = logging.getLogger(__name__)
 
 
 @role_required(Role.REVIEWER, Role.COMPLIANCE)
@@ -31,7 +44,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.REVIEWER)
 def review_sign(request: HttpRequest) -> HttpResponse:
-    """Sign the ticked samples in one signing act (one password entry)."""
+    """Sign the ticked samples in one signing act (one entry of the signer's components)."""
     return _sign(request, request.POST.getlist("barcode"))
 
 
@@ -47,7 +60,13 @@ def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
     warning = ""
     if reviewer and attempts_left(request, request.user) == 1:
         warning = last_attempt_warning()
-    return {"meaning": MEANING, "is_reviewer": reviewer, "warning": warning, **extra}
+    return {
+        "meaning": MEANING,
+        "is_reviewer": reviewer,
+        "warning": warning,
+        "user_id_needed": reviewer and user_id_needed(request, request.user),
+        **extra,
+    }
 
 
 def _sign(request: HttpRequest, barcodes: list[str]) -> HttpResponse:
@@ -56,6 +75,7 @@ def _sign(request: HttpRequest, barcodes: list[str]) -> HttpResponse:
             user=request.user,
             barcodes=barcodes,
             password=request.POST.get("password", ""),
+            username=request.POST.get("username"),
             request=request,
         )
     except AccountLocked:
@@ -63,7 +83,7 @@ def _sign(request: HttpRequest, barcodes: list[str]) -> HttpResponse:
         # the account is locked, for how long and who can unlock it.
         request.axes_locked_out = True  # type: ignore[attr-defined]
         return HttpResponse(status=429)
-    except LabError as refusal:  # wrong password, nothing ticked: nothing was signed
+    except LabError as refusal:  # wrong user id or password, nothing ticked: nothing signed
         if request.htmx:  # type: ignore[attr-defined]
             context = _context(request, refusal=refusal.message)
             return render(request, "samples/review_list.html#sign-bar", context)
@@ -119,6 +139,20 @@ def report_pdf(request: HttpRequest, barcode: str) -> HttpResponse:
     if report is None:
         raise Http404(f"{barcode} has no report yet: it is written once the sample is released.")
     pdf = bytes(report.pdf)
+    found, intact = content_checked(report, "pdf")
+    if not intact:
+        # Never served as the report released: the lab would hand on a changed file.
+        log.error(
+            "report of %s: the stored PDF does not match its recorded SHA-256 (%s, now %s)",
+            *(barcode, report.sha256, found),
+        )
+        context = {
+            "barcode": barcode,
+            "recorded": report.sha256,
+            "found": found,
+            "stored_at": utc_text(report.created_at),
+        }
+        return render(request, "samples/report_not_intact.html", context, status=409)
     signature = report.sample.signatures.order_by("signed_at").last()
     if signature is not None and not signature_valid(report.sample, signature.content_sha256):
         # The report as released stays stored; what is served now says it no longer holds.

@@ -76,11 +76,17 @@ def _filter(request: HttpRequest) -> tuple[RunFilter, list[str]]:
 
 
 def _page_key(token: str) -> tuple[datetime, str] | None:
+    """The key of an older page (``<microseconds since 1970>_<run id>``, as ``run_list``
+    writes it), or None, the newest page, for one edited by hand: not digits, a time out of
+    range, not a run id."""
     micros, _, run_id = token.partition("_")
     number = whole_number(micros)
     if number is None or not run_id:
         return None
-    return EPOCH + timedelta(microseconds=number), run_id
+    try:
+        return EPOCH + timedelta(microseconds=number), str(uuid.UUID(run_id))
+    except (ValueError, OverflowError):
+        return None
 
 
 @role_required(Role.REVIEWER, Role.ADMIN, Role.COMPLIANCE)

@@ -23,9 +23,38 @@ def browser():
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield launched
+        checked = PolicyCheckedBrowser(launched)
+        yield checked
         launched.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    assert checked.violations == [], "Content-Security-Policy violations:\n" + "\n".join(
+        checked.violations
+    )
+
+
+class PolicyCheckedBrowser:
+    """The browser, except that every context it opens records what the Content-Security-Policy
+    refused (Chromium reports each refusal on the console): a test whose pages break the policy
+    fails, even when the refused script or style did not matter to what it checked."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.on("console", self._console)
+        return context
+
+    def new_page(self, **options):
+        return self.new_context(**options).new_page()
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
 
 
 @pytest.fixture

@@ -165,6 +165,6 @@ def test_an_opened_data_panel_stays_open_while_the_run_page_polls(scene, live_se
     )
     details = page.locator("#run-live details").first
     details.locator("summary").click()
-    page.wait_for_function("window.polls >= 2")  # the part was fetched and swapped twice
+    page.wait_for_function("() => window.polls >= 2")  # the part was fetched and swapped twice
     assert details.evaluate("el => el.open")
     assert page.locator("#run-live details[open]").count() == 1

@@ -71,6 +71,7 @@ def test_a_sample_from_reception_to_a_signed_report(scene, live_server, worker, 
     review.goto(f"{live_server.url}/review/")
     review.locator("#review-S-100001").wait_for()  # resulted once the worker evaluated it
     review.check("#pick-S-100001")
+    review.fill("#sign-form input[name=username]", reviewer.username)
     review.fill("#sign-form input[name=password]", PASSWORD)
     review.get_by_role("button", name="Sign selected: reviewed and released").click()
     review.locator("#review-S-100001").get_by_text("reviewed and released by Ravi").wait_for()

@@ -88,9 +88,14 @@ def test_three_samples_signed_with_one_password_and_the_page_stays_put(queue, li
     page.get_by_text("3 samples selected.").wait_for()
     before = page.evaluate("window.scrollY")
     assert before > 0
+    # The first signature of the session: both components, the user id and the password.
+    page.fill("#sign-form input[name=username]", queue.username)
     page.fill("#sign-form input[name=password]", PASSWORD)
     page.keyboard.press("Enter")
     page.get_by_text(f"{', '.join(picked)} reviewed and released by Ravi").wait_for()
+    # Later signatures in the same session ask for the password only.
+    assert page.locator("#sign-form input[name=username]").count() == 0
+    assert page.locator("#sign-form input[name=password]").count() == 1
     after = page.evaluate("window.scrollY")
     assert after > before / 2  # not sent back to the top
     for barcode in picked:

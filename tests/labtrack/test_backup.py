@@ -20,6 +20,7 @@ from psycopg import sql
 from labtrack import embedded
 from labtrack.backup import BackupError, Database, client_major, find_client
 from samples import services
+from tests import database_roles
 from tests.processes import REPO
 from tests.samples.lab import Lab, make_assay
 from tests.workers import worker_database_url
@@ -44,8 +45,9 @@ def audit_verify(url: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def restored_url():
-    """The URL of a database next to the test database, dropped after the test."""
-    source = urlsplit(worker_database_url())
+    """The URL of a database next to the test database, dropped after the test: the owner
+    role's (it may create databases; the application's role may not)."""
+    source = urlsplit(database_roles.owner_url())
     url = source._replace(path=f"/{connection.settings_dict['NAME']}_restored").geturl()
     target = Database(url)
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(

@@ -27,7 +27,7 @@ def test_settings_load_and_checks_pass_without_the_embedded_servers_wheels():
     environment = {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "labtrack.settings",
-        "SECRET_KEY": "image-without-development-group",
+        "SECRET_KEY": "image-without-development-group-" + "0123456789abcdef" * 3,
         "DATABASE_URL": "postgres://labtrack@postgres:5432/labtrack",
         "REDIS_URL": "redis://redis:6379/0",
     }

@@ -144,7 +144,8 @@ def test_health_checks_that_succeed_are_not_logged(site):
 def load_settings(**variables: str) -> subprocess.CompletedProcess[str]:
     """The real settings in a fresh interpreter, with these variables (and DEBUG unless given)."""
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "LOG_FORMAT", "LOG_LEVEL"}}
-    env.update(DJANGO_SETTINGS_MODULE="labtrack.settings", SECRET_KEY="x" * 50, **variables)
+    key = "log-test-key-" + "0123456789abcdef" * 4
+    env.update(DJANGO_SETTINGS_MODULE="labtrack.settings", SECRET_KEY=key, **variables)
     code = "from django.conf import settings as s; print(s.LOG_FORMAT, s.LOGGING['root']['level'])"
     return subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True

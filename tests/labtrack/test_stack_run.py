@@ -61,11 +61,15 @@ def nav_labels(html: str) -> list[str]:
     return [re.sub(r"<[^>]+>", "", a).strip() for a in re.findall(r"<a\b.*?</a>", nav[1], re.S)]
 
 
+# What would point the stack at another server than its embedded one.
+DATABASE_VARIABLES = {"DATABASE_URL", "DATABASE_OWNER_URL", "DATABASE_SUPERUSER_URL"}
+
+
 def start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}
+        if k not in {*DATABASE_VARIABLES, "REDIS_URL", "SECRET_KEY", "DEBUG"}
     }
     env["LABTRACK_DATA_DIR"] = str(data_dir)
     with log.open("ab") as out:
@@ -89,7 +93,7 @@ def closing_block(log: Path) -> str:
 
 
 def worker_answers(data_dir: Path) -> bool:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env = {k: v for k, v in os.environ.items() if k not in {*DATABASE_VARIABLES, "REDIS_URL"}}
     env["LABTRACK_DATA_DIR"] = str(data_dir)
     result = subprocess.run(
         [sys.executable, "-m", "labtrack.stack", "exec", "--", sys.executable, "-m", "celery",

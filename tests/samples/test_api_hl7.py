@@ -4,6 +4,7 @@ stored raw, and the answer is an HL7 ACK: AA, AE (nothing recorded) or AR (rejec
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -284,3 +285,15 @@ def test_the_schema_describes_the_endpoint_with_an_example_message_and_acks(clie
     assert {"200", "401", "403", "413", "415"} <= set(post["responses"])
     examples = post["responses"]["200"]["content"][ACK]["examples"].values()
     assert {"AA", "AE", "AR"} <= {hl7.parse(e["value"]).segment("MSA")(1)[0] for e in examples}
+
+
+def test_the_message_is_kept_as_the_bytes_received_with_their_sha256(lab, waiting, middleware):
+    """Latin-1 text (a name with an accent in PID) is kept byte for byte, and read as text."""
+    body = message(
+        CHEMISTRY[0], "PID|1||SUBJ-S-000961^^^LAB^MR||Müller^Zoë", *CHEMISTRY[2:]
+    ).encode("latin-1")
+    response = middleware.post("/api/v1/hl7/", body, content_type=f"{ACK}; charset=iso-8859-1")
+    assert msa(ack_of(response))[0] == "AA"
+    stored = InstrumentMessage.objects.get()
+    assert bytes(stored.raw) == body and stored.sha256 == hashlib.sha256(body).hexdigest()
+    assert "Müller^Zoë" in stored.body

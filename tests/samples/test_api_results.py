@@ -4,6 +4,7 @@ field, and change nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -60,7 +61,8 @@ def test_a_result_for_a_waiting_sample_is_recorded_and_the_raw_message_kept(
     assert lab.state(running) == "resulted"
     result = Result.objects.get()
     assert result.instrument == lab.instrument and result.flags == ["H"]
-    assert json.loads(result.message.body) == body  # stored raw, linked to its result
+    assert json.loads(result.message.body) == body  # stored, linked to its result
+    assert bytes(result.message.raw) == json.dumps(body).encode()  # as the bytes received
 
 
 def test_a_repeated_run_or_idempotency_key_records_nothing_new(lab, running, instrument_api):
@@ -148,3 +150,21 @@ def test_fifty_concurrent_posts_of_one_result_record_it_once(lab, running, instr
         thread.join()
     assert Result.objects.count() == 1
     assert answers == [(201, Result.objects.get().pk)] * 50
+
+
+def test_a_latin1_body_is_kept_as_the_bytes_received_with_their_sha256(
+    lab, running, instrument_api
+):
+    """JSON sent as Latin-1 (it says so): the bytes are kept as they came, read as Latin-1."""
+    body = json.dumps(
+        {"sample": running, "assay": "GLU", "value": "6.1", "run_id": "Lauf-Größe-1"},
+        ensure_ascii=False,
+    ).encode("latin-1")
+    response = instrument_api.post(
+        "/api/v1/results/", body, content_type="application/json; charset=iso-8859-1"
+    )
+    assert response.status_code == 201, response.content
+    stored = InstrumentMessage.objects.get()
+    assert bytes(stored.raw) == body and stored.sha256 == hashlib.sha256(body).hexdigest()
+    assert json.loads(stored.body)["run_id"] == "Lauf-Größe-1"
+    assert Result.objects.get().instrument_run_id == "Lauf-Größe-1"

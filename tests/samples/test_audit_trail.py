@@ -99,18 +99,20 @@ def test_raw_sql_cannot_update_or_delete_audit_events(glucose, sql):
     assert reference_highs(glucose) == [("insert", Decimal("5.6"))]
 
 
-def test_an_event_changed_around_the_triggers_is_reported_by_audit_verify(glucose):
+@pytest.mark.django_db(transaction=True)
+def test_an_event_changed_around_the_triggers_is_reported_by_audit_verify(
+    glucose, rewrite_around_triggers
+):
     make_assay("CREA", name="Creatinine", units="umol/L")
     glucose.reference_high = Decimal("6.0")
     glucose.save()
     assert audit_verify().intact
     first = AssayEvent.objects.filter(pgh_obj=glucose).earliest("pgh_id")
-    raw("SET CONSTRAINTS ALL IMMEDIATE")
-    raw("ALTER TABLE samples_assayevent DISABLE TRIGGER USER")
-    try:
-        raw("UPDATE samples_assayevent SET reference_high = 4.4 WHERE pgh_id = %s", first.pgh_id)
-    finally:
-        raw("ALTER TABLE samples_assayevent ENABLE TRIGGER USER")
+    rewrite_around_triggers(
+        "samples_assayevent",
+        "UPDATE samples_assayevent SET reference_high = 4.4 WHERE pgh_id = %s",
+        first.pgh_id,
+    )
     [finding] = audit_verify().findings
     assert finding.where == f"samples_assayevent row {first.pgh_id}"
     assert finding.problem == "its content does not match its hash"
@@ -118,19 +120,17 @@ def test_an_event_changed_around_the_triggers_is_reported_by_audit_verify(glucos
         call_command("audit", "verify")
 
 
-def test_the_nightly_check_is_scheduled_kept_and_alerts_when_broken(glucose, settings, caplog):
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_check_is_scheduled_kept_and_alerts_when_broken(
+    glucose, settings, caplog, rewrite_around_triggers
+):
     from samples.models import ChainCheck
     from samples.tasks import audit_check_nightly
 
     entry = settings.CELERY_BEAT_SCHEDULE["audit-check-nightly"]
     assert entry["task"] == audit_check_nightly.name
     assert audit_check_nightly.run() is True
-    raw("SET CONSTRAINTS ALL IMMEDIATE")
-    raw("ALTER TABLE samples_assayevent DISABLE TRIGGER USER")
-    try:
-        raw("UPDATE samples_assayevent SET name = 'Sugar'")
-    finally:
-        raw("ALTER TABLE samples_assayevent ENABLE TRIGGER USER")
+    rewrite_around_triggers("samples_assayevent", "UPDATE samples_assayevent SET name = 'Sugar'")
     assert audit_check_nightly.run() is False
     broken, intact = ChainCheck.objects.order_by("-pk")[:2]
     assert (intact.intact, broken.intact, broken.trigger) == (True, False, "nightly")

@@ -70,10 +70,10 @@ def test_c2_an_entry_holds_who_what_when_old_and_new_value_and_why(lab, resulted
     assert new.pgh_context.metadata["reason"] == "typo"  # why
     assert new.pgh_created_at >= before  # when: the server's clock
     # The lifecycle's own events name theirs: the receipt by the technician, the result by
-    # the instrument.
+    # the instrument (its service identity, which the trail shows as the instrument).
     history = get_run(str(resulted.sample.run_id)).history
     actors = {e.actor for e in history if e.kind == "signal_received"}
-    assert {lab.technician.username, lab.instrument.name} <= actors
+    assert {lab.technician.username, lab.instrument.service_user.username} <= actors
 
 
 def test_c3_a_correction_without_a_reason_is_refused_and_the_original_stays(
@@ -105,15 +105,13 @@ def test_c4_the_database_refuses_to_update_or_delete_audit_rows(lab, resulted, t
     assert not [name for name in get_commands() if "purge" in name]  # and no purge command
 
 
-def test_c5_a_tampered_row_is_found_and_named_by_audit_verify(lab, resulted, capsys):
+@pytest.mark.django_db(transaction=True)
+def test_c5_a_tampered_row_is_found_and_named_by_audit_verify(
+    lab, resulted, capsys, rewrite_around_triggers
+):
     call_command("audit", "verify")
     assert "every chain is intact" in capsys.readouterr().out
-    raw("SET CONSTRAINTS ALL IMMEDIATE")
-    raw("ALTER TABLE samples_resultevent DISABLE TRIGGER USER")
-    try:
-        raw("UPDATE samples_resultevent SET value = 9.9")
-    finally:
-        raw("ALTER TABLE samples_resultevent ENABLE TRIGGER USER")
+    rewrite_around_triggers("samples_resultevent", "UPDATE samples_resultevent SET value = 9.9")
     with pytest.raises(Exception, match="chains are broken"):
         call_command("audit", "verify")
     assert "BROKEN samples_resultevent row" in capsys.readouterr().out
@@ -175,10 +173,12 @@ def test_c11_release_is_an_e_signature_with_the_password_and_its_meaning(lab, re
     from axes.models import AccessAttempt
 
     client = signed_in(lab.reviewer)
-    client.post("/review/S-000601/verify/", {"password": "wrong"})
+    client.post("/review/S-000601/verify/", {"username": lab.reviewer.username, "password": "x"})
     assert not Signature.objects.exists()
     assert AccessAttempt.objects.get(username=lab.reviewer.username).failures_since_start == 1
-    client.post("/review/S-000601/verify/", {"password": PASSWORD})
+    client.post(
+        "/review/S-000601/verify/", {"username": lab.reviewer.username, "password": PASSWORD}
+    )
     assert Signature.objects.get().meaning == "reviewed and released"
 
 

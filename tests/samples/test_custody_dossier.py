@@ -7,7 +7,6 @@ import hashlib
 import json
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from samples.models import Result
@@ -51,7 +50,9 @@ def test_the_dossier_holds_every_event_actor_signature_and_message(lab, released
     kinds = [e["kind"] for e in content["lifecycle"]]
     assert kinds[0] == "run_started" and kinds[-1] == "run_completed"
     actors = {e["actor"] for e in content["lifecycle"]}
-    assert {"tess", "Cobas-1", "ravi"} <= actors
+    assert {"tess", "instrument-cobas-1", "ravi"} <= actors  # the instrument's identity
+    who = {e["who"] for e in content["lifecycle"]}
+    assert {"tess", "instrument Cobas-1", "ravi"} <= who
     assert [s["valid"] for s in content["signatures"]] == [True]
     [message] = content["instrument_messages"]
     assert json.loads(message["body"])["run_id"] == "R-9"
@@ -59,15 +60,16 @@ def test_the_dossier_holds_every_event_actor_signature_and_message(lab, released
     assert content["verification"]["intact"] is True
 
 
-def test_a_tampered_result_event_shows_in_the_dossier_check(lab, released, signed_in):
+@pytest.mark.django_db(transaction=True)
+def test_a_tampered_result_event_shows_in_the_dossier_check(
+    lab, released, signed_in, rewrite_around_triggers
+):
     result = Result.objects.get(sample__barcode="S-000901")
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("ALTER TABLE samples_resultevent DISABLE TRIGGER USER")
-        cursor.execute(
-            "UPDATE samples_resultevent SET value = 4.4 WHERE pgh_obj_id = %s", [result.pk]
-        )
-        cursor.execute("ALTER TABLE samples_resultevent ENABLE TRIGGER USER")
+    rewrite_around_triggers(
+        "samples_resultevent",
+        "UPDATE samples_resultevent SET value = 4.4 WHERE pgh_obj_id = %s",
+        result.pk,
+    )
     check = get_json(signed_in(lab.reviewer))["dossier"]["verification"]
     assert check["intact"] is False
     assert check["findings"][0]["where"].startswith("samples_resultevent row ")
@@ -77,4 +79,4 @@ def test_the_pdf_says_the_chains_are_intact(lab, released, signed_in):
     response = signed_in(lab.reviewer).get("/samples/S-000901/custody.pdf")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     text = pdf_text(response.content)
-    assert "Hash chains: intact" in text and "Cobas-1" in text
+    assert "Hash chains and stored content: intact" in text and "Cobas-1" in text

@@ -5,6 +5,7 @@ is advanced."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from samples.roles import Role
 from workflows import registry
@@ -33,7 +34,7 @@ def test_unfinished_runs_per_version_and_a_clean_check(in_flight, reviewer, sign
     assert page.status_code == 200
     (load,) = [v for v in page.context["versions"] if v.workflow == "sample_lifecycle"]
     assert (load.version, load.unfinished, load.loaded) == (2, 2, True)
-    checked = client.get("/workflows/deploy/", {"check": "1"})
+    checked = client.post("/workflows/deploy/")
     assert checked.context["checked"] >= 2
     assert checked.context["blocked"] == 0
     assert "none would block" in checked.content.decode()
@@ -43,7 +44,7 @@ def test_a_deploy_dropping_a_version_names_the_runs_it_would_block(
     in_flight, reviewer, signed_in, deploy_without_version_2
 ):
     client = signed_in(reviewer)
-    page = client.get("/workflows/deploy/", {"check": "1"})
+    page = client.post("/workflows/deploy/")
     html = page.content.decode()
     (load,) = [v for v in page.context["versions"] if v.workflow == "sample_lifecycle"]
     assert load.loaded is False
@@ -60,3 +61,17 @@ def test_a_deploy_dropping_a_version_names_the_runs_it_would_block(
 def test_technicians_may_not_see_it(in_flight, make_user, signed_in):
     technician = make_user("tech-only", Role.TECHNICIAN)
     assert signed_in(technician).get("/workflows/deploy/").status_code == 403
+
+
+def test_a_get_with_check_replays_nothing(in_flight, reviewer, signed_in):
+    """The replay is heavy: a link or image any page can embed (a GET) only shows the page."""
+    page = signed_in(reviewer).get("/workflows/deploy/", {"check": "1"})
+    assert page.status_code == 200
+    assert "checked" not in page.context
+    assert "deploy-result" not in page.content.decode()
+
+
+def test_the_check_needs_the_pages_csrf_token(in_flight, reviewer):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(reviewer)
+    assert strict.post("/workflows/deploy/").status_code == 403

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from samples.models import Job, JobStatus, Sample
 from samples.services.audit import audit_verify
@@ -37,21 +36,19 @@ def test_an_import_part_done_twice_registers_and_reports_each_line_once(lab):
 
 
 @pytest.mark.histories_not_replayed("an event is changed around the guards on purpose")
-def test_the_check_in_parts_finds_what_the_whole_check_finds(lab, compliance_officer):
+@pytest.mark.django_db(transaction=True)
+def test_the_check_in_parts_finds_what_the_whole_check_finds(
+    lab, compliance_officer, rewrite_around_triggers
+):
     lab.register("S-000001")
     lab.receive("S-000001")
     lab.register("S-000002")
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("ALTER TABLE workflows_historyevent DISABLE TRIGGER USER")
-        try:
-            cursor.execute(
-                "UPDATE workflows_historyevent SET reason = 'changed' WHERE id = "
-                "(SELECT min(e.id) FROM workflows_historyevent e "
-                " JOIN samples_sample s ON s.run_id = e.run_id WHERE s.barcode = 'S-000002')"
-            )
-        finally:
-            cursor.execute("ALTER TABLE workflows_historyevent ENABLE TRIGGER USER")
+    rewrite_around_triggers(
+        "workflows_historyevent",
+        "UPDATE workflows_historyevent SET reason = 'changed' WHERE id = "
+        "(SELECT min(e.id) FROM workflows_historyevent e "
+        " JOIN samples_sample s ON s.run_id = e.run_id WHERE s.barcode = 'S-000002')",
+    )
     whole = audit_verify()
     job = job_request(user=compliance_officer, kind="verify")
     job_plan(job_id=job.pk)

@@ -25,7 +25,9 @@ def test_the_queue_lists_resulted_samples_with_their_results(lab, signed_in):
 def test_a_reviewer_signs_with_the_password_and_the_report_follows(lab, signed_in):
     resulted(lab)
     client = signed_in(lab.reviewer)
-    response = client.post("/review/S-000701/verify/", {"password": PASSWORD}, follow=True)
+    response = client.post(
+        "/review/S-000701/verify/", {"username": "ravi", "password": PASSWORD}, follow=True
+    )
     assert "reviewed and released by Ravi" in response.content.decode()
     lab.env.run_until_idle()
     assert lab.state("S-000701") == "reported"
@@ -39,8 +41,10 @@ def test_a_wrong_password_signs_nothing_and_counts_as_a_failed_sign_in(lab, sign
 
     resulted(lab)
     client = signed_in(lab.reviewer)
-    response = client.post("/review/S-000701/verify/", {"password": "nope"}, follow=True)
-    assert "Wrong password" in response.content.decode()
+    response = client.post(
+        "/review/S-000701/verify/", {"username": "ravi", "password": "nope"}, follow=True
+    )
+    assert "Wrong user id or password" in response.content.decode()
     assert not Signature.objects.exists()
     assert AccessAttempt.objects.get(username="ravi").failures_since_start == 1
 

@@ -26,7 +26,9 @@ def test_one_password_signs_every_ticked_sample_each_with_its_own_signature(lab,
     three_resulted(lab)
     client = signed_in(lab.reviewer)
     response = client.post(
-        "/review/sign/", {"barcode": BARCODES, "password": PASSWORD}, follow=True
+        "/review/sign/",
+        {"barcode": BARCODES, "username": "ravi", "password": PASSWORD},
+        follow=True,
     )
     body = response.content.decode()
     assert "S-000801, S-000802, S-000803 reviewed and released by Ravi" in body
@@ -52,7 +54,9 @@ def test_a_sample_that_moved_on_is_reported_and_the_others_are_signed(lab, signe
     lab.env.run_until_idle()
     client = signed_in(lab.reviewer)
     response = client.post(
-        "/review/sign/", {"barcode": BARCODES, "password": PASSWORD}, follow=True
+        "/review/sign/",
+        {"barcode": BARCODES, "username": "ravi", "password": PASSWORD},
+        follow=True,
     )
     body = response.content.decode()
     assert "S-000801, S-000803 reviewed and released by Ravi" in body
@@ -68,8 +72,10 @@ def test_a_sample_that_moved_on_is_reported_and_the_others_are_signed(lab, signe
 def test_a_wrong_password_signs_none_of_them_and_counts_once(lab, signed_in):
     three_resulted(lab)
     client = signed_in(lab.reviewer)
-    response = client.post("/review/sign/", {"barcode": BARCODES, "password": "nope"}, follow=True)
-    assert "Wrong password: the signature was not applied." in response.content.decode()
+    response = client.post(
+        "/review/sign/", {"barcode": BARCODES, "username": "ravi", "password": "nope"}, follow=True
+    )
+    assert "Wrong user id or password: the signature was not applied." in response.content.decode()
     assert not Signature.objects.exists()
     assert AccessAttempt.objects.get(username="ravi").failures_since_start == 1
     lab.env.run_until_idle()
@@ -93,7 +99,7 @@ def test_from_the_page_only_the_signed_cards_and_the_signing_bar_are_replaced(la
     assert "Select all shown" in page
     answer = client.post(
         "/review/sign/",
-        {"barcode": ["S-000801", "S-000803"], "password": PASSWORD},
+        {"barcode": ["S-000801", "S-000803"], "username": "ravi", "password": PASSWORD},
         headers={"HX-Request": "true"},
     )
     body = answer.content.decode()
@@ -108,7 +114,9 @@ def test_from_the_page_only_the_signed_cards_and_the_signing_bar_are_replaced(la
 def test_a_signed_sample_leaves_the_queue_before_its_workflow_has_moved_it(lab, signed_in):
     three_resulted(lab)
     client = signed_in(lab.reviewer)
-    client.post("/review/sign/", {"barcode": ["S-000801"], "password": PASSWORD})
+    client.post(
+        "/review/sign/", {"barcode": ["S-000801"], "username": "ravi", "password": PASSWORD}
+    )
     assert lab.state("S-000801") == "resulted"  # the workflow has not run yet
     page = client.get("/review/").content.decode()
     assert 'id="review-S-000801"' not in page and 'id="review-S-000802"' in page

@@ -60,23 +60,25 @@ def test_links_are_never_changed_or_removed(lab):
         lambda: RunLink.objects.filter(run_id=sample.run_id).update(barcode="S-999999"),
         lambda: RunLink.objects.filter(run_id=sample.run_id).delete(),
     ):
-        with pytest.raises(DatabaseError, match="Cannot update or delete"), transaction.atomic():
+        refused = r"Cannot update or delete|permission denied"
+        with pytest.raises(DatabaseError, match=refused), transaction.atomic():
             change()
     assert links() == {str(sample.run_id): ("S-000021", None)}
 
 
 @pytest.mark.histories_not_replayed("runs written by hand, without histories")
-def test_the_migration_links_the_runs_a_restart_left_behind(lab):
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_links_the_runs_a_restart_left_behind(lab, rewrite_around_triggers):
     oldest = str(uuid.uuid4())
     first = make_run(restarted_from=oldest)  # a run restarted from one no longer kept
     second = make_run(restarted_from=first)
     sample = lab.register("S-000022")
     lifecycle = str(sample.run_id)
-    with connection.cursor() as cursor:  # as the sample was before links existed
-        cursor.execute("SET session_replication_role = replica")  # triggers off
-        cursor.execute("DELETE FROM samples_runlink")
-        cursor.execute("UPDATE samples_sample SET run_id = %s WHERE id = %s", [second, sample.pk])
-        cursor.execute("SET session_replication_role = DEFAULT")
+    # As the sample was before links existed: triggers off, as the owner of the tables.
+    rewrite_around_triggers("samples_runlink", "DELETE FROM samples_runlink")
+    rewrite_around_triggers(
+        "samples_sample", "UPDATE samples_sample SET run_id = %s WHERE id = %s", second, sample.pk
+    )
     assert links() == {}
 
     backfill = importlib.import_module("samples.migrations.0013_run_links").BACKFILL

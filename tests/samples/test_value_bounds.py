@@ -166,7 +166,7 @@ def test_the_database_refuses_a_collection_time_out_of_range_whoever_writes_it(l
 def test_the_migration_names_rows_already_out_of_range_instead_of_changing_them(lab):
     from importlib import import_module
 
-    migration = import_module("samples.migrations.0021_value_bounds")
+    migration = import_module("samples.migrations.0020_value_bounds")
     lab.register("S-000502")
     with transaction.atomic():
         with connection.cursor() as cursor:

@@ -201,7 +201,10 @@ def private_postgres():
     folder = Path(tempfile.mkdtemp(prefix="lt-pg-"))
     embedded.start_postgres(folder)
     url = embedded.database_url(folder)
-    env = dict(os.environ, DATABASE_URL=url, CELERY_BROKER_URL=worker_broker_url())
+    env = dict(
+        os.environ, DATABASE_URL=url, DATABASE_OWNER_URL=embedded.owner_database_url(folder),
+        CELERY_BROKER_URL=worker_broker_url(),
+    )  # fmt: skip
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env,
                    check=True, capture_output=True)  # fmt: skip
     yield folder, env

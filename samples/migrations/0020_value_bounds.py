@@ -38,7 +38,7 @@ def refuse_rows_out_of_range(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("samples", "0016_inbox_open_index"),
+        ("samples", "0019_database_guards"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
