@@ -174,6 +174,10 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 
 # change, so the card answers with the new state and the next action (samples/views/bench.py).
 BENCH_ACTION_WAIT_SECONDS = env_int("BENCH_ACTION_WAIT_SECONDS", 3, minimum=0)
 
+# How far ahead of the server's clock a given time (a collection, a measurement) may be: the
+# clocks of wards, instruments and the server differ by a little (samples/bounds.py).
+CLOCK_SKEW_MINUTES = env_int("CLOCK_SKEW_MINUTES", 5, minimum=0)
+
 # Lockout (C14, docs/accounts.md): LOGIN_FAILURE_LIMIT wrong passwords lock the account at that
 # address, so nobody can lock a reviewer out everywhere by typing their name elsewhere; and
 # LOGIN_ACCOUNT_FAILURE_LIMIT wrong passwords from all addresses together close the account to

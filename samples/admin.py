@@ -14,13 +14,23 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 
 from samples.errors import LabError
+from samples.forms import AssayAdminForm
 from samples.models import Assay, Instrument
 from samples.services.accounts import instrument_name_check, username_check
 
 
 @admin.register(Assay)
 class AssayAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "units", "reference_low", "reference_high", "is_active"]
+    form = AssayAdminForm
+    list_display = [
+        "code",
+        "name",
+        "units",
+        "reference_low",
+        "reference_high",
+        "can_be_negative",
+        "is_active",
+    ]
     search_fields = ["code", "name"]
     list_filter = ["is_active"]
 

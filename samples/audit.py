@@ -20,6 +20,7 @@ columns for time, label and hash chain.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pghistory
 import pgtrigger
@@ -48,12 +49,32 @@ class AuditEvent(Event):
         abstract = True
 
 
-def audited(model: type[models.Model]) -> type[models.Model]:
-    """Track every change of ``model`` in ``<Model>Event``, chained and append-only."""
+def audited(model: type[models.Model], *, added: tuple[str, ...] = ()) -> type[models.Model]:
+    """Track every change of ``model`` in ``<Model>Event``, chained and append-only.
+
+    ``added``: fields the model gained after it had events. Each is nullable in the event
+    table, so the events written before it have no value there and keep their hashes (a field
+    left out of an event's content is not hashed; a ``false`` or ``0`` filled in would be)."""
     track = pghistory.track(
-        *changes(), base_model=AuditEvent, append_only=True, model_name=f"{model.__name__}Event"
+        *changes(),
+        base_model=AuditEvent,
+        append_only=True,
+        model_name=f"{model.__name__}Event",
+        attrs={name: _nullable(model._meta.get_field(name)) for name in added},
     )
     return track(model)
+
+
+def audited_with(*added: str):  # type: ignore[no-untyped-def]
+    """``@audited`` for a model with fields added after it had events (see ``audited``)."""
+    return lambda model: audited(model, added=added)
+
+
+def _nullable(field: Any) -> models.Field:  # type: ignore[type-arg]
+    """A copy of a model's field for its event table: nullable, without a default."""
+    _, _, args, kwargs = field.deconstruct()
+    kwargs.pop("default", None)  # a default would be written into the older events too
+    return type(field)(*args, **{**kwargs, "null": True})
 
 
 def audited_without(*blobs: str) -> Callable[[type[models.Model]], type[models.Model]]:

@@ -1,4 +1,6 @@
-"""Forms of the lab pages: they parse what a person typed; the services decide what is valid."""
+"""Forms of the lab pages: they parse what a person typed; the services decide what is valid.
+Times and numbers are read in ASCII digits only (``samples.bounds``): Django alone also reads
+other scripts' digits and ``1_000``."""
 
 from __future__ import annotations
 
@@ -7,7 +9,21 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from samples import bounds
+from samples.errors import LabError
 from samples.models import Assay, Priority, SpecimenType
+
+
+class LabDateTimeField(forms.DateTimeField):
+    """A time typed in ASCII digits (its range is the service's to check)."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                bounds.ascii_time(value, field="", what="the time")
+            except LabError as refusal:
+                raise forms.ValidationError(refusal.message) from None
+        return super().to_python(value)
 
 
 class SampleForm(forms.Form):
@@ -18,7 +34,7 @@ class SampleForm(forms.Form):
     subject_ref = forms.CharField(
         label="Subject reference", max_length=64, help_text="Anonymised: never a name."
     )
-    collected_at = forms.DateTimeField(
+    collected_at = LabDateTimeField(
         label="Collected at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.ROUTINE)
@@ -36,3 +52,56 @@ class SampleForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label="CSV file")
+
+
+class AssayAdminForm(forms.ModelForm):
+    """An assay as the admin site edits it: its numbers in ASCII digits (``samples.bounds``),
+    and no negative limit for an assay whose results cannot be negative."""
+
+    class Meta:
+        model = Assay
+        fields = [
+            "code",
+            "name",
+            "units",
+            "reference_low",
+            "reference_high",
+            "critical_low",
+            "critical_high",
+            "can_be_negative",
+            "batch_capacity",
+            "batch_close_after",
+            "stability_hours",
+            "max_retests",
+            "is_active",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name, field in self.fields.items():
+            raw = self.data.get(self.add_prefix(name), "")
+            if not isinstance(raw, str) or not raw.strip():
+                continue
+            if isinstance(field, forms.DecimalField):
+                self._number(name, bounds.number, raw)
+            elif isinstance(field, forms.IntegerField):
+                self._number(name, bounds.whole_number, raw)
+            elif isinstance(field, forms.DurationField) and (not raw.isascii() or "_" in raw):
+                self.add_error(name, "Write the duration in the digits 0 to 9, like 02:00:00.")
+        if not cleaned.get("can_be_negative"):
+            for name in ("reference_low", "reference_high", "critical_low", "critical_high"):
+                limit = cleaned.get(name)
+                if limit is not None and limit < 0:
+                    self.add_error(
+                        name, "Below 0: tick “can be negative” if results of this assay can be."
+                    )
+        return cleaned
+
+    def _number(self, name: str, read: Any, raw: str) -> None:
+        try:
+            accepted = read(raw)
+        except LabError as refusal:
+            self.add_error(name, refusal.message)
+            return
+        if accepted is None:
+            self.add_error(name, "Write a whole number in the digits 0 to 9, like 24.")

@@ -15,7 +15,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
-from samples.audit import audited, audited_without
+from samples.audit import audited, audited_with, audited_without
+from samples.bounds import EARLIEST, LATEST
 from samples.times import utc_text
 
 code_validator = RegexValidator(
@@ -23,7 +24,7 @@ code_validator = RegexValidator(
 )
 
 
-@audited
+@audited_with("can_be_negative")
 class Assay(models.Model):
     code = models.CharField(max_length=16, unique=True, validators=[code_validator])
     name = models.CharField(max_length=120)
@@ -42,6 +43,11 @@ class Assay(models.Model):
         help_text="Hours after collection within which the sample must be analysed.",
     )
     max_retests = models.PositiveSmallIntegerField(default=2)
+    can_be_negative = models.BooleanField(
+        default=False,
+        help_text="Whether a result of this assay can be below 0 (a base excess can; a "
+        "concentration cannot). When not, a negative result is refused.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -218,6 +224,19 @@ class Sample(models.Model):
                 condition=models.Q(released_at__isnull=False),
             ),
         ]
+        constraints = [
+            # No page can show a time before the year 1 in UTC: none is ever stored, whatever
+            # door it came through (samples/bounds.py checks the same at every door).
+            models.CheckConstraint(
+                condition=Q(collected_at__gte=EARLIEST) & Q(collected_at__lt=LATEST),
+                name="sample_collected_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(received_at__isnull=True)
+                | (Q(received_at__gte=EARLIEST) & Q(received_at__lt=LATEST)),
+                name="sample_received_in_range",
+            ),
+        ]
         triggers = [_link_runs("sample", "NEW.barcode, NULL")]
 
     def __str__(self) -> str:
@@ -329,6 +348,10 @@ class Result(models.Model):
                 condition=Q(instrument__isnull=False) | Q(entered_by__isnull=False),
                 name="result_has_a_source",
             ),
+            models.CheckConstraint(
+                condition=Q(measured_at__gte=EARLIEST) & Q(measured_at__lt=LATEST),
+                name="result_measured_in_range",
+            ),
             # An instrument's run reports a sample's assay once, however often it is re-sent.
             models.UniqueConstraint(
                 fields=["instrument", "instrument_run_id", "sample", "assay"],
@@ -437,6 +460,13 @@ class UnmatchedResult(models.Model):
             # The inbox and its metrics read only the open entries, oldest first.
             models.Index(
                 fields=["received_at"], condition=Q(resolved_at__isnull=True), name="unmatched_open"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(measured_at__isnull=True)
+                | (Q(measured_at__gte=EARLIEST) & Q(measured_at__lt=LATEST)),
+                name="unmatched_measured_in_range",
             )
         ]
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from samples.bounds import whole_number
 from samples.models import RunLink
 from workflows.api import RunRow
 
@@ -25,8 +26,9 @@ def runs_named(search: str) -> list[str]:
     those a restart left behind included, or a run id."""
     text = search.strip()
     named = Q(barcode=text.upper())
-    if text.isdigit() and len(text) < 19:  # a batch id fits in a bigint
-        named |= Q(batch_id=int(text))
+    batch_id = whole_number(text)
+    if batch_id is not None and len(text) < 19:  # a batch id fits in a bigint
+        named |= Q(batch_id=batch_id)
     found = [
         str(run_id) for run_id in RunLink.objects.filter(named).values_list("run_id", flat=True)
     ]

@@ -27,11 +27,24 @@ def _in_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _beyond_calendar(moment: datetime) -> bool:
+    """Whether ``moment`` falls before the year 1 or after 9999 in UTC (the year 1 at +14:00):
+    no such time is accepted or stored (``samples.bounds``), but a page printing one says so
+    rather than failing."""
+    try:
+        _in_utc(moment)
+    except OverflowError:
+        return True
+    return False
+
+
 def utc_text(moment: datetime, precision: str = "minutes") -> str:
     """``02 Dec 2026 09:00 UTC``; ``precision`` "seconds" or "microseconds" adds those, "time"
     prints the clock alone (``09:00 UTC``, for a time next to its date)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}.")
+    if _beyond_calendar(moment):
+        return f"{moment.isoformat()} (outside the calendar in UTC)"
     utc = _in_utc(moment)
     if precision == "time":
         return f"{utc:%H:%M} UTC"
@@ -40,7 +53,10 @@ def utc_text(moment: datetime, precision: str = "minutes") -> str:
 
 
 def utc_iso(moment: datetime) -> str:
-    """ISO 8601 in UTC with ``Z`` (``2026-12-02T09:00:00Z``), for machines: ``<time datetime>``."""
+    """ISO 8601 in UTC with ``Z`` (``2026-12-02T09:00:00Z``), for machines: ``<time datetime>``;
+    a time outside the calendar in UTC as given, with its offset."""
+    if _beyond_calendar(moment):
+        return moment.isoformat()
     utc = _in_utc(moment)
     return utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds").replace(
         "+00:00", "Z"

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from samples import bounds
+from samples.errors import LabError
 from samples.models import (
     TERMINAL_STATES,
     Batch,
@@ -36,7 +42,41 @@ MAX_ITEMS = 500
     }
 )
 class MeasuredValueField(serializers.DecimalField):
-    pass
+    """A value sent as text is read only as ASCII digits (``samples.bounds.number``): Python's
+    ``Decimal`` alone would also take "1_000" or Arabic-Indic digits."""
+
+    def to_internal_value(self, data):  # type: ignore[no-untyped-def]
+        if isinstance(data, str):
+            try:
+                bounds.number(data)
+            except LabError as refusal:
+                raise serializers.ValidationError(refusal.message) from None
+        return super().to_internal_value(data)
+
+
+class MomentField(serializers.DateTimeField):
+    """A time within the accepted range (``samples.bounds.moment``): its offset checked as
+    sent (at most ±14:00), before it is read in the lab's time zone."""
+
+    def __init__(self, *, what: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.what = what
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str):
+            try:
+                bounds.ascii_time(value, field="", what=self.what)
+            except LabError as refusal:
+                raise serializers.ValidationError(refusal.message) from None
+        return super().to_internal_value(value)
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        try:
+            if timezone.is_aware(value):
+                bounds.moment(value, field="", what=self.what)
+            return bounds.moment(super().enforce_timezone(value), field="", what=self.what)
+        except LabError as refusal:
+            raise serializers.ValidationError(refusal.message) from None
 
 
 class ResultItemSerializer(serializers.Serializer):
@@ -54,7 +94,9 @@ class ResultItemSerializer(serializers.Serializer):
         default="",
         help_text="The instrument's run: a result re-sent with the same run is recorded once.",
     )
-    measured_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    measured_at = MomentField(
+        what="the measurement time", required=False, allow_null=True, default=None
+    )
 
     def validate_value(self, value):  # type: ignore[no-untyped-def]
         return str(value)
@@ -100,7 +142,7 @@ class SampleRegisterSerializer(serializers.Serializer):
     barcode = serializers.CharField(max_length=32)
     specimen_type = serializers.ChoiceField(choices=SpecimenType.choices)
     subject_ref = serializers.CharField(max_length=64)
-    collected_at = serializers.DateTimeField()
+    collected_at = MomentField(what="the collection time")
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ROUTINE)
     assays = serializers.ListField(
         child=serializers.CharField(max_length=16), min_length=1, max_length=50

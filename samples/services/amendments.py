@@ -11,6 +11,7 @@ import pghistory
 from django.db import transaction
 from django.utils import timezone
 
+from samples import bounds
 from samples.errors import LabError
 from samples.models import (
     ReceiptCondition,
@@ -52,6 +53,7 @@ def result_amend(*, user: Any, result_id: int, value: Any, reason: str) -> Resul
             raise LabError(f"There is no result {result_id}.")
         if result.superseded_by_id is not None:
             raise LabError("This result was retested: correct the current one.")
+        number = bounds.result_value(number, assay=result.assay)
         if number == result.value:
             raise LabError(f"The value is already {number.normalize()}.", field="value")
         before, after = result.interpretation, interpretation_of(result.assay, number)

@@ -5,12 +5,9 @@ by an import job (``samples.services.jobs``): nothing is dropped silently."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
-from samples.errors import LabError
+from samples import bounds
 from samples.models import Priority
 from samples.roles import Role
 from samples.services.specimens import require_role, sample_register
@@ -43,21 +40,10 @@ def import_row(user: Any, row: dict[str, str | None]) -> str:
         barcode=row["barcode"] or "",
         specimen_type=(row["specimen_type"] or "").strip().lower(),
         subject_ref=row["subject_ref"] or "",
-        collected_at=_when(row["collected_at"] or ""),
+        collected_at=bounds.moment_text(
+            row["collected_at"] or "", field="collected_at", what="the collection time"
+        ),
         priority=(row["priority"] or "").strip().lower() or Priority.ROUTINE,
         assays=(row["assays"] or "").replace(";", " ").split(),
     )
     return sample.barcode
-
-
-def _when(text: str) -> datetime:
-    """An ISO 8601 time; without a zone it is the lab's local time."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise LabError(
-            f"{text!r} is not a time like 2026-11-25T08:30.", field="collected_at"
-        ) from None
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment

@@ -17,8 +17,10 @@ from samples.roles import Role
 from samples.services.recording import Incoming, Repeat, result_record, results_record
 from samples.services.specimens import require_role
 
-# Refusals that mean "this result is fine but no sample is waiting for it": the inbox.
-UNMATCHED_FIELDS = {None, "barcode", "assay"}
+# Refusals that mean "this result is fine but no sample is waiting for it", or that it does not
+# fit the sample it names (measured before that sample's collection: one of the two clocks, or
+# the collection time typed, is wrong): the inbox keeps it for a person, nothing is lost.
+UNMATCHED_FIELDS = {None, "barcode", "assay", "measured_at"}
 
 
 def results_receive(

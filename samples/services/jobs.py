@@ -183,15 +183,27 @@ def _import_part(job: Job, part: int) -> None:
         line = index + 2  # the header is line 1
         if line in recorded:
             continue  # this part ran before, up to here
-        try:
-            with transaction.atomic():
-                barcode = import_row(job.requested_by, rows[index])
-                JobRow.objects.create(job=job, line=line, barcode=barcode)
-        except LabError as refusal:
-            JobRow.objects.create(job=job, line=line, error=refusal.message)
-        except DataError as error:  # text PostgreSQL cannot store: said, not dropped
-            JobRow.objects.create(job=job, line=line, error=f"not stored: {error}".strip())
+        _import_line(job, line, rows[index])
     Job.objects.filter(pk=job.pk).update(done=job.rows.count())
+
+
+def _import_line(job: Job, line: int, row: dict[str, Any]) -> None:
+    """Register one line's sample and record its outcome in one transaction, all or nothing;
+    or record why nothing of it was registered. A hostile line is refused with its reason: it
+    never stops the job."""
+    try:
+        with transaction.atomic():
+            barcode = import_row(job.requested_by, row)
+            JobRow.objects.create(job=job, line=line, barcode=barcode)
+        return
+    except LabError as refusal:
+        error = refusal.message
+    except DataError as refusal:  # text PostgreSQL cannot store: said, not dropped
+        error = f"not stored: {refusal}".strip()
+    except (ValueError, OverflowError) as refusal:  # a value Python cannot hold: said too
+        log.warning("import job %s line %s refused: %r", job.pk, line, refusal)
+        error = f"not readable: {refusal}"
+    JobRow.objects.create(job=job, line=line, error=error)
 
 
 def _check_part(job: Job, part: int) -> None:

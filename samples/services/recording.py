@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from samples import bounds
 from samples.actors import actor_name
 from samples.errors import LabError
 from samples.models import Assay, BatchMember, BatchStatus, Instrument, Result, Retest, Sample
@@ -176,26 +177,24 @@ def _check(
         raise LabError(
             f"{sample.barcode} has no {entry.assay_code or '(empty)'} ordered.", field="assay"
         )
-    number = decimal_value(entry.value, typed=typed)
+    number = decimal_value(entry.value, typed=typed, assay=assay)
     units = (entry.units or "").strip() or assay.units
     if units != assay.units:
         raise LabError(f"{assay.code} is reported in {assay.units}, not {units}.", field="units")
+    if entry.measured_at is not None:
+        bounds.measured(entry.measured_at, collected=sample.collected_at)
     return sample, assay, number
 
 
-def decimal_value(value: Any, *, typed: bool = False) -> Decimal:
-    """A result's value as a number, or the refusal saying why it is not usable. ``typed``: a
-    person typed it, so a decimal comma reads as a point ("4,9" is 4.9; ``samples.numbers``)."""
+def decimal_value(value: Any, *, typed: bool = False, assay: Assay | None = None) -> Decimal:
+    """A result's value as a number within what a result can be (``samples.bounds``), or the
+    refusal saying why it is not usable. ``typed``: a person typed it, so a decimal comma reads
+    as a point ("4,9" is 4.9; ``samples.numbers``). With ``assay``, a negative value is refused
+    unless the assay can be negative."""
     text = str(value).strip()
     if typed:
         text = decimal_point(text)
-    try:
-        number = Decimal(text)
-    except (InvalidOperation, ValueError):
-        raise LabError(f"{value!r} is not a number.", field="value") from None
-    if not number.is_finite() or abs(number) >= Decimal("1e10"):
-        raise LabError(f"{value!r} is not a usable result value.", field="value")
-    return number
+    return bounds.result_value(bounds.number(text), assay=assay)
 
 
 def _samples_with_assays(barcodes: set[str]) -> dict[str, Sample]:

@@ -10,7 +10,7 @@ scan of the same barcode records nothing new.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from samples import bounds
 from samples.actors import actor_name
 from samples.errors import LabError, NotAllowed
 from samples.models import (
@@ -35,7 +36,6 @@ from samples.times import utc_text
 from workflows.api import signal, start
 
 LIFECYCLE = "sample_lifecycle"
-CLOCK_SKEW = timedelta(minutes=5)  # a collection time this far ahead of ours is still accepted
 
 
 @dataclass(frozen=True)
@@ -88,12 +88,7 @@ def sample_register(
     subject_ref = (subject_ref or "").strip()
     if not subject_ref or len(subject_ref) > 64:
         raise LabError("A subject reference (1 to 64 characters) is required.", field="subject_ref")
-    if collected_at is None or timezone.is_naive(collected_at):
-        raise LabError(
-            "The collection time needs a date, a time and a time zone.", field="collected_at"
-        )
-    if collected_at > timezone.now() + CLOCK_SKEW:
-        raise LabError("The collection time is in the future.", field="collected_at")
+    bounds.moment(collected_at, field="collected_at", what="the collection time")
     codes = sorted({(code or "").strip().upper() for code in assays if (code or "").strip()})
     if not codes:
         raise LabError("Order at least one assay.", field="assays")

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from samples import selectors, services
+from samples.bounds import whole_number
 from samples.errors import LabError, NotAllowed
 from samples.models import BatchStatus, Instrument
 from samples.roles import Role, role_required
@@ -48,7 +49,9 @@ def _board(
 def batch_start(request: HttpRequest, batch_id: int) -> HttpResponse:
     raw = request.POST.get("instrument") or None
     try:
-        instrument_id = int(raw) if raw else None
+        instrument_id = whole_number(raw) if raw else None
+        if raw and instrument_id is None:
+            raise ValueError(raw)
         services.batch_start_run(user=request.user, batch_id=batch_id, instrument_id=instrument_id)
     except ValueError:
         messages.error(request, "Choose an instrument from the list.")

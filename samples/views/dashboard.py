@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from samples import charts
 from samples import selectors_dashboard as figures
+from samples.bounds import whole_number
 from samples.roles import Role, role_required
 
 
@@ -18,13 +19,13 @@ def _period(raw: str | None) -> tuple[int, str]:
     """The period in days asked for, or the default with a message saying why."""
     if raw is None or raw == "":
         return figures.DEFAULT_DAYS, ""
-    text = raw.strip()
-    if not text.isdigit() or not 1 <= int(text) <= figures.MAX_DAYS:
+    days = whole_number(raw)
+    if days is None or not 1 <= days <= figures.MAX_DAYS:
         return figures.DEFAULT_DAYS, (
             f"The period must be a whole number of days from 1 to {figures.MAX_DAYS}, "
             f"not {raw!r}: showing the last {figures.DEFAULT_DAYS} days."
         )
-    return int(text), ""
+    return days, ""
 
 
 VIEWERS = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE, Role.ADMIN)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from samples.bounds import number, whole_number
 from samples.errors import LabError
 from samples.numbers import decimal_point
 from samples.roles import Role, has_role, role_required
@@ -50,14 +51,13 @@ def _filter(request: HttpRequest) -> tuple[RunFilter, list[str]]:
         status = ""
     version = None
     if given.get("version", "").strip():
-        if given["version"].strip().isdigit():
-            version = int(given["version"])
-        else:
+        version = whole_number(given["version"])
+        if version is None:
             problems.append("The version is a whole number, like 2.")
     waiting = None
     if given.get("waiting", "").strip():
         try:
-            hours = Decimal(decimal_point(given["waiting"], field="waiting"))
+            hours = number(decimal_point(given["waiting"], field="waiting"), field="waiting")
             if not hours.is_finite() or hours < 0 or hours > 100_000:
                 raise InvalidOperation
             waiting = timedelta(hours=float(hours))
@@ -80,10 +80,11 @@ def _page_key(token: str) -> tuple[datetime, str] | None:
     writes it), or None, the newest page, for one edited by hand: not digits, a time out of
     range, not a run id."""
     micros, _, run_id = token.partition("_")
-    if not (micros.isascii() and micros.isdigit()):
+    number = whole_number(micros)
+    if number is None or not run_id:
         return None
     try:
-        return EPOCH + timedelta(microseconds=int(micros)), str(uuid.UUID(run_id))
+        return EPOCH + timedelta(microseconds=number), str(uuid.UUID(run_id))
     except (ValueError, OverflowError):
         return None
 
@@ -179,7 +180,7 @@ def run_intervene(request: HttpRequest, run_id: str) -> HttpResponse:
             actor=request.user.get_username(),
             actor_id=request.user.pk,
             reason=request.POST.get("reason", ""),
-            step=int(chosen_step) if chosen_step.isdigit() and kind == "restart" else None,
+            step=whole_number(chosen_step) if kind == "restart" else None,
         )
     except InterventionRefused as refusal:
         messages.error(request, str(refusal))

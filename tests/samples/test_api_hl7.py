@@ -5,7 +5,8 @@ stored raw, and the answer is an HL7 ACK: AA, AE (nothing recorded) or AR (rejec
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,9 +15,10 @@ import hl7
 import pytest
 import yaml
 from django.conf import settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from samples.models import InstrumentMessage, Result, UnmatchedResult
+from samples.models import Assay, InstrumentMessage, Result, UnmatchedResult
 from samples.services.tokens import api_token_create
 from tests.samples.lab import make_assay
 
@@ -44,9 +46,16 @@ def with_obx(*obx: str, obr: str = CHEMISTRY[3], control_id: str = "MW-000200") 
     return message(header, CHEMISTRY[1], obr, *obx)
 
 
+# The messages above were measured on 25 Nov 2026: their sample was collected before.
+COLLECTED = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def waiting(lab):
-    """S-000961 ordered glucose and creatinine, each in a running batch, waiting for results."""
+    """S-000961 ordered glucose and creatinine, collected before the messages' measurement
+    times (and stable since), each in a running batch, waiting for results."""
+    hours = (timezone.now() - COLLECTED) / timedelta(hours=1)
+    stable = math.ceil(hours) + 48
     make_assay(
         "CREA",
         name="Creatinine",
@@ -55,8 +64,10 @@ def waiting(lab):
         reference_high=Decimal(110),
         critical_low=Decimal(20),
         critical_high=Decimal(900),
+        stability_hours=stable,
     )
-    lab.register("S-000961", "GLU", "CREA")
+    Assay.objects.filter(code="GLU").update(stability_hours=stable)
+    lab.register("S-000961", "GLU", "CREA", collected_hours_ago=hours)
     lab.receive("S-000961")
     lab.to_batch("S-000961")
     lab.close_batches()
