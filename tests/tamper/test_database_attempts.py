@@ -152,3 +152,40 @@ def test_app_role_owns_no_table(intruder):
         "SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user"
     ).fetchone()
     assert (superuser, createrole) == (False, False)
+
+
+def test_rewriting_context_who_is_refused(trail, intruder):
+    intruder.ignore_every_trigger()
+    context = intruder.scalar(
+        "SELECT id FROM pghistory_context WHERE metadata->>'reason' = 'a change with its reason'"
+    )
+    assert context is not None
+    kept = intruder.scalar("SELECT metadata FROM pghistory_context WHERE id = %s", context)
+    intruder.refused(
+        'UPDATE pghistory_context SET metadata = metadata || \'{"user": "compliance"}\' '
+        "WHERE id = %s",
+        context,
+    )
+    intruder.refused("DELETE FROM pghistory_context WHERE id = %s", context)
+    assert intruder.scalar("SELECT metadata FROM pghistory_context WHERE id = %s", context) == kept
+
+
+def test_changing_who_started_a_batch_is_an_event_of_its_own(trail, intruder):
+    batch, started_by = intruder.conn.execute(
+        "SELECT id, started_by_id FROM samples_batch WHERE started_by_id IS NOT NULL"
+    ).fetchone()
+    other = intruder.scalar("SELECT min(id) FROM auth_user WHERE id <> %s", started_by)
+    events = intruder.scalar("SELECT count(*) FROM samples_batchevent WHERE pgh_obj_id = %s", batch)
+    intruder.conn.execute(
+        "UPDATE samples_batch SET started_by_id = %s WHERE id = %s", [other, batch]
+    )
+    newest = intruder.conn.execute(
+        "SELECT pgh_label, started_by_id FROM samples_batchevent WHERE pgh_obj_id = %s "
+        "ORDER BY pgh_id DESC LIMIT 1",
+        [batch],
+    ).fetchone()
+    assert newest == ("update", other)
+    assert (
+        intruder.scalar("SELECT count(*) FROM samples_batchevent WHERE pgh_obj_id = %s", batch)
+        == events + 1
+    )
