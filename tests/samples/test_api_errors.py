@@ -64,7 +64,10 @@ def test_each_bad_item_of_a_list_is_named_by_its_position_and_field(instrument_a
     )
     assert answer.status_code == 400
     assert set(answer.json()) == {"1.value", "1.flags.1"}
-    assert answer.json()["1.value"] == ["A valid number is required."]
+    assert answer.json()["1.value"] == [
+        "'five' is not a number. Write digits 0 to 9 with at most one decimal point, like 4.9 "
+        "or -0.5 (no exponent, no thousands separator, no other digits than 0 to 9)."
+    ]
 
 
 def test_a_path_under_the_api_that_matches_nothing_gets_a_json_404(instrument_api):

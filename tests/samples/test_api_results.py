@@ -152,10 +152,22 @@ def test_fifty_concurrent_posts_of_one_result_record_it_once(lab, running, instr
     assert answers == [(201, Result.objects.get().pk)] * 50
 
 
-def test_a_latin1_body_is_kept_as_the_bytes_received_with_their_sha256(
-    lab, running, instrument_api
-):
-    """JSON sent as Latin-1 (it says so): the bytes are kept as they came, read as Latin-1."""
+def test_a_body_is_kept_as_the_bytes_received_with_their_sha256(lab, running, instrument_api):
+    """The bytes are kept as they came (their spacing and order too), with their SHA-256."""
+    body = (
+        f'{{ "run_id" : "Lauf-Größe-1",\r\n  "value":"6.1", "assay":"GLU", "sample":"{running}" }}'
+    ).encode()
+    response = instrument_api.post("/api/v1/results/", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    stored = InstrumentMessage.objects.get()
+    assert bytes(stored.raw) == body and stored.sha256 == hashlib.sha256(body).hexdigest()
+    assert json.loads(stored.body)["run_id"] == "Lauf-Größe-1"
+    assert Result.objects.get().instrument_run_id == "Lauf-Größe-1"
+
+
+def test_a_latin1_body_is_refused_and_nothing_recorded(lab, running, instrument_api):
+    """JSON between systems is UTF-8 (RFC 8259): a body that says it is Latin-1 is refused
+    with a clear answer, before anything is read from it."""
     body = json.dumps(
         {"sample": running, "assay": "GLU", "value": "6.1", "run_id": "Lauf-Größe-1"},
         ensure_ascii=False,
@@ -163,8 +175,6 @@ def test_a_latin1_body_is_kept_as_the_bytes_received_with_their_sha256(
     response = instrument_api.post(
         "/api/v1/results/", body, content_type="application/json; charset=iso-8859-1"
     )
-    assert response.status_code == 201, response.content
-    stored = InstrumentMessage.objects.get()
-    assert bytes(stored.raw) == body and stored.sha256 == hashlib.sha256(body).hexdigest()
-    assert json.loads(stored.body)["run_id"] == "Lauf-Größe-1"
-    assert Result.objects.get().instrument_run_id == "Lauf-Größe-1"
+    assert response.status_code == 415, response.content
+    assert "UTF-8" in response.json()["detail"]
+    assert not Result.objects.exists()
