@@ -163,19 +163,23 @@ def test_the_database_refuses_a_collection_time_out_of_range_whoever_writes_it(l
     assert Sample.objects.get().collected_at.year == django_timezone.now().year
 
 
+@pytest.mark.django_db(transaction=True)  # the migration runs as the owner, on its own connection
 def test_the_migration_names_rows_already_out_of_range_instead_of_changing_them(lab):
     from importlib import import_module
+    from types import SimpleNamespace
+
+    import psycopg
+
+    from tests.database_roles import LOCK_WAIT, owner_url
 
     migration = import_module("samples.migrations.0020_value_bounds")
     lab.register("S-000502")
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("ALTER TABLE samples_sample DROP CONSTRAINT sample_collected_in_range")
-            cursor.execute("UPDATE samples_sample SET collected_at = '1990-01-01T00:00Z'")
-        with connection.schema_editor() as editor, pytest.raises(RuntimeError) as stopped:
-            migration.refuse_rows_out_of_range(None, editor)
-        transaction.set_rollback(True)
+    with psycopg.connect(owner_url(), options=LOCK_WAIT) as owner:
+        owner.execute("ALTER TABLE samples_sample DROP CONSTRAINT sample_collected_in_range")
+        owner.execute("UPDATE samples_sample SET collected_at = '1990-01-01T00:00Z'")
+        with pytest.raises(RuntimeError) as stopped:
+            migration.refuse_rows_out_of_range(None, SimpleNamespace(connection=owner))
+        owner.rollback()  # the constraint and the row as they were
     assert "samples_sample S-000502" in str(stopped.value)
     assert Sample.objects.get().collected_at.year != 1990
 
