@@ -35,6 +35,8 @@ def tampered(table: str, sql: str, *params: object) -> None:
     rewrite_around_triggers(table, sql, *params)
 
 
+# The application's role has no right to most of these (refused before any trigger runs); a
+# role with every grant meets the triggers (tests/tamper/test_database_attempts.py).
 def attempted(sql: str, *params: object) -> None:
     """Run ``sql`` with every guard in place (in a savepoint, so the test goes on after it
     is refused)."""
@@ -156,7 +158,7 @@ def test_changing_or_deleting_a_context_after_its_transaction_is_refused(adminis
         attempted(
             "UPDATE pghistory_context SET metadata = '{\"user\": 1}' WHERE id = %s", context_id
         )
-    with pytest.raises(DatabaseError, match="never deleted"):
+    with pytest.raises(DatabaseError, match=r"never deleted|permission denied"):
         attempted("DELETE FROM pghistory_context WHERE id = %s", context_id)
     with connection.cursor() as cursor:
         cursor.execute("SELECT metadata FROM pghistory_context WHERE id = %s", [context_id])
@@ -182,11 +184,11 @@ def test_a_request_spanning_transactions_keeps_each_events_who_and_why(administr
 
 def test_rewriting_message_bytes_is_refused(lab, released):  # noqa: F811
     message = InstrumentMessage.objects.get()
-    with pytest.raises(DatabaseError, match="kept as received"):
+    with pytest.raises(DatabaseError, match=r"kept as received|permission denied"):
         attempted("UPDATE samples_instrumentmessage SET raw = 'x' WHERE id = %s", message.pk)
-    with pytest.raises(DatabaseError, match="kept as received"):
+    with pytest.raises(DatabaseError, match=r"kept as received|permission denied"):
         attempted("UPDATE samples_instrumentmessage SET answer = '{}' WHERE id = %s", message.pk)
-    with pytest.raises(DatabaseError, match="never deleted"):
+    with pytest.raises(DatabaseError, match=r"never deleted|permission denied"):
         attempted("DELETE FROM samples_instrumentmessage WHERE id = %s", message.pk)
 
 
@@ -234,9 +236,9 @@ def test_rewriting_message_bytes_with_their_hash_is_detected(
 
 def test_rewriting_a_report_is_refused(lab, released):  # noqa: F811
     report = Report.objects.get()
-    with pytest.raises(DatabaseError, match="Cannot update or delete"):
+    with pytest.raises(DatabaseError, match=r"Cannot update or delete|permission denied"):
         attempted("UPDATE samples_report SET pdf = 'x' WHERE id = %s", report.pk)
-    with pytest.raises(DatabaseError, match="Cannot update or delete"):
+    with pytest.raises(DatabaseError, match=r"Cannot update or delete|permission denied"):
         attempted("DELETE FROM samples_report WHERE id = %s", report.pk)
 
 
