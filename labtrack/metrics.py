@@ -1,7 +1,7 @@
 """``GET /metrics``: Prometheus text for the operator's scraper, read from the tables.
 
-The engine's metrics come from ``workflows.metrics``, the lab's from ``samples.metrics``; both
-query PostgreSQL at scrape time. Only a scraper holding ``METRICS_TOKEN`` gets them (sent as
+The engine's metrics come from ``workflows.metrics``, the lab's from ``samples.selectors.metrics``;
+both query PostgreSQL at scrape time. Only a scraper holding ``METRICS_TOKEN`` gets them (sent as
 ``Authorization: Bearer <token>``); without the setting the endpoint does not exist (404).
 """
 
@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from samples.metrics import LabCollector
+from samples.selectors.metrics import LabCollector
 from workflows.metrics import WorkflowCollector
 
 log = logging.getLogger(__name__)

@@ -104,7 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "samples.navigation.navigation",
+                "samples.views.navigation.navigation",
                 "labtrack.idle.idle_logout",
             ],
         },
@@ -175,7 +175,7 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 
 BENCH_ACTION_WAIT_SECONDS = env_int("BENCH_ACTION_WAIT_SECONDS", 3, minimum=0)
 
 # How far ahead of the server's clock a given time (a collection, a measurement) may be: the
-# clocks of wards, instruments and the server differ by a little (samples/bounds.py).
+# clocks of wards, instruments and the server differ by a little (samples/values/bounds.py).
 CLOCK_SKEW_MINUTES = env_int("CLOCK_SKEW_MINUTES", 5, minimum=0)
 
 # Lockout (C14, docs/accounts.md): LOGIN_FAILURE_LIMIT wrong passwords lock the account at that

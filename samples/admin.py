@@ -1,7 +1,7 @@
 """Admin-site registrations for lab configuration (administrators only).
 
 Every change made here is in the audit trail with the administrator as actor (the database's
-triggers, ``samples.audit``): accounts (superuser flag, new passwords, roles), instruments and
+triggers, ``samples.tracking``): accounts (superuser flag, new passwords, roles), instruments and
 assays. A person's username and an instrument's name may not be the same (case-insensitive),
 so that the trail never takes one for the other.
 """

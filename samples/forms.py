@@ -1,5 +1,5 @@
 """Forms of the lab pages: they parse what a person typed; the services decide what is valid.
-Times and numbers are read in ASCII digits only (``samples.bounds``): Django alone also reads
+Times and numbers are read in ASCII digits only (``samples.values.bounds``): Django alone also reads
 other scripts' digits and ``1_000``."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from samples import bounds
 from samples.errors import LabError
 from samples.models import Assay, Priority, SpecimenType
+from samples.values import bounds
 
 
 class LabDateTimeField(forms.DateTimeField):
@@ -55,7 +55,7 @@ class ImportForm(forms.Form):
 
 
 class AssayAdminForm(forms.ModelForm):
-    """An assay as the admin site edits it: its numbers in ASCII digits (``samples.bounds``),
+    """An assay as the admin site edits it: its numbers in ASCII digits (``samples.values.bounds``),
     and no negative limit for an assay whose results cannot be negative."""
 
     class Meta:

@@ -1,10 +1,10 @@
 """The lab's records: assays and instruments (configuration), samples, batches, results,
 retests, signatures and reports.
 
-A sample's ``state`` is a projection of its lifecycle workflow (``samples.lifecycle``): only the
-workflow's steps change it. Results are never overwritten: a retest adds a new result and links
+A sample's ``state`` is a projection of its lifecycle workflow (``samples.lifecycle.flows``): only
+the workflow's steps change it. Results are never overwritten: a retest adds a new result and links
 the old one to it. Writes go through ``samples.services``; reads for pages through
-``samples.selectors``.
+``samples.selectors.specimens``.
 """
 
 from datetime import timedelta
@@ -15,9 +15,9 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
-from samples.audit import audited, audited_with, audited_without
-from samples.bounds import EARLIEST, LATEST
-from samples.times import utc_text
+from samples.tracking import audited, audited_with, audited_without
+from samples.values.bounds import EARLIEST, LATEST
+from samples.values.times import utc_text
 
 code_validator = RegexValidator(
     r"^[A-Z0-9][A-Z0-9_-]*$", "Use capital letters, digits, '-' and '_' (for example GLU)."
@@ -226,7 +226,7 @@ class Sample(models.Model):
         ]
         constraints = [
             # No page can show a time before the year 1 in UTC: none is ever stored, whatever
-            # door it came through (samples/bounds.py checks the same at every door).
+            # door it came through (samples/values/bounds.py checks the same at every door).
             models.CheckConstraint(
                 condition=Q(collected_at__gte=EARLIEST) & Q(collected_at__lt=LATEST),
                 name="sample_collected_in_range",
@@ -597,8 +597,8 @@ class JobStatus(models.TextChoices):
 
 class Job(models.Model):
     """Work that may outlast a request (an import, a check of the chains, a PDF export), done by
-    the workers as a durable workflow (``samples.jobs``) a part at a time; a worker that stops
-    mid-part is replaced and the part done again, without doing any of it twice. What it made
+    the workers as a durable workflow (``samples.lifecycle.jobs``) a part at a time; a worker that
+    stops mid-part is replaced and the part done again, without doing any of it twice. What it made
     (a report per row, a file with its manifest) stays here for the person who asked."""
 
     kind = models.CharField(max_length=16, choices=JobKind.choices)

@@ -16,8 +16,8 @@ from axes.helpers import get_client_ip_address, get_failure_limit
 from django.http import HttpRequest
 from django.urls import reverse
 
-from samples.audit import SignInKind
 from samples.services.accounts import signin_event_record, signin_failure_reason
+from samples.tracking import SignInKind
 
 # The request attribute where the lockout waits for the failure that caused it.
 _LOCKOUT = "_labtrack_lockout"

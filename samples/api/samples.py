@@ -37,7 +37,7 @@ from samples.api.serializers import (
 from samples.errors import LabError, NotAllowed
 from samples.models import Batch, Sample, SampleState
 from samples.roles import Role
-from samples.selectors import sample_runs
+from samples.selectors.specimens import sample_runs
 
 
 def _moment(name: str, text: str) -> datetime:

@@ -9,7 +9,6 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from samples import bounds
 from samples.errors import LabError
 from samples.models import (
     TERMINAL_STATES,
@@ -20,6 +19,7 @@ from samples.models import (
     Sample,
     SpecimenType,
 )
+from samples.values import bounds
 from workflows.api import get_run
 
 MAX_ITEMS = 500
@@ -42,8 +42,8 @@ MAX_ITEMS = 500
     }
 )
 class MeasuredValueField(serializers.DecimalField):
-    """A value sent as text is read only as ASCII digits (``samples.bounds.number``): Python's
-    ``Decimal`` alone would also take "1_000" or Arabic-Indic digits."""
+    """A value sent as text is read only as ASCII digits (``samples.values.bounds.number``):
+    Python's ``Decimal`` alone would also take "1_000" or Arabic-Indic digits."""
 
     def to_internal_value(self, data):  # type: ignore[no-untyped-def]
         if isinstance(data, str):
@@ -55,7 +55,7 @@ class MeasuredValueField(serializers.DecimalField):
 
 
 class MomentField(serializers.DateTimeField):
-    """A time within the accepted range (``samples.bounds.moment``): its offset checked as
+    """A time within the accepted range (``samples.values.bounds.moment``): its offset checked as
     sent (at most ±14:00), before it is read in the lab's time zone."""
 
     def __init__(self, *, what: str, **kwargs: Any) -> None:

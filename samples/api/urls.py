@@ -2,12 +2,12 @@
 
 from django.urls import path
 
-from samples.api import hl7, samples, views
+from samples.api import hl7, results, samples
 
 app_name = "api"
 
 urlpatterns = [
-    path("results/", views.ResultsView.as_view(), name="results"),
+    path("results/", results.ResultsView.as_view(), name="results"),
     path("hl7/", hl7.Hl7View.as_view(), name="hl7"),
     path("samples/", samples.SampleList.as_view(), name="sample_list"),
     path("samples/<str:barcode>/", samples.SampleDetail.as_view(), name="sample_detail"),

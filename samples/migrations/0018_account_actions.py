@@ -8,7 +8,7 @@ failed sign-ins, lockouts and sign-outs get their own append-only event table, o
 import django.db.models.deletion
 import pgtrigger.compiler
 import pgtrigger.migrations
-import samples.audit
+import samples.tracking
 from django.conf import settings
 from django.db import migrations, models
 
@@ -24,7 +24,10 @@ class Migration(migrations.Migration):
             name="SignInEvent",
             fields=[
                 ("pgh_id", models.BigAutoField(primary_key=True, serialize=False)),
-                ("pgh_created_at", models.DateTimeField(db_default=samples.audit.ClockTimestamp())),
+                (
+                    "pgh_created_at",
+                    models.DateTimeField(db_default=samples.tracking.ClockTimestamp()),
+                ),
                 (
                     "pgh_label",
                     models.CharField(

@@ -10,6 +10,7 @@ commands call these functions; nothing else writes lab records.
 - ``signer``: the signer's password at signing time, and the account lockout it counts toward.
 """
 
+from samples.demo.samples import demo_samples_seed
 from samples.services.amendments import (
     amendments,
     first_condition,
@@ -23,7 +24,6 @@ from samples.services.batches import (
     batch_mark_completed,
     batch_start_run,
 )
-from samples.services.demo_samples import demo_samples_seed
 from samples.services.jobs import job_request
 from samples.services.recording import result_record
 from samples.services.results import (

@@ -2,7 +2,7 @@
 (``SignInEvent``), and the rule that a person's username is never an instrument's name.
 
 Changes of accounts themselves (superuser flag, password, roles, tokens) are written by the
-database's triggers (``samples.audit``); nothing here writes those.
+database's triggers (``samples.tracking``); nothing here writes those.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from samples.audit import SignInEvent, SignInKind
 from samples.errors import LabError
 from samples.models import Instrument
+from samples.tracking import SignInEvent, SignInKind
 
 # Why a sign-in failed, as the trail says it.
 WRONG_PASSWORD = "wrong password"

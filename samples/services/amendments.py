@@ -11,7 +11,6 @@ import pghistory
 from django.db import transaction
 from django.utils import timezone
 
-from samples import bounds
 from samples.errors import LabError
 from samples.models import (
     ReceiptCondition,
@@ -30,6 +29,7 @@ from samples.services.results import (
     signed_content,
 )
 from samples.services.specimens import require_role
+from samples.values import bounds
 
 
 def result_amend(*, user: Any, result_id: int, value: Any, reason: str) -> Result:

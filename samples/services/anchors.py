@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from samples.anchors import (
+from samples.documents.anchors import (
     PUBLIC_KEY_NAME,
     AnchorKeyMissing,
     AnchorRead,
@@ -47,7 +47,7 @@ from samples.services.audit import (
     checks_joined,
     run_owners,
 )
-from samples.times import utc_text
+from samples.values.times import utc_text
 from workflows.api import history_heads, history_heads_check
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """Checking the whole audit trail: the workflow histories (each sample's and batch's) and the
-event tables of every other change (``samples.audit``), each a set of hash chains; the who and
+event tables of every other change (``samples.tracking``), each a set of hash chains; the who and
 why kept with the events against their context rows; and the stored instrument messages and
 report PDFs against the SHA-256 recorded when each was stored."""
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from samples import bounds
 from samples.models import Priority
 from samples.roles import Role
 from samples.services.specimens import require_role, sample_register
+from samples.values import bounds
 
 COLUMNS = ["barcode", "specimen_type", "subject_ref", "collected_at", "priority", "assays"]
 MAX_ROWS = 5000

@@ -2,9 +2,9 @@
 samples from a CSV file, checking every hash chain of the audit trail and its latest anchor,
 the audit trail as PDF.
 
-A job is a durable workflow (``samples.jobs``): a plan, then its parts one step each, then a
-finish. Each part may run twice (a worker lost mid-part), so each is written to change nothing
-the second time: an import records each line's outcome in the same transaction as the sample
+A job is a durable workflow (``samples.lifecycle.jobs``): a plan, then its parts one step each,
+then a finish. Each part may run twice (a worker lost mid-part), so each is written to change
+nothing the second time: an import records each line's outcome in the same transaction as the sample
 it registers and skips the lines already recorded; a check keeps each part's outcome under the
 part's number; a file replaces its pieces in one transaction. Progress (``done`` of ``total``)
 is written as the parts go, for the job's page to show.
@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from samples.actors import actor_name
-from samples.audit_pdf import pdf_count, pdf_render
+from samples.documents.audit_pdf import pdf_count, pdf_render
 from samples.errors import LabError, NotAllowed
 from samples.models import Job, JobFilePart, JobKind, JobRow, JobStatus
 from samples.roles import Role, has_role

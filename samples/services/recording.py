@@ -19,13 +19,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from samples import bounds
 from samples.actors import actor_name
 from samples.errors import LabError
 from samples.models import Assay, BatchMember, BatchStatus, Instrument, Result, Retest, Sample
-from samples.numbers import decimal_point
 from samples.roles import Role
 from samples.services.specimens import require_role
+from samples.values import bounds
+from samples.values.numbers import decimal_point
 from workflows.api import Signal, signal_many
 
 
@@ -187,10 +187,10 @@ def _check(
 
 
 def decimal_value(value: Any, *, typed: bool = False, assay: Assay | None = None) -> Decimal:
-    """A result's value as a number within what a result can be (``samples.bounds``), or the
+    """A result's value as a number within what a result can be (``samples.values.bounds``), or the
     refusal saying why it is not usable. ``typed``: a person typed it, so a decimal comma reads
-    as a point ("4,9" is 4.9; ``samples.numbers``). With ``assay``, a negative value is refused
-    unless the assay can be negative."""
+    as a point ("4,9" is 4.9; ``samples.values.numbers``). With ``assay``, a negative value is
+    refused unless the assay can be negative."""
     text = str(value).strip()
     if typed:
         text = decimal_point(text)

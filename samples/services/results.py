@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from samples.actors import actor_name
+from samples.documents.reports import render_report
 from samples.errors import LabError
 from samples.models import (
     Assay,
@@ -30,7 +31,6 @@ from samples.models import (
     SampleState,
     Signature,
 )
-from samples.reports import render_report
 from samples.roles import Role
 from samples.services.signer import signer_check
 from samples.services.specimens import require_role, sample_get

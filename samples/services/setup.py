@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from knox.models import AuthToken
 
-from samples import demo
+from samples.demo import data as demo
 from samples.models import Assay, Instrument
 from samples.roles import Role, ensure_role_groups
 from samples.services.accounts import instrument_name_check

@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from samples import bounds
 from samples.actors import actor_name
 from samples.errors import LabError, NotAllowed
 from samples.models import (
@@ -32,7 +31,8 @@ from samples.models import (
     barcode_validator,
 )
 from samples.roles import Role, has_role
-from samples.times import utc_text
+from samples.values import bounds
+from samples.values.times import utc_text
 from workflows.api import signal, start
 
 LIFECYCLE = "sample_lifecycle"

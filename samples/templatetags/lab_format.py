@@ -2,7 +2,7 @@
 
 Every time on a page goes through ``utc_time`` (text) and ``utc_iso`` (the ``datetime`` attribute
 of ``<time>``), never through Django's ``date`` filter, which prints the active zone's clock
-without naming it (``samples/times.py`` holds the format).
+without naming it (``samples/values/times.py`` holds the format).
 """
 
 from datetime import datetime
@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django import template
 
-from samples import times
+from samples.values import times
 
 register = template.Library()
 

@@ -4,8 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from samples import selectors
 from samples.roles import Role, role_required
+from samples.selectors import specimens as selectors
 
 
 @login_required

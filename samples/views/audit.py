@@ -20,12 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from samples.audit_export import csv_export, json_export
-from samples.audit_pdf import PDF_MAX_ENTRIES
+from samples.documents.audit_export import csv_export, json_export
+from samples.documents.audit_pdf import PDF_MAX_ENTRIES
 from samples.errors import LabError, NotAllowed
 from samples.models import AuditReview, ChainCheck, JobKind, ReviewOutcome
 from samples.roles import Role, has_role, role_required
-from samples.selectors_audit import AuditFilter, Key, audit_count, audit_page, type_choices
+from samples.selectors.audit import AuditFilter, Key, audit_count, audit_page, type_choices
 from samples.services.audit import audit_review_record
 from samples.services.jobs import job_request
 from samples.views.guards import from_labtrack_only

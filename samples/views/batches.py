@@ -11,11 +11,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from samples import selectors, services
-from samples.bounds import whole_number
+from samples import services
 from samples.errors import LabError, NotAllowed
 from samples.models import BatchStatus, Instrument
 from samples.roles import Role, role_required
+from samples.selectors import specimens as selectors
+from samples.values.bounds import whole_number
 
 
 @role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)

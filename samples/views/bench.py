@@ -20,10 +20,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from samples import selectors, services
+from samples import services
 from samples.errors import LabError, NotAllowed
 from samples.models import ReceiptCondition, SampleState
 from samples.roles import Role, has_role, role_required
+from samples.selectors import specimens as selectors
 
 BENCH_ROLES = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 STOP_POLLING = 286  # htmx stops polling an element answered with this status

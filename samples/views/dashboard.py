@@ -9,10 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from samples import charts
-from samples import selectors_dashboard as figures
-from samples.bounds import whole_number
+from samples.documents import charts
 from samples.roles import Role, role_required
+from samples.selectors import dashboard as figures
+from samples.values.bounds import whole_number
 
 
 def _period(raw: str | None) -> tuple[int, str]:

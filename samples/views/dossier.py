@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from samples.dossier import dossier, dossier_json, dossier_pdf
+from samples.documents.dossier import dossier, dossier_json, dossier_pdf
 from samples.roles import role_required
 from samples.views.bench import BENCH_ROLES, sample_or_404
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
-from samples.audit_export import safe_cell
+from samples.documents.audit_export import safe_cell
 from samples.models import Job, JobFilePart, JobKind
 from samples.roles import Role, role_required
 

@@ -7,9 +7,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
-from samples import labels, selectors
+from samples.documents import labels
 from samples.models import Sample
 from samples.roles import Role, role_required
+from samples.selectors import specimens as selectors
 
 MAX_SHEET = 240  # ten A4 sheets of 24
 

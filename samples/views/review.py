@@ -17,11 +17,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from samples import services
+from samples.documents.reports import render_report
 from samples.errors import LabError
 from samples.models import Report
-from samples.reports import render_report
 from samples.roles import Role, has_role, role_required
-from samples.selectors_review import review_queue
+from samples.selectors.review import review_queue
 from samples.services.amendments import signature_valid
 from samples.services.audit import content_checked
 from samples.services.results import MEANING, SignOutcome, current_results
@@ -31,7 +31,7 @@ from samples.services.signer import (
     last_attempt_warning,
     user_id_needed,
 )
-from samples.times import utc_text
+from samples.values.times import utc_text
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from samples.bounds import number, whole_number
 from samples.errors import LabError
-from samples.numbers import decimal_point
 from samples.roles import Role, has_role, role_required
-from samples.selectors_runs import owner_of, runs_named, with_keys
+from samples.selectors.runs import owner_of, runs_named, with_keys
+from samples.values.bounds import number, whole_number
+from samples.values.numbers import decimal_point
 from workflows.api import (
     FINISHED,
     HistoryEntry,

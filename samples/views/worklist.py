@@ -6,9 +6,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from samples import selectors
 from samples.models import Assay, SampleState
 from samples.roles import Role, role_required
+from samples.selectors import specimens as selectors
 
 PAGE_SIZE = 50
 

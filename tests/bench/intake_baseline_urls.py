@@ -11,8 +11,8 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from samples.api.results import ResultsView
 from samples.api.serializers import ResultItemSerializer
-from samples.api.views import ResultsView
 
 
 class ValidateOnly(ResultsView):

@@ -25,7 +25,7 @@ import requests
 import yaml
 
 from samples.models import Job, Sample
-from samples.selectors_audit import AuditFilter, audit_count
+from samples.selectors.audit import AuditFilter, audit_count
 from tests.audit_volume import seed_trail
 from tests.cast import PASSWORD
 from tests.processes import REPO, free_port, wait_for

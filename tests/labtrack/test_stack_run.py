@@ -23,7 +23,7 @@ import psutil
 import pytest
 
 from labtrack import embedded
-from samples.demo import DEMO_USERS
+from samples.demo.data import DEMO_USERS
 from samples.roles import Role
 from tests.cast import NAVIGATION
 from tests.processes import REPO, free_port, wait_for

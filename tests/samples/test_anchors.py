@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from samples.anchors import PUBLIC_KEY_NAME, SIGNED_PREFIX
+from samples.documents.anchors import PUBLIC_KEY_NAME, SIGNED_PREFIX
 from samples.models import AssayEvent
 from samples.services.anchors import anchor_make, anchor_verify
 from samples.services.jobs import CHECK_PARTS, job_do_part, job_finish, job_plan, job_request

@@ -12,8 +12,8 @@ import re
 import pytest
 from django.db import connection
 
-from samples.audit_export import COLUMNS
-from samples.selectors_audit import SOURCES, AuditFilter, audit_count
+from samples.documents.audit_export import COLUMNS
+from samples.selectors.audit import SOURCES, AuditFilter, audit_count
 from tests.audit_volume import EVENTS_PER_RUN, barcode, seed_trail
 
 pytestmark = [

@@ -13,7 +13,7 @@ import pytest
 
 from samples import services
 from samples.roles import Role
-from samples.selectors_audit import AuditFilter, audit_count, audit_entries, audit_page
+from samples.selectors.audit import AuditFilter, audit_count, audit_entries, audit_page
 from tests.pdf import pdf_text
 from workflows.api import HISTORY_KINDS, decide, get_run, intervene
 

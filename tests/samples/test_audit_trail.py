@@ -12,10 +12,10 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from samples.audit import RoleEvent, TokenEvent, UserEvent
 from samples.models import Assay, AssayEvent
 from samples.roles import Role
 from samples.services.audit import audit_verify
+from samples.tracking import RoleEvent, TokenEvent, UserEvent
 from tests.cast import PASSWORD
 from tests.samples.lab import make_assay
 

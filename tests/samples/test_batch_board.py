@@ -71,7 +71,7 @@ def test_a_result_entered_by_hand_needs_a_reason_and_then_moves_the_sample_on(la
 
 
 def test_wells_are_named_a1_to_h12_row_by_row():
-    from samples.plates import well_name
+    from samples.values.plates import well_name
 
     assert [well_name(p) for p in (1, 2, 12, 13, 24, 85, 96)] == [
         "A1", "A2", "A12", "B1", "B12", "H1", "H12"

@@ -28,7 +28,7 @@ from samples.models import (
     SampleEvent,
     Signature,
 )
-from samples.selectors_audit import AuditFilter, audit_count
+from samples.selectors.audit import AuditFilter, audit_count
 from tests.cast import PASSWORD
 from tests.pdf import pdf_text
 from tests.samples.jobs import job_download, job_followed

@@ -11,10 +11,10 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
-from samples import selectors_dashboard as figures
 from samples import services
-from samples.charts import bar_chart
+from samples.documents.charts import bar_chart
 from samples.models import Assay, Result, Sample, Signature
+from samples.selectors import dashboard as figures
 from tests.cast import PASSWORD
 
 pytestmark = pytest.mark.django_db

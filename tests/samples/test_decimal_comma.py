@@ -10,7 +10,7 @@ import pytest
 
 from samples.errors import LabError
 from samples.models import Batch, BatchStatus, Result
-from samples.numbers import decimal_point
+from samples.values.numbers import decimal_point
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from samples.audit import RoleEvent
 from samples.roles import Role, user_roles
+from samples.tracking import RoleEvent
 from tests.cast import NAVIGATION, PASSWORD
 from tests.samples.test_navigation import nav_labels
 

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 from zplkit import Options, render
 
-from samples import labels
-from samples import symbols as symbols_module
+from samples.documents import labels
+from samples.documents import symbols as symbols_module
 from samples.models import Sample
 from tests import symbols
 from tests.symbols import CODE128, QR

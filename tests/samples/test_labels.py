@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from samples import labels, symbols
+from samples.documents import labels, symbols
 
 
 def test_the_label_page_shows_code128_and_qr_symbols_as_svg(lab, signed_in):

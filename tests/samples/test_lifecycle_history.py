@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from samples import steps
-from samples.lifecycle import sample_lifecycle_v2
+from samples.lifecycle import steps
+from samples.lifecycle.flows import sample_lifecycle_v2
 from tests.workflows.test_replay import T0, History
 from workflows.replay import replay
 

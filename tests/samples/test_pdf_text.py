@@ -1,5 +1,5 @@
-"""The text writer every LabTrack PDF uses (``samples.pdf``): fonts bundled with the code and
-embedded in each PDF, names in any script in regular and bold, the CJK font read only when a
+"""The text writer every LabTrack PDF uses (``samples.documents.pdf``): fonts bundled with the code
+and embedded in each PDF, names in any script in regular and bold, the CJK font read only when a
 text needs it, and lines wrapped inside the margins without losing a character."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from samples.pdf import CJK_FACE, CJK_FILE, FACES, FONTS, LabPdf
+from samples.documents.pdf import CJK_FACE, CJK_FILE, FACES, FONTS, LabPdf
 from tests.pdf import pdf_text
 
 NAMES = ["Łukasz Wróblewski", "Αλέξανδρος Παπαδόπουλος", "王秀英"]

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from django.db import connection, transaction
 
-from samples.read_ahead import chunks_read_ahead
+from samples.selectors.read_ahead import chunks_read_ahead
 
 pytestmark = pytest.mark.django_db
 

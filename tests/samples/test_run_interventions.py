@@ -239,11 +239,11 @@ def test_a_lifecycle_restarted_from_a_step_is_followed_by_its_sample(lab, sample
 def test_a_restarted_sample_keeps_every_run_in_its_audit_trail_dossier_and_search(
     lab, sample, supervisors
 ):
-    from samples.dossier import dossier
+    from samples.documents.dossier import dossier
     from samples.models import Sample
-    from samples.selectors import sample_timeline
-    from samples.selectors_audit import AuditFilter, audit_entries
-    from samples.selectors_runs import owner_of, runs_named
+    from samples.selectors.audit import AuditFilter, audit_entries
+    from samples.selectors.runs import owner_of, runs_named
+    from samples.selectors.specimens import sample_timeline
     from workflows.models import StepTask
 
     lab.receive("S-000010")

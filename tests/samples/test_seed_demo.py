@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from knox.models import AuthToken
 
-from samples.demo import DEMO_INSTRUMENT_NAME, DEMO_USERS
+from samples.demo.data import DEMO_INSTRUMENT_NAME, DEMO_USERS
 from samples.models import Assay, Instrument
 from samples.roles import user_roles
 

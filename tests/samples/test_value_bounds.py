@@ -1,5 +1,5 @@
-"""Every time and number has one defined range (``samples.bounds``), the same at every door: a
-page's form, the REST API, a CSV import, an HL7 message. A value outside it is refused with a
+"""Every time and number has one defined range (``samples.values.bounds``), the same at every door:
+a page's form, the REST API, a CSV import, an HL7 message. A value outside it is refused with a
 clear 4xx saying what is accepted, and changes nothing; the database refuses a time no page can
 show, so the year-1 collection time that once broke every list can no longer be stored."""
 
@@ -14,12 +14,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone as django_timezone
 from rest_framework.test import APIClient
 
-from samples import bounds
 from samples.errors import LabError
 from samples.forms import AssayAdminForm
 from samples.models import Assay, Batch, Result, Sample, UnmatchedResult
 from samples.services.tokens import api_token_create
-from samples.times import utc_iso, utc_text
+from samples.values import bounds
+from samples.values.times import utc_iso, utc_text
 from tests.samples.jobs import job_followed
 from tests.samples.lab import make_assay
 from tests.samples.test_registration import HEADER, form_data

@@ -20,11 +20,11 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from samples.audit import RoleEvent, SignInEvent, TokenEvent, UserEvent
 from samples.roles import Role
-from samples.selectors_audit import AuditFilter, audit_entries
+from samples.selectors.audit import AuditFilter, audit_entries
 from samples.services.audit import audit_verify
 from samples.services.setup import instrument_register
+from samples.tracking import RoleEvent, SignInEvent, TokenEvent, UserEvent
 from tests.cast import PASSWORD
 from tests.samples.conftest import glucose, instrument, lab  # noqa: F401  (fixtures)
 

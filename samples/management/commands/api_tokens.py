@@ -15,7 +15,7 @@ from samples.services.tokens import (
     api_token_owner,
     api_token_revoke,
 )
-from samples.times import utc_text
+from samples.values.times import utc_text
 
 
 class Command(BaseCommand):

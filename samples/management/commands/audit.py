@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from samples.anchors import AnchorKeyMissing, latest_anchor
+from samples.documents.anchors import AnchorKeyMissing, latest_anchor
 from samples.services.anchors import anchor_make, audit_check
 
 

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from samples import demo, services
+from samples import services
+from samples.demo import data as demo
 
 
 class Command(BaseCommand):

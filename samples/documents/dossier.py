@@ -3,8 +3,8 @@ actor and reason, every change of its records (sample, results, retests, signatu
 audit trail, its signatures (still valid or not), the instrument messages its results came
 from, its retests, and the check of the hash chains all of it belongs to.
 
-Each event is said in the audit trail's words (``samples.audit_words``, through
-``samples.selectors_audit``): the JSON keeps every event, its technical fields beside its
+Each event is said in the audit trail's words (``samples.selectors.words``, through
+``samples.selectors.audit``): the JSON keeps every event, its technical fields beside its
 sentence and whether the lab's view shows it; the PDF, for a person, reads the lab's view (the
 engine's bookkeeping left out, and counted)."""
 
@@ -19,6 +19,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from samples.documents.pdf import LabPdf
 from samples.models import (
     InstrumentMessage,
     Report,
@@ -30,9 +31,8 @@ from samples.models import (
     SampleEvent,
     SignatureEvent,
 )
-from samples.pdf import LabPdf
-from samples.selectors import sample_runs
-from samples.selectors_audit import SOURCES, AuditEntry, AuditFilter, audit_entries
+from samples.selectors.audit import SOURCES, AuditEntry, AuditFilter, audit_entries
+from samples.selectors.specimens import sample_runs
 from samples.services.amendments import signatures_checked
 from samples.services.audit import (
     MESSAGE_MISMATCH,

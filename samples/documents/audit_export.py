@@ -27,8 +27,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from samples.audit_words import field_label, show
-from samples.selectors_audit import AuditEntry, AuditFilter, audit_entries
+from samples.selectors.audit import AuditEntry, AuditFilter, audit_entries
+from samples.selectors.words import field_label, show
 
 COLUMNS = [
     "time",

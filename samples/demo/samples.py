@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from samples import demo
+from samples.demo import data as demo
 from samples.models import Assay, Batch, BatchStatus, Instrument, Sample
 from samples.roles import Role
 from samples.services.batches import batch_start_run

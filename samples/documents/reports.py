@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from samples.corrections import result_corrections
+from samples.documents.pdf import LabPdf
 from samples.models import Sample, Signature
-from samples.pdf import LabPdf
+from samples.selectors.corrections import result_corrections
 
 
 def render_report(

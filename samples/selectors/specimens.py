@@ -15,7 +15,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import DateTimeField, ExpressionWrapper, F, Min, QuerySet, Value
 from django.utils import timezone
 
-from samples.corrections import result_corrections
 from samples.models import (
     TERMINAL_STATES,
     Assay,
@@ -27,8 +26,9 @@ from samples.models import (
     Sample,
     SampleState,
 )
-from samples.plates import well_name
 from samples.roles import Role, has_role
+from samples.selectors.corrections import result_corrections
+from samples.values.plates import well_name
 from workflows.api import RunInfo, RunNotFound, get_run
 
 
@@ -303,7 +303,7 @@ _KIND_WORDS: dict[str, Callable[[dict[str, Any]], str]] = {
 @dataclass(frozen=True)
 class PlateCell:
     position: int
-    well: str  # "A1" to "H12" (samples/plates.py)
+    well: str  # "A1" to "H12" (samples/values/plates.py)
     barcode: str
     resulted: bool
 

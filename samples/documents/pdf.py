@@ -1,9 +1,9 @@
 """How LabTrack's PDFs print text, for the report, the dossier, the label sheet and the audit
-trail alike: an A4 document set in DejaVu Sans (regular and bold, bundled in ``samples/fonts``
-with its licence), falling back to Noto Sans CJK SC (the ``noto-cjk-sans-otc`` package) for
-the Chinese, Japanese and Korean characters DejaVu lacks, so a name prints as it is written;
-and the one line writer the documents share. Rendering only: nothing here reads the database.
-"""
+trail alike: an A4 document set in DejaVu Sans (regular and bold, bundled in
+``samples/documents/fonts`` with its licence), falling back to Noto Sans CJK SC (the
+``noto-cjk-sans-otc`` package) for the Chinese, Japanese and Korean characters DejaVu lacks, so a
+name prints as it is written; and the one line writer the documents share. Rendering only: nothing
+here reads the database."""
 
 from __future__ import annotations
 

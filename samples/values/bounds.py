@@ -10,7 +10,7 @@ tolerance for clocks that differ). The database refuses what lies before ``EARLI
 never be stored, whoever writes it.
 
 Numbers: ASCII only. An optional sign, digits 0 to 9, at most one decimal point (or, typed by a
-person, a decimal comma: ``samples.numbers``); no exponent, no thousands separator, no
+person, a decimal comma: ``samples.values.numbers``); no exponent, no thousands separator, no
 underscore (``1_000``), no superscript or other script's digits (``²``, ``٣``), no ``NaN`` or
 ``Infinity``. A result holds at most 10 digits before the point and 4 after, and is negative
 only when its assay says it can be (``Assay.can_be_negative``).
@@ -59,7 +59,7 @@ def whole_number(text: str | None) -> int | None:
 
 def number(text: Any, *, field: str = "value") -> Decimal:
     """A number written in ASCII (``ACCEPTED_NUMBER``), finite, or ``LabError`` saying what is
-    accepted. A decimal comma must already be a point (``samples.numbers.decimal_point``)."""
+    accepted. A decimal comma must already be a point (``samples.values.numbers.decimal_point``)."""
     written = str(text).strip()
     if not _NUMBER.fullmatch(written):
         shown = written if len(written) <= 40 else written[:40] + "…"

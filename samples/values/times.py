@@ -29,7 +29,7 @@ def _in_utc(moment: datetime) -> datetime:
 
 def _beyond_calendar(moment: datetime) -> bool:
     """Whether ``moment`` falls before the year 1 or after 9999 in UTC (the year 1 at +14:00):
-    no such time is accepted or stored (``samples.bounds``), but a page printing one says so
+    no such time is accepted or stored (``samples.values.bounds``), but a page printing one says so
     rather than failing."""
     try:
         _in_utc(moment)

@@ -1,14 +1,14 @@
 """Printable sample labels, each with the sample's barcode as a Code 128 and a QR symbol (see
-``samples/symbols.py``), the barcode in text, the subject reference, the specimen type and the
-collection time in UTC: a page of SVG, an A4 sheet of labels as PDF, and ZPL II text for Zebra
-label printers. Rendering only; nothing here reads or writes the database."""
+``samples/documents/symbols.py``), the barcode in text, the subject reference, the specimen type
+and the collection time in UTC: a page of SVG, an A4 sheet of labels as PDF, and ZPL II text for
+Zebra label printers. Rendering only; nothing here reads or writes the database."""
 
 from __future__ import annotations
 
-from samples import symbols
+from samples.documents import symbols
+from samples.documents.pdf import LabPdf
 from samples.models import Sample
-from samples.pdf import LabPdf
-from samples.times import utc_text
+from samples.values.times import utc_text
 
 # The label page: whole CSS pixels a module, the Code 128 at most PAGE_WIDTH pixels wide.
 PAGE_WIDTH, PAGE_MODULE_MAX, PAGE_BAR_HEIGHT, PAGE_QR_MODULE = 600, 3, 60, 4

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from samples.bounds import whole_number
 from samples.models import RunLink
+from samples.values.bounds import whole_number
 from workflows.api import RunRow
 
 

@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from samples.models import TERMINAL_STATES, Sample, SampleState
-from samples.selectors import OVERDUE_MARGIN, sample_worklist
+from samples.selectors.specimens import OVERDUE_MARGIN, sample_worklist
 from workflows.api import waiting_for
 
 # The lab's turnaround target, receipt to release, for every assay (the assays carry no target

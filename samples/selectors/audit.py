@@ -1,5 +1,5 @@
 """Reading the audit trail as one list: the workflow histories of samples and batches and the
-event tables of every other change and of sign-ins (``samples.audit``), in time order, filtered
+event tables of every other change and of sign-ins (``samples.tracking``), in time order, filtered
 in the database. Who acted is decided by identity: an instrument is its service identity, never
 a name that happens to match (``samples.actors``).
 
@@ -9,7 +9,7 @@ export streams from a server-side cursor. For an event, the previous event of th
 is read alongside it (old values of what changed). Who and why of a change are read from the
 event's own copy of its context (``pgh_context_snapshot``, covered by its hash), and only for
 an event written before events kept one, from its ``pghistory_context`` row. Nothing here
-writes; the words are in ``samples.audit_words``.
+writes; the words are in ``samples.selectors.words``.
 
 Two views: every entry (exports, reviews and ``?detail=all`` on the page), and the lab's view,
 which leaves out the engine's bookkeeping (``folded``: a step scheduled, started or done, a
@@ -34,10 +34,10 @@ from django.db import connection, transaction
 from pghistory.models import Context
 
 from samples.actors import COMMAND_LINE, MINTED, minted_words
-from samples.audit import SignInKind
-from samples.audit_words import describe, forget_names
 from samples.models import SampleEvent
-from samples.read_ahead import chunks_read_ahead
+from samples.selectors.read_ahead import chunks_read_ahead
+from samples.selectors.words import describe, forget_names
+from samples.tracking import SignInKind
 from workflows.api import HISTORY_KINDS, history_sql
 
 PAGE_SIZE = 100

@@ -21,7 +21,7 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
-from samples import steps
+from samples.lifecycle import steps
 from workflows.api import Cancelled, Context, SignalTimeout, workflow
 
 LIFECYCLE = "sample_lifecycle"

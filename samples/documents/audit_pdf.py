@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
-from samples.audit_export import iso
-from samples.pdf import LabPdf
-from samples.selectors_audit import AuditFilter, audit_count, audit_entries
+from samples.documents.audit_export import iso
+from samples.documents.pdf import LabPdf
+from samples.selectors.audit import AuditFilter, audit_count, audit_entries
 
 PDF_MAX_ENTRIES = 10_000
 PROGRESS_EVERY = 500
