@@ -20,10 +20,12 @@ columns for time, label and hash chain.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pghistory
 import pgtrigger
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
 from knox.models import AuthToken
@@ -195,3 +197,34 @@ class SignInEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pgh_label} {self.username}"
+
+
+@dataclass(frozen=True)
+class EventTable:
+    """An event table of the audit trail and how its hash chains are drawn."""
+
+    table: str
+    # The column whose value names a chain ("" where the whole table is one chain).
+    chain: str
+    # Whether its rows have a request's context (who, from where, why): a sign-in has none, it
+    # names its own person.
+    contexted: bool
+
+
+def event_tables() -> tuple[EventTable, ...]:
+    """Every event table of the audit trail, read from the models: those ``audited`` made,
+    those made here for other apps' models, and ``SignInEvent``. The one list: the checks of
+    the chains, the anchors and the database's guards are held to it."""
+    tables = []
+    for model in apps.get_app_config("samples").get_models():
+        if not (issubclass(model, AuditEvent) or model is SignInEvent):
+            continue
+        columns = {field.column for field in model._meta.concrete_fields}
+        tables.append(
+            EventTable(
+                model._meta.db_table,
+                "pgh_obj_id" if "pgh_obj_id" in columns else "",
+                "pgh_context_id" in columns,
+            )
+        )
+    return tuple(tables)

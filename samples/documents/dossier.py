@@ -32,14 +32,14 @@ from samples.models import (
     SignatureEvent,
 )
 from samples.selectors.audit import SOURCES, AuditEntry, AuditFilter, audit_entries
-from samples.selectors.specimens import sample_runs
-from samples.services.amendments import signatures_checked
-from samples.services.audit import (
+from samples.selectors.chains import (
     MESSAGE_MISMATCH,
     REPORT_MISMATCH,
     audit_verify,
     content_checked,
 )
+from samples.selectors.signatures import signatures_checked
+from samples.selectors.specimens import sample_runs
 
 # The audit tables of a sample's own records, and how to find its rows in each.
 _RECORD_EVENTS = [

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from samples.models import ResultEvent, Sample
+from samples.models import Result, ResultEvent, Sample, SampleEvent
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,25 @@ def result_corrections(sample: Sample) -> list[Correction]:
 
 def _number(value: Decimal) -> str:
     return format(value.normalize(), "f")
+
+
+def first_condition(sample: Sample) -> str:
+    """The condition at receipt as first recorded (the first event that had one)."""
+    first = (
+        SampleEvent.objects.filter(pgh_obj_id=sample.pk)
+        .exclude(receipt_condition="")
+        .order_by("pgh_id")
+        .first()
+    )
+    return first.get_receipt_condition_display() if first else ""
+
+
+def first_value(result: Result) -> Any:
+    """The value as the result was first recorded (its first audit event)."""
+    first = ResultEvent.objects.filter(pgh_obj_id=result.pk).order_by("pgh_id").first()
+    return first.value if first is not None else result.value
+
+
+def amendments(sample: Sample) -> dict[int, Any]:
+    """For each amended current result of the sample, the value it was first recorded with."""
+    return {r.pk: first_value(r) for r in sample.results.filter(amended_at__isnull=False)}

@@ -11,15 +11,11 @@ from datetime import datetime, timedelta
 from itertools import dropwhile
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import DateTimeField, ExpressionWrapper, F, Min, QuerySet, Value
 from django.utils import timezone
 
 from samples.models import (
     TERMINAL_STATES,
-    Assay,
-    Batch,
-    BatchStatus,
     Instrument,
     Result,
     RunLink,
@@ -30,61 +26,6 @@ from samples.roles import Role, has_role
 from samples.selectors.corrections import result_corrections
 from samples.values.plates import well_name
 from workflows.api import RunInfo, RunNotFound, get_run
-
-
-def assay_list() -> QuerySet[Assay]:
-    return Assay.objects.filter(is_active=True)
-
-
-@dataclass(frozen=True)
-class InstrumentRow:
-    name: str
-    model: str
-    serial: str
-    is_active: bool
-    assay_codes: list[str]
-
-
-def instrument_list() -> list[InstrumentRow]:
-    return [
-        InstrumentRow(i.name, i.model, i.serial, i.is_active, [a.code for a in i.assays.all()])
-        for i in Instrument.objects.prefetch_related("assays")
-    ]
-
-
-@dataclass(frozen=True)
-class AccountRow:
-    username: str
-    full_name: str
-    roles: list[Role]
-    is_active: bool
-    last_login: datetime | None
-    date_joined: datetime
-
-
-def account_list() -> list[AccountRow]:
-    """People's accounts (instrument service identities are listed with the instruments)."""
-    users = (
-        get_user_model()
-        .objects.exclude(groups__name=Role.INSTRUMENT.value)
-        .prefetch_related("groups")
-        .order_by("username")
-    )
-    rows = []
-    for user in users:
-        names = {group.name for group in user.groups.all()}
-        rows.append(
-            AccountRow(
-                username=user.username,
-                full_name=user.get_full_name(),
-                roles=[role for role in Role if role.value in names],
-                is_active=user.is_active,
-                last_login=user.last_login,
-                date_joined=user.date_joined,
-            )
-        )
-    return rows
-
 
 # --- samples at the bench -----------------------------------------------------------------------
 
@@ -298,59 +239,6 @@ _KIND_WORDS: dict[str, Callable[[dict[str, Any]], str]] = {
 
 
 # --- batches ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlateCell:
-    position: int
-    well: str  # "A1" to "H12" (samples/values/plates.py)
-    barcode: str
-    resulted: bool
-
-    @property
-    def status(self) -> str:
-        """ "empty", "waiting" (a sample without its result yet) or "resulted"."""
-        return "resulted" if self.resulted else "waiting" if self.barcode else "empty"
-
-
-@dataclass(frozen=True)
-class BatchView:
-    batch: Batch
-    cells: list[PlateCell]
-    filled: int
-    waiting: list[str]  # barcodes still without a result in this batch
-
-    @property
-    def closes_at(self) -> datetime:
-        """When an open batch closes if it does not fill first."""
-        return self.batch.opened_at + self.batch.assay.batch_close_after
-
-
-def batch_board() -> list[BatchView]:
-    """Batches not yet completed, oldest first, with their plate maps (wells A1 to H12)."""
-    views = []
-    batches = (
-        Batch.objects.exclude(status=BatchStatus.COMPLETED)
-        .select_related("assay", "instrument", "started_by")
-        .order_by("assay__code", "opened_at")
-    )
-    for batch in batches:
-        members = {m.position: m for m in batch.members.select_related("sample")}
-        resulted = set(batch.results.values_list("sample_id", flat=True))
-        cells = []
-        for position in range(1, batch.capacity + 1):
-            member = members.get(position)
-            cells.append(
-                PlateCell(
-                    position,
-                    well_name(position),
-                    member.sample.barcode if member else "",
-                    bool(member and member.sample_id in resulted),
-                )
-            )
-        waiting = [m.sample.barcode for m in members.values() if m.sample_id not in resulted]
-        views.append(BatchView(batch, cells, len(members), sorted(waiting)))
-    return views
 
 
 # --- worklist -----------------------------------------------------------------------------------

@@ -1,33 +1,114 @@
-"""The one door for writes in the lab domain. Views, APIs, workflow steps and management
-commands call these functions; nothing else writes lab records.
+"""The one door for writes in the lab domain (keyword-only ``<entity>_<action>`` functions).
+Views, APIs, workflow steps and management commands call them; nothing else writes lab records.
+Every service is re-exported here (``from samples import services``).
 
-- ``setup``: instruments and the demo data.
-- ``specimens``: registering samples and what happens to them at the bench (receive, reject,
-  add to a batch), and what the lifecycle records for them.
+- ``accounts``: sign-ins kept in the trail, usernames and instrument names that cannot be
+  confused.
+- ``amendments``: corrections of a result's value or a sample's condition, with a reason.
+- ``anchors``: the nightly check of the chains and the anchor files of their heads.
+- ``audit``: the outcome of each check of the chains, and compliance reviews of the trail.
 - ``batches``: batches, their runs and plate positions.
-- ``results``: results (from instruments or by hand), retests, verification with e-signature
-  (one sample, or several in one signing act), and the report.
-- ``signer``: the signer's password at signing time, and the account lockout it counts toward.
+- ``hl7``: HL7 v2 result messages read and answered.
+- ``imports``: one row of a CSV import.
+- ``intake``: results received from instruments; the inbox of unmatched results.
+- ``jobs``: work that may outlast a request (imports, checks, exports), a part at a time.
+- ``recording``: results recorded, one or many.
+- ``results``: evaluation, retests, verification with e-signature, and the report.
+- ``runs``: samples and batches following a restarted run.
+- ``setup``: instruments, each with its own service identity.
+- ``signer``: the signer's password at signing time, and the lockout it counts toward.
+- ``specimens``: registering samples and what happens to them at the bench; ``require_role``.
+- ``tokens``: API tokens created and revoked.
 """
 
-from samples.demo.samples import demo_samples_seed
-from samples.services.amendments import (
-    amendments,
-    first_condition,
-    result_amend,
-    sample_amend_condition,
-    signatures_checked,
+from samples.services.accounts import (
+    DEACTIVATED,
+    LOCKED,
+    NO_ACCOUNT,
+    WRONG_PASSWORD,
+    WRONG_SIGNING_PASSWORD,
+    instrument_name_check,
+    signin_event_record,
+    signin_failure_reason,
+    username_check,
 )
+from samples.services.amendments import result_amend, sample_amend_condition
+from samples.services.anchors import (
+    CHUNK,
+    HASH,
+    HISTORY,
+    WHERE,
+    anchor_key,
+    anchor_make,
+    anchor_verify,
+    audit_check,
+)
+from samples.services.audit import audit_review_record, chain_check_record
 from samples.services.batches import (
+    BATCH_RUN,
     batch_close,
     batch_join,
     batch_mark_completed,
     batch_start_run,
 )
-from samples.services.jobs import job_request
-from samples.services.recording import result_record
+from samples.services.hl7 import (
+    APPLICATION_ERROR,
+    DATA_TYPE_ERROR,
+    ITEM_FIELDS,
+    MAX_MESSAGE_BYTES,
+    MAX_OBSERVATIONS,
+    RECORDED_STATUSES,
+    REQUIRED_FIELD_MISSING,
+    SEGMENT_SEQUENCE,
+    UNKNOWN_KEY,
+    UNSUPPORTED_EVENT,
+    UNSUPPORTED_MESSAGE_TYPE,
+    UNSUPPORTED_VERSION,
+    VERSIONS,
+    Hl7Rejected,
+    Observation,
+    OruMessage,
+    Problem,
+    oru_ack,
+    oru_answer,
+    oru_read,
+    oru_refusal,
+)
+from samples.services.imports import COLUMNS, DELIMITERS, MAX_ROWS, header_delimiter, import_row
+from samples.services.intake import (
+    UNMATCHED_FIELDS,
+    received_text,
+    results_receive,
+    unmatched_discard,
+    unmatched_match,
+)
+from samples.services.jobs import (
+    CHECK_PARTS,
+    CHUNK_ROWS,
+    FILE_PART_BYTES,
+    JOB_WORKFLOW,
+    ROLES,
+    file_store,
+    import_rows,
+    job_do_part,
+    job_fail,
+    job_finish,
+    job_plan,
+    job_request,
+)
+from samples.services.recording import (
+    Incoming,
+    Repeat,
+    decimal_value,
+    result_record,
+    results_record,
+)
 from samples.services.results import (
+    CRITICAL,
+    MEANING,
+    RETEST_FLAGS,
     SignOutcome,
+    interpretation_of,
     report_render,
     result_evaluate,
     result_flag_critical,
@@ -36,9 +117,23 @@ from samples.services.results import (
     sample_verify,
     samples_verify,
 )
-from samples.services.setup import SeedReport, demo_seed, instrument_register
+from samples.services.runs import follow_restarted_run
+from samples.services.setup import instrument_register
+from samples.services.signer import (
+    IDENTIFIED,
+    AccountLocked,
+    attempts_left,
+    forget_signing_identity,
+    last_attempt_warning,
+    locked_message,
+    lockout_minutes,
+    signer_check,
+    user_id_needed,
+)
 from samples.services.specimens import (
+    LIFECYCLE,
     Done,
+    require_role,
     sample_get,
     sample_mark,
     sample_receive,
@@ -48,26 +143,100 @@ from samples.services.specimens import (
     sample_reject,
     sample_request_batch,
 )
+from samples.services.tokens import api_token_create, api_token_owner, api_token_revoke
 
 __all__ = [
+    "APPLICATION_ERROR",
+    "BATCH_RUN",
+    "CHECK_PARTS",
+    "CHUNK",
+    "CHUNK_ROWS",
+    "COLUMNS",
+    "CRITICAL",
+    "DATA_TYPE_ERROR",
+    "DEACTIVATED",
+    "DELIMITERS",
+    "FILE_PART_BYTES",
+    "HASH",
+    "HISTORY",
+    "IDENTIFIED",
+    "ITEM_FIELDS",
+    "JOB_WORKFLOW",
+    "LIFECYCLE",
+    "LOCKED",
+    "MAX_MESSAGE_BYTES",
+    "MAX_OBSERVATIONS",
+    "MAX_ROWS",
+    "MEANING",
+    "NO_ACCOUNT",
+    "RECORDED_STATUSES",
+    "REQUIRED_FIELD_MISSING",
+    "RETEST_FLAGS",
+    "ROLES",
+    "SEGMENT_SEQUENCE",
+    "UNKNOWN_KEY",
+    "UNMATCHED_FIELDS",
+    "UNSUPPORTED_EVENT",
+    "UNSUPPORTED_MESSAGE_TYPE",
+    "UNSUPPORTED_VERSION",
+    "VERSIONS",
+    "WHERE",
+    "WRONG_PASSWORD",
+    "WRONG_SIGNING_PASSWORD",
+    "AccountLocked",
     "Done",
-    "SeedReport",
+    "Hl7Rejected",
+    "Incoming",
+    "Observation",
+    "OruMessage",
+    "Problem",
+    "Repeat",
     "SignOutcome",
-    "amendments",
+    "anchor_key",
+    "anchor_make",
+    "anchor_verify",
+    "api_token_create",
+    "api_token_owner",
+    "api_token_revoke",
+    "attempts_left",
+    "audit_check",
+    "audit_review_record",
     "batch_close",
     "batch_join",
     "batch_mark_completed",
     "batch_start_run",
-    "demo_samples_seed",
-    "demo_seed",
-    "first_condition",
+    "chain_check_record",
+    "decimal_value",
+    "file_store",
+    "follow_restarted_run",
+    "forget_signing_identity",
+    "header_delimiter",
+    "import_row",
+    "import_rows",
+    "instrument_name_check",
     "instrument_register",
+    "interpretation_of",
+    "job_do_part",
+    "job_fail",
+    "job_finish",
+    "job_plan",
     "job_request",
+    "last_attempt_warning",
+    "locked_message",
+    "lockout_minutes",
+    "oru_ack",
+    "oru_answer",
+    "oru_read",
+    "oru_refusal",
+    "received_text",
     "report_render",
+    "require_role",
     "result_amend",
     "result_evaluate",
     "result_flag_critical",
     "result_record",
+    "results_receive",
+    "results_record",
     "retest_open",
     "sample_amend_condition",
     "sample_get",
@@ -81,5 +250,11 @@ __all__ = [
     "sample_send_to_retest",
     "sample_verify",
     "samples_verify",
-    "signatures_checked",
+    "signer_check",
+    "signin_event_record",
+    "signin_failure_reason",
+    "unmatched_discard",
+    "unmatched_match",
+    "user_id_needed",
+    "username_check",
 ]

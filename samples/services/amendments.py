@@ -15,19 +15,11 @@ from samples.errors import LabError
 from samples.models import (
     ReceiptCondition,
     Result,
-    ResultEvent,
     Sample,
-    SampleEvent,
-    Signature,
 )
 from samples.roles import Role
 from samples.services.recording import decimal_value
-from samples.services.results import (
-    CRITICAL,
-    content_hash,
-    interpretation_of,
-    signed_content,
-)
+from samples.services.results import CRITICAL, interpretation_of
 from samples.services.specimens import require_role
 from samples.values import bounds
 
@@ -105,36 +97,3 @@ def sample_amend_condition(*, user: Any, barcode: str, condition: str, reason: s
             ]
         )
     return sample
-
-
-def first_condition(sample: Sample) -> str:
-    """The condition at receipt as first recorded (the first event that had one)."""
-    first = (
-        SampleEvent.objects.filter(pgh_obj_id=sample.pk)
-        .exclude(receipt_condition="")
-        .order_by("pgh_id")
-        .first()
-    )
-    return first.get_receipt_condition_display() if first else ""
-
-
-def first_value(result: Result) -> Any:
-    """The value as the result was first recorded (its first audit event)."""
-    first = ResultEvent.objects.filter(pgh_obj_id=result.pk).order_by("pgh_id").first()
-    return first.value if first is not None else result.value
-
-
-def signature_valid(sample: Sample, content_sha256: str) -> bool:
-    """Whether what a signature signed is still exactly the sample's current results."""
-    return content_hash(signed_content(sample)) == content_sha256
-
-
-def signatures_checked(sample: Sample) -> list[tuple[Signature, bool]]:
-    """The sample's signatures, each with whether it still holds."""
-    current = content_hash(signed_content(sample))
-    return [(s, s.content_sha256 == current) for s in sample.signatures.order_by("signed_at")]
-
-
-def amendments(sample: Sample) -> dict[int, Any]:
-    """For each amended current result of the sample, the value it was first recorded with."""
-    return {r.pk: first_value(r) for r in sample.results.filter(amended_at__isnull=False)}

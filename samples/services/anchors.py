@@ -38,15 +38,15 @@ from samples.documents.anchors import (
     signing_key,
 )
 from samples.models import ChainCheck
-from samples.services.audit import (
+from samples.selectors.chains import (
     AUDIT_TABLES,
     AuditCheck,
     Finding,
     audit_verify,
-    chain_check_record,
     checks_joined,
     run_owners,
 )
+from samples.services.audit import chain_check_record
 from samples.values.times import utc_text
 from workflows.api import history_heads, history_heads_check
 

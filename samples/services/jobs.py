@@ -27,18 +27,18 @@ from samples.documents.audit_pdf import pdf_count, pdf_render
 from samples.errors import LabError, NotAllowed
 from samples.models import Job, JobFilePart, JobKind, JobRow, JobStatus
 from samples.roles import Role, has_role
-from samples.services.anchors import anchor_verify
-from samples.services.audit import (
+from samples.selectors.chains import (
     AUDIT_TABLES,
     CONTENT_PARTS,
     AuditCheck,
     Finding,
-    chain_check_record,
     checks_joined,
     content_verify,
     history_verify,
     table_verify,
 )
+from samples.services.anchors import anchor_verify
+from samples.services.audit import chain_check_record
 from samples.services.imports import COLUMNS, MAX_ROWS, header_delimiter, import_row
 from workflows.api import HISTORY_SHARDS, start
 

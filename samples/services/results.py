@@ -10,7 +10,6 @@ it releases.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -32,6 +31,7 @@ from samples.models import (
     Signature,
 )
 from samples.roles import Role
+from samples.selectors.signatures import content_hash, current_results, signed_content
 from samples.services.signer import signer_check
 from samples.services.specimens import require_role, sample_get
 from workflows.api import signal
@@ -89,15 +89,6 @@ def retest_open(*, result_id: int, reason: str, user_id: int | None) -> int:
     return retest.pk
 
 
-def current_results(sample: Sample) -> list[Result]:
-    """The newest result of each ordered assay (those not superseded by a retest)."""
-    return list(
-        sample.results.filter(superseded_by__isnull=True, retest__isnull=True)
-        .select_related("assay", "batch", "instrument", "entered_by")
-        .order_by("assay__code")
-    )
-
-
 def sample_send_to_retest(*, user: Any, barcode: str, assay_code: str, reason: str) -> str:
     """A reviewer sends one assay of a resulted sample back for a retest, with a reason."""
     require_role(user, Role.REVIEWER)
@@ -133,26 +124,6 @@ def sample_send_to_retest(*, user: Any, barcode: str, assay_code: str, reason: s
         idempotency_key=f"review:{result.pk}",
     )
     return f"{sample.barcode}: {assay_code} goes back for a retest."
-
-
-def signed_content(sample: Sample) -> list[dict[str, Any]]:
-    """Exactly what a verification signs: the current results, in a canonical form."""
-    return [
-        {
-            "result": r.pk,
-            "assay": r.assay.code,
-            "value": str(r.value),
-            "units": r.units,
-            "interpretation": r.interpretation,
-            "flags": r.flags,
-        }
-        for r in current_results(sample)
-    ]
-
-
-def content_hash(content: list[dict[str, Any]]) -> str:
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def sample_verify(

@@ -53,19 +53,3 @@ def api_token_revoke(*, token_key: str) -> Any:
     owner = matches[0].user
     matches[0].delete()
     return owner
-
-
-def api_token_list() -> list[dict[str, Any]]:
-    tokens = AuthToken.objects.select_related("user", "user__instrument").order_by("created")
-    rows = []
-    for token in tokens:
-        instrument = getattr(token.user, "instrument", None)
-        rows.append(
-            {
-                "key": token.token_key,
-                "owner": f"instrument {instrument.name}" if instrument else token.user.username,
-                "roles": [role.value for role in user_roles(token.user)],
-                "created": token.created,
-            }
-        )
-    return rows

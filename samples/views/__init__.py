@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from samples.roles import Role, role_required
-from samples.selectors import specimens as selectors
+from samples.selectors import setup
 
 
 @login_required
@@ -15,16 +15,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 def assay_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "samples/assay_list.html", {"assays": selectors.assay_list()})
+    return render(request, "samples/assay_list.html", {"assays": setup.assay_list()})
 
 
 @role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 def instrument_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "samples/instrument_list.html", {"instruments": selectors.instrument_list()}
-    )
+    return render(request, "samples/instrument_list.html", {"instruments": setup.instrument_list()})
 
 
 @role_required(Role.COMPLIANCE, Role.ADMIN)
 def user_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "samples/user_list.html", {"accounts": selectors.account_list()})
+    return render(request, "samples/user_list.html", {"accounts": setup.account_list()})

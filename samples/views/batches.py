@@ -15,7 +15,7 @@ from samples import services
 from samples.errors import LabError, NotAllowed
 from samples.models import BatchStatus, Instrument
 from samples.roles import Role, role_required
-from samples.selectors import specimens as selectors
+from samples.selectors import batches
 from samples.values.bounds import whole_number
 
 
@@ -29,7 +29,7 @@ def _board(
 ) -> HttpResponse:
     """The board; ``entered``: a refused entry by hand, shown again in its batch's form (or,
     when that form is no longer there, its refusal at the top of the page)."""
-    board = selectors.batch_board()
+    board = batches.batch_board()
     if entered is not None:
         entered["shown"] = any(
             view.batch.pk == entered["batch"]

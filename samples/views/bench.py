@@ -24,7 +24,7 @@ from samples import services
 from samples.errors import LabError, NotAllowed
 from samples.models import ReceiptCondition, SampleState
 from samples.roles import Role, has_role, role_required
-from samples.selectors import specimens as selectors
+from samples.selectors import corrections, signatures, specimens
 
 BENCH_ROLES = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 STOP_POLLING = 286  # htmx stops polling an element answered with this status
@@ -39,13 +39,13 @@ def scan(request: HttpRequest) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     barcode = source.get("barcode")
     if barcode is not None:
-        sample = selectors.sample_find(barcode)
+        sample = specimens.sample_find(barcode)
         if sample is None:
             shown = barcode.strip().upper() or "(empty)"
             context["error"] = f"Unknown barcode {shown}: no sample is registered under it."
             status = 404
         else:
-            context["card"] = selectors.sample_card(sample, request.user)
+            context["card"] = specimens.sample_card(sample, request.user)
     template = "samples/scan.html#scan-result" if request.htmx else "samples/scan.html"
     return render(request, template, context, status=status)
 
@@ -53,7 +53,7 @@ def scan(request: HttpRequest) -> HttpResponse:
 @role_required(*BENCH_ROLES)
 def sample_card(request: HttpRequest, barcode: str) -> HttpResponse:
     """The card alone, polled by the page until the sample reaches a final state."""
-    card = selectors.sample_card(sample_or_404(barcode), request.user)
+    card = specimens.sample_card(sample_or_404(barcode), request.user)
     context = {"card": card, "conditions": ReceiptCondition.choices}
     return render(request, "samples/_card.html", context,
                   status=STOP_POLLING if card.final and request.htmx else 200)  # fmt: skip
@@ -88,7 +88,7 @@ def sample_action(request: HttpRequest, barcode: str, action: str) -> HttpRespon
         status = 400 if refusal.field else 409
     else:
         context["notice"], sample = settled(sample, ACTIONS[action], done)
-    context["card"] = selectors.sample_card(sample, request.user)
+    context["card"] = specimens.sample_card(sample, request.user)
     template = "samples/_action_answer.html" if request.htmx else "samples/scan.html"
     return render(request, template, context, status=status)
 
@@ -127,7 +127,7 @@ def settled(sample: Any, action: BenchAction, done: services.Done) -> tuple[str,
     """What to say of a done action, and the sample as its lifecycle has left it by then."""
     if not done.changed:  # nothing new was recorded: the message speaks of the sample as it is
         return done.message, sample
-    sample = selectors.sample_moved_on(
+    sample = specimens.sample_moved_on(
         sample.barcode, from_state=sample.state, seconds=settings.BENCH_ACTION_WAIT_SECONDS
     )
     if sample.state in action.leads_to:
@@ -144,24 +144,26 @@ def sample_detail(request: HttpRequest, barcode: str) -> HttpResponse:
 
 def detail_context(sample: Any, request: HttpRequest, **extra: Any) -> dict[str, Any]:
     """The sample page: its card, signatures (still valid or not), corrections, timeline."""
-    card = selectors.sample_card(sample, request.user)
-    first_values = services.amendments(sample)
+    card = specimens.sample_card(sample, request.user)
+    first_values = corrections.amendments(sample)
     return {
         "card": card,
         "result_rows": [(r, first_values.get(r.pk)) for r in card.results],
-        "timeline": selectors.sample_timeline(sample),
+        "timeline": specimens.sample_timeline(sample),
         "conditions": ReceiptCondition.choices,
-        "signatures": services.signatures_checked(sample),
+        "signatures": signatures.signatures_checked(sample),
         "may_amend": has_role(request.user, Role.TECHNICIAN, Role.REVIEWER),
         "may_amend_condition": has_role(request.user, Role.TECHNICIAN)
         and sample.received_at is not None,
-        "first_condition": services.first_condition(sample) if sample.condition_amended_at else "",
+        "first_condition": corrections.first_condition(sample)
+        if sample.condition_amended_at
+        else "",
         **extra,
     }
 
 
 def sample_or_404(barcode: str) -> Any:
-    sample = selectors.sample_find(barcode)
+    sample = specimens.sample_find(barcode)
     if sample is None:
         raise Http404(f"No sample has the barcode {barcode}.")
     return sample

@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from samples.documents import labels
 from samples.models import Sample
 from samples.roles import Role, role_required
-from samples.selectors import specimens as selectors
+from samples.selectors import specimens
 
 MAX_SHEET = 240  # ten A4 sheets of 24
 
@@ -59,7 +59,7 @@ def label_sheet(request: HttpRequest) -> HttpResponse:
 
 
 def _sample(barcode: str) -> Sample:
-    sample = selectors.sample_find(barcode)
+    sample = specimens.sample_find(barcode)
     if sample is None:
         raise Http404(f"No sample has the barcode {barcode}.")
     return sample

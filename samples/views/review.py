@@ -21,10 +21,10 @@ from samples.documents.reports import render_report
 from samples.errors import LabError
 from samples.models import Report
 from samples.roles import Role, has_role, role_required
+from samples.selectors.chains import content_checked
 from samples.selectors.review import review_queue
-from samples.services.amendments import signature_valid
-from samples.services.audit import content_checked
-from samples.services.results import MEANING, SignOutcome, current_results
+from samples.selectors.signatures import current_results, signature_valid
+from samples.services.results import MEANING, SignOutcome
 from samples.services.signer import (
     AccountLocked,
     attempts_left,

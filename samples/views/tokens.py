@@ -19,9 +19,9 @@ from knox.models import AuthToken
 from samples.errors import LabError
 from samples.models import Instrument
 from samples.roles import Role, role_required
+from samples.selectors.setup import api_token_list
 from samples.services.tokens import (
     api_token_create,
-    api_token_list,
     api_token_owner,
     api_token_revoke,
 )

@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from samples.models import Assay, SampleState
 from samples.roles import Role, role_required
-from samples.selectors import specimens as selectors
+from samples.selectors import specimens
 
 PAGE_SIZE = 50
 
@@ -26,7 +26,7 @@ def sample_list(request: HttpRequest) -> HttpResponse:
     if assay and assay not in codes:
         problems.append(f"There is no assay {assay!r}: showing every assay.")
         assay = ""
-    samples = selectors.sample_worklist(state=state, assay=assay, overdue=overdue)
+    samples = specimens.sample_worklist(state=state, assay=assay, overdue=overdue)
     page = Paginator(samples, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

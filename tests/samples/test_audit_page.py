@@ -19,7 +19,7 @@ from samples import services
 from samples.models import AssayEvent, ChainCheck
 from samples.roles import Role
 from samples.selectors.audit import AuditFilter, audit_count, audit_entries, audit_page
-from samples.services.audit import AUDIT_TABLES, CONTENT_PARTS
+from samples.selectors.chains import AUDIT_TABLES, CONTENT_PARTS
 from tests.database_roles import rewrite_around_triggers
 from tests.samples.jobs import job_followed
 from workflows.api import HISTORY_SHARDS

@@ -14,7 +14,7 @@ from django.db import DatabaseError, connection, transaction
 
 from samples.models import Assay, AssayEvent
 from samples.roles import Role
-from samples.services.audit import audit_verify
+from samples.selectors.chains import audit_verify
 from samples.tracking import RoleEvent, TokenEvent, UserEvent
 from tests.cast import PASSWORD
 from tests.samples.lab import make_assay

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from samples.models import Job, JobStatus, Sample
-from samples.services.audit import audit_verify
+from samples.selectors.chains import audit_verify
 from samples.services.jobs import CHECK_PARTS, job_do_part, job_plan, job_request
 from samples.services.jobs import _check_joined as check_joined
 from tests.samples.jobs import job_followed

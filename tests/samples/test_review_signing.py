@@ -8,7 +8,7 @@ from axes.models import AccessAttempt
 from samples import services
 from samples.models import Report, Sample, Signature
 from samples.roles import Role
-from samples.services.results import content_hash, signed_content
+from samples.selectors.signatures import content_hash, signed_content
 from tests.cast import PASSWORD
 
 BARCODES = ["S-000801", "S-000802", "S-000803"]

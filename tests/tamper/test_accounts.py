@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 
 from samples.roles import Role
 from samples.selectors.audit import AuditFilter, audit_entries
-from samples.services.audit import audit_verify
+from samples.selectors.chains import audit_verify
 from samples.services.setup import instrument_register
 from samples.tracking import RoleEvent, SignInEvent, TokenEvent, UserEvent
 from tests.cast import PASSWORD

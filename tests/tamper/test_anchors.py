@@ -12,8 +12,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from samples.models import AssayEvent, ChainCheck
+from samples.selectors.chains import audit_verify
 from samples.services.anchors import anchor_make, anchor_verify, audit_check
-from samples.services.audit import audit_verify
 from tests.samples.lab import make_assay
 from tests.tamper.attacker import superuser_sql
 from workflows.api import signal, start, workflow

@@ -9,9 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from samples.errors import LabError
+from samples.selectors.setup import api_token_list
 from samples.services.tokens import (
     api_token_create,
-    api_token_list,
     api_token_owner,
     api_token_revoke,
 )

@@ -4,8 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from samples import services
 from samples.demo import data as demo
+from samples.demo.samples import demo_samples_seed
+from samples.demo.seed import demo_seed
 
 
 class Command(BaseCommand):
@@ -15,8 +16,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = services.demo_seed()
-        samples = services.demo_samples_seed()
+        report = demo_seed()
+        samples = demo_samples_seed()
         if samples:
             report.created.append(f"{samples} demo samples in every state of the lifecycle")
         if report.created:
