@@ -38,6 +38,7 @@ from samples.errors import LabError, NotAllowed
 from samples.models import Batch, Sample, SampleState
 from samples.roles import Role
 from samples.selectors.specimens import sample_runs
+from samples.values.codes import code_clean
 
 
 def _moment(name: str, text: str) -> datetime:
@@ -136,7 +137,7 @@ class SampleList(generics.ListCreateAPIView):
                 raise ValidationError({"state": [f"Not a state: {state!r}."]})
             samples = samples.filter(state=state)
         if params.get("assay"):
-            samples = samples.filter(assays__code=params["assay"].strip().upper())
+            samples = samples.filter(assays__code=code_clean(params["assay"]))
         for name, lookup in (
             ("received_after", "received_at__gte"),
             ("received_before", "received_at__lt"),

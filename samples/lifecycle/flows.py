@@ -22,10 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from samples.lifecycle import steps
+from samples.lifecycle.names import BATCH_RUN, LIFECYCLE
 from workflows.api import Cancelled, Context, SignalTimeout, workflow
-
-LIFECYCLE = "sample_lifecycle"
-BATCH_RUN = "batch_run"
 
 
 class _Expired(Exception):

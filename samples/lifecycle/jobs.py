@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from samples.lifecycle.names import JOB_WORKFLOW
 from samples.services import jobs
 from workflows.api import Context, StepFailed, step, workflow
 
@@ -37,7 +38,7 @@ def fail(job_id: int, error: str) -> None:
     jobs.job_fail(job_id=job_id, error=error)
 
 
-@workflow(jobs.JOB_WORKFLOW, version=1)
+@workflow(JOB_WORKFLOW, version=1)
 async def background_job(ctx: Context, job_id: int) -> str:
     try:
         parts = await ctx.step(plan, job_id)

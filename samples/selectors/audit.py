@@ -38,6 +38,7 @@ from samples.models import SampleEvent
 from samples.selectors.read_ahead import chunks_read_ahead
 from samples.selectors.words import describe, forget_names
 from samples.tracking import SignInKind
+from samples.values.codes import code_clean
 from workflows.api import HISTORY_KINDS, history_sql
 
 PAGE_SIZE = 100
@@ -404,7 +405,7 @@ class AuditFilter:
         clauses, params = ["true"], []
         if self.sample:
             clauses.append("barcode = %s")
-            params.append(self.sample.strip().upper())
+            params.append(code_clean(self.sample))
         if self.user:
             # A token minted for a person by someone else: the minter's entries too.
             clauses.append("(lower(actor) = lower(%s) OR lower(minted) = lower(%s))")
@@ -435,7 +436,7 @@ class AuditFilter:
     def as_dict(self) -> dict[str, str]:
         """The filter as chosen, for the export's manifest (empty: not filtered)."""
         return {
-            "sample": self.sample.strip().upper(),
+            "sample": code_clean(self.sample),
             "user": self.user.strip(),
             "type": self.type,
             "from": self.since.isoformat() if self.since else "",

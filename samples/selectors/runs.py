@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from samples.models import RunLink
 from samples.values.bounds import whole_number
+from samples.values.codes import code_clean
 from workflows.api import RunRow
 
 
@@ -25,7 +26,7 @@ def runs_named(search: str) -> list[str]:
     """The runs a search names: every run of a sample (by barcode) or of a batch (by id),
     those a restart left behind included, or a run id."""
     text = search.strip()
-    named = Q(barcode=text.upper())
+    named = Q(barcode=code_clean(text))
     batch_id = whole_number(text)
     if batch_id is not None and len(text) < 19:  # a batch id fits in a bigint
         named |= Q(batch_id=batch_id)

@@ -24,6 +24,7 @@ from samples.models import (
 )
 from samples.roles import Role, has_role
 from samples.selectors.corrections import result_corrections
+from samples.values.codes import code_clean
 from samples.values.plates import well_name
 from workflows.api import RunInfo, RunNotFound, get_run
 
@@ -53,7 +54,7 @@ class SampleCard:
 
 
 def sample_find(barcode: str) -> Sample | None:
-    return Sample.objects.filter(barcode=(barcode or "").strip().upper()).first()
+    return Sample.objects.filter(barcode=code_clean(barcode)).first()
 
 
 def sample_moved_on(barcode: str, *, from_state: str, seconds: float) -> Sample:

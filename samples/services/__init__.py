@@ -2,6 +2,7 @@
 Views, APIs, workflow steps and management commands call them; nothing else writes lab records.
 Every service is re-exported here (``from samples import services``).
 
+- ``access``: ``require_role``, the check every service makes first.
 - ``accounts``: sign-ins kept in the trail, usernames and instrument names that cannot be
   confused.
 - ``amendments``: corrections of a result's value or a sample's condition, with a reason.
@@ -17,10 +18,11 @@ Every service is re-exported here (``from samples import services``).
 - ``runs``: samples and batches following a restarted run.
 - ``setup``: instruments, each with its own service identity.
 - ``signer``: the signer's password at signing time, and the lockout it counts toward.
-- ``specimens``: registering samples and what happens to them at the bench; ``require_role``.
+- ``specimens``: registering samples and what happens to them at the bench.
 - ``tokens``: API tokens created and revoked.
 """
 
+from samples.services.access import require_role
 from samples.services.accounts import (
     DEACTIVATED,
     LOCKED,
@@ -45,7 +47,6 @@ from samples.services.anchors import (
 )
 from samples.services.audit import audit_review_record, chain_check_record
 from samples.services.batches import (
-    BATCH_RUN,
     batch_close,
     batch_join,
     batch_mark_completed,
@@ -86,7 +87,6 @@ from samples.services.jobs import (
     CHECK_PARTS,
     CHUNK_ROWS,
     FILE_PART_BYTES,
-    JOB_WORKFLOW,
     ROLES,
     file_store,
     import_rows,
@@ -131,9 +131,7 @@ from samples.services.signer import (
     user_id_needed,
 )
 from samples.services.specimens import (
-    LIFECYCLE,
     Done,
-    require_role,
     sample_get,
     sample_mark,
     sample_receive,
@@ -147,7 +145,6 @@ from samples.services.tokens import api_token_create, api_token_owner, api_token
 
 __all__ = [
     "APPLICATION_ERROR",
-    "BATCH_RUN",
     "CHECK_PARTS",
     "CHUNK",
     "CHUNK_ROWS",
@@ -161,8 +158,6 @@ __all__ = [
     "HISTORY",
     "IDENTIFIED",
     "ITEM_FIELDS",
-    "JOB_WORKFLOW",
-    "LIFECYCLE",
     "LOCKED",
     "MAX_MESSAGE_BYTES",
     "MAX_OBSERVATIONS",

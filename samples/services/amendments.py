@@ -18,9 +18,9 @@ from samples.models import (
     Sample,
 )
 from samples.roles import Role
+from samples.services.access import require_role
 from samples.services.recording import decimal_value
 from samples.services.results import CRITICAL, interpretation_of
-from samples.services.specimens import require_role
 from samples.values import bounds
 
 

@@ -13,7 +13,7 @@ from samples.errors import LabError
 from samples.models import AuditReview, ChainCheck, ReviewOutcome
 from samples.roles import Role
 from samples.selectors.chains import AuditCheck
-from samples.services.specimens import require_role
+from samples.services.access import require_role
 
 log = logging.getLogger(__name__)
 

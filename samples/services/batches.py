@@ -11,12 +11,11 @@ from django.utils import timezone
 
 from samples.actors import actor_name
 from samples.errors import LabError
+from samples.lifecycle.names import BATCH_RUN
 from samples.models import Assay, Batch, BatchMember, BatchStatus, Instrument, Sample
 from samples.roles import Role
-from samples.services.specimens import require_role
+from samples.services.access import require_role
 from workflows.api import signal, start
-
-BATCH_RUN = "batch_run"
 
 
 def batch_join(*, barcode: str, assay_code: str, join_key: str) -> dict[str, int]:

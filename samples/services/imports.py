@@ -9,7 +9,8 @@ from typing import Any
 
 from samples.models import Priority
 from samples.roles import Role
-from samples.services.specimens import require_role, sample_register
+from samples.services.access import require_role
+from samples.services.specimens import sample_register
 from samples.values import bounds
 
 COLUMNS = ["barcode", "specimen_type", "subject_ref", "collected_at", "priority", "assays"]

@@ -14,8 +14,8 @@ from django.utils import timezone
 from samples.errors import LabError
 from samples.models import InstrumentMessage, Result, UnmatchedResult
 from samples.roles import Role
+from samples.services.access import require_role
 from samples.services.recording import Incoming, Repeat, result_record, results_record
-from samples.services.specimens import require_role
 
 # Refusals that mean "this result is fine but no sample is waiting for it", or that it does not
 # fit the sample it names (measured before that sample's collection: one of the two clocks, or

@@ -25,6 +25,7 @@ from django.utils import timezone
 from samples.actors import actor_name
 from samples.documents.audit_pdf import pdf_count, pdf_render
 from samples.errors import LabError, NotAllowed
+from samples.lifecycle.names import JOB_WORKFLOW
 from samples.models import Job, JobFilePart, JobKind, JobRow, JobStatus
 from samples.roles import Role, has_role
 from samples.selectors.chains import (
@@ -44,7 +45,6 @@ from workflows.api import HISTORY_SHARDS, start
 
 log = logging.getLogger(__name__)
 
-JOB_WORKFLOW = "background_job"
 CHUNK_ROWS = 100  # import lines per part
 FILE_PART_BYTES = 1024 * 1024
 ROLES = {

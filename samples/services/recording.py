@@ -23,8 +23,9 @@ from samples.actors import actor_name
 from samples.errors import LabError
 from samples.models import Assay, BatchMember, BatchStatus, Instrument, Result, Retest, Sample
 from samples.roles import Role
-from samples.services.specimens import require_role
+from samples.services.access import require_role
 from samples.values import bounds
+from samples.values.codes import code_clean
 from samples.values.numbers import decimal_point
 from workflows.api import Signal, signal_many
 
@@ -103,7 +104,7 @@ def results_record(
                 "A result entered by hand needs a reason (for example: instrument down).",
                 field="reason",
             )
-    samples = _samples_with_assays({_clean(e.barcode) for e in entries})
+    samples = _samples_with_assays({code_clean(e.barcode) for e in entries})
     outcomes: list[Outcome | None] = [None] * len(entries)
     checked = []
     for index, entry in enumerate(entries):
@@ -155,23 +156,19 @@ def results_record(
     return [o for o in outcomes if o is not None]
 
 
-def _clean(barcode: str) -> str:
-    return (barcode or "").strip().upper()
-
-
 def _check(
     entry: Incoming, samples: dict[str, Sample], *, typed: bool
 ) -> tuple[Sample, Assay, Decimal]:
     """The sample and ordered assay an entry names, and its value (``typed`` by a person, or
     sent by an instrument), or the refusal."""
-    sample = samples.get(_clean(entry.barcode))
+    sample = samples.get(code_clean(entry.barcode))
     if sample is None:
         raise LabError(
-            f"Unknown barcode {_clean(entry.barcode) or '(empty)'}: no sample is registered "
+            f"Unknown barcode {code_clean(entry.barcode) or '(empty)'}: no sample is registered "
             "under it.",
             field="barcode",
         )
-    code = (entry.assay_code or "").strip().upper()
+    code = code_clean(entry.assay_code)
     assay = next((a for a in sample.ordered if a.code == code), None)
     if assay is None:
         raise LabError(

@@ -32,8 +32,10 @@ from samples.models import (
 )
 from samples.roles import Role
 from samples.selectors.signatures import content_hash, current_results, signed_content
+from samples.services.access import require_role
 from samples.services.signer import signer_check
-from samples.services.specimens import require_role, sample_get
+from samples.services.specimens import sample_get
+from samples.values.codes import code_clean
 from workflows.api import signal
 
 MEANING = "reviewed and released"
@@ -166,7 +168,7 @@ def samples_verify(
     does. A sample that cannot be signed (its state changed, four eyes...) is reported in its
     outcome and the others are signed. A wrong password signs nothing."""
     require_role(user, Role.REVIEWER)
-    wanted = list(dict.fromkeys(b.strip().upper() for b in barcodes if b and b.strip()))
+    wanted = list(dict.fromkeys(code_clean(b) for b in barcodes if code_clean(b)))
     if not wanted:
         raise LabError("Select the samples to sign.", field="barcode")
     signer_check(user=user, password=password, request=request, username=username)

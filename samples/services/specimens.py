@@ -19,7 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from samples.actors import actor_name
-from samples.errors import LabError, NotAllowed
+from samples.errors import LabError
+from samples.lifecycle.names import LIFECYCLE
 from samples.models import (
     Assay,
     Priority,
@@ -30,12 +31,12 @@ from samples.models import (
     SpecimenType,
     barcode_validator,
 )
-from samples.roles import Role, has_role
+from samples.roles import Role
+from samples.services.access import require_role
 from samples.values import bounds
+from samples.values.codes import code_clean
 from samples.values.times import utc_text
 from workflows.api import signal, start
-
-LIFECYCLE = "sample_lifecycle"
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,9 @@ class Done:
     changed: bool = True
 
 
-def require_role(user: Any, *roles: Role) -> None:
-    if not has_role(user, *roles):
-        names = " or ".join(role.label.lower() for role in roles)
-        raise NotAllowed(f"Only a {names} may do this.")
-
-
 def sample_get(barcode: str) -> Sample:
     """The sample with this barcode (scanners may send lower case and spaces)."""
-    cleaned = (barcode or "").strip().upper()
+    cleaned = code_clean(barcode)
     sample = Sample.objects.filter(barcode=cleaned).first()
     if sample is None:
         raise LabError(
@@ -76,7 +71,7 @@ def sample_register(
 ) -> Sample:
     """Register a sample and start its lifecycle. All or nothing."""
     require_role(user, Role.TECHNICIAN)
-    barcode = (barcode or "").strip().upper()
+    barcode = code_clean(barcode)
     try:
         barcode_validator(barcode)
     except ValidationError as error:
@@ -89,7 +84,7 @@ def sample_register(
     if not subject_ref or len(subject_ref) > 64:
         raise LabError("A subject reference (1 to 64 characters) is required.", field="subject_ref")
     bounds.moment(collected_at, field="collected_at", what="the collection time")
-    codes = sorted({(code or "").strip().upper() for code in assays if (code or "").strip()})
+    codes = sorted({code_clean(code) for code in assays} - {""})
     if not codes:
         raise LabError("Order at least one assay.", field="assays")
     ordered = list(Assay.objects.filter(code__in=codes, is_active=True))

@@ -25,6 +25,7 @@ from samples.errors import LabError, NotAllowed
 from samples.models import ReceiptCondition, SampleState
 from samples.roles import Role, has_role, role_required
 from samples.selectors import corrections, signatures, specimens
+from samples.values.codes import code_clean
 
 BENCH_ROLES = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 STOP_POLLING = 286  # htmx stops polling an element answered with this status
@@ -41,7 +42,7 @@ def scan(request: HttpRequest) -> HttpResponse:
     if barcode is not None:
         sample = specimens.sample_find(barcode)
         if sample is None:
-            shown = barcode.strip().upper() or "(empty)"
+            shown = code_clean(barcode) or "(empty)"
             context["error"] = f"Unknown barcode {shown}: no sample is registered under it."
             status = 404
         else:

@@ -11,6 +11,7 @@ from samples.documents import labels
 from samples.models import Sample
 from samples.roles import Role, role_required
 from samples.selectors import specimens
+from samples.values.codes import code_clean
 
 MAX_SHEET = 240  # ten A4 sheets of 24
 
@@ -39,7 +40,7 @@ def sample_label_zpl(request: HttpRequest, barcode: str) -> HttpResponse:
 @role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 def label_sheet(request: HttpRequest) -> HttpResponse:
     """``?barcode=S-1&barcode=S-2...``: one label each, in the order given."""
-    wanted = [b.strip().upper() for b in request.GET.getlist("barcode") if b.strip()]
+    wanted = [code_clean(b) for b in request.GET.getlist("barcode") if code_clean(b)]
     problem = ""
     if not wanted:
         problem = "Name at least one barcode (?barcode=S-000001&barcode=...)."

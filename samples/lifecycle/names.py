@@ -1,0 +1,6 @@
+"""The names of the lab's workflows, for the code that defines them (``flows``, ``jobs``) and
+the services that start them. A name is in every run's history: it never changes."""
+
+LIFECYCLE = "sample_lifecycle"  # one run per sample
+BATCH_RUN = "batch_run"  # one run per batch
+JOB_WORKFLOW = "background_job"  # one run per job (samples.services.jobs)
