@@ -45,7 +45,7 @@ class SampleForm(forms.Form):
         # The browser's picker sends a time without a zone: it is read on the lab's clock.
         zone = timezone.get_current_timezone_name()
         self.fields["collected_at"].help_text = f"Lab time ({zone}); pages show it in UTC."
-        self.fields["assays"].choices = [
+        self.fields["assays"].choices = [  # type: ignore[attr-defined]  # a ChoiceField
             (a.code, f"{a.code} ({a.name})") for a in Assay.objects.filter(is_active=True)
         ]
 

@@ -8,6 +8,7 @@ the old one to it. Writes go through ``samples.services``; reads for pages throu
 """
 
 from datetime import timedelta
+from typing import Any
 
 import pgtrigger
 from django.conf import settings
@@ -669,3 +670,19 @@ class JobFilePart(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.job_id} part {self.seq}"
+
+
+# The event models ``audited`` makes (django-pghistory, ``samples.tracking``), named here for
+# type checkers: they are created with the classes above, in this module.
+AssayEvent: Any
+InstrumentEvent: Any
+SampleEvent: Any
+BatchEvent: Any
+ResultEvent: Any
+InstrumentMessageEvent: Any
+UnmatchedResultEvent: Any
+RetestEvent: Any
+SignatureEvent: Any
+ReportEvent: Any
+ChainCheckEvent: Any
+AuditReviewEvent: Any

@@ -65,7 +65,7 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> list[Role]:
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
         cached = [role for role in Role if role.value in names]
-        user._labtrack_roles = cached  # type: ignore[union-attr]
+        user._labtrack_roles = cached  # type: ignore[attr-defined]
     return cached
 
 

@@ -402,7 +402,8 @@ class AuditFilter:
     until: date | None = None
 
     def where(self) -> tuple[str, list[Any]]:
-        clauses, params = ["true"], []
+        clauses: list[str] = ["true"]
+        params: list[Any] = []
         if self.sample:
             clauses.append("barcode = %s")
             params.append(code_clean(self.sample))

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q, Value
+from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -78,7 +79,7 @@ def turnarounds(since: datetime) -> tuple[list[Turnaround], dict[str, list[Trend
     """For the samples released since ``since``: per assay, the median and 90th percentile
     of turnaround in hours; and per assay, the median of the samples released on each day
     (in the lab's time zone), oldest day first, days without a release left out."""
-    params = {"since": since, "zone": settings.TIME_ZONE}
+    params: dict[str, Any] = {"since": since, "zone": settings.TIME_ZONE}
     with connection.cursor() as cursor:
         cursor.execute(_TURNAROUNDS, params)  # no user input in the text: constants only
         rows = cursor.fetchall()
@@ -119,7 +120,7 @@ def samples_at_risk(now: datetime | None = None) -> list[AtRisk]:
     passed); soonest due first."""
     now = now or timezone.now()
     horizon = now + OVERDUE_MARGIN
-    samples = (
+    samples: QuerySet[Any] = (  # annotated with ``deadline``, ``target`` and ``due``
         sample_worklist()
         .prefetch_related(None)  # the page names no assay
         .filter(state__in=WAITING_STATES)

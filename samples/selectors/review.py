@@ -7,6 +7,7 @@ counts, their current results, the subjects' earlier results). Nothing here writ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -122,7 +123,7 @@ def review_queue() -> list[ReviewItem]:
     return items
 
 
-def _earlier_results(samples: list[Sample]) -> dict[tuple[str, int], list[Result]]:
+def _earlier_results(samples: Sequence[Sample]) -> dict[tuple[str, int], list[Result]]:
     """Current results of every sample of the queue's subjects for the queue's assays, by
     (subject, assay), newest sample first: one query."""
     subjects = {s.subject_ref for s in samples}

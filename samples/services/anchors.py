@@ -189,7 +189,7 @@ def _compare(anchor: AnchorRead) -> list[Finding]:
     return findings
 
 
-def _head(record: dict[str, Any]) -> tuple[str, tuple[Any, int, str] | None]:
+def _head(record: dict[str, Any]) -> tuple[str, tuple[Any, Any, str] | None]:
     """A line of the anchor as (chain, (chain id, last, hash)); None for the head if malformed."""
     chain, chain_id, last, digest = (record.get(k) for k in ("chain", "id", "last", "hash"))
     if not (_whole(last, HISTORY_SEQ if chain == HISTORY else ROW_ID) and isinstance(digest, str)):

@@ -157,19 +157,20 @@ def results_record(
 
 
 def _check(
-    entry: Incoming, samples: dict[str, Sample], *, typed: bool
+    entry: Incoming, samples: dict[str, tuple[Sample, list[Assay]]], *, typed: bool
 ) -> tuple[Sample, Assay, Decimal]:
     """The sample and ordered assay an entry names, and its value (``typed`` by a person, or
     sent by an instrument), or the refusal."""
-    sample = samples.get(code_clean(entry.barcode))
-    if sample is None:
+    found = samples.get(code_clean(entry.barcode))
+    if found is None:
         raise LabError(
             f"Unknown barcode {code_clean(entry.barcode) or '(empty)'}: no sample is registered "
             "under it.",
             field="barcode",
         )
+    sample, ordered = found
     code = code_clean(entry.assay_code)
-    assay = next((a for a in sample.ordered if a.code == code), None)
+    assay = next((a for a in ordered if a.code == code), None)
     if assay is None:
         raise LabError(
             f"{sample.barcode} has no {entry.assay_code or '(empty)'} ordered.", field="assay"
@@ -194,19 +195,17 @@ def decimal_value(value: Any, *, typed: bool = False, assay: Assay | None = None
     return bounds.result_value(bounds.number(text), assay=assay)
 
 
-def _samples_with_assays(barcodes: set[str]) -> dict[str, Sample]:
-    """The samples with these barcodes, each with its ordered assays (``ordered``): one query,
-    and one more when a barcode is unknown or (never in practice) orders nothing."""
+def _samples_with_assays(barcodes: set[str]) -> dict[str, tuple[Sample, list[Assay]]]:
+    """The samples with these barcodes, each with its ordered assays: one query, and one more
+    when a barcode is unknown or (never in practice) orders nothing."""
     ordered = Sample.assays.through.objects.filter(sample__barcode__in=barcodes).select_related(
         "sample", "assay"
     )
-    samples: dict[str, Sample] = {}
+    samples: dict[str, tuple[Sample, list[Assay]]] = {}
     for row in ordered:
-        sample = samples.setdefault(row.sample.barcode, row.sample)
-        sample.ordered = [*getattr(sample, "ordered", []), row.assay]
+        samples.setdefault(row.sample.barcode, (row.sample, []))[1].append(row.assay)
     for unordered in Sample.objects.filter(barcode__in=barcodes - samples.keys()):
-        unordered.ordered = []
-        samples[unordered.barcode] = unordered
+        samples[unordered.barcode] = (unordered, [])
     return samples
 
 
@@ -292,7 +291,7 @@ class _Earlier:
 
 def _signals(result: Result, actor: str, reason: str) -> list[Signal]:
     """Tell the sample's lifecycle its result is in, and the batch's run that a member is done."""
-    return [
+    signals = [
         Signal(
             str(result.sample.run_id),
             f"result:{result.assay.code}",
@@ -300,12 +299,16 @@ def _signals(result: Result, actor: str, reason: str) -> list[Signal]:
             actor=actor,
             reason=reason,
             idempotency_key=f"result:{result.pk}",
-        ),
-        Signal(
-            str(result.batch.run_id),
-            "member_done",
-            {"barcode": result.sample.barcode},
-            actor=actor,
-            idempotency_key=f"done:{result.sample.barcode}",
-        ),
+        )
     ]
+    if result.batch is not None:
+        signals.append(
+            Signal(
+                str(result.batch.run_id),
+                "member_done",
+                {"barcode": result.sample.barcode},
+                actor=actor,
+                idempotency_key=f"done:{result.sample.barcode}",
+            )
+        )
+    return signals
