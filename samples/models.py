@@ -3,8 +3,8 @@ retests, signatures and reports.
 
 A sample's ``state`` is a projection of its lifecycle workflow (``samples.lifecycle.flows``): only
 the workflow's steps change it. Results are never overwritten: a retest adds a new result and links
-the old one to it. Writes go through ``samples.services``; reads for pages through
-``samples.selectors.specimens``.
+the old one to it. Writes go through ``samples.services``; reads through
+``samples.selectors``.
 """
 
 from datetime import timedelta
