@@ -1,7 +1,8 @@
-"""The one error type for expected domain refusals, mapped once to a 4xx body or a UI message.
+"""The one error type for expected domain refusals, mapped once to a UI message and status
+(``samples.views.errors``) and once to a 4xx body of the API (``samples.api.errors``).
 
 ``LabError``: the action is not possible now (unknown barcode, wrong state, missing reason...).
-``NotAllowed``: the user's role may not do this (COMPLIANCE.md C9); pages answer 403.
+``NotAllowed``: the user's role may not do this (COMPLIANCE.md C9); pages and the API answer 403.
 Nothing is changed when either is raised.
 """
 

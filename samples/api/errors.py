@@ -2,12 +2,16 @@
 ``DEFAULT_PARSER_CLASSES``, the project's ``handler404``), and the serializers that describe
 them in the schema. Every 4xx is JSON, in one of two shapes:
 
-- ``{"detail": "<problem>"}``: 401, 403, 404, 405, 413, 415, 429, and 400 for a body that is not
-  JSON at all (not UTF-8, malformed, nested deeper than ``MAX_JSON_DEPTH``) or a request carrying
-  a NUL character in its address, query string or headers (labtrack/nul_bytes.py);
-- ``{"<field>": ["<problem>", ...], ...}``: 400 naming each malformed field. A nested field is
+- ``{"detail": "<problem>"}``: 401, 403 (a service's ``NotAllowed`` too), 404, 405, 413, 415,
+  429, and 400 for a body that is not JSON at all (not UTF-8, malformed, nested deeper than
+  ``MAX_JSON_DEPTH``) or a request carrying a NUL character in its address, query string or
+  headers (labtrack/nul_bytes.py);
+- ``{"<field>": ["<problem>", ...], ...}``: 400 naming each malformed field, or the field a
+  service's ``LabError`` names (``non_field_errors`` when it names none). A nested field is
   named by its dotted path: ``assays.0`` (the first assay), ``1.value`` (the ``value`` of the
   second result of a list). A NUL character (U+0000) in any string of a JSON body is named so.
+
+API views raise refusals and leave their bodies to ``api_exception_handler``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.utils import json
-from rest_framework.views import exception_handler
+
+from samples.errors import LabError, NotAllowed
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -146,12 +151,26 @@ def field_errors(detail: Any, path: str = "") -> dict[str, list[str]]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
+    # Imported here: importing rest_framework.views reads DEFAULT_PARSER_CLASSES, which names
+    # this module's parser, so a module-level import fails whenever this module comes first.
+    from rest_framework.views import exception_handler
+
     if isinstance(exc, RequestDataTooBig):  # raised by ``request.body``
         exc = _too_large()
+    elif isinstance(exc, LabError):
+        exc = _refused(exc)
     response = exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.ValidationError):
         response.data = field_errors(exc.detail)
     return response
+
+
+def _refused(refusal: LabError) -> exceptions.APIException:
+    """A service's refusal: 403 with its words when the role may not act (``NotAllowed``), else
+    400 naming its field (``non_field_errors`` when it names none)."""
+    if isinstance(refusal, NotAllowed):
+        return exceptions.PermissionDenied(refusal.message)
+    return exceptions.ValidationError({refusal.field or "non_field_errors": [refusal.message]})
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -1,4 +1,5 @@
-"""API views: thin, mapping requests to services and refusals to 4xx bodies."""
+"""The results door of the API (``POST /api/v1/results/``): thin, from the request to the
+intake service. Its refusals are raised; ``samples.api.errors`` makes their 4xx bodies."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
 )
-from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -92,18 +93,15 @@ class ResultsView(APIView):
         data: Any = request.data
         many = isinstance(data, list)
         if many and not 1 <= len(data) <= MAX_ITEMS:
-            return Response(
-                {"non_field_errors": [f"Send 1 to {MAX_ITEMS} results at a time."]},
-                status=status.HTTP_400_BAD_REQUEST,
+            raise ValidationError(
+                {"non_field_errors": [f"Send 1 to {MAX_ITEMS} results at a time."]}
             )
         serializer = ResultItemSerializer(data=data, many=many)
         serializer.is_valid(raise_exception=True)
         items = serializer.validated_data if many else [serializer.validated_data]
         key = request.headers.get("Idempotency-Key") or None
         if key is not None and len(key) > 200:
-            return Response(
-                {"Idempotency-Key": ["At most 200 characters."]}, status=status.HTTP_400_BAD_REQUEST
-            )
+            raise ValidationError({"Idempotency-Key": ["At most 200 characters."]})
         code, answer = results_receive(
             client=request.user,
             items=[dict(i) for i in items],

@@ -34,7 +34,6 @@ from samples.api.serializers import (
     SampleOutSerializer,
     SampleRegisterSerializer,
 )
-from samples.errors import LabError, NotAllowed
 from samples.models import Batch, Sample, SampleState
 from samples.roles import Role
 from samples.selectors.specimens import sample_runs
@@ -151,14 +150,9 @@ class SampleList(generics.ListCreateAPIView):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         form = SampleRegisterSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:  # the serializer's fields are the service's arguments
-            sample = services.sample_register(user=request.user, **form.validated_data)
-        except NotAllowed as refusal:
-            return Response({"detail": refusal.message}, status=status.HTTP_403_FORBIDDEN)
-        except LabError as refusal:
-            raise ValidationError(
-                {refusal.field or "non_field_errors": [refusal.message]}
-            ) from None
+        # The serializer's fields are the service's arguments; a refusal is answered by
+        # samples.api.errors like any other.
+        sample = services.sample_register(user=request.user, **form.validated_data)
         return Response(SampleOutSerializer(sample).data, status=status.HTTP_201_CREATED)
 
 

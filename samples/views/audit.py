@@ -22,12 +22,12 @@ from django.views.decorators.http import require_POST
 
 from samples.documents.audit_export import csv_export, json_export
 from samples.documents.audit_pdf import PDF_MAX_ENTRIES
-from samples.errors import LabError, NotAllowed
 from samples.models import AuditReview, ChainCheck, JobKind, ReviewOutcome
 from samples.roles import Role, has_role, role_required
 from samples.selectors.audit import AuditFilter, Key, audit_count, audit_page, type_choices
 from samples.services.audit import audit_review_record
 from samples.services.jobs import job_request
+from samples.views.errors import refusal_as_message
 from samples.views.guards import from_labtrack_only
 
 AUDIT_ROLES = (Role.COMPLIANCE, Role.ADMIN)
@@ -159,33 +159,32 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
     return redirect("samples:job_detail", job_id=job.pk)
 
 
+def _trail_shown(request: HttpRequest) -> str:
+    """The audit trail page as the person had it (filter and view)."""
+    return f"{reverse('samples:audit')}?{_query(request, view=True)}"
+
+
 @require_POST
 @role_required(*AUDIT_ROLES)
+@refusal_as_message(back=_trail_shown, text="{refusal} Nothing was recorded.")
 def audit_review(request: HttpRequest) -> HttpResponse:
     """Record that the selection now shown was reviewed, with the outcome (C7)."""
     _form, chosen = _chosen(request)
-    back = redirect(f"{reverse('samples:audit')}?{_query(request, view=True)}")
     if chosen is None:
         messages.error(request, "Not a valid filter: nothing was recorded.")
-        return back
+        return redirect(_trail_shown(request))
     newest = audit_page(chosen, before=None, after=None).entries
-    try:
-        review = audit_review_record(
-            user=request.user,
-            selection=chosen.as_dict(),
-            entries=audit_count(chosen),
-            through=newest[0].at if newest else None,
-            outcome=request.POST.get("outcome", ""),
-            comment=request.POST.get("comment", ""),
-        )
-    except NotAllowed as refusal:
-        return HttpResponse(refusal.message, status=403, content_type="text/plain")
-    except LabError as refusal:
-        messages.error(request, f"{refusal.message} Nothing was recorded.")
-        return back
+    review = audit_review_record(
+        user=request.user,
+        selection=chosen.as_dict(),
+        entries=audit_count(chosen),
+        through=newest[0].at if newest else None,
+        outcome=request.POST.get("outcome", ""),
+        comment=request.POST.get("comment", ""),
+    )
     messages.success(
         request,
         f"Review recorded: {review.entries} entries (every entry of the selection, the "
         f"engine's bookkeeping included), {review.get_outcome_display()}.",
     )
-    return back
+    return redirect(_trail_shown(request))

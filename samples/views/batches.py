@@ -12,11 +12,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from samples import services
-from samples.errors import LabError, NotAllowed
+from samples.errors import LabError
 from samples.models import BatchStatus, Instrument
 from samples.roles import Role, role_required
 from samples.selectors import batches
 from samples.values.bounds import whole_number
+from samples.views.errors import refusal_as_message, refusal_status
 
 
 @role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
@@ -47,19 +48,14 @@ def _board(
 
 @require_POST
 @role_required(Role.TECHNICIAN)
+@refusal_as_message(back="samples:batch_list")
 def batch_start(request: HttpRequest, batch_id: int) -> HttpResponse:
     raw = request.POST.get("instrument") or None
-    try:
-        instrument_id = whole_number(raw) if raw else None
-        if raw and instrument_id is None:
-            raise ValueError(raw)
-        services.batch_start_run(user=request.user, batch_id=batch_id, instrument_id=instrument_id)
-    except ValueError:
-        messages.error(request, "Choose an instrument from the list.")
-    except LabError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, f"The run of batch {batch_id} has started.")
+    instrument_id = whole_number(raw) if raw else None
+    if raw and instrument_id is None:
+        raise LabError("Choose an instrument from the list.", field="instrument")
+    services.batch_start_run(user=request.user, batch_id=batch_id, instrument_id=instrument_id)
+    messages.success(request, f"The run of batch {batch_id} has started.")
     return redirect("samples:batch_list")
 
 
@@ -78,7 +74,6 @@ def batch_result(request: HttpRequest, batch_id: int) -> HttpResponse:
         )
     except LabError as refusal:
         # The board again, with the form as it was typed and the reason it was refused.
-        status = 403 if isinstance(refusal, NotAllowed) else 400 if refusal.field else 409
         entered = {
             "batch": batch_id,
             "barcode": barcode,
@@ -86,7 +81,7 @@ def batch_result(request: HttpRequest, batch_id: int) -> HttpResponse:
             "reason": request.POST.get("reason", ""),
             "error": refusal.message,
         }
-        return _board(request, status=status, entered=entered)
+        return _board(request, status=refusal_status(refusal), entered=entered)
     messages.success(
         request,
         f"{result.assay.code} {result.value.normalize()} "

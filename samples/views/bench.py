@@ -21,11 +21,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from samples import services
-from samples.errors import LabError, NotAllowed
+from samples.errors import LabError
 from samples.models import ReceiptCondition, SampleState
 from samples.roles import Role, has_role, role_required
 from samples.selectors import corrections, signatures, specimens
 from samples.values.codes import code_clean
+from samples.views.errors import refusal_status
 
 BENCH_ROLES = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 STOP_POLLING = 286  # htmx stops polling an element answered with this status
@@ -82,11 +83,8 @@ def sample_action(request: HttpRequest, barcode: str, action: str) -> HttpRespon
     status = 200
     try:
         done = ACTIONS[action].run(request, sample.barcode)
-    except NotAllowed as refusal:
-        context["error"], status = refusal.message, 403
     except LabError as refusal:
-        context["error"] = refusal.message
-        status = 400 if refusal.field else 409
+        context["error"], status = refusal.message, refusal_status(refusal)
     else:
         context["notice"], sample = settled(sample, ACTIONS[action], done)
     context["card"] = specimens.sample_card(sample, request.user)

@@ -11,10 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from samples.errors import LabError, NotAllowed
+from samples.errors import LabError
 from samples.models import UnmatchedResult
 from samples.roles import Role, role_required
 from samples.services.intake import unmatched_discard, unmatched_match
+from samples.views.errors import refusal_status
 
 
 @role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
@@ -58,7 +59,6 @@ def inbox_resolve(request: HttpRequest, entry_id: int) -> HttpResponse:
             messages.success(request, f"Entry {entry_id} discarded: {reason.strip()}.")
     except LabError as refusal:
         # The inbox again, with the form as it was typed and the reason it was refused.
-        status = 403 if isinstance(refusal, NotAllowed) else 400 if refusal.field else 409
         entered = {
             "entry": entry_id,
             "action": action,
@@ -66,5 +66,5 @@ def inbox_resolve(request: HttpRequest, entry_id: int) -> HttpResponse:
             "reason": reason,
             "error": f"Entry {entry_id}: {refusal.message}",
         }
-        return _inbox(request, status=status, entered=entered)
+        return _inbox(request, status=refusal_status(refusal), entered=entered)
     return redirect("samples:inbox")

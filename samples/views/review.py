@@ -32,6 +32,7 @@ from samples.services.signer import (
     user_id_needed,
 )
 from samples.values.times import utc_text
+from samples.views.errors import refusal_as_message
 
 log = logging.getLogger(__name__)
 
@@ -118,18 +119,15 @@ def _summary(signed: list[SignOutcome]) -> str:
 
 @require_POST
 @role_required(Role.REVIEWER)
+@refusal_as_message(back="samples:review_list", text="{barcode}: {refusal}")
 def review_retest(request: HttpRequest, barcode: str) -> HttpResponse:
-    try:
-        done = services.sample_send_to_retest(
-            user=request.user,
-            barcode=barcode,
-            assay_code=request.POST.get("assay", ""),
-            reason=request.POST.get("reason", ""),
-        )
-    except LabError as refusal:
-        messages.error(request, f"{barcode}: {refusal.message}")
-    else:
-        messages.success(request, done)
+    done = services.sample_send_to_retest(
+        user=request.user,
+        barcode=barcode,
+        assay_code=request.POST.get("assay", ""),
+        reason=request.POST.get("reason", ""),
+    )
+    messages.success(request, done)
     return redirect("samples:review_list")
 
 

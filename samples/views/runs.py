@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from samples.errors import LabError
@@ -20,10 +21,10 @@ from samples.roles import Role, has_role, role_required
 from samples.selectors.runs import owner_of, runs_named, with_keys
 from samples.values.bounds import number, whole_number
 from samples.values.numbers import decimal_point
+from samples.views.errors import refusal_as_message
 from workflows.api import (
     FINISHED,
     HistoryEntry,
-    InterventionRefused,
     RunFilter,
     RunInfo,
     RunNotFound,
@@ -167,51 +168,54 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     return render(request, "samples/run_detail.html", context)
 
 
+def _run_page(request: HttpRequest, run_id: str) -> str:
+    """The page of the run acted on (``run_intervene`` has found it before it acts)."""
+    return reverse("samples:run_detail", kwargs={"run_id": str(uuid.UUID(run_id))})
+
+
+def _form_run_page(request: HttpRequest, intervention_id: int) -> str:
+    """The page of the run the form was on, or the list when the form names no run."""
+    try:
+        run_id = str(uuid.UUID(request.POST.get("run", "")))
+    except ValueError:
+        return reverse("samples:run_list")
+    return reverse("samples:run_detail", kwargs={"run_id": run_id})
+
+
 @require_POST
 @role_required(*OPERATORS)
+@refusal_as_message(back=_run_page)
 def run_intervene(request: HttpRequest, run_id: str) -> HttpResponse:
     run = _run_or_404(run_id)
     kind = request.POST.get("kind", "")
     chosen_step = request.POST.get("step", "").strip()
-    try:
-        done = intervene(
-            run.id,
-            kind,
-            actor=request.user.get_username(),
-            actor_id=request.user.pk,
-            reason=request.POST.get("reason", ""),
-            step=whole_number(chosen_step) if kind == "restart" else None,
-        )
-    except InterventionRefused as refusal:
-        messages.error(request, str(refusal))
+    done = intervene(
+        run.id,
+        kind,
+        actor=request.user.get_username(),
+        actor_id=request.user.pk,
+        reason=request.POST.get("reason", ""),
+        step=whole_number(chosen_step) if kind == "restart" else None,
+    )
+    if done.status == "pending":
+        messages.success(request, f"The {kind} waits for a second person's approval.")
     else:
-        if done.status == "pending":
-            messages.success(request, f"The {kind} waits for a second person's approval.")
-        else:
-            messages.success(request, f"{kind.title()}: {done.outcome}.")
+        messages.success(request, f"{kind.title()}: {done.outcome}.")
     return redirect("samples:run_detail", run_id=run.id)
 
 
 @require_POST
 @role_required(*OPERATORS)
+@refusal_as_message(back=_form_run_page)
 def intervention_decide(request: HttpRequest, intervention_id: int) -> HttpResponse:
     approve = request.POST.get("decision") == "approve"
-    try:
-        done = decide(
-            intervention_id,
-            actor=request.user.get_username(),
-            actor_id=request.user.pk,
-            approve=approve,
-            reason=request.POST.get("reason", ""),
-        )
-    except InterventionRefused as refusal:
-        messages.error(request, str(refusal))
-        try:  # back to the run's page the form was on
-            return redirect(
-                "samples:run_detail", run_id=str(uuid.UUID(request.POST.get("run", "")))
-            )
-        except ValueError:
-            return redirect("samples:run_list")
+    done = decide(
+        intervention_id,
+        actor=request.user.get_username(),
+        actor_id=request.user.pk,
+        approve=approve,
+        reason=request.POST.get("reason", ""),
+    )
     if done.status == "done":
         messages.success(request, f"Approved: {done.outcome}.")
     else:

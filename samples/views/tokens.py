@@ -25,6 +25,7 @@ from samples.services.tokens import (
     api_token_owner,
     api_token_revoke,
 )
+from samples.views.errors import refusal_as_message
 
 
 def token_page(request: HttpRequest, **extra: Any) -> dict[str, Any]:
@@ -76,11 +77,8 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(Role.ADMIN)
+@refusal_as_message(back="samples:token_list")
 def token_revoke(request: HttpRequest) -> HttpResponse:
-    try:
-        owner = api_token_revoke(token_key=request.POST.get("key", ""))
-    except LabError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, f"The token of {owner.get_username()} is revoked.")
+    owner = api_token_revoke(token_key=request.POST.get("key", ""))
+    messages.success(request, f"The token of {owner.get_username()} is revoked.")
     return redirect("samples:token_list")

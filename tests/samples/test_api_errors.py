@@ -1,5 +1,6 @@
 """Every refusal of the API is a JSON 4xx naming the problem: an oversized body, a body that is
-not JSON, a path that matches nothing, a malformed item of a list, a filter out of range."""
+not JSON, a path that matches nothing, a malformed item of a list, a filter out of range, a list
+of results too short or too long, a service's refusal (``LabError``, ``NotAllowed``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
+from samples.api.errors import api_exception_handler
+from samples.errors import LabError, NotAllowed
 from samples.models import InstrumentMessage, Sample
 from samples.services.tokens import api_token_create
 
@@ -86,3 +89,40 @@ def test_a_time_filter_postgresql_cannot_hold_or_no_calendar_has_gets_400_not_50
         answer = technician_api.get("/api/v1/samples/", {"received_before": moment})
         assert answer.status_code == 400, moment
         assert answer.json() == {"received_before": ["Not an ISO 8601 date and time."]}
+
+
+def test_an_empty_list_or_a_long_idempotency_key_is_named_in_a_400(instrument_api):
+    empty = post_json(instrument_api, "/api/v1/results/", [])
+    assert empty.status_code == 400
+    assert empty.json() == {"non_field_errors": ["Send 1 to 500 results at a time."]}
+    item = {"sample": "S-000001", "assay": "GLU", "value": "5"}
+    long_key = instrument_api.post(
+        "/api/v1/results/",
+        json.dumps(item),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k" * 201,
+    )
+    assert long_key.status_code == 400
+    assert long_key.json() == {"Idempotency-Key": ["At most 200 characters."]}
+    assert not InstrumentMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status", "body"),
+    [
+        (
+            LabError("S-1 is already registered.", field="barcode"),
+            400,
+            {"barcode": ["S-1 is already registered."]},
+        ),
+        (LabError("Not now."), 400, {"non_field_errors": ["Not now."]}),
+        (
+            NotAllowed("Only a technician may do this."),
+            403,
+            {"detail": "Only a technician may do this."},
+        ),
+    ],
+)
+def test_a_services_refusal_is_a_400_naming_its_field_or_a_403_for_the_role(refusal, status, body):
+    answer = api_exception_handler(refusal, {})
+    assert (answer.status_code, answer.data) == (status, body)
