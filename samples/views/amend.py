@@ -9,9 +9,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from samples import services
-from samples.errors import LabError, NotAllowed
+from samples.errors import LabError
 from samples.roles import role_required
 from samples.views.bench import BENCH_ROLES, detail_context, sample_or_404
+from samples.views.errors import refusal_status
 
 
 @require_POST
@@ -27,10 +28,8 @@ def result_amend(request: HttpRequest, barcode: str, result_id: int) -> HttpResp
             value=request.POST.get("value", ""),
             reason=request.POST.get("reason", ""),
         )
-    except NotAllowed as refusal:
-        return _refused(request, sample, result_id, refusal.message, status=403)
     except LabError as refusal:
-        return _refused(request, sample, result_id, refusal.message)
+        return _refused(request, sample, result_id, refusal.message, refusal_status(refusal))
     messages.success(
         request,
         f"{result.assay.code} corrected to {result.value.normalize()} {result.units}; "
@@ -40,7 +39,7 @@ def result_amend(request: HttpRequest, barcode: str, result_id: int) -> HttpResp
 
 
 def _refused(
-    request: HttpRequest, sample: object, result_id: int, error: str, *, status: int = 400
+    request: HttpRequest, sample: object, result_id: int, error: str, status: int = 400
 ) -> HttpResponse:
     context = detail_context(
         sample,
@@ -64,9 +63,10 @@ def condition_amend(request: HttpRequest, barcode: str) -> HttpResponse:
             condition=request.POST.get("condition", ""),
             reason=request.POST.get("reason", ""),
         )
-    except (NotAllowed, LabError) as refusal:
-        status = 403 if isinstance(refusal, NotAllowed) else 400
+    except LabError as refusal:
         context = detail_context(sample, request, condition_error=refusal.message)
-        return render(request, "samples/sample_detail.html", context, status=status)
+        return render(
+            request, "samples/sample_detail.html", context, status=refusal_status(refusal)
+        )
     messages.success(request, f"The condition at receipt of {sample.barcode} was corrected.")
     return redirect("samples:sample_detail", barcode=sample.barcode)
