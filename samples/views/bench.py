@@ -25,6 +25,7 @@ from samples.errors import LabError, NotAllowed
 from samples.models import ReceiptCondition, SampleState
 from samples.roles import Role, has_role, role_required
 from samples.selectors import specimens as selectors
+from samples.selectors.timeline import sample_timeline
 
 BENCH_ROLES = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 STOP_POLLING = 286  # htmx stops polling an element answered with this status
@@ -149,7 +150,7 @@ def detail_context(sample: Any, request: HttpRequest, **extra: Any) -> dict[str,
     return {
         "card": card,
         "result_rows": [(r, first_values.get(r.pk)) for r in card.results],
-        "timeline": selectors.sample_timeline(sample),
+        "timeline": sample_timeline(sample),
         "conditions": ReceiptCondition.choices,
         "signatures": services.signatures_checked(sample),
         "may_amend": has_role(request.user, Role.TECHNICIAN, Role.REVIEWER),
