@@ -40,6 +40,7 @@ from samples.selectors.chains import (
 )
 from samples.selectors.signatures import signatures_checked
 from samples.selectors.specimens import sample_runs
+from samples.selectors.words import BOOKKEEPING, kind_name
 
 # The audit tables of a sample's own records, and how to find its rows in each.
 _RECORD_EVENTS = [
@@ -187,7 +188,7 @@ def _lab_lines(content: dict[str, Any]) -> tuple[list[str], int]:
 def _technical(event: dict[str, Any]) -> str:
     """An event the trail's words did not reach (written while the dossier was read)."""
     if "kind" in event:
-        return f"{event['kind'].replace('_', ' ')} {event['actor']}".strip()
+        return f"{kind_name(event['kind'])} {event['actor']}".strip()
     return f"{event['record']} {event['change']}"
 
 
@@ -291,9 +292,8 @@ def dossier_pdf(content: dict[str, Any]) -> bytes:
     events, left_out = _lab_lines(content)
     pdf.paragraph("What happened", height=7, size=12, bold=True)
     pdf.paragraph(
-        f"{left_out} entries of the engine's bookkeeping (steps scheduled, started and done, "
-        "waits, signals taken, state marks) are left out here; the JSON dossier and the "
-        "audit trail hold every one.",
+        f"{left_out} entries of the engine's bookkeeping ({BOOKKEEPING}) are left out here; "
+        "the JSON dossier and the audit trail hold every one.",
         height=5,
         size=8,
     )

@@ -2,4 +2,5 @@
 
 ``specimens``, ``batches``, ``review``, ``setup``, ``dashboard``, ``runs`` serve the pages;
 ``audit`` reads the trail as one list, ``chains`` checks its hash chains and holds the one list
-of event tables, ``words`` says every history event and record change for a person."""
+of event tables, ``words`` says every history event and record change for a person: the one
+vocabulary the trail, the sample's ``timeline``, the runs console and the dossier speak."""

@@ -36,7 +36,7 @@ from pghistory.models import Context
 from samples.actors import COMMAND_LINE, MINTED, minted_words
 from samples.models import SampleEvent
 from samples.selectors.read_ahead import chunks_read_ahead
-from samples.selectors.words import describe, forget_names
+from samples.selectors.words import describe, forget_names, kind_name
 from samples.tracking import SignInKind
 from samples.values.codes import code_clean
 from workflows.api import HISTORY_KINDS, history_sql
@@ -693,5 +693,5 @@ def type_choices() -> list[tuple[str, str]]:
         for label in source.labels:
             value = label if "." in label else f"{source.record}.{label}"
             choices.append((value, f"{title}: {value.split('.', 1)[1].replace('_', ' ')}"))
-    choices += [(kind, f"Lifecycle: {kind.replace('_', ' ')}") for kind in HISTORY_KINDS]
+    choices += [(kind, f"Lifecycle: {kind_name(kind)}") for kind in HISTORY_KINDS]
     return choices

@@ -1,6 +1,7 @@
 """The corrections of a sample's results, read back from the audit trail: for each, the value
 and flag before and after, who corrected it, when and why. The sample page's timeline and the
-report show them. Reads only; corrections are made by ``samples.services.amendments``."""
+report show them, in the words of ``samples.selectors.words``. Reads only; corrections are made
+by ``samples.services.amendments``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from samples.models import Result, ResultEvent, Sample, SampleEvent
+from samples.selectors.words import correction
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,13 @@ class Correction:
     @property
     def words(self) -> str:
         """ "GLU corrected from 3.2 to 4.9 mmol/L, flag L → none"."""
-        return (
-            f"{self.assay} corrected from {_number(self.value_before)} to "
-            f"{_number(self.value_after)} {self.units}, "
-            f"flag {self.flag_before or 'none'} → {self.flag_after or 'none'}"
+        return correction(
+            assay=self.assay,
+            units=self.units,
+            value_before=self.value_before,
+            value_after=self.value_after,
+            flag_before=self.flag_before,
+            flag_after=self.flag_after,
         )
 
 
@@ -63,10 +68,6 @@ def result_corrections(sample: Sample) -> list[Correction]:
             )
         before = event
     return sorted(corrections, key=lambda c: c.at)
-
-
-def _number(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 def first_condition(sample: Sample) -> str:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import heapq
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from itertools import dropwhile
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import DateTimeField, ExpressionWrapper, F, Min, QuerySet, Value
@@ -16,16 +13,13 @@ from django.utils import timezone
 
 from samples.models import (
     TERMINAL_STATES,
-    Instrument,
     Result,
     RunLink,
     Sample,
     SampleState,
 )
 from samples.roles import Role, has_role
-from samples.selectors.corrections import result_corrections
 from samples.values.codes import code_clean
-from samples.values.plates import well_name
 from workflows.api import RunInfo, RunNotFound, get_run
 
 # --- samples at the bench -----------------------------------------------------------------------
@@ -111,26 +105,6 @@ def _allowed_actions(sample: Sample, user: Any) -> list[Action]:
     return []
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    what: str
-    who: str
-    why: str
-
-
-_STEP_WORDS = {
-    "samples.lifecycle_plan": "Lifecycle planned",
-    "samples.record_receipt": "Receipt recorded",
-    "samples.record_rejection": "Rejection recorded",
-    "samples.join_batch": "Placed in the open batch",
-    "samples.evaluate_result": "Result evaluated",
-    "samples.open_retest": "Retest opened",
-    "samples.review_critical": "Critical result flagged for review",
-    "samples.render_report": "Report rendered",
-}
-
-
 def sample_runs(sample: Sample) -> list[RunInfo]:
     """Every workflow run of the sample, with its history, oldest first: its lifecycle, and
     the runs restarts from a step made of it (each repeats the history before that step)."""
@@ -140,103 +114,6 @@ def sample_runs(sample: Sample) -> list[RunInfo]:
         with contextlib.suppress(RunNotFound):
             runs.append(get_run(str(run_id)))
     return sorted(runs, key=lambda run: run.created_at)
-
-
-def sample_timeline(sample: Sample) -> list[TimelineEntry]:
-    """Every event of the sample's lifecycle in words: what, who, when, why. After a restart
-    from a step, the old run's events, then the new run's from its restart on (those before
-    repeat the old run's). Corrections of its results (made outside the lifecycle) are placed
-    among them by time, each with the value and flag before and after."""
-    entries = []
-    for index, run in enumerate(sample_runs(sample)):
-        events = run.history
-        if index:
-            events = list(dropwhile(lambda e: e.kind != "run_restarted", events))
-        for event in events:
-            what = _describe(event.kind, event.data)
-            if what:
-                entries.append(TimelineEntry(event.at, what, event.actor, event.reason))
-    # An instrument acts as its service identity: shown as the instrument.
-    instruments = dict(
-        Instrument.objects.filter(
-            service_user__username__in={entry.who for entry in entries}
-        ).values_list("service_user__username", "name")
-    )
-    entries = [
-        replace(entry, who=f"instrument {instruments[entry.who]}")
-        if entry.who in instruments
-        else entry
-        for entry in entries
-    ]
-    corrections = [
-        TimelineEntry(c.at, c.words, c.who, c.reason) for c in result_corrections(sample)
-    ]
-    return list(heapq.merge(entries, corrections, key=lambda entry: entry.at))
-
-
-_ACTIONS = {
-    "retry": "Retry of the failed step",
-    "resume": "Resuming after a fix",
-    "cancel": "Cancellation",
-    "restart": "Restart from step {step}",
-}
-
-
-def _action(data: dict[str, Any]) -> str:
-    return _ACTIONS.get(data.get("action", ""), "Intervention").format(step=data.get("step"))
-
-
-def _describe(kind: str, data: dict[str, Any]) -> str:
-    if kind == "run_started":
-        return f"Registered (lifecycle version {data.get('version')})"
-    if kind == "signal_received":
-        payload = data.get("payload") or {}
-        name = data.get("name", "")
-        if name == "reception":
-            return "Received" if payload.get("action") == "receive" else "Rejected"
-        if name == "batch":
-            return "Sent to the open batch"
-        if name.startswith("batched:"):
-            assay, batch, position = (
-                name.split(":", 1)[1],
-                payload.get("batch_id"),
-                payload.get("position"),
-            )
-            known = isinstance(position, int) and position >= 1
-            well = f"well {well_name(position)}, " if known else ""
-            return f"{assay} batch {batch} closed: {well}plate position {position}"
-        if name.startswith("result:"):
-            return f"{name.split(':', 1)[1]} result recorded"
-        if name == "review":
-            return (
-                "Verified and released"
-                if payload.get("action") == "verify"
-                else (f"{payload.get('assay')} sent back for a retest")
-            )
-        return f"Signal {name}"
-    if kind == "step_completed":
-        if data.get("step") == "samples.mark":
-            return ""
-        return _STEP_WORDS.get(data.get("step", ""), "")
-    words = _KIND_WORDS.get(kind)
-    return words(data) if words is not None else ""
-
-
-# The other history events worth a line, in words.
-_KIND_WORDS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "step_failed": lambda d: f"Step {d.get('step')} failed: {d.get('message')}",
-    "wait_timed_out": lambda d: "Stability window ended",
-    "run_completed": lambda d: f"Lifecycle finished: {d.get('result')}",
-    "run_failed": lambda d: f"Lifecycle failed: {d.get('message')}",
-    "cancel_requested": lambda d: "Cancellation requested",
-    "intervention_requested": lambda d: f"{_action(d)} asked for, for a second person to approve",
-    "intervention_approved": lambda d: f"{_action(d)} approved",
-    "intervention_refused": lambda d: f"{_action(d)} refused",
-    "retry_requested": lambda d: "Failed step retried",
-    "resume_requested": lambda d: "Lifecycle resumed after a fix",
-    "run_restarted": lambda d: f"Lifecycle restarted from step {d.get('from_step')}",
-    "run_superseded": lambda d: "Lifecycle replaced by its restart",
-}
 
 
 # --- batches ------------------------------------------------------------------------------------

@@ -1,8 +1,15 @@
-"""The audit trail's entries said for a person: one sentence each, from small tables of
-phrases, e.g. "Assay GLU changed by alex: reference high 5.6 → 6.0".
+"""The one vocabulary of LabTrack's records: every workflow history event (by its kind, its
+step's name, its signal) and every change of a record said for a person, from small tables of
+phrases, e.g. "Assay GLU changed by alex: reference high 5.6 → 6.0". Reads only.
 
-``describe(entry)`` gives the sentence and, where the record holds one, the reason. Ids of
-users, instruments, assays and samples in changed fields are shown by name.
+Its readers: the audit trail (``samples.selectors.audit``) and through it the chain-of-custody
+dossier, with ``describe(entry)``: the sentence and, where the record holds one, the reason;
+the sample page's timeline (``samples.selectors.timeline``), with ``history_words`` (the same
+sentence, the sample and who acted left out: "Received (condition acceptable)" where the trail
+says "Sample S-000123 received by tess (condition acceptable)") and ``correction``; the runs
+console, the trail's type filter and the dossier, with ``kind_name`` and ``BOOKKEEPING``.
+
+Ids of users, instruments, assays and samples in changed fields are shown by name.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from samples.models import Assay, Instrument, ReceiptCondition, Sample
+from samples.values.plates import well_name
 
 RECORDS = {
     "assay": "Assay",
@@ -68,22 +76,26 @@ CHANGE_WORDS = {
     "signin.signout": "Signed out: {user}{from}",
 }
 
-# Lifecycle (workflow history) events, by kind, or by the signal's name (and action).
+# Lifecycle (workflow history) events, by kind (a kind first qualified by the record whose run
+# it is), or by the signal's name (and action). ``{Owner}`` (at the start) and ``{of_owner}`` name
+# the run's sample or batch, ``{by}`` who acted: a page of the sample's own leaves them out.
 HISTORY_WORDS = {
-    "sample run_started": "Sample {name} registered{by} (lifecycle version {version})",
+    "sample run_started": "{Owner} registered{by} (lifecycle version {version})",
     "batch run_started": "{Owner} opened{by}",
     "signal reception receive": "{Owner} received{by} (condition {condition})",
     "signal reception reject": "{Owner} rejected{by}",
     "signal batch": "{Owner} sent to the open batch{by}",
-    "signal batched": "{Owner} placed in {signal_assay} batch {batch_id} at position {position}",
-    "signal result": "{signal_assay} result of {owner} reported{by}",
+    "signal batched": "{Owner}: {signal_assay} batch {batch_id} closed, the sample at {place}",
+    "signal result": "{signal_assay} result{of_owner} reported{by}",
     "signal review verify": "{Owner} verified and released{by}",
-    "signal review retest": "{assay} of {owner} sent back for a retest{by}",
-    "signal run_started": "Run of {owner} started{by}",
+    "signal review retest": "{assay}{of_owner} sent back for a retest{by}",
+    "signal run_started": "Run{of_owner} started{by}",
     "signal member_done": "{Owner}: the result of {barcode} is in{by}",
     "signal": "{Owner}: signal {signal_name} received{by}",
     "signal_consumed": "{Owner}: the lifecycle took signal {signal_seq}",
     "wait_started": "{Owner} waits for {signal}",
+    # A sample's lifecycle waits for each signal until its stability window ends.
+    "sample wait_timed_out": "{Owner}: stability window ended while waiting for {signal}",
     "wait_timed_out": "{Owner}: the wait for {signal} ended without it",
     "step_scheduled": "{Owner}: step {step} scheduled",
     "step_started": "{Owner}: step {step} started",
@@ -99,12 +111,41 @@ HISTORY_WORDS = {
     "intervention_requested": "{Owner}: {action} requested{by}, for a second person to approve",
     "intervention_approved": "{Owner}: {action} approved{by}",
     "intervention_refused": "{Owner}: {action} refused{by}",
-    "run_restarted": "{Owner}: restarted{by} from step {from_step} of run {from_run}",
-    "run_superseded": "{Owner}: superseded{by} by run {by_run}, restarted from step {from_step}",
-    "run_completed": "{Owner}: finished ({result})",
-    "run_failed": "{Owner}: failed: {message}",
+    "run_restarted": "{Owner}: lifecycle restarted{by} from step {from_step} of run {from_run}",
+    "run_superseded": "{Owner}: lifecycle superseded by run {by_run}, restarted{by} from step "
+    "{from_step}",
+    "run_completed": "{Owner}: lifecycle finished ({result})",
+    "run_failed": "{Owner}: lifecycle failed: {message}",
     "run_cancelled": "{Owner}: cancelled",
 }
+
+# Steps done that say what happened, by the step's name (a step done without words here is the
+# engine's bookkeeping: "step samples.mark done").
+STEP_WORDS = {
+    "samples.lifecycle_plan": "lifecycle planned",
+    "samples.record_receipt": "receipt recorded",
+    "samples.record_rejection": "rejection recorded",
+    "samples.join_batch": "placed in the open batch",
+    "samples.evaluate_result": "result evaluated",
+    "samples.open_retest": "retest opened",
+    "samples.review_critical": "critical result flagged for review",
+    "samples.render_report": "report rendered",
+}
+
+# What an intervention from the runs console does, by its kind (``{action}`` above).
+ACTIONS = {
+    "retry": "retry of the failed step",
+    "resume": "resuming after a fix",
+    "cancel": "cancellation",
+    "restart": "restart from step {step}",
+}
+
+# The engine's bookkeeping, which the lab's view of the trail and the dossier's PDF leave out.
+BOOKKEEPING = "steps scheduled, started and done, waits, signals taken, timers, state marks"
+
+# A correction of a result (``samples.selectors.corrections``), as the timeline and the report
+# say it: "GLU corrected from 3.2 to 4.9 mmol/L, flag L → none".
+CORRECTION = "{assay} corrected from {before} to {after} {units}, flag {flag_before} → {flag_after}"
 
 # The field of a record that holds the reason for its change.
 REASON_FIELDS = {
@@ -139,10 +180,11 @@ def _say(phrase: str, given: dict[str, Any], *sources: dict[str, Any]) -> str:
 
 
 def describe(entry: Any) -> tuple[str, str]:
-    """The entry's sentence, and the reason its record gives (or "")."""
+    """The audit trail entry's sentence, and the reason its record gives (or "")."""
     by = f" by {entry.who}" if entry.who else ""
     if entry.source == "lifecycle":
-        return _history(entry, by), ""
+        owner = _owner(entry.record, entry.name, entry.extra.get("assay"))
+        return history_words(entry.type, entry.data, record=entry.record, owner=owner, by=by), ""
     record = entry.record
     label = entry.type.split(".", 1)[1]
     given = {
@@ -170,15 +212,26 @@ def changes(found: list[Any]) -> str:
     )
 
 
-def _history(entry: Any, by: str) -> str:
-    data = entry.data
-    payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
-    owner = _owner(entry)
-    words = {"by": by, "owner": owner, "Owner": owner[0].upper() + owner[1:], "name": entry.name}
-    key = entry.type
-    if entry.type == "run_started":
-        key = f"{entry.record} run_started"
-    elif entry.type == "signal_received":
+def history_words(
+    kind: str, data: dict[str, Any], *, record: str = "sample", owner: str = "", by: str = ""
+) -> str:
+    """A workflow history event (its ``kind`` and ``data``) in words. ``record`` is whose run it
+    is ("sample", "batch" or "run"). The audit trail names the run's ``owner`` ("sample
+    S-000123", "GLU batch 3") and who acted (``by``, " by tess"): "Sample S-000123 received by
+    tess (condition acceptable)"; a page of the sample's own leaves both out (it shows who
+    apart): "Received (condition acceptable)"."""
+    given = data.get("payload")
+    payload: dict[str, Any] = given if isinstance(given, dict) else {}
+    words: dict[str, Any] = {
+        "by": by,
+        "owner": owner,
+        "Owner": owner[:1].upper() + owner[1:],
+        "of_owner": f" of {owner}" if owner else "",
+    }
+    key = kind
+    if f"{record} {kind}" in HISTORY_WORDS:
+        key = f"{record} {kind}"
+    elif kind == "signal_received":
         name = str(data.get("name", ""))
         base, _, qualifier = name.partition(":")
         words.update(signal_name=name, signal_assay=qualifier)
@@ -187,19 +240,72 @@ def _history(entry: Any, by: str) -> str:
             key = f"{key} {payload['action']}"
         if key not in HISTORY_WORDS:
             key = f"signal {base}" if f"signal {base}" in HISTORY_WORDS else "signal"
+        if base == "batched":
+            words["place"] = _place(payload.get("position"))
+    elif kind == "step_completed" and data.get("step") in STEP_WORDS:
+        return _sentence("{Owner}: " + STEP_WORDS[data["step"]], words, owner)
     if "condition" in payload:
         words["condition"] = _condition(payload["condition"])
-    phrase = HISTORY_WORDS.get(key, "{Owner}: " + entry.type.replace("_", " "))
-    return _say(phrase, words, payload, data)
+    if kind.startswith("intervention_"):
+        action = ACTIONS.get(str(data.get("action", "")), "intervention")
+        words["action"] = action.format(step=show(data.get("step")))
+    phrase = HISTORY_WORDS.get(key, "{Owner}: " + kind_name(kind))
+    return _sentence(phrase, words, owner, payload, data)
 
 
-def _owner(entry: Any) -> str:
-    if entry.record == "sample":
-        return f"sample {entry.name}"
-    if entry.record == "batch":
-        assay = entry.extra.get("assay")
-        return f"{assay} batch {entry.name}" if assay else f"batch {entry.name}"
-    return f"run {entry.name}"
+def _sentence(phrase: str, words: dict[str, Any], owner: str, *sources: dict[str, Any]) -> str:
+    """The phrase said; without an owner, its subject left out and the rest begun in capitals:
+    "{Owner}: step {step} done" → "Step samples.mark done"."""
+    if owner:
+        return _say(phrase, words, *sources)
+    text = _say(phrase.removeprefix("{Owner}").removeprefix(":").lstrip(), words, *sources)
+    return text[:1].upper() + text[1:]
+
+
+def step_said(step: str) -> bool:
+    """Whether a step done says what happened (it has words in ``STEP_WORDS``)."""
+    return step in STEP_WORDS
+
+
+def kind_name(kind: str) -> str:
+    """A history event's kind as its name reads: ``step_completed`` → "step completed" (the
+    runs console, the trail's type filter)."""
+    return kind.replace("_", " ")
+
+
+def correction(
+    *,
+    assay: str,
+    units: str,
+    value_before: Decimal,
+    value_after: Decimal,
+    flag_before: str,
+    flag_after: str,
+) -> str:
+    """A result's correction: "GLU corrected from 3.2 to 4.9 mmol/L, flag L → none"."""
+    return CORRECTION.format(
+        assay=assay,
+        units=units,
+        before=format(value_before.normalize(), "f"),
+        after=format(value_after.normalize(), "f"),
+        flag_before=flag_before or "none",
+        flag_after=flag_after or "none",
+    )
+
+
+def _owner(record: str, name: str, assay: str | None) -> str:
+    if record == "sample":
+        return f"sample {name}"
+    if record == "batch":
+        return f"{assay} batch {name}" if assay else f"batch {name}"
+    return f"run {name}"
+
+
+def _place(position: Any) -> str:
+    """A plate position as a well and its number: "well A7 (plate position 7)"."""
+    if isinstance(position, int) and position >= 1:
+        return f"well {well_name(position)} (plate position {position})"
+    return f"plate position {show(position)}"
 
 
 _CONDITIONS = {choice.value: choice.label.lower() for choice in ReceiptCondition}

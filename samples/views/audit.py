@@ -25,6 +25,7 @@ from samples.documents.audit_pdf import PDF_MAX_ENTRIES
 from samples.models import AuditReview, ChainCheck, JobKind, ReviewOutcome
 from samples.roles import Role, has_role, role_required
 from samples.selectors.audit import AuditFilter, Key, audit_count, audit_page, type_choices
+from samples.selectors.words import BOOKKEEPING
 from samples.services.audit import audit_review_record
 from samples.services.jobs import job_request
 from samples.views.errors import refusal_as_message
@@ -91,6 +92,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "form": form,
         "full": full,
+        "bookkeeping": BOOKKEEPING,
         "query": _query(request),
         "page_query": _query(request, view=True),
         "last_check": ChainCheck.objects.select_related("checked_by").first(),

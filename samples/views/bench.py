@@ -25,6 +25,7 @@ from samples.errors import LabError
 from samples.models import ReceiptCondition, SampleState
 from samples.roles import Role, has_role, role_required
 from samples.selectors import corrections, signatures, specimens
+from samples.selectors.timeline import sample_timeline
 from samples.values.codes import code_clean
 from samples.views.errors import refusal_status
 
@@ -148,7 +149,7 @@ def detail_context(sample: Any, request: HttpRequest, **extra: Any) -> dict[str,
     return {
         "card": card,
         "result_rows": [(r, first_values.get(r.pk)) for r in card.results],
-        "timeline": specimens.sample_timeline(sample),
+        "timeline": sample_timeline(sample),
         "conditions": ReceiptCondition.choices,
         "signatures": signatures.signatures_checked(sample),
         "may_amend": has_role(request.user, Role.TECHNICIAN, Role.REVIEWER),

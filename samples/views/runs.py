@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from samples.errors import LabError
 from samples.roles import Role, has_role, role_required
 from samples.selectors.runs import owner_of, runs_named, with_keys
+from samples.selectors.words import kind_name
 from samples.values.bounds import number, whole_number
 from samples.values.numbers import decimal_point
 from samples.views.errors import refusal_as_message
@@ -146,7 +147,7 @@ def _event(entry: HistoryEntry) -> dict[str, Any]:
     data = entry.data or {}
     return {
         "entry": entry,
-        "kind": entry.kind.replace("_", " "),
+        "kind": kind_name(entry.kind),
         "step": data.get("step") or data.get("name") or "",
         "error": data.get("message") if entry.kind in ("step_failed", "run_failed") else "",
         "payload": json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)

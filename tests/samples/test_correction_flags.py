@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from samples.models import Result, ResultEvent, Sample
-from samples.selectors.specimens import sample_timeline
+from samples.selectors.timeline import sample_timeline
 from tests.pdf import pdf_text
 
 

@@ -243,7 +243,7 @@ def test_a_restarted_sample_keeps_every_run_in_its_audit_trail_dossier_and_searc
     from samples.models import Sample
     from samples.selectors.audit import AuditFilter, audit_entries
     from samples.selectors.runs import owner_of, runs_named
-    from samples.selectors.specimens import sample_timeline
+    from samples.selectors.timeline import sample_timeline
     from workflows.models import StepTask
 
     lab.receive("S-000010")
@@ -276,12 +276,12 @@ def test_a_restarted_sample_keeps_every_run_in_its_audit_trail_dossier_and_searc
     # The sample's timeline tells the restart once, without repeating the copied history.
     words = [entry.what for entry in sample_timeline(Sample.objects.get(barcode="S-000010"))]
     step = first_step.cmd
-    assert words.count("Received") == 1
+    assert words.count("Received (condition acceptable)") == 1
     assert (
-        words.index(f"Restart from step {step} asked for, for a second person to approve")
+        words.index(f"Restart from step {step} requested, for a second person to approve")
         < (words.index(f"Restart from step {step} approved"))
-        < words.index("Lifecycle replaced by its restart")
+        < words.index(f"Lifecycle superseded by run {new_run}, restarted from step {step}")
     )
-    assert words.index(f"Lifecycle restarted from step {step}") > words.index(
+    assert words.index(f"Lifecycle restarted from step {step} of run {old_run}") > words.index(
         f"Restart from step {step} approved"
     )
