@@ -33,12 +33,12 @@ chromium:
 test: install chromium
 	$(STACK) exec -- $(PY) -m pytest $(ARGS)
 
-## Lint, format check, import contracts, types of the engine, missing-migrations check.
+## Lint, format check, import contracts, types (engine, lab, project), missing-migrations check.
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports
-	$(STACK) exec -- .venv/bin/mypy workflows
+	$(STACK) exec -- .venv/bin/mypy workflows samples labtrack
 	$(STACK) exec -- $(PY) manage.py makemigrations --check --dry-run
 
 # Every bench, one process each, in a database of its own (<database>_bench); stops at the

@@ -16,7 +16,8 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 
 class Role(StrEnum):
@@ -73,12 +74,12 @@ def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
     return any(role in roles for role in user_roles(user))
 
 
-def role_required(*roles: Role) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
+def role_required(*roles: Role) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., Any]]:
     """Anonymous users go to the login page; signed-in users without one of ``roles`` get 403."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not has_role(request.user, *roles):
                 raise PermissionDenied("This page is not available to your role.")
             return view(request, *args, **kwargs)

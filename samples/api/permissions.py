@@ -78,7 +78,10 @@ class PerClientThrottle(SimpleRateThrottle):
         key = self.get_cache_key(request, view)
         this, last = f"{key}:{int(window)}", f"{key}:{int(window) - 1}"
         with _redis().pipeline(transaction=False) as pipe:
-            count, _, previous = pipe.incr(this).expire(this, 2 * self.duration).get(last).execute()
+            pipe.incr(this)
+            pipe.expire(this, 2 * self.duration)
+            pipe.get(last)
+            count, _, previous = pipe.execute()
         overlap = 1 - elapsed / self.duration
         self.retry_after = self.duration - elapsed
         return bool(int(previous or 0) * overlap + count <= self.num_requests)

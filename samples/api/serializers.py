@@ -171,9 +171,9 @@ class ResultOutSerializer(serializers.ModelSerializer):
         ]
 
     def get_source(self, result: Result) -> str:
-        if result.instrument_id:
+        if result.instrument is not None:
             return f"instrument {result.instrument.name}"
-        return f"user {result.entered_by.get_username()}"
+        return f"user {result.entered_by.get_username()}" if result.entered_by else ""
 
 
 class SampleOutSerializer(serializers.ModelSerializer):

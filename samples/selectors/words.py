@@ -381,7 +381,7 @@ def _name(field: str, pk: int) -> str:
     if (field, pk) not in _names:
         model, attribute = _NAMED[field]
         model = model or get_user_model()
-        found = model.objects.filter(pk=pk).values_list(attribute, flat=True).first()
+        found = model._default_manager.filter(pk=pk).values_list(attribute, flat=True).first()
         if len(_names) > 10_000:
             _names.clear()
         _names[(field, pk)] = str(found) if found is not None else f"#{pk}"

@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -51,10 +52,10 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["type"].choices = [("", "(any)"), *type_choices()]
+        self.fields["type"].choices = [("", "(any)"), *type_choices()]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             self.add_error("until", "The period ends before it starts.")
@@ -111,12 +112,12 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
 
 @from_labtrack_only
 @role_required(*AUDIT_ROLES)
-def audit_export(request: HttpRequest, kind: str) -> HttpResponse:
+def audit_export(request: HttpRequest, kind: str) -> HttpResponseBase:
     """Exactly the filtered entries, oldest first, streamed, with a manifest at the end. Heavy
     (the whole trail when unfiltered), so only from LabTrack's own pages (``guards``)."""
     form, chosen = _chosen(request)
     if chosen is None:
-        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        problems = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
         return HttpResponse(
             f"Not a valid filter: {problems}", status=400, content_type="text/plain"
         )
@@ -136,7 +137,7 @@ def audit_export_pdf(request: HttpRequest) -> HttpResponse:
     made by the workers: the answer is the job's page, where the file appears when ready."""
     form, chosen = _chosen(request)
     if chosen is None:
-        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        problems = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
         return HttpResponse(
             f"Not a valid filter: {problems}", status=400, content_type="text/plain"
         )

@@ -28,13 +28,14 @@ from samples.selectors import corrections, signatures, specimens
 from samples.selectors.timeline import sample_timeline
 from samples.values.codes import code_clean
 from samples.views.errors import refusal_status
+from samples.views.requests import HtmxHttpRequest
 
 BENCH_ROLES = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 STOP_POLLING = 286  # htmx stops polling an element answered with this status
 
 
 @role_required(Role.TECHNICIAN, Role.REVIEWER)
-def scan(request: HttpRequest) -> HttpResponse:
+def scan(request: HtmxHttpRequest) -> HttpResponse:
     """One focused field; a scanned barcode (posted, or ``?barcode=`` in a link) shows its
     sample's card."""
     context: dict[str, Any] = {"conditions": ReceiptCondition.choices}
@@ -54,7 +55,7 @@ def scan(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*BENCH_ROLES)
-def sample_card(request: HttpRequest, barcode: str) -> HttpResponse:
+def sample_card(request: HtmxHttpRequest, barcode: str) -> HttpResponse:
     """The card alone, polled by the page until the sample reaches a final state."""
     card = specimens.sample_card(sample_or_404(barcode), request.user)
     context = {"card": card, "conditions": ReceiptCondition.choices}
@@ -64,7 +65,7 @@ def sample_card(request: HttpRequest, barcode: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @role_required(Role.TECHNICIAN)
-def sample_action(request: HttpRequest, barcode: str, action: str) -> HttpResponse:
+def sample_action(request: HtmxHttpRequest, barcode: str, action: str) -> HttpResponse:
     """Receive, reject or add to the open batch; answers the updated card with what happened.
 
     The action signals the sample's lifecycle, whose step records the change on a worker; the

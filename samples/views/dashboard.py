@@ -13,6 +13,7 @@ from samples.documents import charts
 from samples.roles import Role, role_required
 from samples.selectors import dashboard as figures
 from samples.values.bounds import whole_number
+from samples.views.requests import HtmxHttpRequest
 
 
 def _period(raw: str | None) -> tuple[int, str]:
@@ -56,7 +57,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*VIEWERS)
-def dashboard_period(request: HttpRequest) -> HttpResponse:
+def dashboard_period(request: HtmxHttpRequest) -> HttpResponse:
     """Turnaround per assay and per day, and retest rates, over the period: the dashboard's
     section (for htmx), or a page of its own (a link without JavaScript)."""
     days, problem = _period(request.GET.get("days"))

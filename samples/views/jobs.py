@@ -12,18 +12,20 @@ import io
 from collections.abc import Iterator
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from samples.documents.audit_export import safe_cell
 from samples.models import Job, JobFilePart, JobKind
 from samples.roles import Role, role_required
+from samples.views.requests import HtmxHttpRequest
 
 LIST_LENGTH = 50
 PEOPLE = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE, Role.ADMIN)
 
 
 def own_job(request: HttpRequest, job_id: int) -> Job:
-    job = Job.objects.filter(pk=job_id, requested_by=request.user).first()
+    job = Job.objects.filter(pk=job_id, requested_by_id=request.user.pk).first()
     if job is None:
         raise Http404("No job of yours has this number.")
     return job
@@ -31,12 +33,12 @@ def own_job(request: HttpRequest, job_id: int) -> Job:
 
 @role_required(*PEOPLE)
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs = Job.objects.filter(requested_by=request.user).defer("upload", "summary")
+    jobs = Job.objects.filter(requested_by_id=request.user.pk).defer("upload", "summary")
     return render(request, "samples/jobs.html", {"jobs": jobs[:LIST_LENGTH]})
 
 
 @role_required(*PEOPLE)
-def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     job = own_job(request, job_id)
     context = {"job": job, **_outcome(job)}
     if request.htmx:
@@ -45,7 +47,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @role_required(*PEOPLE)
-def job_file(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_file(request: HttpRequest, job_id: int) -> HttpResponseBase:
     """The file the job made, streamed a stored piece at a time."""
     job = own_job(request, job_id)
     if not job.file_name:

@@ -33,6 +33,7 @@ from samples.services.signer import (
 )
 from samples.values.times import utc_text
 from samples.views.errors import refusal_as_message
+from samples.views.requests import HtmxHttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,14 @@ def review_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(Role.REVIEWER)
-def review_sign(request: HttpRequest) -> HttpResponse:
+def review_sign(request: HtmxHttpRequest) -> HttpResponse:
     """Sign the ticked samples in one signing act (one entry of the signer's components)."""
     return _sign(request, request.POST.getlist("barcode"))
 
 
 @require_POST
 @role_required(Role.REVIEWER)
-def review_verify(request: HttpRequest, barcode: str) -> HttpResponse:
+def review_verify(request: HtmxHttpRequest, barcode: str) -> HttpResponse:
     """Sign one sample (a form or link that names it)."""
     return _sign(request, [barcode])
 
@@ -70,7 +71,7 @@ def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
     }
 
 
-def _sign(request: HttpRequest, barcodes: list[str]) -> HttpResponse:
+def _sign(request: HtmxHttpRequest, barcodes: list[str]) -> HttpResponse:
     try:
         outcomes = services.samples_verify(
             user=request.user,
@@ -85,7 +86,7 @@ def _sign(request: HttpRequest, barcodes: list[str]) -> HttpResponse:
         request.axes_locked_out = True  # type: ignore[attr-defined]
         return HttpResponse(status=429)
     except LabError as refusal:  # wrong user id or password, nothing ticked: nothing signed
-        if request.htmx:  # type: ignore[attr-defined]
+        if request.htmx:
             context = _context(request, refusal=refusal.message)
             return render(request, "samples/review_list.html#sign-bar", context)
         messages.error(request, refusal.message)
@@ -93,9 +94,9 @@ def _sign(request: HttpRequest, barcodes: list[str]) -> HttpResponse:
     signed = [o for o in outcomes if o.signature is not None]
     failed = [o for o in outcomes if o.signature is None]
     summary = _summary(signed)
-    refusal = " ".join(f"{o.barcode} not signed: {o.error}" for o in failed)
-    if request.htmx:  # type: ignore[attr-defined]
-        context = _context(request, outcomes=outcomes, summary=summary, refusal=refusal)
+    not_signed = " ".join(f"{o.barcode} not signed: {o.error}" for o in failed)
+    if request.htmx:
+        context = _context(request, outcomes=outcomes, summary=summary, refusal=not_signed)
         return render(request, "samples/_review_signed.html", context)
     if summary:
         messages.success(request, summary)
