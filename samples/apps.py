@@ -16,7 +16,7 @@ class SamplesConfig(AppConfig):
         from samples.roles import ensure_role_groups, make_new_superuser_an_administrator
         from samples.services.runs import follow_restarted_run
         from samples.services.signer import forget_signing_identity
-        from workflows.api import run_restarted
+        from workflows.ops import run_restarted
 
         # After migrate (and after a test flush) permissions exist, so groups can be granted them.
         post_migrate.connect(ensure_role_groups, dispatch_uid="samples.ensure_role_groups")

@@ -3,7 +3,7 @@ also callable inside a test whose code only exists while it runs."""
 
 from __future__ import annotations
 
-from workflows.api import replay_check
+from workflows.ops import replay_check
 
 
 def assert_every_history_replays() -> None:

@@ -1,4 +1,6 @@
-"""The public API of the workflow engine. Everything else in ``workflows`` is internal.
+"""The engine for workflow code and the code that drives it: everything a workflow and its
+callers use. Operators and the audit trail use ``workflows.ops``; every other module in
+``workflows`` is internal.
 
 Define steps (plain functions, JSON in and out) and workflows (``async def`` functions whose
 every ``await`` on the context is a checkpoint)::
@@ -12,6 +14,7 @@ every ``await`` on the context is a checkpoint)::
         await ctx.step(record_receipt, barcode, receipt["condition"])
 
 then ``start``, ``signal``, ``cancel`` and ``get_run`` from anywhere, inside a transaction or not.
+Every error the engine raises derives from ``WorkflowError``.
 """
 
 from __future__ import annotations
@@ -24,104 +27,46 @@ from typing import Any, TypeVar
 from django.db import transaction
 
 from workflows import store
-from workflows.anchors import HeadChange, HistoryHead, history_heads, history_heads_check
-from workflows.console import (
-    RunFilter,
-    RunRow,
-    StepRow,
-    VersionLoad,
-    run_steps,
-    runs_counts,
-    runs_list,
-    unfinished_by_version,
-    waiting_for,
-    workflow_versions,
-)
 from workflows.dispatch import backend
-from workflows.executor import StepInfo, current_step_info
-from workflows.history import HISTORY_COLUMNS, HISTORY_KINDS, history_sql
-from workflows.inline import InlineRunner
-from workflows.integrity import SHARDS as HISTORY_SHARDS
-from workflows.integrity import BrokenLink, ChainReport, verify_history
-from workflows.interventions import (
-    InterventionInfo,
-    InterventionRefused,
-    decide,
-    intervene,
-    interventions_of,
-    run_restarted,
-)
-from workflows.models import FINISHED, HistoryEvent
-from workflows.operations import ReplayProblem, replay_check
-from workflows.registry import RetryPolicy, StepDef, WorkflowDef, register_step, register_workflow
-from workflows.registry import newest_workflow as _newest
-from workflows.replay import (
+from workflows.errors import (
     Cancelled,
-    Context,
-    NonDeterminismError,
+    RunNotFound,
     SignalTimeout,
     StepFailed,
-    to_json,
+    WorkflowError,
+    WorkflowNotFound,
 )
+from workflows.executor import StepInfo, current_step_info
+from workflows.models import FINISHED, HistoryEvent
+from workflows.registry import RetryPolicy, StepDef, WorkflowDef, register_step, register_workflow
+from workflows.registry import newest_workflow as _newest
+from workflows.replay import Context, to_json
 
 __all__ = [
     "FINISHED",
-    "HISTORY_COLUMNS",
-    "HISTORY_KINDS",
-    "HISTORY_SHARDS",
-    "BrokenLink",
     "Cancelled",
-    "ChainReport",
     "Context",
-    "HeadChange",
     "HistoryEntry",
-    "HistoryHead",
-    "InterventionInfo",
-    "InterventionRefused",
-    "NonDeterminismError",
-    "ReplayProblem",
     "RetryPolicy",
-    "RunFilter",
     "RunInfo",
     "RunNotFound",
-    "RunRow",
     "Signal",
     "SignalTimeout",
     "StepFailed",
     "StepInfo",
-    "StepRow",
-    "VersionLoad",
+    "WorkflowError",
+    "WorkflowNotFound",
     "cancel",
     "current_step",
-    "decide",
     "get_run",
-    "history_heads",
-    "history_heads_check",
-    "history_sql",
-    "intervene",
-    "interventions_of",
-    "replay_check",
-    "run_inline",
-    "run_restarted",
-    "run_steps",
-    "runs_counts",
-    "runs_list",
     "signal",
     "signal_many",
     "start",
     "step",
-    "unfinished_by_version",
-    "verify_history",
-    "waiting_for",
     "workflow",
-    "workflow_versions",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class RunNotFound(LookupError):
-    pass
 
 
 def step(
@@ -160,12 +105,13 @@ def workflow(name: str, version: int = 1) -> Callable[[F], F]:
 
 def start(name: str, *args: Any, key: str | None = None, actor: str | None = None) -> str:
     """Start the newest registered version of ``name``; the same ``key`` returns the same run.
+    Raises ``WorkflowNotFound`` when no loaded module registers ``name``.
 
     Safe inside the caller's transaction: nothing is sent to a worker until it commits.
     """
     definition = _newest(name)
     if definition is None:
-        raise LookupError(f"no workflow named {name!r} is registered")
+        raise WorkflowNotFound(f"no workflow named {name!r} is registered")
     arguments = to_json(list(args), f"arguments of workflow {name!r}")
     run_id, created = store.create_run(
         workflow=name, version=definition.version, args=arguments, key=key, actor=actor or ""
@@ -235,9 +181,9 @@ def cancel(run_id: str, *, actor: str, reason: str) -> bool:
 
     The primitive for code that owns the run (an application ending a lifecycle its own rules
     ended, such as a rejected sample): it takes effect at once. A person's cancellation goes
-    through ``intervene(run_id, "cancel", ...)`` and a second person's ``decide``, which
-    delivers the same cancellation only once approved; the console and ``manage.py workflows
-    cancel`` go that way.
+    through ``workflows.ops.intervene(run_id, "cancel", ...)`` and a second person's
+    ``workflows.ops.decide``, which delivers the same cancellation only once approved; the
+    console and ``manage.py workflows cancel`` go that way.
     """
     if not reason or not reason.strip():
         raise ValueError("a cancellation needs a reason")
@@ -309,16 +255,3 @@ def get_run(run_id: str, *, history: bool = True) -> RunInfo:
             for e in events
         ],
     )
-
-
-def run_inline() -> InlineRunner:
-    """Run the engine's work in this process instead of on workers::
-
-        with run_inline() as engine:
-            start("sample_lifecycle", "S-1")
-            engine.run_until_idle()  # every advance, step and due timer, until nothing moves
-
-    For commands that must see their workflows move on without a worker (demo data). Nothing
-    is sent to the broker inside the block.
-    """
-    return InlineRunner()

@@ -23,17 +23,9 @@ from typing import Any, NamedTuple
 
 from billiard.pool import SIG_SOFT_TIMEOUT, soft_timeout_sighandler
 
+from workflows.errors import ResultNotJSON, StepTimeout
 from workflows.registry import StepDef
 from workflows.replay import to_json
-
-
-class StepTimeout(Exception):
-    """The attempt ran past its step's timeout (what it returned is not recorded), or its
-    lease expired (its worker was lost, or the step ran too long)."""
-
-
-class ResultNotJSON(TypeError):
-    """The step returned something JSON cannot hold. A final failure: it is not retried."""
 
 
 class Attempt(NamedTuple):

@@ -1,5 +1,6 @@
 """Reads for the operations console: runs with what they wait for and since when, counted per
-status and filtered in SQL, newest change first, a page at a time (keyset)."""
+status and filtered in SQL, newest change first, a page at a time (keyset). Public through
+``workflows.ops``."""
 
 from __future__ import annotations
 

@@ -15,8 +15,9 @@ from typing import Any
 from django.db import transaction
 
 from workflows import clock, lost, registry, sessions, store
-from workflows.attempt import ResultNotJSON, run_attempt
+from workflows.attempt import run_attempt
 from workflows.dispatch import backend
+from workflows.errors import ResultNotJSON
 from workflows.models import FINISHED, SWEEP_HEARTBEAT, Run, StepTask
 from workflows.replay import Outcome, Session
 

@@ -8,7 +8,8 @@ again) and schedules the chosen step afresh. The old run is closed as superseded
 ``run_restarted`` signal tells the applications that hold its id to follow the new one.
 
 These are the rules for people, whichever door they come through (the console, the command
-line). ``workflows.api.cancel`` stays the primitive for code that owns a run.
+line); ``workflows.ops`` exports them. ``workflows.api.cancel`` stays the primitive for code
+that owns a run.
 
 Four eyes compare the people's account ids (``actor_id``), not their names: an account renamed
 between asking and deciding is still the same person. Only when a side has no id (a request
@@ -24,6 +25,7 @@ from django.dispatch import Signal
 
 from workflows import executor, lost, store
 from workflows.dispatch import backend
+from workflows.errors import InterventionRefused
 from workflows.models import (
     FINISHED,
     Intervention,
@@ -38,10 +40,6 @@ FOUR_EYES = {InterventionKind.CANCEL, InterventionKind.RESTART}
 
 # Sent (``old_run_id``, ``new_run_id``, strings) inside the transaction of a restart.
 run_restarted = Signal()
-
-
-class InterventionRefused(Exception):
-    """The intervention does not apply, or the person may not make it; nothing changed."""
 
 
 @dataclass(frozen=True)

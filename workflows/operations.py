@@ -1,4 +1,5 @@
-"""Operator actions behind ``manage.py workflows``: inspect, retry now, check a deploy."""
+"""Operator actions behind ``manage.py workflows``: inspect, retry now, check a deploy (the
+deploy check is public through ``workflows.ops``)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,9 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from workflows import clock, executor, lost, registry, store
+from workflows.errors import OperationRefused
 from workflows.models import FINISHED, Run, RunStatus, StepStatus, StepTask
 from workflows.replay import replay
-
-
-class OperationRefused(Exception):
-    """The action does not apply to the run as it is now; nothing changed."""
 
 
 def retry_now(run_id: str, *, actor: str, reason: str = "operator asked to retry now") -> str:

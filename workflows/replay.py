@@ -20,41 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-# --- errors the workflow code sees -----------------------------------------------------------
-
-
-class StepFailed(Exception):
-    """A step failed on its last attempt (or with a non-retryable error)."""
-
-    def __init__(self, step: str, error_type: str, message: str, attempts: int) -> None:
-        super().__init__(
-            f"step {step!r} failed after {attempts} attempt(s): {error_type}: {message}"
-        )
-        self.step = step
-        self.error_type = error_type
-        self.message = message
-        self.attempts = attempts
-
-
-class SignalTimeout(Exception):
-    """``wait_signal(name, timeout=...)`` ran out of time before the signal arrived."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"signal {name!r} did not arrive in time")
-        self.name = name
-
-
-class Cancelled(Exception):
-    """The run was cancelled; raised at the await where the workflow was when it happened."""
-
-    def __init__(self, reason: str = "") -> None:
-        super().__init__(f"run cancelled: {reason}" if reason else "run cancelled")
-        self.reason = reason
-
-
-class NonDeterminismError(Exception):
-    """The code asks for something other than what the history recorded at that position."""
-
+from workflows.errors import Cancelled, SignalTimeout, StepFailed
 
 # --- commands: what an ``await`` on the context yields -----------------------------------------
 

@@ -23,7 +23,7 @@ from samples.services.specimens import (
     sample_reject,
     sample_request_batch,
 )
-from workflows.api import run_inline
+from workflows.ops import run_inline
 
 PREFIX = "D-"
 

@@ -39,7 +39,7 @@ from samples.selectors.read_ahead import chunks_read_ahead
 from samples.selectors.words import describe, forget_names, kind_name
 from samples.tracking import SignInKind
 from samples.values.codes import code_clean
-from workflows.api import HISTORY_KINDS, history_sql
+from workflows.ops import HISTORY_KINDS, history_sql
 
 PAGE_SIZE = 100
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

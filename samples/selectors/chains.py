@@ -13,7 +13,7 @@ from django.db import connection, transaction
 
 from samples.models import Batch, Sample
 from samples.tracking import event_tables
-from workflows.api import verify_history
+from workflows.ops import verify_history
 
 # Each event table of the trail (``samples.tracking.event_tables``), and the column whose value
 # names a chain ("" for one chain per table).

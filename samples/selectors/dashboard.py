@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from samples.models import TERMINAL_STATES, Sample, SampleState
 from samples.selectors.specimens import OVERDUE_MARGIN, sample_worklist
-from workflows.api import waiting_for
+from workflows.ops import waiting_for
 
 # The lab's turnaround target, receipt to release, for every assay (the assays carry no target
 # of their own yet). A sample still unreleased within OVERDUE_MARGIN of it is at risk.

@@ -12,7 +12,7 @@ from django.db.models import Q
 from samples.models import RunLink
 from samples.values.bounds import whole_number
 from samples.values.codes import code_clean
-from workflows.api import RunRow
+from workflows.ops import RunRow
 
 
 @dataclass(frozen=True)

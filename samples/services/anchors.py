@@ -48,7 +48,7 @@ from samples.selectors.chains import (
 )
 from samples.services.audit import chain_check_record
 from samples.values.times import utc_text
-from workflows.api import history_heads, history_heads_check
+from workflows.ops import history_heads, history_heads_check
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,8 @@ from samples.selectors.chains import (
 from samples.services.anchors import anchor_verify
 from samples.services.audit import chain_check_record
 from samples.services.imports import COLUMNS, MAX_ROWS, header_delimiter, import_row
-from workflows.api import HISTORY_SHARDS, start
+from workflows.api import start
+from workflows.ops import HISTORY_SHARDS
 
 log = logging.getLogger(__name__)
 

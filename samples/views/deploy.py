@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from samples.roles import Role, role_required
-from workflows.api import replay_check, unfinished_by_version
+from workflows.ops import replay_check, unfinished_by_version
 
 # Runs replayed by one check from this page; ``manage.py workflows replay`` checks them all.
 PAGE_LIMIT = 5_000

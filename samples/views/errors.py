@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from samples.errors import LabError, NotAllowed
-from workflows.api import InterventionRefused
+from workflows.ops import InterventionRefused
 
 REFUSALS = (LabError, InterventionRefused)
 

@@ -23,14 +23,10 @@ from samples.selectors.words import kind_name
 from samples.values.bounds import number, whole_number
 from samples.values.numbers import decimal_point
 from samples.views.errors import refusal_as_message
-from workflows.api import (
-    FINISHED,
-    HistoryEntry,
+from workflows.api import FINISHED, HistoryEntry, RunInfo, RunNotFound, get_run
+from workflows.ops import (
     RunFilter,
-    RunInfo,
-    RunNotFound,
     decide,
-    get_run,
     intervene,
     interventions_of,
     run_steps,

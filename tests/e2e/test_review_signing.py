@@ -17,7 +17,7 @@ from tests.cast import PASSWORD
 from tests.e2e.pages import sign_in
 from tests.e2e.test_bench_flow import SCREENSHOTS
 from tests.samples.lab import make_assay
-from workflows.api import run_inline
+from workflows.ops import run_inline
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

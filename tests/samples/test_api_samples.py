@@ -65,8 +65,8 @@ def test_samples_are_listed_with_filters_and_read_with_what_they_wait_for(lab):
 
 
 def test_the_history_lists_every_run_of_a_restarted_sample_oldest_first(lab):
-    from workflows.api import decide, intervene
     from workflows.models import StepTask
+    from workflows.ops import decide, intervene
 
     lab.register("S-000989")
     lab.receive("S-000989")

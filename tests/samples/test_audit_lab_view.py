@@ -15,7 +15,8 @@ from samples import services
 from samples.roles import Role
 from samples.selectors.audit import AuditFilter, audit_count, audit_entries, audit_page
 from tests.pdf import pdf_text
-from workflows.api import HISTORY_KINDS, decide, get_run, intervene
+from workflows.api import get_run
+from workflows.ops import HISTORY_KINDS, decide, intervene
 
 pytestmark = pytest.mark.django_db
 

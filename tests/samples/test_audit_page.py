@@ -22,7 +22,7 @@ from samples.selectors.audit import AuditFilter, audit_count, audit_entries, aud
 from samples.selectors.chains import AUDIT_TABLES, CONTENT_PARTS
 from tests.database_roles import rewrite_around_triggers
 from tests.samples.jobs import job_followed
-from workflows.api import HISTORY_SHARDS
+from workflows.ops import HISTORY_SHARDS
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from samples.selectors.words import HISTORY_WORDS, history_words
-from workflows.api import HISTORY_KINDS
+from workflows.ops import HISTORY_KINDS
 
 # (kind, data, the audit trail's sentence, the timeline's), the trail's said for sample S-000123
 # with tess acting.

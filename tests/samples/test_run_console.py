@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from workflows.api import RunFilter, runs_counts, runs_list
 from workflows.models import HistoryEvent, Run, StepTask
+from workflows.ops import RunFilter, runs_counts, runs_list
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ from django.test import Client
 
 from samples.roles import Role
 from tests.cast import PASSWORD
-from workflows.api import InterventionRefused, decide, get_run, intervene
+from workflows.api import get_run
 from workflows.models import Run
+from workflows.ops import InterventionRefused, decide, intervene
 
 pytestmark = pytest.mark.django_db
 

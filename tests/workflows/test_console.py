@@ -1,12 +1,12 @@
-"""The console's reads that pages of other apps use through workflows.api."""
+"""The console's reads that pages of other apps use through workflows.ops."""
 
 import uuid
 
 import pytest
 from django.utils import timezone
 
-from workflows.api import waiting_for, workflow_versions
 from workflows.models import Run
+from workflows.ops import waiting_for, workflow_versions
 
 pytestmark = [
     pytest.mark.django_db,

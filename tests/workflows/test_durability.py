@@ -22,8 +22,9 @@ from tests.processes import REPO
 from tests.workers import Worker, redis_client, wait_until, worker_broker_url
 from tests.workflows import durable_defs  # noqa: F401  (registers the workflows here too)
 from workflows import executor
-from workflows.api import get_run, intervene, signal, start
+from workflows.api import get_run, signal, start
 from workflows.models import HistoryEvent, Run
+from workflows.ops import intervene
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -11,16 +11,9 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from tests.database_roles import rewrite_around_triggers
-from workflows.api import (
-    HeadChange,
-    history_heads,
-    history_heads_check,
-    signal,
-    start,
-    verify_history,
-    workflow,
-)
+from workflows.api import signal, start, workflow
 from workflows.models import HistoryEvent
+from workflows.ops import HeadChange, history_heads, history_heads_check, verify_history
 from workflows.testing import WorkflowTestEnv
 
 pytestmark = pytest.mark.django_db

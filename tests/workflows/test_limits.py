@@ -11,19 +11,9 @@ from datetime import date
 import pytest
 
 from workflows import executor, lost
-from workflows.api import (
-    RetryPolicy,
-    RunFilter,
-    StepFailed,
-    get_run,
-    intervene,
-    runs_list,
-    signal,
-    start,
-    step,
-    workflow,
-)
+from workflows.api import RetryPolicy, StepFailed, get_run, signal, start, step, workflow
 from workflows.models import Run
+from workflows.ops import RunFilter, intervene, runs_list
 
 calls: Counter[str] = Counter()
 

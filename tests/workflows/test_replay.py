@@ -6,15 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from workflows.replay import (
-    Cancelled,
-    Event,
-    Outcome,
-    Session,
-    SignalTimeout,
-    StepFailed,
-    replay,
-)
+from workflows.errors import Cancelled, SignalTimeout, StepFailed
+from workflows.replay import Event, Outcome, Session, replay
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

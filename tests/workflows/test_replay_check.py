@@ -12,7 +12,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from workflows.api import replay_check, signal, start, workflow
+from workflows.api import signal, start, workflow
+from workflows.ops import replay_check
 from workflows.testing import WorkflowTestEnv
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.workflows.test_replay import T0, History
-from workflows.replay import Cancelled, SignalTimeout, replay
+from workflows.errors import Cancelled, SignalTimeout
+from workflows.replay import replay
 
 DEADLINE = T0 + timedelta(hours=6)
 

@@ -8,19 +8,9 @@ from collections import Counter
 
 import pytest
 
-from workflows.api import (
-    InterventionRefused,
-    RetryPolicy,
-    decide,
-    get_run,
-    intervene,
-    run_restarted,
-    signal,
-    start,
-    step,
-    workflow,
-)
+from workflows.api import RetryPolicy, get_run, signal, start, step, workflow
 from workflows.models import Run, StepTask
+from workflows.ops import InterventionRefused, decide, intervene, run_restarted
 from workflows.testing import WorkflowTestEnv
 
 pytestmark = pytest.mark.django_db

@@ -17,9 +17,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from workflows import executor, operations
 from workflows.api import RunNotFound, get_run
+from workflows.errors import InterventionRefused, OperationRefused
 from workflows.interventions import (
     InterventionInfo,
-    InterventionRefused,
     decide,
     intervene,
     interventions_pending,
@@ -80,7 +80,7 @@ class Command(BaseCommand):
             getattr(self, f"do_{action}")(options)
         except (
             RunNotFound,
-            operations.OperationRefused,
+            OperationRefused,
             InterventionRefused,
             ValueError,
         ) as error:
