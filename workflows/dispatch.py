@@ -1,5 +1,11 @@
-"""How the engine rings the doorbell. Production sends Celery tasks after commit; the test env
-queues them in memory. Nothing here decides anything: the rows do."""
+"""How the engine rings the doorbell. Nothing here decides anything: the rows do.
+
+The engine sends through the ``Backend`` installed for the process: in production the Celery
+backend (``workflows.tasks.CeleryBackend``, installed by the app's ``ready()``), which sends
+its tasks after the commit; for a while an in-memory queue instead (``set_backend``, used by
+``workflows.inline`` and the test env). This module imports neither the tasks nor the
+executor, so the three form no import cycle.
+"""
 
 from __future__ import annotations
 
@@ -20,57 +26,29 @@ class Backend(Protocol):
     ) -> None: ...
 
 
-class CeleryBackend:
-    def send_advance(self, run_id: str) -> None:
-        from workflows.tasks import advance_run
-
-        _after_commit(lambda: advance_run.apply_async(args=[run_id], queue=ADVANCE_QUEUE))
-
-    def send_advances(self, run_ids: Sequence[str]) -> None:
-        """One message per run, sent after the commit over one broker connection."""
-        from workflows.tasks import advance_run
-
-        if not run_ids:
-            return
-        if len(run_ids) == 1:
-            self.send_advance(run_ids[0])
-            return
-        ids = list(run_ids)
-
-        def send() -> None:
-            with advance_run.app.producer_or_acquire() as producer:
-                for run_id in ids:
-                    advance_run.apply_async(args=[run_id], queue=ADVANCE_QUEUE, producer=producer)
-
-        _after_commit(send)
-
-    def send_step(
-        self, step_id: int, queue: str, countdown: float | None, timeout: float | None
-    ) -> None:
-        from workflows.tasks import execute_step
-
-        options: dict[str, object] = {"queue": queue}
-        if countdown:
-            options["countdown"] = countdown  # a hint only: the row's next_attempt_at decides
-        if timeout:
-            # Past the soft limit the step sees SoftTimeLimitExceeded (a failed attempt, retried);
-            # past the hard limit its process is killed and the lease expiry does the rest.
-            options["soft_time_limit"] = timeout
-            options["time_limit"] = timeout + 5
-        _after_commit(lambda: execute_step.apply_async(args=[step_id], **options))
-
-
-def _after_commit(send: Callable[[], object]) -> None:
+def after_commit(send: Callable[[], object]) -> None:
+    """Send once the transaction commits (at once outside one)."""
     transaction.on_commit(send, robust=True)  # a broker hiccup must not undo the commit
 
 
-_backend: Backend = CeleryBackend()
+_installed: Backend | None = None  # the process's own: Celery's, from the app's ready()
+_override: Backend | None = None  # in force instead of it for a while (``set_backend``)
+
+
+def install(default: Backend) -> None:
+    """Make ``default`` the process's backend (the app's ``ready()`` installs Celery's)."""
+    global _installed
+    _installed = default
 
 
 def backend() -> Backend:
-    return _backend
+    chosen = _override if _override is not None else _installed
+    if chosen is None:
+        raise RuntimeError("no workflow backend is installed: the workflows app is not ready")
+    return chosen
 
 
 def set_backend(new: Backend | None) -> None:
-    global _backend
-    _backend = new if new is not None else CeleryBackend()
+    """Send through ``new`` until called again; None goes back to the installed backend."""
+    global _override
+    _override = new

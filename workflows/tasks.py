@@ -1,8 +1,13 @@
-"""Thin Celery tasks: ids in, nothing out. The executor does the work."""
+"""Thin Celery tasks: ids in, nothing out. The executor does the work.
+
+``CeleryBackend`` sends them; the app's ``ready()`` installs it as the engine's backend
+(``workflows.dispatch``), so the executor sends without importing this module.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from billiard.einfo import ExceptionInfo, ExceptionWithTraceback
 from celery import shared_task
@@ -12,7 +17,7 @@ from celery.worker.request import Request
 from django.db import connection
 
 from workflows import executor, lost
-from workflows.dispatch import ADVANCE_QUEUE
+from workflows.dispatch import ADVANCE_QUEUE, after_commit
 from workflows.store import Claim
 
 log = logging.getLogger(__name__)
@@ -71,6 +76,42 @@ def _run_inline(claim: Claim | None) -> None:
     """Run the run's next steps here, one after another, while each leaves exactly one."""
     while claim is not None:
         claim = executor.run_claimed(claim)
+
+
+class CeleryBackend:
+    """Sends ``advance_run`` and ``execute_step`` after the commit (``workflows.dispatch``)."""
+
+    def send_advance(self, run_id: str) -> None:
+        after_commit(lambda: advance_run.apply_async(args=[run_id], queue=ADVANCE_QUEUE))
+
+    def send_advances(self, run_ids: Sequence[str]) -> None:
+        """One message per run, sent after the commit over one broker connection."""
+        if not run_ids:
+            return
+        if len(run_ids) == 1:
+            self.send_advance(run_ids[0])
+            return
+        ids = list(run_ids)
+
+        def send() -> None:
+            with advance_run.app.producer_or_acquire() as producer:
+                for run_id in ids:
+                    advance_run.apply_async(args=[run_id], queue=ADVANCE_QUEUE, producer=producer)
+
+        after_commit(send)
+
+    def send_step(
+        self, step_id: int, queue: str, countdown: float | None, timeout: float | None
+    ) -> None:
+        options: dict[str, object] = {"queue": queue}
+        if countdown:
+            options["countdown"] = countdown  # a hint only: the row's next_attempt_at decides
+        if timeout:
+            # Past the soft limit the step sees SoftTimeLimitExceeded (a failed attempt, retried);
+            # past the hard limit its process is killed and the lease expiry does the rest.
+            options["soft_time_limit"] = timeout
+            options["time_limit"] = timeout + 5
+        after_commit(lambda: execute_step.apply_async(args=[step_id], **options))
 
 
 @shared_task(name="workflows.sweep", ignore_result=True)
