@@ -227,11 +227,48 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
+# --- what ends with an await, or with the run ----------------------------------------------------
+# The one place that says it, for every path that ends work: an outcome recorded by the general
+# path (``store.apply_outcome``) or by the statement below, and a run closed by a restart
+# (``store.restart_run``). The steps of the awaits that end (every await, ``%(closing)s``, when
+# the run ends; else those at the positions ``%(ended)s``) are abandoned: never attempted again,
+# and the result of an attempt still running is not recorded. Their timers are stopped: never
+# fired. ``%(step)s`` is a step the same statement completes (or NULL), which it leaves alone.
+
+
+def _end_work_sql(go: str) -> str:
+    """The two data-modifying CTEs that end the work, each writing only when ``go`` holds."""
+    return f"""
+abandoned AS (
+    UPDATE workflows_steptask SET status = 'abandoned', lease_expires_at = NULL
+    WHERE (%(closing)s OR cmd = ANY(%(ended)s::integer[])) AND run_id = %(run)s
+      AND status IN ('pending', 'running') AND id IS DISTINCT FROM %(step)s
+      AND {go}
+), stopped AS (
+    UPDATE workflows_timer SET fired = true
+    WHERE (%(closing)s OR cmd = ANY(%(ended)s::integer[])) AND run_id = %(run)s AND NOT fired
+      AND {go}
+)"""
+
+
+_END_WORK = f"WITH {_end_work_sql('true')}\nSELECT 1"
+
+
+def end_work(run_id: Any, ended: Sequence[int] | None = None) -> None:
+    """Abandon the steps and stop the timers of the run's awaits at the positions ``ended``,
+    or of every await when ``ended`` is None (the run ends): one statement. The caller holds
+    the run's row lock."""
+    params = {"run": run_id, "closing": ended is None, "ended": list(ended or ()), "step": None}
+    with _prepared_cursor() as cursor:
+        cursor.execute(_END_WORK, params, prepare=True)
+
+
 # --- one statement for a finished step and what follows it -------------------------------------
 # One fixed text whatever the number of rows (they travel as JSON), so psycopg converts it once
 # and PostgreSQL plans it once per connection.
 
-_FINISH_AND_WRITE = """
+_FINISH_AND_WRITE = (
+    """
 WITH locked AS (
     SELECT id FROM workflows_run
     WHERE id = %(run)s AND last_seq = %(seen)s AND status IN ('running', 'waiting')
@@ -272,18 +309,12 @@ WITH locked AS (
         waiting_for = %(waiting_for)s, blocked_reason = '', needs_advance = false,
         lost_advances = 0, finished_at = CASE WHEN %(closing)s THEN %(now)s END
     WHERE id = %(run)s AND EXISTS (SELECT 1 FROM finished)
-), abandoned AS (
-    UPDATE workflows_steptask SET status = 'abandoned', lease_expires_at = NULL
-    WHERE (%(closing)s OR cmd = ANY(%(ended)s::integer[])) AND run_id = %(run)s
-      AND status IN ('pending', 'running') AND id IS DISTINCT FROM %(step)s
-      AND EXISTS (SELECT 1 FROM finished)
-), stopped AS (
-    UPDATE workflows_timer SET fired = true
-    WHERE (%(closing)s OR cmd = ANY(%(ended)s::integer[])) AND run_id = %(run)s AND NOT fired
-      AND EXISTS (SELECT 1 FROM finished)
-)
+),"""
+    + _end_work_sql("EXISTS (SELECT 1 FROM finished)")
+    + """
 SELECT (SELECT count(*) FROM finished), ARRAY(SELECT ARRAY[cmd, id] FROM new_steps)
 """
+)
 
 
 def finish_and_write(
@@ -300,9 +331,9 @@ def finish_and_write(
     """One statement: if the run's newest event is still ``seen`` (under its row lock) and
     ``attempt`` still owns step ``step_id`` (if one is given), mark that step completed, insert
     ``steps`` (setting their ids), ``events`` and ``timers`` (position, fire_at), and update the
-    run row (an advance got through: advances lost before it no longer count); abandon the
-    steps and stop the timers of the awaits at ``ended``, or of every await when the run
-    finishes. False, with nothing written, otherwise.
+    run row (an advance got through: advances lost before it no longer count); end the work
+    of the awaits at ``ended``, or of every await when the run finishes (as ``end_work``).
+    False, with nothing written, otherwise.
 
     ``run_fields`` are those ``store`` sets after an outcome (status, result, error, ...)."""
     status = _plain(run_fields["status"])

@@ -192,23 +192,10 @@ def apply_outcome(
     save_run(run, new_steps=created, **fields)
     if outcome.status in FINISHED:
         # Steps still queued or running for a finished run will never be read: stop them.
-        _end_work(run)
-    elif outcome.ended:
-        _end_work(run, outcome.ended)
+        sql.end_work(run.pk)
+    elif outcome.ended:  # awaits whose outcome is decided: a cancelled one, a wait answered
+        sql.end_work(run.pk, outcome.ended)
     return created, claim
-
-
-def _end_work(run: Run, cmds: Sequence[int] | None = None) -> None:
-    """Abandon the steps and stop the timers of awaits whose outcome is decided (a cancelled
-    await, a wait answered before its deadline), or of every await when ``cmds`` is None: a
-    step abandoned is never attempted again, and its result, if an attempt still running
-    returns one, is not recorded; a stopped timer never fires."""
-    steps = StepTask.objects.filter(run=run, status__in=[StepStatus.PENDING, StepStatus.RUNNING])
-    timers = Timer.objects.filter(run=run, fired=False)
-    if cmds is not None:
-        steps, timers = steps.filter(cmd__in=cmds), timers.filter(cmd__in=cmds)
-    steps.update(status=StepStatus.ABANDONED, lease_expires_at=None)
-    timers.update(fired=True)
 
 
 def _stage_outcome(
@@ -417,7 +404,7 @@ def restart_run(old: Run, *, from_cmd: int, actor: str, reason: str) -> Run:
     save_run(new, needs_advance=True)
     append(old, "run_superseded", data={"by_run": str(new.pk), "from_step": from_cmd},
            actor=actor, reason=reason)  # fmt: skip
-    _end_work(old)
+    sql.end_work(old.pk)
     save_run(old, status=RunStatus.SUPERSEDED, finished_at=now, needs_advance=False)
     old.status = RunStatus.SUPERSEDED
     return new

@@ -5,11 +5,12 @@ what follows afresh; the old run is closed as superseded. Only once a second per
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
 from workflows.api import RetryPolicy, get_run, signal, start, step, workflow
-from workflows.models import Run, StepTask
+from workflows.models import Run, StepTask, Timer
 from workflows.ops import InterventionRefused, decide, intervene, run_restarted
 from workflows.testing import WorkflowTestEnv
 
@@ -121,3 +122,48 @@ def test_a_refused_restart_leaves_the_run_as_it_was(failed_run):
     decide(asked.id, actor="ben", approve=False, reason="not calibrated yet")
     assert get_run(run_id).status == "failed"
     assert Run.objects.filter(restarted_from=run_id).count() == 0
+
+
+@workflow("restart.sleeping")
+async def sleeping(ctx, label):
+    await ctx.step(fetch, label)
+    await ctx.sleep(timedelta(hours=1))
+    return await ctx.step(report, label)
+
+
+def _restart(run_id: str, cmd: int) -> str:
+    asked = intervene(run_id, "restart", actor="ana", reason="start over", step=cmd)
+    return decide(asked.id, actor="ben", approve=True).new_run
+
+
+def test_a_restart_ends_the_old_runs_waiting_steps_and_timers():
+    """One run restarted while its step waits for a retry, another while its timer waits for
+    its hour: neither runs for the old run, as for a run that finishes."""
+    ran.clear()
+    broken["weigh"] = True
+    with WorkflowTestEnv() as env:
+        retrying = start("restart.flow", "S2")
+        env.run_until_idle()
+        signal(retrying, "go", "yes", actor="tech")
+        env.run_until_idle()  # weigh failed once; its retry is a second away
+        sleeping_id = start("restart.sleeping", "S3")
+        env.run_until_idle()
+        assert StepTask.objects.get(run_id=retrying, name="restart.weigh").status == "pending"
+        assert Timer.objects.filter(run_id=sleeping_id, fired=False).count() == 1
+
+        broken["weigh"] = False
+        new_runs = [
+            _restart(retrying, _weigh_cmd(retrying)),
+            _restart(sleeping_id, StepTask.objects.get(run_id=sleeping_id).cmd),
+        ]
+        assert StepTask.objects.get(run_id=retrying, name="restart.weigh").status == "abandoned"
+        assert not Timer.objects.filter(run_id=sleeping_id, fired=False).exists()
+        env.run_until_idle()  # the new runs start over
+        env.advance_time(timedelta(hours=2))
+
+    for old in (retrying, sleeping_id):
+        assert [e.kind for e in get_run(old).history][-1] == "run_superseded"
+    assert [get_run(new).status for new in new_runs] == ["completed", "completed"]
+    # weigh: failed once for the old run, then once for the new; fetch again for the new
+    # sleeping run only (restarted from it), report once for each new run.
+    assert ran == {"fetch": 3, "weigh": 2, "report": 2}
