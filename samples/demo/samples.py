@@ -1,7 +1,7 @@
 """Demo samples in every state of the lifecycle, so a newcomer sees a living lab: registered,
 rejected, expired, received, awaiting a batch, in a running batch, resulted (waiting for review),
 back for a retest, and reported. Made through the same services as the bench, with the
-workflows run in this process (``workflows.api.run_inline``)."""
+workflows run in this process (``workflows.ops.run_inline``)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Reads for the runs console: the business key of each run (the sample or batch it belongs
-to) and the search by business key; the runs themselves come from ``workflows.api``."""
+to) and the search by business key; the runs themselves come from ``workflows.ops``."""
 
 from __future__ import annotations
 
