@@ -1,7 +1,7 @@
 """The label page as the browser draws it (Debian's Chromium, a bench tablet's screen, at one
 and two device pixels a CSS pixel), read back with a barcode reader: both symbols whole, each
 with its quiet zone, each holding the sample's barcode. The printed forms (PDF sheet, ZPL) are
-read in tests/samples/test_label_symbols.py."""
+read in tests/samples/documents/test_label_symbols.py."""
 
 from __future__ import annotations
 

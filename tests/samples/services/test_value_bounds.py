@@ -22,7 +22,7 @@ from samples.values import bounds
 from samples.values.times import utc_iso, utc_text
 from tests.samples.jobs import job_followed
 from tests.samples.lab import make_assay
-from tests.samples.test_registration import HEADER, form_data
+from tests.samples.services.test_registration import HEADER, form_data
 
 LISTS = ["/samples/", "/dashboard/", "/api/v1/samples/"]
 # Digits of other scripts, which Python's int(), Decimal() or str.isdigit() accept.

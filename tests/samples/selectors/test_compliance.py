@@ -49,7 +49,8 @@ def resulted(lab):
 
 
 def test_c1_every_change_of_a_regulated_record_is_audited_whatever_the_path(lab, resulted):
-    """Also tests/samples/test_audit_trail.py (admin page, bulk update, raw SQL, commands)."""
+    """Also tests/samples/selectors/test_audit_trail.py (admin page, bulk update, raw SQL,
+    commands)."""
     Assay.objects.filter(code="GLU").update(reference_high=Decimal("6.5"))  # bulk
     raw("UPDATE samples_assay SET critical_high = 30 WHERE code = 'GLU'")  # raw SQL
     assert AssayEvent.objects.filter(pgh_obj__code="GLU").count() == 3  # insert + 2 updates
@@ -79,7 +80,7 @@ def test_c2_an_entry_holds_who_what_when_old_and_new_value_and_why(lab, resulted
 def test_c3_a_correction_without_a_reason_is_refused_and_the_original_stays(
     lab, resulted, signed_in
 ):
-    """Also tests/samples/test_amendments.py."""
+    """Also tests/samples/services/test_amendments.py."""
     client = signed_in(lab.technician)
     url = f"/samples/S-000601/results/{resulted.pk}/amend/"
     assert client.post(url, {"value": "5.2", "reason": ""}).status_code == 400
@@ -120,7 +121,7 @@ def test_c5_a_tampered_row_is_found_and_named_by_audit_verify(
 def test_c6_the_filtered_selection_is_exported_complete_as_csv_json_and_pdf(
     lab, resulted, signed_in, compliance_officer, monkeypatch
 ):
-    """Also tests/samples/test_audit_page.py (each filter, streaming, the manifest's hash)."""
+    """Also tests/samples/views/test_audit_page.py (each filter, streaming, the manifest's hash)."""
     client = signed_in(compliance_officer)
     page = client.get("/audit/", {"sample": "S-000601"}).content.decode()
     assert "S-000601" in page
@@ -185,7 +186,7 @@ def test_c11_release_is_an_e_signature_with_the_password_and_its_meaning(lab, re
 def test_c12_a_signature_is_bound_to_what_was_signed_and_an_amendment_voids_it(
     lab, resulted, signed_in
 ):
-    """Also tests/samples/test_amendments.py (the report says so too)."""
+    """Also tests/samples/services/test_amendments.py (the report says so too)."""
     lab.verify("S-000601")
     signature = Signature.objects.get()
     assert signature.printed_name and signature.signed_at.utcoffset() == timedelta(0)
@@ -211,7 +212,7 @@ def test_c13_accounts_are_never_deleted_or_reused(lab, resulted):
 def test_c14_repeated_failed_sign_ins_lock_and_idle_sessions_end(
     client, technician, second_technician, signed_in
 ):
-    """Also tests/samples/test_login_lockout.py and test_idle_logout.py."""
+    """Also tests/samples/views/test_login_lockout.py and test_idle_logout.py."""
     for _ in range(5):
         client.post("/accounts/login/", {"username": technician.username, "password": "no"})
     again = client.post("/accounts/login/", {"username": technician.username, "password": PASSWORD})

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from samples.roles import Role, user_roles
 from samples.tracking import RoleEvent
 from tests.cast import NAVIGATION, PASSWORD
-from tests.samples.test_navigation import nav_labels
+from tests.samples.views.test_navigation import nav_labels
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from samples.models import Sample
 from samples.templatetags.lab_format import utc_iso, utc_time
-from tests.samples.test_review import resulted
+from tests.samples.views.test_review import resulted
 
 BERLIN = "Europe/Berlin"
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 # A clock reading on a page (09:00, 09:00:05, 09:00:05.123456) not followed by " UTC".
 UNZONED_CLOCK = re.compile(r"(?>\b\d\d:\d\d(?::\d\d(?:\.\d+)?)?)(?! UTC)")
 

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from samples.services.tokens import api_token_create
 
 # The HL7 endpoint is left out: its body is HL7 v2 text and its answer an HL7 ACK, which no
-# JSON schema describes; tests/samples/test_api_hl7.py covers it.
+# JSON schema describes; tests/samples/api/test_api_hl7.py covers it.
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application()).exclude(
     path="/api/v1/hl7/"
 )

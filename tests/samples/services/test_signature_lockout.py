@@ -2,7 +2,7 @@
 reviewer is warned before the last attempt, the lockout ends the session and says the account
 is locked, and a locked account is told so, never "wrong password". The lockout holds for the
 account from one address: wrong passwords typed for a reviewer elsewhere do not stop them
-signing (tests/samples/test_login_lockout.py for the sign-in side)."""
+signing (tests/samples/views/test_login_lockout.py for the sign-in side)."""
 
 from __future__ import annotations
 
