@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.conf import global_settings
 from django.contrib.auth.models import Group
 from django.test import Client
 
@@ -104,6 +105,25 @@ def audit_anchors_of_its_own(settings, tmp_path):
     settings.AUDIT_ANCHOR_KEY_CREATE = True
 
 
+# A fast hasher first (new passwords), the configured ones after it (passwords hashed before).
+FAST_PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    *global_settings.PASSWORD_HASHERS,
+]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request, settings):
+    """Passwords are hashed fast in the tests: a full-strength hash costs a sizeable part of a
+    second, and most tests make and sign in several people. Passwords are still checked. A test
+    that starts real processes (``slow``) keeps the configured hashers, since a server of its own
+    reads what the test wrote, and so does one marked ``real_password_hashing``."""
+    if request.node.get_closest_marker("slow") is None and (
+        request.node.get_closest_marker("real_password_hashing") is None
+    ):
+        settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
+
+
 @pytest.fixture
 def make_user(django_user_model) -> Callable[..., object]:
     def make(username: str, *roles: Role, **fields: object) -> object:
@@ -159,6 +179,11 @@ def pytest_configure(config):
         "markers",
         "histories_not_replayed(reason): the test writes run histories by hand (not through the "
         "engine) or leaves runs deliberately unreplayable; the replay check skips it",
+    )
+    config.addinivalue_line(
+        "markers",
+        "real_password_hashing: the test hashes passwords as configured (not the tests' fast "
+        "hasher)",
     )
 
 
