@@ -1,4 +1,6 @@
-"""Pages of the samples app. Each view states who may see it in its decorator."""
+"""Pages of the samples app: they read through ``samples.selectors`` and change things only
+through ``samples.services``; a refusal is answered by ``errors``. Each view states who may
+see it in its decorator."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
