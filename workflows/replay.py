@@ -261,6 +261,10 @@ class _Replayer:
         self.suspended: tuple[Command, int] | None = None
         self.pending_cmds: list[int] = []
         self.pending_commands: list[Command] = []
+        # When each gather began (by its first position): its awaits' deadlines run from then,
+        # however many of them have been resolved since.
+        self.gathers_began: dict[int, datetime] = {}
+        self.deadline_base: datetime | None = None
 
     def ingest(self, events: Sequence[Event]) -> None:
         """Take in history events (in ``seq`` order); those already seen are skipped."""
@@ -376,8 +380,13 @@ class _Replayer:
         cmds = list(range(self.next_cmd, self.next_cmd + len(command.children)))
         self.next_cmd += len(cmds)
         results = []
+        began = self.gathers_began.setdefault(cmds[0], self.current_time)
         for cmd, child in zip(cmds, command.children, strict=True):
-            result = self._resolve_one(cmd, child)
+            self.deadline_base = began
+            try:
+                result = self._resolve_one(cmd, child)
+            finally:
+                self.deadline_base = None
             if isinstance(result, _Throw) and isinstance(result.error, Cancelled):
                 if self.delivered_now:
                     self.outcome.ended.extend(c for c in cmds if c not in self.outcome.ended)
@@ -438,10 +447,13 @@ class _Replayer:
         return self._deliver_cancel(cmd) if self._cancel_pending() else _PENDING
 
     def _deadline(self, command: SleepCommand | WaitSignalCommand) -> datetime:
+        """When a timer of ``command`` fires: from the time its await began (for an await of
+        a gather, when the gather began, even once an await beside it has been resolved)."""
+        began = self.deadline_base or self.current_time
         if command.until is not None:
-            return max(command.until, self.current_time)
+            return max(command.until, began)
         seconds = command.timeout if isinstance(command, WaitSignalCommand) else command.seconds
-        return self.current_time + timedelta(seconds=seconds or 0)
+        return began + timedelta(seconds=seconds or 0)
 
     def _check_deadline(self, cmd: int, recorded: Event, deadline: datetime | None) -> None:
         """A deadline is derived, not an identity: the recorded one stays in force, and a

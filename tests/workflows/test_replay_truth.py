@@ -261,3 +261,27 @@ def test_a_wait_answered_at_once_never_starts_its_timer():
     assert outcome.result == "reviewed"
     assert outcome.timers == [] and outcome.ended == []
     assert started(history, "wait_started", 1).data["fire_at"]  # the deadline stays recorded
+
+
+async def a_step_beside_a_timer(ctx):
+    """A gather's awaits all begin when the gather does: the timer's hour runs from then,
+    whenever the step beside it completes."""
+    done, _ = await ctx.gather(ctx.step("measure"), ctx.sleep(3600))
+    return done
+
+
+def test_a_timer_in_a_gather_runs_from_the_gathers_start_live_and_on_every_replay():
+    history = History(a_step_beside_a_timer)
+    history.advance()
+    timer = started(history, "timer_started", 2)
+    assert timer.data["fire_at"] == (history.events[0].created_at + timedelta(hours=1)).isoformat()
+    history.tick(600)  # the step completes ten minutes later
+    history.complete(1, "done")
+    outcome = history.advance()  # the session and a replay from the top agree (History)
+    assert outcome.status == "waiting" and outcome.drift == []
+    assert outcome.waiting_for == f"timer until {timer.data['fire_at'][:16]}Z"
+    history.tick(3600)
+    history.fire(2)
+    again = history.advance()
+    assert again.status == "completed" and again.result == "done" and again.drift == []
+    assert replayed(history).drift == []
