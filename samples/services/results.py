@@ -168,7 +168,7 @@ def samples_verify(
     does. A sample that cannot be signed (its state changed, four eyes...) is reported in its
     outcome and the others are signed. A wrong password signs nothing."""
     require_role(user, Role.REVIEWER)
-    wanted = list(dict.fromkeys(code_clean(b) for b in barcodes if code_clean(b)))
+    wanted = [b for b in dict.fromkeys(map(code_clean, barcodes)) if b]
     if not wanted:
         raise LabError("Select the samples to sign.", field="barcode")
     signer_check(user=user, password=password, request=request, username=username)

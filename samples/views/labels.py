@@ -40,7 +40,7 @@ def sample_label_zpl(request: HttpRequest, barcode: str) -> HttpResponse:
 @role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 def label_sheet(request: HttpRequest) -> HttpResponse:
     """``?barcode=S-1&barcode=S-2...``: one label each, in the order given."""
-    wanted = [code_clean(b) for b in request.GET.getlist("barcode") if code_clean(b)]
+    wanted = [b for b in map(code_clean, request.GET.getlist("barcode")) if b]
     problem = ""
     if not wanted:
         problem = "Name at least one barcode (?barcode=S-000001&barcode=...)."
