@@ -3,6 +3,8 @@ intake service. Its refusals are raised; ``samples.api.errors`` makes their 4xx 
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
 from drf_spectacular.utils import (
@@ -12,7 +14,7 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
 )
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,7 +28,7 @@ from samples.api.serializers import (
     ResultsAnswerSerializer,
     ResultsRefusalSerializer,
 )
-from samples.services.intake import results_receive
+from samples.services.intake import Sent, message_refused, results_receive
 
 
 class ResultsView(APIView):
@@ -89,7 +91,30 @@ class ResultsView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        raw = request.body  # the bytes received, kept as they are
+        raw = request.body  # the bytes received, kept as they are, refused or not
+        key = request.headers.get("Idempotency-Key") or None
+        sent = Sent(
+            request.user, "results", raw, "http", request.content_type or "", request.encoding
+        )
+        try:
+            items = self._items(request)
+            if key is not None and len(key) > 200:
+                raise ValidationError({"Idempotency-Key": ["At most 200 characters."]})
+        except (ValidationError, ParseError) as refused:
+            message_refused(replace(sent, key=(key or "")[:200] or None), 400, _said(refused))
+            raise
+        receipt = results_receive(
+            client=request.user,
+            items=items,
+            raw_body=raw,
+            content_type=sent.content_type,
+            idempotency_key=key,
+            charset=request.encoding,
+        )
+        return Response(receipt.answer, status=receipt.status)
+
+    @staticmethod
+    def _items(request: Request) -> list[dict[str, Any]]:
         data: Any = request.data
         many = isinstance(data, list)
         if many and not 1 <= len(data) <= MAX_ITEMS:
@@ -98,16 +123,10 @@ class ResultsView(APIView):
             )
         serializer = ResultItemSerializer(data=data, many=many)
         serializer.is_valid(raise_exception=True)
-        items = serializer.validated_data if many else [serializer.validated_data]
-        key = request.headers.get("Idempotency-Key") or None
-        if key is not None and len(key) > 200:
-            raise ValidationError({"Idempotency-Key": ["At most 200 characters."]})
-        code, answer = results_receive(
-            client=request.user,
-            items=[dict(i) for i in items],
-            raw_body=raw,
-            content_type=request.content_type or "",
-            idempotency_key=key,
-            charset=request.encoding,
-        )
-        return Response(answer, status=code)
+        checked = serializer.validated_data if many else [serializer.validated_data]
+        return [dict(item) for item in checked]
+
+
+def _said(refused: APIException) -> dict[str, Any]:
+    """A refusal's detail as kept with the message (JSON)."""
+    return {"detail": json.loads(json.dumps(refused.detail, default=str))}

@@ -159,7 +159,7 @@ def test_the_python_hl7_documentation_example_is_kept_in_the_unmatched_inbox(lab
     body = (FIXTURES / "python_hl7_docs_oru_r01.hl7").read_bytes().decode()
     ack = ack_of(post(middleware, body, "text/plain"))
     assert msa(ack) == ("AA", "CNTRL-3456")
-    assert errs(ack) == [("OBX^1", "204", "W")]
+    assert errs(ack) == [("OBR^1^3", "204", "W")]  # the accession no sample has
     assert "unmatched inbox" in ack.segment("MSA").extract_field(field_num=3)
     parked = UnmatchedResult.objects.get()
     assert (parked.barcode, parked.assay_code, parked.value) == ("1045813", "1554-5", "182")
@@ -176,7 +176,7 @@ def test_a_result_for_an_unknown_sample_is_parked_and_the_others_recorded(waitin
     unknown = "OBR|2||S-404404|CHEM|||20261125095500"
     body = message(*CHEMISTRY[:5], unknown, "OBX|1|NM|GLU||5.2|mmol/L||")
     ack = ack_of(post(middleware, body))
-    assert msa(ack)[0] == "AA" and errs(ack) == [("OBX^2", "204", "W")]
+    assert msa(ack)[0] == "AA" and errs(ack) == [("OBR^2^3", "204", "W")]
     assert Result.objects.get().assay.code == "GLU"
     assert UnmatchedResult.objects.get().barcode == "S-404404"
 
@@ -195,14 +195,17 @@ def test_a_result_for_an_unknown_sample_is_parked_and_the_others_recorded(waitin
         ("OBX|2|NM|CREA|||umol/L||N|||X", "OBX^2^11"),  # no result could be obtained
     ],
 )
-def test_a_refused_result_gets_ae_with_the_reason_and_nothing_is_recorded(
+def test_an_obx_that_cannot_be_recorded_is_kept_for_a_person_and_the_others_recorded(
     waiting, middleware, obx, location
 ):
     ack = ack_of(post(middleware, with_obx(CHEMISTRY[4], obx)))
-    assert msa(ack) == ("AE", "MW-000200")
-    assert [e[0] for e in errs(ack)] == [location]
-    assert ack.segment("MSA").extract_field(field_num=3).startswith("Nothing was recorded:")
-    assert nothing_stored()
+    assert msa(ack) == ("AA", "MW-000200")
+    assert [(e[0], e[2]) for e in errs(ack)] == [(location, "W")]
+    assert ack.segment("MSA").extract_field(field_num=3).startswith("Recorded 1 result.")
+    assert Result.objects.get().assay.code == "GLU"
+    kept = UnmatchedResult.objects.get()
+    assert kept.segment == obx and kept.why and kept.resolved_at is None
+    assert kept.message == InstrumentMessage.objects.get() and kept.message.status_code == 202
 
 
 ADT = message(
@@ -232,14 +235,24 @@ ADT = message(
         (message(*CHEMISTRY) * 2, "", "MSH^1", "100"),  # two messages in one request
     ],
 )
-def test_a_message_that_cannot_be_taken_gets_ar_with_the_reason_and_is_not_stored(
+def test_a_message_that_cannot_be_taken_gets_ar_with_the_reason_and_is_kept(
     waiting, middleware, body, control_id, location, code
 ):
     ack = ack_of(post(middleware, body))
     assert msa(ack) == ("AR", control_id)
     assert errs(ack) == [(location, code, "E")]
     assert ack.segment("MSA").extract_field(field_num=3)
-    assert nothing_stored()
+    assert_kept_refused(body, ack)
+
+
+def assert_kept_refused(body, ack):
+    """Nothing recorded, and the message kept as received with the AR it got, claiming no
+    control id (sent again corrected, it is read again)."""
+    assert not Result.objects.exists() and not UnmatchedResult.objects.exists()
+    kept = InstrumentMessage.objects.get()
+    raw = body if isinstance(body, bytes) else body.encode()
+    assert bytes(kept.raw) == raw and kept.status_code == 400
+    assert kept.answer["ack"] == str(ack) and kept.idempotency_key is None
 
 
 def test_the_ar_for_another_message_type_mirrors_its_header(middleware):
@@ -250,8 +263,9 @@ def test_the_ar_for_another_message_type_mirrors_its_header(middleware):
 def test_a_body_that_is_not_utf8_gets_ar(waiting, middleware):
     body = message(*CHEMISTRY).replace("Glucose", "Glucose \xe9").encode("latin-1")
     ack = ack_of(post(middleware, body))
-    assert msa(ack)[0] == "AR" and nothing_stored()
+    assert msa(ack)[0] == "AR"
     assert ack.segment("MSH").extract_field(field_num=3) == "LABTRACK"
+    assert_kept_refused(body, ack)
 
 
 def test_an_oversized_message_gets_413_with_an_ar_and_is_not_read(waiting, middleware, settings):

@@ -112,7 +112,11 @@ def test_malformed_items_get_400_naming_the_field_and_change_nothing(lab, runnin
     not_json = instrument_api.post("/api/v1/results/", "{nope", content_type="application/json")
     assert not_json.status_code == 400
     assert not Result.objects.exists() and not UnmatchedResult.objects.exists()
-    assert not InstrumentMessage.objects.exists()
+    # Each refused message is kept as received, with its answer, claiming no key.
+    kept = InstrumentMessage.objects.order_by("pk")
+    assert [m.status_code for m in kept] == [400] * 7
+    assert bytes(kept.last().raw) == b"{nope" and "detail" in kept.last().answer
+    assert not kept.filter(idempotency_key__isnull=False).exists()
 
 
 def test_without_a_valid_token_401_and_with_a_user_token_403(lab, running):
