@@ -104,13 +104,16 @@ EXAMPLE_ORU = "\r".join(
 EXAMPLE_ACKS = {
     "All recorded (AA)": "MSA|AA|MW-000123|Recorded 1 result.",
     "Kept in the unmatched inbox (AA with a warning)": (
-        "MSA|AA|MW-000123|Recorded 0 results. 1 matched no waiting sample: kept in the "
-        "unmatched inbox.\rERR||OBX^1|204^Unknown key identifier^HL70357|W||||Unknown barcode "
-        "S-000123: no sample is registered under it."
+        "MSA|AA|MW-000123|Recorded 0 results. 1 kept in the unmatched inbox for a person (not "
+        "waited for, or not readable as a result): see the ERR segments.\rERR||OBR^1^3|204^"
+        "Unknown key identifier^HL70357|W||||Unknown barcode S-000123: no sample is registered "
+        "under it."
     ),
-    "A result refused, nothing recorded (AE)": (
-        "MSA|AE|MW-000123|Nothing was recorded: A valid number is required.\r"
-        "ERR||OBX^1^5|102^Data type error^HL70357|E||||A valid number is required."
+    "A control id reused with other content (AR)": (
+        "MSA|AR|MW-000123|Control id MW-000123 reused with different content: the first message "
+        "with it was received 2026-11-25 10:05:00 UTC. This one is kept for a person and nothing "
+        "of it was recorded; send it under a new control id.\rERR||MSH^1^10|205^Duplicate key "
+        "identifier^HL70357|E||||Control id MW-000123 reused with different content."
     ),
     "Message rejected (AR)": (
         "MSA|AR|MW-000123|Only ORU^R01 result messages are taken here, not ADT.\r"
@@ -123,9 +126,9 @@ EXAMPLE_HEADER = "MSH|^~\\&|LABTRACK|LAB|MW-CHEM|LAB|20261125100501||ACK^R01^ACK
 
 class Hl7View(APIView):
     """``POST /api/v1/hl7/``: one ORU^R01 message; the answer is an ACK (HTTP 200) whose MSA-1
-    says AA (recorded; results matching no waiting sample are kept in the unmatched inbox, each
-    named in an ERR warning), AE (a result refused, nothing recorded) or AR (the message
-    rejected). A message over ``HL7_MAX_BYTES``: 413 with an AR."""
+    says AA (taken: each OBX recorded, or kept in the unmatched inbox and named in an ERR
+    warning) or AR (the message rejected, or its control id reused with other content; kept,
+    nothing recorded). A message over ``HL7_MAX_BYTES``: 413 with an AR."""
 
     permission_classes = [IsInstrument]
     parser_classes = [Hl7Parser, Hl7ApplicationParser, Hl7TextParser]
@@ -142,7 +145,7 @@ class Hl7View(APIView):
         responses={
             (200, ACK_MEDIA_TYPE): OpenApiResponse(
                 OpenApiTypes.STR,
-                description="An HL7 ACK: MSA-1 is AA, AE or AR; MSA-2 echoes MSH-10.",
+                description="An HL7 ACK: MSA-1 is AA or AR; MSA-2 echoes MSH-10.",
                 examples=[
                     OpenApiExample(name, value=EXAMPLE_HEADER + msa + "\r")
                     for name, msa in EXAMPLE_ACKS.items()

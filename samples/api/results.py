@@ -26,6 +26,7 @@ from samples.api.serializers import (
     MAX_ITEMS,
     ResultItemSerializer,
     ResultsAnswerSerializer,
+    ResultsConflictSerializer,
     ResultsRefusalSerializer,
 )
 from samples.services.intake import Sent, message_refused, results_receive
@@ -35,8 +36,9 @@ class ResultsView(APIView):
     """``POST /api/v1/results/``: one result or a list of them, from an instrument.
 
     201: all recorded. 202: recorded, but some matched no waiting sample and went to the
-    unmatched inbox. 400: an item is malformed or refused; nothing is recorded. A repeated
-    ``Idempotency-Key`` header, or a repeated (run_id, sample, assay), returns the first answer.
+    unmatched inbox. 400: an item is malformed or refused; nothing is recorded. 409: the
+    ``Idempotency-Key`` was used before with another body. The same key with the same body, or
+    a repeated (run_id, sample, assay), returns the first answer. Every message is kept.
     """
 
     permission_classes = [IsInstrument]
@@ -70,6 +72,11 @@ class ResultsView(APIView):
             ),
             403: OpenApiResponse(
                 ErrorSerializer, description="The token is not an active instrument's."
+            ),
+            409: OpenApiResponse(
+                ResultsConflictSerializer,
+                description="The Idempotency-Key was used before with another body: this "
+                "message is kept, nothing of it recorded.",
             ),
         },
         examples=[
@@ -128,5 +135,9 @@ class ResultsView(APIView):
 
 
 def _said(refused: APIException) -> dict[str, Any]:
-    """A refusal's detail as kept with the message (JSON)."""
-    return {"detail": json.loads(json.dumps(refused.detail, default=str))}
+    """A refusal as kept with the message: its first reason in words, and all of them."""
+    said = json.loads(json.dumps(refused.detail, default=str))
+    first = said
+    while isinstance(first, dict | list) and first:
+        first = next(iter(first.values() if isinstance(first, dict) else first))
+    return {"detail": f"Refused: {first}", "errors": said}

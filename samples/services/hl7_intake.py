@@ -60,12 +60,12 @@ def hl7_receive(
     sent = Sent(client, "hl7", raw, door, content_type, charset)
     text, problem = _text(raw, charset)
     if problem is not None:
-        return _rejected(sent, oru_ack(None, "AR", problem.error, [problem]))
+        return _rejected(sent, problem, oru_ack(None, "AR", problem.error, [problem]))
     try:
         oru = oru_read(text)
     except Hl7Rejected as rejected:
-        ack = oru_ack(rejected.message, "AR", rejected.problem.error, [rejected.problem])
-        return _rejected(sent, ack)
+        problem = rejected.problem
+        return _rejected(sent, problem, oru_ack(rejected.message, "AR", problem.error, [problem]))
     sent = Sent(client, "hl7", raw, door, content_type, charset, oru.control_id)
     receipt = message_receive(
         sent,
@@ -89,8 +89,8 @@ def _text(raw: bytes, charset: str | None) -> tuple[str, Problem | None]:
     return text, None
 
 
-def _rejected(sent: Sent, ack: str) -> Hl7Answer:
-    message_refused(sent, 400, {"ack": ack})
+def _rejected(sent: Sent, problem: Problem, ack: str) -> Hl7Answer:
+    message_refused(sent, 400, {"detail": problem.error, "ack": ack})
     return Hl7Answer(ack, charset=sent.charset or "utf-8")
 
 
@@ -159,4 +159,5 @@ def _reused(oru: OruMessage, first: InstrumentMessage) -> Answer:
         "person and nothing of it was recorded; send it under a new control id."
     )
     problem = Problem(error, DUPLICATE_KEY, "MSH", 1, 10)
-    return 409, {"first_message": first.pk, "ack": oru_ack(oru.message, "AR", error, [problem])}
+    ack = oru_ack(oru.message, "AR", error, [problem])
+    return 409, {"detail": error, "first_message": first.pk, "ack": ack}

@@ -27,6 +27,7 @@ from samples.models import InstrumentMessage, Result, UnmatchedResult
 from samples.roles import Role
 from samples.services.access import require_role
 from samples.services.recording import Incoming, Repeat, result_record, results_record
+from samples.values import bounds
 
 # Refusals that mean "this result is fine but no sample is waiting for it", or that it does not
 # fit the sample it names (measured before that sample's collection: one of the two clocks, or
@@ -257,6 +258,11 @@ def _park(
     field: str | None = None,
 ) -> dict[str, Any]:
     measured: datetime | None = item.get("measured_at")
+    if measured is not None and field == "measured_at":
+        try:  # a time that cannot be stored stays in the message (and the segment) only
+            bounds.moment(measured, field="measured_at", what="the measurement time")
+        except LabError:
+            measured = None
     parked = UnmatchedResult.objects.create(
         message=message,
         instrument=instrument,

@@ -1,6 +1,7 @@
 """``POST /api/v1/hl7/``: instrument middleware posts HL7 v2 ORU^R01 messages; results are
 recorded for the samples waiting for them (or kept in the unmatched inbox), the message is
-stored raw, and the answer is an HL7 ACK: AA, AE (nothing recorded) or AR (rejected)."""
+stored raw (taken or not), and the answer is an HL7 ACK: AA (each OBX recorded or kept for a
+person) or AR (rejected, or a control id reused with other content)."""
 
 from __future__ import annotations
 
@@ -298,7 +299,7 @@ def test_the_schema_describes_the_endpoint_with_an_example_message_and_acks(clie
     assert "ORU^R01" in str(post["requestBody"]["content"][ACK]["examples"])
     assert {"200", "401", "403", "413", "415"} <= set(post["responses"])
     examples = post["responses"]["200"]["content"][ACK]["examples"].values()
-    assert {"AA", "AE", "AR"} <= {hl7.parse(e["value"]).segment("MSA")(1)[0] for e in examples}
+    assert {"AA", "AR"} == {hl7.parse(e["value"]).segment("MSA")(1)[0] for e in examples}
 
 
 def test_the_message_is_kept_as_the_bytes_received_with_their_sha256(lab, waiting, middleware):
@@ -311,3 +312,63 @@ def test_the_message_is_kept_as_the_bytes_received_with_their_sha256(lab, waitin
     stored = InstrumentMessage.objects.get()
     assert bytes(stored.raw) == body and stored.sha256 == hashlib.sha256(body).hexdigest()
     assert "Müller^Zoë" in stored.body
+
+
+def test_a_control_id_reused_with_other_content_is_refused_kept_and_shown(
+    lab, waiting, middleware, signed_in
+):
+    """Analyzers restart their counters: MSH-10 again, new results. Never an AA."""
+    first = ack_of(post(middleware, with_obx(CHEMISTRY[4], control_id="1")))
+    assert msa(first)[0] == "AA" and Result.objects.count() == 1
+    reused = with_obx(CHEMISTRY[5], control_id="1")
+    ack = ack_of(post(middleware, reused))
+    assert msa(ack) == ("AR", "1") and errs(ack) == [("MSH^1^10", "205", "E")]
+    assert "reused with different content" in ack.segment("MSA").extract_field(field_num=3)
+    assert Result.objects.count() == 1 and not UnmatchedResult.objects.exists()
+    kept = InstrumentMessage.objects.get(conflicts_with__isnull=False)
+    assert bytes(kept.raw) == reused.encode() and kept.answer["ack"] == str(ack)
+    assert kept.conflicts_with == Result.objects.get().message and kept.control_id == "1"
+    # Sent again byte for byte, it is the same conflict: no second first message.
+    assert msa(ack_of(post(middleware, reused)))[0] == "AR"
+    assert InstrumentMessage.objects.filter(idempotency_key="1").count() == 1
+    page = signed_in(lab.technician).get("/inbox/").content.decode()
+    assert f'id="message-{kept.pk}"' in page and "reused with different content" in page
+
+
+def test_json_keys_and_control_ids_are_separate_key_spaces(lab, waiting, middleware):
+    """A JSON post whose Idempotency-Key equals an earlier MSH-10 is its own message, and the
+    other way round: neither replays the other's answer."""
+    first = ack_of(post(middleware, with_obx(CHEMISTRY[4], control_id="MSG0001")))
+    assert msa(first)[0] == "AA"
+    json_post = middleware.post(
+        "/api/v1/results/",
+        {"sample": waiting, "assay": "CREA", "value": "52", "units": "umol/L"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="MSG0001",
+    )
+    assert json_post.status_code == 201 and "replayed" not in json_post.json()
+    assert Result.objects.count() == 2
+    lab.register("S-000962", "GLU")
+    keyed = middleware.post(
+        "/api/v1/results/",
+        {"sample": "S-000962", "assay": "GLU", "value": "5"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="MSG0002",
+    )
+    assert keyed.status_code == 202
+    obr = CHEMISTRY[3].replace("S-000961", "S-000962")
+    ack = ack_of(
+        post(middleware, with_obx("OBX|1|NM|GLU||5.5|mmol/L", obr=obr, control_id="MSG0002"))
+    )
+    assert msa(ack) == ("AA", "MSG0002") and UnmatchedResult.objects.count() == 2
+
+
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_a_nul_byte_gets_an_ar_and_the_bytes_are_kept(waiting, middleware, where):
+    body = message(*CHEMISTRY).encode()
+    at = {"start": 0, "middle": len(body) // 2, "end": len(body)}[where]
+    raw = body[:at] + b"\x00" + body[at:]
+    ack = ack_of(post(middleware, raw))
+    assert msa(ack)[0] == "AR" and "NUL" in ack.segment("MSA").extract_field(field_num=3)
+    assert_kept_refused(raw, ack)
+    assert "\ufffd" in InstrumentMessage.objects.get().body
