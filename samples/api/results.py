@@ -105,10 +105,9 @@ class ResultsView(APIView):
         )
         try:
             items = self._items(request)
-            if key is not None and len(key) > 200:
-                raise ValidationError({"Idempotency-Key": ["At most 200 characters."]})
+            _check_key(key)
         except (ValidationError, ParseError) as refused:
-            message_refused(replace(sent, key=(key or "")[:200] or None), 400, _said(refused))
+            message_refused(replace(sent, key=_as_sent(key)), 400, _said(refused))
             raise
         receipt = results_receive(
             client=request.user,
@@ -132,6 +131,20 @@ class ResultsView(APIView):
         serializer.is_valid(raise_exception=True)
         checked = serializer.validated_data if many else [serializer.validated_data]
         return [dict(item) for item in checked]
+
+
+def _check_key(key: str | None) -> None:
+    if key is None:
+        return
+    if len(key) > 200:
+        raise ValidationError({"Idempotency-Key": ["At most 200 characters."]})
+    if _as_sent(key) != key:
+        raise ValidationError({"Idempotency-Key": ["Only text characters, no surrogates."]})
+
+
+def _as_sent(key: str | None) -> str | None:
+    """The key as kept with a refused message: at most 200 characters, storable text."""
+    return key[:200].encode("utf-8", "replace").decode("utf-8") if key else None
 
 
 def _said(refused: APIException) -> dict[str, Any]:

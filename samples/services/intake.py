@@ -153,7 +153,8 @@ def received_text(raw: bytes, charset: str | None = None) -> str:
         text = raw.decode(charset or "utf-8", errors="replace")
     except LookupError:
         text = raw.decode("utf-8", errors="replace")
-    return text.replace("\x00", "\ufffd")
+    # A lone surrogate (some codecs make them) cannot be stored either.
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
 def results_receive(
