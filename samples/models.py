@@ -282,6 +282,17 @@ class Batch(models.Model):
         return f"{self.assay.code} batch {self.pk}"
 
 
+# A batch holds at most ``capacity`` samples: positions are unique in a batch and dense from 1
+# (``samples.services.batches``), so no position past the capacity holds whoever inserts it.
+MEMBER_WITHIN_CAPACITY = """
+IF NEW.position > (SELECT capacity FROM samples_batch WHERE id = NEW.batch_id) THEN
+    RAISE EXCEPTION 'batch %: position % is past its capacity', NEW.batch_id, NEW.position
+        USING ERRCODE = 'check_violation';
+END IF;
+RETURN NEW;
+"""
+
+
 class BatchMember(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="members")
     sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="batch_places")
@@ -294,6 +305,15 @@ class BatchMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["batch", "sample"], name="member_once_per_batch"),
             models.UniqueConstraint(fields=["batch", "position"], name="member_unique_position"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="member_position_from_1"),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="member_within_capacity",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("position", "batch_id"),
+                func=pgtrigger.Func(MEMBER_WITHIN_CAPACITY),
+            )
         ]
 
     def __str__(self) -> str:
