@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from samples.tracking import audited, audited_with, audited_without
-from samples.values.bounds import EARLIEST, LATEST
+from samples.values.bounds import EARLIEST, LATEST, measured_doubt
 from samples.values.times import utc_text
 
 code_validator = RegexValidator(
@@ -389,6 +389,12 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assay.code} {self.value} {self.units} for {self.sample.barcode}"
+
+    @property
+    def time_flag(self) -> str:
+        """Why its measurement time cannot be right, for the reviewer ("" when it can)."""
+        collected = self.sample.collected_at
+        return measured_doubt(self.measured_at, collected=collected, recorded=self.recorded_at)
 
 
 # A message's answer (status and body) is set once, after its results are recorded; nothing

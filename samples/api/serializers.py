@@ -58,9 +58,9 @@ class MomentField(serializers.DateTimeField):
     """A time within the accepted range (``samples.values.bounds.moment``): its offset checked as
     sent (at most ±14:00), before it is read in the lab's time zone."""
 
-    def __init__(self, *, what: str, **kwargs: Any) -> None:
+    def __init__(self, *, what: str, ahead_taken: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.what = what
+        self.what, self.ahead_taken = what, ahead_taken
 
     def to_internal_value(self, value: Any) -> datetime:
         if isinstance(value, str):
@@ -73,8 +73,9 @@ class MomentField(serializers.DateTimeField):
     def enforce_timezone(self, value: datetime) -> datetime:
         try:
             if timezone.is_aware(value):
-                bounds.moment(value, field="", what=self.what)
-            return bounds.moment(super().enforce_timezone(value), field="", what=self.what)
+                bounds.moment(value, field="", what=self.what, ahead_taken=self.ahead_taken)
+            local = super().enforce_timezone(value)
+            return bounds.moment(local, field="", what=self.what, ahead_taken=self.ahead_taken)
         except LabError as refusal:
             raise serializers.ValidationError(refusal.message) from None
 
@@ -95,7 +96,13 @@ class ResultItemSerializer(serializers.Serializer):
         help_text="The instrument's run: a result re-sent with the same run is recorded once.",
     )
     measured_at = MomentField(
-        what="the measurement time", required=False, allow_null=True, default=None
+        what="the measurement time",
+        ahead_taken=True,  # an instrument's clock ahead: recorded, and flagged for review
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Before the sample's collection or ahead of the server's clock (beyond "
+        "CLOCK_SKEW_MINUTES), the result is recorded and flagged for review (`time_flag`).",
     )
 
     def validate_value(self, value):  # type: ignore[no-untyped-def]
@@ -154,6 +161,11 @@ class ResultOutSerializer(serializers.ModelSerializer):
     value = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=True)
     source = serializers.SerializerMethodField()
     superseded_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    time_flag = serializers.CharField(
+        help_text="Why its measurement time cannot be right (before the sample's collection, "
+        "or later than it was received), for the reviewer to check before release; empty when "
+        "it can be."
+    )
 
     class Meta:
         model = Result
@@ -168,6 +180,7 @@ class ResultOutSerializer(serializers.ModelSerializer):
             "measured_at",
             "recorded_at",
             "superseded_by",
+            "time_flag",
         ]
 
     def get_source(self, result: Result) -> str:
@@ -266,3 +279,4 @@ class BatchOutSerializer(serializers.ModelSerializer):
             {"position": m.position, "sample": m.sample.barcode}
             for m in batch.members.select_related("sample").order_by("position")
         ]
+
