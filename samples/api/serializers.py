@@ -280,3 +280,47 @@ class BatchOutSerializer(serializers.ModelSerializer):
             for m in batch.members.select_related("sample").order_by("position")
         ]
 
+
+class InboxMessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="`results` (JSON) or `hl7`.")
+    received_at = serializers.DateTimeField()
+    idempotency_key = serializers.CharField(
+        allow_null=True, help_text="Its `Idempotency-Key` header, or an HL7 message's MSH-10."
+    )
+    sha256 = serializers.CharField(help_text="Of the bytes received.")
+
+
+class InboxResolutionSerializer(serializers.Serializer):
+    how = serializers.ChoiceField(choices=["matched", "discarded"], source="resolution")
+    at = serializers.DateTimeField(source="resolved_at")
+    by = serializers.CharField(source="resolved_by.get_username")
+    reason = serializers.CharField(source="resolution_reason")
+    result = serializers.IntegerField(
+        source="result_id", allow_null=True, help_text="The result recorded when matched."
+    )
+
+
+class InboxEntrySerializer(serializers.Serializer):
+    """An unmatched inbox entry: the result as sent, why it matched no waiting sample, the
+    message it came from, and how it was resolved (null while open)."""
+
+    id = serializers.IntegerField()
+    why = serializers.CharField()
+    instrument = serializers.CharField(source="instrument.name")
+    message = InboxMessageSerializer()
+    received_at = serializers.DateTimeField()
+    sample = serializers.CharField(source="barcode", help_text="The barcode as sent.")
+    assay = serializers.CharField(source="assay_code", help_text="The assay code as sent.")
+    value = serializers.CharField(help_text="The value as sent.")
+    units = serializers.CharField()
+    flags = serializers.ListField(child=serializers.CharField())
+    run_id = serializers.CharField()
+    measured_at = serializers.DateTimeField(allow_null=True)
+    resolution = serializers.SerializerMethodField()
+
+    @extend_schema_field(InboxResolutionSerializer(allow_null=True))
+    def get_resolution(self, entry: Any) -> dict[str, Any] | None:
+        if entry.resolved_at is None:
+            return None
+        return InboxResolutionSerializer(entry).data  # type: ignore[return-value]
