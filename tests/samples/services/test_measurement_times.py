@@ -173,3 +173,10 @@ def test_measured_doubt_reads_both_bounds():
     assert doubt(collected - timedelta(minutes=4)) == ""
     assert doubt(recorded + timedelta(minutes=4)) == ""
     assert doubt(recorded + timedelta(minutes=6)) == AHEAD
+
+
+def test_the_sample_page_shows_the_flag_beside_the_result(lab, running, signed_in):
+    post_json(lab, timezone.now() + timedelta(days=1))
+    lab.env.run_until_idle()
+    page = signed_in(lab.reviewer).get("/samples/S-000951/").content.decode()
+    assert f"⚠ {AHEAD}" in page.replace("&#x27;", "'")
