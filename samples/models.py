@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from samples.tracking import audited, audited_with, audited_without
-from samples.values.bounds import EARLIEST, LATEST
+from samples.values.bounds import EARLIEST, LATEST, measured_doubt
 from samples.values.times import utc_text
 
 code_validator = RegexValidator(
@@ -282,6 +282,17 @@ class Batch(models.Model):
         return f"{self.assay.code} batch {self.pk}"
 
 
+# A batch holds at most ``capacity`` samples: positions are unique in a batch and dense from 1
+# (``samples.services.batches``), so no position past the capacity holds whoever inserts it.
+MEMBER_WITHIN_CAPACITY = """
+IF NEW.position > (SELECT capacity FROM samples_batch WHERE id = NEW.batch_id) THEN
+    RAISE EXCEPTION 'batch %: position % is past its capacity', NEW.batch_id, NEW.position
+        USING ERRCODE = 'check_violation';
+END IF;
+RETURN NEW;
+"""
+
+
 class BatchMember(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="members")
     sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="batch_places")
@@ -294,6 +305,15 @@ class BatchMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["batch", "sample"], name="member_once_per_batch"),
             models.UniqueConstraint(fields=["batch", "position"], name="member_unique_position"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="member_position_from_1"),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="member_within_capacity",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("position", "batch_id"),
+                func=pgtrigger.Func(MEMBER_WITHIN_CAPACITY),
+            )
         ]
 
     def __str__(self) -> str:
@@ -369,6 +389,12 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assay.code} {self.value} {self.units} for {self.sample.barcode}"
+
+    @property
+    def time_flag(self) -> str:
+        """Why its measurement time cannot be right, for the reviewer ("" when it can)."""
+        collected = self.sample.collected_at
+        return measured_doubt(self.measured_at, collected=collected, recorded=self.recorded_at)
 
 
 # A message's answer (status and body) is set once, after its results are recorded; nothing

@@ -40,7 +40,7 @@ from samples.selectors.specimens import sample_runs
 from samples.values.codes import code_clean
 
 
-def _moment(name: str, text: str) -> datetime:
+def filter_moment(name: str, text: str) -> datetime:
     """``text`` as an aware time in UTC, or a 400 naming the filter. In UTC because PostgreSQL
     refuses offsets past 15:59 that Python accepts; a time without an offset is local."""
     try:  # parse_datetime: None when not ISO 8601, ValueError for a 30 February
@@ -64,7 +64,7 @@ class TimeCursor(CursorPagination):
         if cursor is None or cursor.position is None:
             return cursor
         try:
-            return cursor._replace(position=_moment("cursor", cursor.position).isoformat())
+            return cursor._replace(position=filter_moment("cursor", cursor.position).isoformat())
         except ValidationError:
             raise NotFound(self.invalid_cursor_message) from None
 
@@ -144,7 +144,7 @@ class SampleList(generics.ListCreateAPIView):
             ("released_before", "released_at__lt"),
         ):
             if name in params:
-                samples = samples.filter(**{lookup: _moment(name, params[name])})
+                samples = samples.filter(**{lookup: filter_moment(name, params[name])})
         return samples
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -58,9 +58,9 @@ class MomentField(serializers.DateTimeField):
     """A time within the accepted range (``samples.values.bounds.moment``): its offset checked as
     sent (at most ±14:00), before it is read in the lab's time zone."""
 
-    def __init__(self, *, what: str, **kwargs: Any) -> None:
+    def __init__(self, *, what: str, ahead_taken: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.what = what
+        self.what, self.ahead_taken = what, ahead_taken
 
     def to_internal_value(self, value: Any) -> datetime:
         if isinstance(value, str):
@@ -73,8 +73,9 @@ class MomentField(serializers.DateTimeField):
     def enforce_timezone(self, value: datetime) -> datetime:
         try:
             if timezone.is_aware(value):
-                bounds.moment(value, field="", what=self.what)
-            return bounds.moment(super().enforce_timezone(value), field="", what=self.what)
+                bounds.moment(value, field="", what=self.what, ahead_taken=self.ahead_taken)
+            local = super().enforce_timezone(value)
+            return bounds.moment(local, field="", what=self.what, ahead_taken=self.ahead_taken)
         except LabError as refusal:
             raise serializers.ValidationError(refusal.message) from None
 
@@ -95,7 +96,13 @@ class ResultItemSerializer(serializers.Serializer):
         help_text="The instrument's run: a result re-sent with the same run is recorded once.",
     )
     measured_at = MomentField(
-        what="the measurement time", required=False, allow_null=True, default=None
+        what="the measurement time",
+        ahead_taken=True,  # an instrument's clock ahead: recorded, and flagged for review
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Before the sample's collection or ahead of the server's clock (beyond "
+        "CLOCK_SKEW_MINUTES), the result is recorded and flagged for review (`time_flag`).",
     )
 
     def validate_value(self, value):  # type: ignore[no-untyped-def]
@@ -161,6 +168,11 @@ class ResultOutSerializer(serializers.ModelSerializer):
     value = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=True)
     source = serializers.SerializerMethodField()
     superseded_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    time_flag = serializers.CharField(
+        help_text="Why its measurement time cannot be right (before the sample's collection, "
+        "or later than it was received), for the reviewer to check before release; empty when "
+        "it can be."
+    )
 
     class Meta:
         model = Result
@@ -175,6 +187,7 @@ class ResultOutSerializer(serializers.ModelSerializer):
             "measured_at",
             "recorded_at",
             "superseded_by",
+            "time_flag",
         ]
 
     def get_source(self, result: Result) -> str:
@@ -273,3 +286,48 @@ class BatchOutSerializer(serializers.ModelSerializer):
             {"position": m.position, "sample": m.sample.barcode}
             for m in batch.members.select_related("sample").order_by("position")
         ]
+
+
+class InboxMessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="`results` (JSON) or `hl7`.")
+    received_at = serializers.DateTimeField()
+    idempotency_key = serializers.CharField(
+        allow_null=True, help_text="Its `Idempotency-Key` header, or an HL7 message's MSH-10."
+    )
+    sha256 = serializers.CharField(help_text="Of the bytes received.")
+
+
+class InboxResolutionSerializer(serializers.Serializer):
+    how = serializers.ChoiceField(choices=["matched", "discarded"], source="resolution")
+    at = serializers.DateTimeField(source="resolved_at")
+    by = serializers.CharField(source="resolved_by.get_username")
+    reason = serializers.CharField(source="resolution_reason")
+    result = serializers.IntegerField(
+        source="result_id", allow_null=True, help_text="The result recorded when matched."
+    )
+
+
+class InboxEntrySerializer(serializers.Serializer):
+    """An unmatched inbox entry: the result as sent, why it matched no waiting sample, the
+    message it came from, and how it was resolved (null while open)."""
+
+    id = serializers.IntegerField()
+    why = serializers.CharField()
+    instrument = serializers.CharField(source="instrument.name")
+    message = InboxMessageSerializer()
+    received_at = serializers.DateTimeField()
+    sample = serializers.CharField(source="barcode", help_text="The barcode as sent.")
+    assay = serializers.CharField(source="assay_code", help_text="The assay code as sent.")
+    value = serializers.CharField(help_text="The value as sent.")
+    units = serializers.CharField()
+    flags = serializers.ListField(child=serializers.CharField())
+    run_id = serializers.CharField()
+    measured_at = serializers.DateTimeField(allow_null=True)
+    resolution = serializers.SerializerMethodField()
+
+    @extend_schema_field(InboxResolutionSerializer(allow_null=True))
+    def get_resolution(self, entry: Any) -> dict[str, Any] | None:
+        if entry.resolved_at is None:
+            return None
+        return InboxResolutionSerializer(entry).data  # type: ignore[return-value]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from samples.api import hl7, results, samples
+from samples.api import hl7, inbox, results, samples
 
 app_name = "api"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("samples/<str:barcode>/history/", samples.SampleHistory.as_view(), name="sample_history"),
     path("batches/", samples.BatchList.as_view(), name="batch_list"),
     path("batches/<int:pk>/", samples.BatchDetail.as_view(), name="batch_detail"),
+    path("inbox/", inbox.InboxList.as_view(), name="inbox"),
 ]

@@ -5,4 +5,5 @@
 correction changed; ``audit`` reads the trail as one list, ``chains`` checks its hash chains
 (over the event tables ``samples.tracking`` lists); ``words`` says every history event and record
 change for a person: the one vocabulary the trail, the sample's ``timeline``, the runs console
-and the dossier speak. ``metrics`` serves the scraper, ``read_ahead`` the exports."""
+and the dossier speak. ``metrics`` serves the scraper, ``read_ahead`` the exports, ``inbox``
+the unmatched inbox's list for the API."""

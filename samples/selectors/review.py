@@ -1,5 +1,6 @@
 """Reads for the review page: resulted samples waiting for verification, each result beside its
-reference range and the subject's previous result of the same assay, critical results marked.
+reference range and the subject's previous result of the same assay, critical results marked,
+and results whose measurement time cannot be right (``Result.time_flag``) marked too.
 
 The queue is read in a fixed number of queries whatever its length (samples with their retest
 counts, their current results, the subjects' earlier results). Nothing here writes.
@@ -64,6 +65,11 @@ class ReviewRow:
     def flag(self) -> str:
         return FLAG_WORDS.get(self.result.interpretation, self.result.interpretation)
 
+    @property
+    def time_flag(self) -> str:
+        """Why the result's measurement time cannot be right ("" when it can)."""
+        return self.result.time_flag
+
 
 @dataclass(frozen=True)
 class ReviewItem:
@@ -78,6 +84,10 @@ class ReviewItem:
     @property
     def critical(self) -> bool:
         return any(row.critical for row in self.rows)
+
+    @property
+    def time_flagged(self) -> bool:
+        return any(row.time_flag for row in self.rows)
 
 
 def _current(results: QuerySet[Result]) -> QuerySet[Result]:

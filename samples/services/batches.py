@@ -20,8 +20,11 @@ from workflows.api import signal, start
 
 def batch_join(*, barcode: str, assay_code: str, join_key: str) -> dict[str, int]:
     """Add the sample to the open batch of the assay (opening one, and its workflow, if there
-    is none); the batch is told when it is full. Returns the batch and the plate position.
-    ``join_key`` makes a repeated call (a retried step) return the first answer."""
+    is none, or if the open one is full); the batch is told when it is full. A batch never
+    holds more than its capacity, however many samples join at once: joiners of an assay take
+    its row's lock in turn, and the database refuses a position past the capacity. Returns the
+    batch and the plate position. ``join_key`` makes a repeated call (a retried step) return
+    the first answer."""
     existing = BatchMember.objects.filter(join_key=join_key).first()
     if existing is not None:
         return {"batch_id": existing.batch_id, "position": existing.position}
@@ -30,7 +33,15 @@ def batch_join(*, barcode: str, assay_code: str, join_key: str) -> dict[str, int
     with transaction.atomic():
         # One joiner per assay at a time: positions stay dense and a full batch stays full.
         assay = Assay.objects.select_for_update().get(code=assay_code)
-        batch = Batch.objects.filter(assay=assay, status=BatchStatus.OPEN).first()
+        batch = (
+            Batch.objects.select_for_update().filter(assay=assay, status=BatchStatus.OPEN).first()
+        )
+        if batch is not None and batch.members.count() >= batch.capacity:
+            # Full, and told so, but its run has not closed it yet: closed now, so this sample
+            # opens the next batch instead of taking a position past the capacity.
+            batch.status, batch.closed_at = BatchStatus.CLOSED, now
+            batch.save(update_fields=["status", "closed_at"])
+            batch = None
         if batch is None:
             batch = Batch.objects.create(assay=assay, capacity=assay.batch_capacity, opened_at=now)
             run_id = start(BATCH_RUN, batch.pk, key=f"batch:{batch.pk}", actor="lifecycle")

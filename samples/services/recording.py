@@ -5,6 +5,12 @@ row is locked first, so of two messages carrying it only one records it. An inst
 reports a sample's assay once; the same (instrument, run, sample, assay) again is a repeat and
 answers with the result recorded the first time. The sample's lifecycle and the batch's run are
 signalled in the same transaction.
+
+An instrument posts only within its scope: the assays it is configured to run
+(``Instrument.assays``), into batches its run was started on (``Batch.instrument``, chosen when
+the run starts; a batch started without one takes any instrument that runs its assay). Outside
+it, the result is refused on the field ``instrument``: a configuration to correct, not a sample
+to find, so the whole message is refused and nothing of it recorded.
 """
 
 from __future__ import annotations
@@ -21,7 +27,16 @@ from django.utils import timezone
 
 from samples.actors import actor_name
 from samples.errors import LabError
-from samples.models import Assay, BatchMember, BatchStatus, Instrument, Result, Retest, Sample
+from samples.models import (
+    Assay,
+    Batch,
+    BatchMember,
+    BatchStatus,
+    Instrument,
+    Result,
+    Retest,
+    Sample,
+)
 from samples.roles import Role
 from samples.services.access import require_role
 from samples.values import bounds
@@ -105,11 +120,15 @@ def results_record(
                 field="reason",
             )
     samples = _samples_with_assays({code_clean(e.barcode) for e in entries})
+    runs = _assays_run_by(instrument)
     outcomes: list[Outcome | None] = [None] * len(entries)
     checked = []
     for index, entry in enumerate(entries):
         try:
-            checked.append((index, entry, *_check(entry, samples, typed=instrument is None)))
+            sample, assay, number = _check(entry, samples, typed=instrument is None)
+            if instrument is not None and assay.pk not in runs:
+                raise _not_configured(instrument, assay)
+            checked.append((index, entry, sample, assay, number))
         except LabError as refusal:
             outcomes[index] = refusal
     with transaction.atomic(savepoint=False):
@@ -127,6 +146,8 @@ def results_record(
                 outcomes[index] = LabError(
                     f"{sample.barcode} is not waiting for a {assay.code} result in a running batch."
                 )
+            elif not _runs_batch(instrument, member.batch):
+                outcomes[index] = _another_instruments(instrument, sample, member.batch)
             else:
                 result = Result(
                     sample=sample,
@@ -179,9 +200,38 @@ def _check(
     units = (entry.units or "").strip() or assay.units
     if units != assay.units:
         raise LabError(f"{assay.code} is reported in {assay.units}, not {units}.", field="units")
-    if entry.measured_at is not None:
-        bounds.measured(entry.measured_at, collected=sample.collected_at)
+    if entry.measured_at is not None:  # a doubtful one is recorded and flagged for review
+        bounds.measured(entry.measured_at)
     return sample, assay, number
+
+
+def _assays_run_by(instrument: Instrument | None) -> set[int]:
+    """The assays the instrument is configured to run (none for a result entered by hand)."""
+    if instrument is None:
+        return set()
+    return set(instrument.assays.values_list("pk", flat=True))
+
+
+def _not_configured(instrument: Instrument, assay: Assay) -> LabError:
+    return LabError(
+        f"{instrument.name} is not configured to run {assay.code}: its results of {assay.code} "
+        "are not taken until an administrator adds the assay to the instrument.",
+        field="instrument",
+    )
+
+
+def _runs_batch(instrument: Instrument | None, batch: Batch) -> bool:
+    """Whether ``instrument`` may report into ``batch``: the batch's run was started on it, or
+    on no instrument in particular. By hand (no instrument), any batch."""
+    return instrument is None or batch.instrument_id in (None, instrument.pk)
+
+
+def _another_instruments(instrument: Any, sample: Sample, batch: Batch) -> LabError:
+    return LabError(
+        f"{sample.barcode} waits in {batch.assay.code} batch {batch.pk}, whose run is on "
+        f"{batch.instrument}, not {instrument.name}: only that instrument reports into it.",
+        field="instrument",
+    )
 
 
 def decimal_value(value: Any, *, typed: bool = False, assay: Assay | None = None) -> Decimal:
@@ -216,7 +266,7 @@ def _waiting_members(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Batch
         return {}
     rows = (
         BatchMember.objects.select_for_update(of=("self",))
-        .select_related("batch")
+        .select_related("batch__assay", "batch__instrument")
         .filter(
             sample_id__in={s for s, _ in pairs},
             batch__assay_id__in={a for _, a in pairs},

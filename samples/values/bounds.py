@@ -4,10 +4,15 @@ values with the same words.
 
 Times: a zone offset of at most ±14:00 (the widest in use on Earth); not before ``EARLIEST``
 (2000-01-01 UTC); not more than ``CLOCK_SKEW_MINUTES`` (a setting, default 5) ahead of the
-server's clock; a measurement not before its sample's collection (by more than that same
-tolerance for clocks that differ). The database refuses what lies before ``EARLIEST`` or from
-``LATEST`` on too (CHECK constraints on the time columns), so a time that no page can show can
-never be stored, whoever writes it.
+server's clock. The database refuses what lies before ``EARLIEST`` or from ``LATEST`` on too
+(CHECK constraints on the time columns), so a time that no page can show can never be stored,
+whoever writes it.
+
+A measurement time is an instrument's clock speaking, not a person's entry: within what can be
+stored it is taken even when it cannot be right (before its sample's collection, or ahead of
+the server's clock, each by more than that tolerance). The result is recorded and flagged for
+the reviewer (``measured_doubt``), so neither a wrong clock nor a mistyped collection time
+loses a result or releases one unseen.
 
 Numbers: ASCII only. An optional sign, digits 0 to 9, at most one decimal point (or, typed by a
 person, a decimal comma: ``samples.values.numbers``); no exponent, no thousands separator, no
@@ -98,9 +103,10 @@ def result_value(value: Decimal, *, assay: Any = None, field: str = "value") -> 
     return value + 0  # "-0" is 0
 
 
-def moment(when: datetime | None, *, field: str, what: str) -> datetime:
+def moment(when: datetime | None, *, field: str, what: str, ahead_taken: bool = False) -> datetime:
     """A time someone gave (``what``: "the collection time"...), within the accepted range, or
-    ``LabError`` on ``field`` saying which bound it passes."""
+    ``LabError`` on ``field`` saying which bound it passes. ``ahead_taken``: a time ahead of the
+    server's clock is taken, up to ``LATEST`` (an instrument's clock: ``measured``)."""
     if when is None or timezone.is_naive(when):
         raise LabError(f"{_capital(what)} needs a date, a time and a time zone.", field=field)
     offset = when.utcoffset()
@@ -120,7 +126,13 @@ def moment(when: datetime | None, *, field: str, what: str) -> datetime:
             f"{EARLIEST:%Y-%m-%d} on.",
             field=field,
         )
-    if utc is None or utc > timezone.now() + clock_skew():
+    if ahead_taken and (utc is None or utc >= LATEST):
+        raise LabError(
+            f"{_capital(what)} is in the future, on or after {LATEST:%d %b %Y}: no clock is "
+            "that far ahead, and LabTrack stores no time from then on.",
+            field=field,
+        )
+    if not ahead_taken and (utc is None or utc > timezone.now() + clock_skew()):
         raise LabError(f"{_capital(what)} is in the future.", field=field)
     return when
 
@@ -154,16 +166,29 @@ def moment_text(text: str, *, field: str, what: str) -> datetime:
     return moment(when, field=field, what=what)
 
 
-def measured(when: datetime, *, collected: datetime, field: str = "measured_at") -> datetime:
-    """A measurement time within range and not before its sample's collection."""
-    moment(when, field=field, what="the measurement time")
+MEASURED_BEFORE_COLLECTION = (
+    "measured before the sample's collection: the instrument's clock, or the collection time "
+    "registered, is wrong"
+)
+MEASURED_AHEAD = "measured later than it was received: the instrument's clock is ahead"
+
+
+def measured(when: datetime, *, field: str = "measured_at") -> datetime:
+    """A measurement time an instrument sent, within what can be stored: an offset within
+    ±14:00, from ``EARLIEST``, before ``LATEST``. Ahead of the server's clock, or before the
+    sample's collection, it is taken all the same, and the result flagged (``measured_doubt``)."""
+    return moment(when, field=field, what="the measurement time", ahead_taken=True)
+
+
+def measured_doubt(when: datetime, *, collected: datetime, recorded: datetime) -> str:
+    """Why a result's measurement time cannot be right, in words for the reviewer ("" when it
+    can): before its sample's collection, or later than the result was recorded, each by more
+    than ``CLOCK_SKEW_MINUTES`` (the setting as it is now)."""
     if when < collected - clock_skew():
-        raise LabError(
-            "The measurement time is before the sample's collection: one of the two clocks "
-            "is wrong.",
-            field=field,
-        )
-    return when
+        return MEASURED_BEFORE_COLLECTION
+    if when > recorded + clock_skew():
+        return MEASURED_AHEAD
+    return ""
 
 
 def _capital(text: str) -> str:

@@ -41,6 +41,7 @@ ENDPOINTS = {
     "history": ("GET", f"/api/v1/samples/{BARCODE}/history/"),
     "batches": ("GET", "/api/v1/batches/"),
     "batch": ("GET", "/api/v1/batches/{batch}/"),
+    "inbox": ("GET", "/api/v1/inbox/"),
 }
 SUCCESS = {"results": 201, "hl7": 200, "register": 201}  # the others: 200
 
@@ -54,7 +55,7 @@ def refused(code: int) -> dict[str, int]:
     return {endpoint: code for endpoint in ENDPOINTS}
 
 
-READS = ("samples", "sample", "history", "batches", "batch")
+READS = ("samples", "sample", "history", "batches", "batch", "inbox")
 
 # docs/api.md, "Tokens" and "Samples and batches".
 EXPECTED = {
@@ -63,7 +64,7 @@ EXPECTED = {
     "unknown token": refused(401),
     "revoked token": refused(401),
     "deactivated user": refused(401),
-    "instrument": allowed("results", "hl7", "batches", "batch"),
+    "instrument": allowed("results", "hl7", "batches", "batch", "inbox"),
     "inactive instrument": refused(403),
     "technician": allowed("register", *READS),
     "reviewer": allowed(*READS),
@@ -90,6 +91,7 @@ FORBIDDEN = {
     "history": STAFF_ONLY,
     "batches": STAFF_ONLY[:-1] + ", or an active instrument's token.",
     "batch": STAFF_ONLY[:-1] + ", or an active instrument's token.",
+    "inbox": STAFF_ONLY[:-1] + ", or an active instrument's token.",
 }
 
 
@@ -222,6 +224,7 @@ def test_a_reviewer_is_refused_registration_before_the_body_is_read(lab):
         ("/api/v1/batches/404404/", "No batch has the id 404404."),
         ("/api/v1/samples/?cursor=stale", "Invalid cursor"),
         ("/api/v1/batches/?cursor=stale", "Invalid cursor"),
+        ("/api/v1/inbox/?cursor=stale", "Invalid cursor"),
     ],
 )
 def test_an_unknown_sample_batch_or_page_gets_a_json_404_naming_it(lab, path, detail):
@@ -258,6 +261,7 @@ def test_a_bad_filter_value_gets_400_naming_the_filter(lab, query, problem):
         ("history", "technician", "POST"),
         ("batches", "instrument", "POST"),
         ("batch", "instrument", "PUT"),
+        ("inbox", "instrument", "POST"),
     ],
 )
 def test_a_wrong_method_gets_a_json_405_saying_which_are_allowed(

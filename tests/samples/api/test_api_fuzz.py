@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from samples import services
 from samples.services.tokens import api_token_create
 
 # The HL7 endpoint is left out: its body is HL7 v2 text and its answer an HL7 ACK, which no
@@ -85,6 +86,12 @@ def stocked(lab, same_connection):
     lab.close_batches()
     batch = lab.start_run()
     lab.post("S-000703", "6.1")
+    item = {"sample": "S-000799", "assay": "GLU", "value": "4.8", "units": "", "flags": []}
+    code, _answer = services.results_receive(  # an entry of the unmatched inbox
+        client=lab.instrument.service_user, items=[item], raw_body=json.dumps(item).encode(),
+        content_type="application/json", idempotency_key=None,
+    )  # fmt: skip
+    assert code == 202
     KNOWN["barcode"] = ["S-000701", "S-000702", "S-000703"]
     KNOWN["id"] = [batch.pk]
     yield lab
@@ -96,7 +103,12 @@ def tokens(stocked):
     """A token for each kind of client, used on the endpoints that client may call."""
     instrument = api_token_create(owner=stocked.instrument.service_user)
     technician = api_token_create(owner=stocked.technician)
-    return {"results": instrument, "batches": instrument, "samples": technician}
+    return {
+        "results": instrument,
+        "batches": instrument,
+        "samples": technician,
+        "inbox": technician,
+    }
 
 
 @schema.parametrize()
@@ -208,10 +220,21 @@ def test_hostile_json_bodies_never_get_a_5xx(hostile_clients, url, body, key):
 
 @FUZZ_SETTINGS
 @given(
-    path=st.sampled_from(["samples/", "samples/{}/", "samples/{}/history/", "batches/"]),
+    path=st.sampled_from(["samples/", "samples/{}/", "samples/{}/history/", "batches/", "inbox/"]),
     text=HOSTILE,
     filters=st.dictionaries(
-        st.sampled_from(["state", "assay", "received_after", "released_before", "cursor"]),
+        st.sampled_from(
+            [
+                "state",
+                "assay",
+                "received_after",
+                "released_before",
+                "cursor",
+                "status",
+                "instrument",
+                "since",
+            ]
+        ),
         HOSTILE | st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode()),
         max_size=3,
     ),

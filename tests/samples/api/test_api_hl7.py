@@ -54,10 +54,11 @@ COLLECTED = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def waiting(lab):
     """S-000961 ordered glucose and creatinine, collected before the messages' measurement
-    times (and stable since), each in a running batch, waiting for results."""
+    times (and stable since), each in a running batch, waiting for results. The instrument
+    runs both assays."""
     hours = (timezone.now() - COLLECTED) / timedelta(hours=1)
     stable = math.ceil(hours) + 48
-    make_assay(
+    creatinine = make_assay(
         "CREA",
         name="Creatinine",
         units="umol/L",
@@ -68,6 +69,7 @@ def waiting(lab):
         stability_hours=stable,
     )
     Assay.objects.filter(code="GLU").update(stability_hours=stable)
+    lab.instrument.assays.add(creatinine)
     lab.register("S-000961", "GLU", "CREA", collected_hours_ago=hours)
     lab.receive("S-000961")
     lab.to_batch("S-000961")

@@ -22,3 +22,18 @@ def test_the_docs_page_loads_its_assets_from_this_server(client, db):
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
     assets = re.findall(r"""(?:src|href|url)\s*[=:]\s*["']([^"']+)["']""", page)
     assert assets and not [a for a in assets if "//" in a]  # nothing from another server
+
+
+def test_the_schema_describes_the_inbox_its_filters_and_its_refusals(client, db):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    get = schema["paths"]["/api/v1/inbox/"]["get"]
+    parameters = {p["name"]: p for p in get["parameters"]}
+    assert set(parameters) == {"cursor", "status", "instrument", "since"}
+    assert set(parameters["status"]["schema"]["enum"]) == {"open", "resolved", "all"}
+    assert set(get["responses"]) == {"200", "400", "401", "403", "404", "429"}
+    page = get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    entry = schema["components"]["schemas"]["InboxEntry"]
+    assert page.endswith("/PaginatedInboxEntryList")
+    assert {"why", "message", "instrument", "received_at", "resolution"} <= set(entry["properties"])
+    result = schema["components"]["schemas"]["ResultOut"]
+    assert "time_flag" in result["properties"]

@@ -6,7 +6,7 @@ show, so the year-1 collection time that once broke every list can no longer be 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -292,51 +292,11 @@ def test_the_api_refuses_a_result_out_of_range_and_records_nothing(lab, running,
     assert not Result.objects.exists() and not UnmatchedResult.objects.exists()
 
 
-def test_a_result_measured_before_its_sample_was_collected_waits_in_the_inbox(lab, running):
-    before = (django_timezone.now() - timedelta(days=2)).isoformat()
-    response = post_result(lab, measured_at=before)
-    assert response.status_code == 202, response.json()
-    parked = UnmatchedResult.objects.get()
-    assert "before the sample's collection" in parked.why and parked.value == "5.2000"
-    assert not Result.objects.exists()
-
-
 def test_a_negative_result_is_recorded_for_an_assay_that_can_be_negative(lab, running):
     Assay.objects.filter(code="GLU").update(can_be_negative=True)
     response = post_result(lab, value="-1.5")
     assert response.status_code == 201, response.json()
     assert Result.objects.get().value == Decimal("-1.5")
-
-
-def test_an_hl7_result_measured_before_collection_is_kept_in_the_inbox_and_acknowledged(
-    lab, running
-):
-    import hl7
-
-    client = api_for(lab.instrument.service_user)
-
-    def send(stamp: str, control: str):
-        body = "\r".join([
-            f"MSH|^~\\&|MW|LAB|LABTRACK|LAB|{stamp}||ORU^R01^ORU_R01|{control}|P|2.5.1",
-            "PID|1||SUBJ-1",
-            "OBR|1||S-000951|CHEM",
-            f"OBX|1|NM|GLU||5.2|mmol/L|||||F|||{stamp}",
-        ]) + "\r"  # fmt: skip
-        answer = client.post("/api/v1/hl7/", body, content_type="x-application/hl7-v2+er7")
-        assert answer.status_code == 200
-        return hl7.parse(answer.content.decode()).segment("MSA")
-
-    two_days_ago = (django_timezone.now() - timedelta(days=2)).astimezone(UTC)
-    acknowledged = send(two_days_ago.strftime("%Y%m%d%H%M%S+0000"), "C-1")
-    assert acknowledged.extract_field(field_num=1) == "AA"
-    assert "before the sample's collection" in UnmatchedResult.objects.get().why
-    # An offset no clock has: kept for a person too, its time only in the segment as sent.
-    kept = send(two_days_ago.strftime("%Y%m%d%H%M%S+1600"), "C-2")
-    assert kept.extract_field(field_num=1) == "AA"
-    assert not Result.objects.exists() and UnmatchedResult.objects.count() == 2
-    unusable = UnmatchedResult.objects.latest("pk")
-    assert "offsets run from" in unusable.why and unusable.measured_at is None
-    assert "+1600" in unusable.segment
 
 
 # --- hand entry, corrections, the assay admin form ------------------------------------------------
