@@ -133,7 +133,8 @@ def test_a_message_is_stored_with_its_results_and_acknowledged(listener):
     (ack,) = mllp_send(listener.port, chemistry())
     assert msa(ack) == ("AA", "MW-000123")
     stored = InstrumentMessage.objects.get()
-    assert stored.kind == "hl7" and stored.instrument.name == "Cobas-1"
+    assert (stored.kind, stored.door, stored.control_id) == ("hl7", "mllp", "MW-000123")
+    assert stored.instrument.name == "Cobas-1" and stored.status_code == 201
     # mllp_send strips the last segment's CR before framing: the body is what was framed.
     assert stored.body == chemistry().rstrip("\r")
     results = Result.objects.filter(message=stored).order_by("assay__code")
@@ -173,7 +174,7 @@ def test_ten_connections_at_once_are_each_answered(lab, listener):
     for n, (out, err) in enumerate(answers):
         assert msa(parse_ack(out.strip(b"\n"))) == ("AA", f"MW-7{n}"), err
     assert InstrumentMessage.objects.count() == 10
-    recorded = Result.objects.values_list("sample__barcode", "message__idempotency_key")
+    recorded = Result.objects.values_list("sample__barcode", "message__control_id")
     assert sorted(recorded) == sorted((b, f"MW-7{n}") for n, b in enumerate(barcodes))
 
 
