@@ -29,7 +29,7 @@ closed, and a message being answered is answered before its connection closes.
 
 The log names each connection (a number and the peer's address) and each message by its
 control id (MSH-10, read from the answer) and acknowledgement code; never its content, which
-holds patient data.
+holds patient data. A connection that sends nothing (a health check) is logged at DEBUG only.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ class MllpServer:
         assert task is not None
         self.connections.add(task)
         connection = f"#{next(self.numbers)} {_address(writer.get_extra_info('peername'))}"
-        log.info("mllp_connected", extra={"connection": connection})
+        log.debug("mllp_connected", extra={"connection": connection})
         try:
             await self._serve_connection(connection, reader, writer)
         except asyncio.CancelledError:
@@ -188,6 +188,7 @@ class MllpServer:
         task = asyncio.current_task()
         assert task is not None
         loop = asyncio.get_running_loop()
+        answered_count = 0
         while not self.stopping.is_set():
             self.waiting.add(task)
             try:
@@ -198,8 +199,10 @@ class MllpServer:
                         "mllp_closed_mid_message",
                         extra={"connection": connection, "bytes_dropped": len(ended.partial)},
                     )
-                else:
-                    log.info("mllp_disconnected", extra={"connection": connection})
+                else:  # a probe that only connects is not news: logged at DEBUG
+                    level = logging.INFO if answered_count else logging.DEBUG
+                    fields = {"connection": connection, "messages": answered_count}
+                    log.log(level, "mllp_disconnected", extra=fields)
                 return
             finally:
                 self.waiting.discard(task)
@@ -213,6 +216,7 @@ class MllpServer:
             answered = await loop.run_in_executor(self.pool, handler, block.content)
             writer.writeblock(answered.ack)
             await writer.drain()
+            answered_count += 1
             fields = {
                 "connection": connection,
                 "control_id": answered.control_id,
