@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from samples.management.mllp import Answered, MllpServer
 from samples.models import Instrument
@@ -68,7 +68,7 @@ class Command(BaseCommand):
             threads=threads,
             name=instrument.name,
         )
-        close_old_connections()
+        connections.close_all()  # this thread is done with the database: the workers use theirs
         try:
             asyncio.run(_serve(server))
         except OSError as error:  # the port is taken, or the address is not this machine's
