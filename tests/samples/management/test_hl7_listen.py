@@ -236,6 +236,23 @@ def test_it_stops_on_sigterm_closing_its_connections(listener):
     assert '"message": "mllp_stopped"' in listener.text()
 
 
+def test_a_message_under_way_at_sigterm_is_stored_and_answered_before_it_stops(listener):
+    """500 results for samples nobody registered: each kept in the inbox, which takes long
+    enough for the stop to arrive while the message is being stored."""
+    obx = [f"OBX|{n}|NM|GLU^Glucose||5.{n % 10}|mmol/L|||||F" for n in range(1, 501)]
+    body = message(CHEMISTRY[0], "OBR|1||S-404404|GLU", *obx)
+    with listener.connect() as connection:
+        connection.sendall(framed(body))
+        time.sleep(0.3)  # read, and in a worker thread
+        listener.process.send_signal(signal.SIGTERM)
+        assert msa(read_ack(connection)) == ("AA", "MW-000123")
+        assert connection.recv(10) == b""  # then closed
+    assert listener.process.wait(timeout=30) == 0
+    assert UnmatchedResult.objects.filter(message__control_id="MW-000123").count() == 500
+    log = listener.text()
+    assert log.index('"mllp_message_answered"') < log.index('"mllp_stopped"')
+
+
 @pytest.mark.parametrize(
     ("name", "why"),
     [
