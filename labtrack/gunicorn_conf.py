@@ -15,7 +15,7 @@ goes on serving the requests under way, a long export included, before it is kil
 
 import os
 
-from labtrack.logs import LOG_FORMATS, LOG_LEVELS, logging_config
+from labtrack.logs import LOG_FORMATS, LOG_LEVELS, RequestContentWithheld, logging_config
 
 
 def _number(name: str, default: int) -> int:
@@ -51,6 +51,13 @@ if _format not in LOG_FORMATS or _level not in LOG_LEVELS:
 accesslog = None
 errorlog = "-"
 logconfig_dict = logging_config(level=_level, log_format=_format)
-logconfig_dict["loggers"]["gunicorn.error"] = {"handlers": ["console"], "propagate": False}
+# A request it cannot read is logged without its content (an MLLP message sent here by mistake
+# holds patient data): labtrack.logs.RequestContentWithheld.
+logconfig_dict["filters"]["request_content_withheld"] = {"()": RequestContentWithheld}
+logconfig_dict["loggers"]["gunicorn.error"] = {
+    "handlers": ["console"],
+    "propagate": False,
+    "filters": ["request_content_withheld"],
+}
 # Proxies in front (see docs/deployment.md) send X-Forwarded-*; Django decides what to trust.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -15,6 +15,7 @@ Django settings. The request and task context is bound in ``labtrack.log_context
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import structlog
@@ -29,6 +30,8 @@ SWEEP_TASK = "workflows.sweep"
 # Probes answered every few seconds: their successful requests are logged at DEBUG only.
 PROBE_PATHS = {"/livez", "/readyz", "/healthz", "/healthz/deep", "/metrics"}
 _LEADING_KEYS = ("time", "level", "logger", "message")
+# How gunicorn begins its line about a request it could not parse.
+INVALID_REQUEST = "Invalid request from ip="
 
 _timestamp = structlog.processors.TimeStamper(fmt="iso", utc=True, key="time")
 
@@ -90,6 +93,25 @@ class RoutineLines(logging.Filter):
         if isinstance(record.msg, dict) and record.msg.get("event") == "request_finished":
             method, _, path = str(record.msg.get("request", "")).partition(" ")
             return not (method == "GET" and path in PROBE_PATHS)
+        return True
+
+
+class RequestContentWithheld(logging.Filter):
+    """For gunicorn's own lines: it quotes what it could not read as HTTP ("Invalid request
+    from ip=...: Invalid HTTP request line: '<the bytes>'"), so bytes sent to the web port by
+    mistake, an HL7 message meant for the MLLP listener say, would put their patient data in
+    the log. The line keeps who sent and what was wrong, never what was sent; an exception
+    given as an argument (its debug lines, "Closing connection. %s") is named by its class."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith(INVALID_REQUEST):
+            sender, _, error = record.msg.partition(": ")
+            what = re.split(r"""[:'"(%]""", error, maxsplit=1)[0].strip()
+            record.msg, record.args = f"{sender}: {what} (what was sent is not logged)", ()
+        elif isinstance(record.args, tuple):
+            record.args = tuple(
+                type(a).__name__ if isinstance(a, BaseException) else a for a in record.args
+            )
         return True
 
 

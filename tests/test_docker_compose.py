@@ -21,13 +21,13 @@ import pytest
 import yaml
 from celery import Celery
 from celery.bin.celery import celery as celery_cli
-from django.core.management import get_commands
+from django.core.management import get_commands, load_command_class
 from django.urls import resolve
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ["migrate", "web", "worker", "beat"]
+APP_SERVICES = ["migrate", "web", "worker", "beat", "hl7"]
 
 
 def check_gunicorn(args: list[str]) -> None:
@@ -48,8 +48,8 @@ def check_celery(args: list[str]) -> None:
 
 
 def check_python(args: list[str]) -> None:
-    """``python manage.py COMMAND`` or ``python -m MODULE ARG...`` (a module of this repository
-    whose ``main`` accepts the arguments)."""
+    """``python manage.py COMMAND ARG...`` (a command that accepts the arguments) or
+    ``python -m MODULE ARG...`` (a module of this repository whose ``main`` accepts them)."""
     if args[0] == "-m":
         module = importlib.import_module(args[1])
         assert Path(module.__file__).is_relative_to(REPO), f"{args[1]} is not part of LabTrack"
@@ -58,6 +58,8 @@ def check_python(args: list[str]) -> None:
         return
     assert (REPO / args[0]).is_file()
     assert args[1] in get_commands(), f"manage.py has no command {args[1]!r}"
+    command = load_command_class(get_commands()[args[1]], args[1])
+    command.create_parser("manage.py", args[1]).parse_args(args[2:])  # CommandError if refused
 
 
 ENTRY_POINTS = {"gunicorn": check_gunicorn, "celery": check_celery, "python": check_python}
@@ -83,7 +85,7 @@ def test_app_services_are_built_from_the_repository_dockerfile(name):
 
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_every_app_service_runs_a_real_entry_point(name):
-    expected = {"migrate": "python", "web": "gunicorn"}.get(name, "celery")
+    expected = {"migrate": "python", "web": "gunicorn", "hl7": "python"}.get(name, "celery")
     assert check_command(SERVICES[name]["command"]) == expected
 
 
@@ -132,6 +134,24 @@ def test_the_web_health_check_calls_the_readiness_route():
     probe = " ".join(SERVICES["web"]["healthcheck"]["test"])
     assert "http://127.0.0.1:8000/readyz" in probe
     assert resolve("/readyz").url_name == "readyz"
+
+
+def test_the_mllp_listener_starts_only_when_asked_and_is_reached_on_the_port_it_listens_on():
+    hl7 = SERVICES["hl7"]
+    assert hl7["profiles"] == ["hl7"]  # `docker compose --profile hl7 up`
+    command = hl7["command"]
+    assert command[:3] == ["python", "manage.py", "hl7_listen"]
+    assert command[command.index("--host") + 1] == "0.0.0.0"  # reached from outside the container
+    port = command[command.index("--port") + 1]
+    assert hl7["ports"] == [f"${{HL7_PORT:-{port}}}:{port}"]
+    assert f"('127.0.0.1', {port})" in " ".join(hl7["healthcheck"]["test"])
+
+
+def test_the_mllp_listener_takes_the_instrument_named_in_env():
+    command = SERVICES["hl7"]["command"]
+    named = [interpolate(part, operator_dotenv(HL7_INSTRUMENT="CHEM-1")) for part in command]
+    assert named[named.index("--instrument") + 1] == "CHEM-1"
+    assert "HL7_INSTRUMENT" in documented_variables() and "HL7_PORT" in documented_variables()
 
 
 def test_secret_key_has_no_default_in_compose():

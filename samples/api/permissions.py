@@ -13,16 +13,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.throttling import SimpleRateThrottle
 
 from samples.roles import Role, has_role
-
-
-def is_active_instrument(user: Any) -> bool:
-    """An instrument's service identity whose instrument is still in use: a deactivated
-    instrument's token is refused everywhere (403), like a user left with no role."""
-    return bool(
-        has_role(user, Role.INSTRUMENT)
-        and getattr(user, "instrument", None) is not None
-        and user.instrument.is_active
-    )
+from samples.selectors.setup import is_active_instrument
 
 
 class IsInstrument(BasePermission):

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from knox.models import AuthToken
 
 from samples.models import Assay, Instrument
-from samples.roles import Role, user_roles
+from samples.roles import Role, has_role, user_roles
 
 
 def assay_list() -> QuerySet[Assay]:
@@ -32,6 +32,26 @@ def instrument_list() -> list[InstrumentRow]:
         InstrumentRow(i.name, i.model, i.serial, i.is_active, [a.code for a in i.assays.all()])
         for i in Instrument.objects.prefetch_related("assays")
     ]
+
+
+def instrument_named(name: str) -> Instrument | None:
+    """The instrument called ``name``, with its service identity; None when there is none."""
+    return Instrument.objects.select_related("service_user").filter(name=name).first()
+
+
+def instrument_of(pk: int) -> Instrument | None:
+    return Instrument.objects.select_related("service_user").filter(pk=pk).first()
+
+
+def is_active_instrument(user: Any) -> bool:
+    """An instrument's service identity whose instrument is still in use: a deactivated
+    instrument's token is refused everywhere (403), like a user left with no role, and its
+    messages over MLLP get an AR."""
+    return bool(
+        has_role(user, Role.INSTRUMENT)
+        and getattr(user, "instrument", None) is not None
+        and user.instrument.is_active
+    )
 
 
 @dataclass(frozen=True)
