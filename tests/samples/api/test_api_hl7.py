@@ -159,7 +159,11 @@ def test_the_python_hl7_documentation_example_is_kept_in_the_unmatched_inbox(lab
     body = (FIXTURES / "python_hl7_docs_oru_r01.hl7").read_bytes().decode()
     ack = ack_of(post(middleware, body, "text/plain"))
     assert msa(ack) == ("AA", "CNTRL-3456")
-    assert errs(ack) == [("OBX^1", "204", "W")]
+    # A 2.4 message: its ACK's ERR has ERR-1 alone (segment^sequence^field^code&text&table).
+    assert [str(err) for err in ack.segments("ERR")] == [
+        "ERR|OBX^1^^204&Unknown key identifier&HL70357"
+    ]
+    assert str(ack.segment("MSH")(9)) == "ACK^R01^ACK" and str(ack.segment("MSH")(12)) == "2.4"
     assert "unmatched inbox" in ack.segment("MSA").extract_field(field_num=3)
     parked = UnmatchedResult.objects.get()
     assert (parked.barcode, parked.assay_code, parked.value) == ("1045813", "1554-5", "182")
