@@ -176,10 +176,14 @@ def _wide(raw: bytes, charset: str, header: Any) -> Hl7Text:
 
 
 def _nul(raw: bytes, position: int) -> Problem:
-    segment, sequence = _located(raw, position)
+    if not raw[position:].strip(b"\x00 \t\r\n\x1c"):
+        where, (segment, sequence) = "after the message (padding)", ("MSH", 1)
+    else:
+        segment, sequence = _located(raw, position)
+        where = f"in {segment}"
     return Problem(
-        f"The message holds a NUL (byte 0x00) in {segment}, which is never accepted: send "
-        "the message without it (no padding).",
+        f"The message holds a NUL (byte 0x00) {where}, which is never accepted: send the "
+        "message without it.",
         DATA_TYPE_ERROR,
         segment,
         sequence,
