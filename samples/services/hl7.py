@@ -205,7 +205,7 @@ def oru_read(text: str, charset: str | None = None) -> OruMessage:
     _check_header(message)
     msh = message.segment("MSH")
     if charset is None:
-        charset = CHARSETS.get(_plain(msh, 18).split(str(msh(2))[1:2] or "~")[0].upper(), "utf-8")
+        charset = CHARSETS.get(_plain(msh, 18).upper(), "utf-8")  # the first repetition
     reader = _Reader(str(msh(1)) + str(msh(2)), charset)
     control_id = reader.get(msh, 10)
     observations = _observations(message, control_id, reader)

@@ -94,7 +94,8 @@ def hl7_text(raw: bytes, declared_charset: str | None) -> Hl7Text:
         text = body.decode(charset)
     except UnicodeDecodeError as error:
         where = _located(body, error.start)
-        said = "the Content-Type" if declared_charset else ("MSH-18" if fields[17:18] else "")
+        named = len(fields) > 17 and fields[17].strip()
+        said = "the Content-Type" if declared_charset else ("MSH-18" if named else "")
         why = f" (as {said} says)" if said else " (UTF-8 unless the Content-Type or MSH-18 says)"
         problem = Problem(
             f"The message is not {charset} text{why}: byte 0x{body[error.start]:02X} in "
