@@ -48,7 +48,7 @@ from typing import Any
 import hl7
 from django.utils import timezone
 
-from samples.services.hl7_escapes import unescape
+from samples.services.hl7_escapes import component_text, unescape
 from samples.services.hl7_problems import (
     APPLICATION_ERROR,
     DATA_TYPE_ERROR,
@@ -202,6 +202,7 @@ def oru_read(text: str, charset: str | None = None) -> OruMessage:
         ) from None
     if not isinstance(message, hl7.Message):
         raise Hl7Rejected(Problem("Send one message per request, not a batch.", SEGMENT_SEQUENCE))
+    _check_segment_names(message)
     _check_header(message)
     msh = message.segment("MSH")
     if charset is None:
@@ -237,6 +238,21 @@ def _check_delimiters(text: str) -> None:
                 field=2,
             )
         )
+
+
+def _check_segment_names(message: Any) -> None:
+    """Each segment begins with its three-character name (``OBX``, ``ZPD``...): a line that
+    does not (``|junk``) is no segment, and the library cannot even look for the MSH."""
+    for number, segment in enumerate(message, start=1):
+        name = str(segment[0])
+        if not re.fullmatch(r"[A-Z][A-Z0-9]{2}", name):
+            raise Hl7Rejected(
+                Problem(
+                    f"Segment {number} ({str(segment)[:20]!r}) is not an HL7 segment: each "
+                    "begins with a three-character name such as OBX.",
+                    SEGMENT_SEQUENCE,
+                )
+            )
 
 
 def _check_header(message: Any) -> None:
@@ -296,22 +312,9 @@ class _Reader:
         self.encoding, self.charset = encoding, charset
         self.faults: dict[int, str] = {}  # field number: the escape sequence not read
 
-    def raw(self, segment: Any, number: int, component: int = 1, repeat: int = 1) -> str:
-        """A component as sent (escape sequences and all); empty when not sent."""
-        if number >= len(segment):
-            return ""
-        value = str(segment(number))
-        repetitions = value.split(self.encoding[2])
-        if repeat > len(repetitions):
-            return ""
-        components = repetitions[repeat - 1].split(self.encoding[1])
-        if component > len(components):
-            return ""
-        return components[component - 1].split(self.encoding[4])[0]
-
     def get(self, segment: Any, number: int, component: int = 1, repeat: int = 1) -> str:
-        text, fault = unescape(
-            self.raw(segment, number, component, repeat), self.encoding, self.charset
+        text, fault = component_text(
+            segment, number, component, repeat, self.charset, self.encoding
         )
         if fault:
             self.faults.setdefault(number, fault)
@@ -441,12 +444,9 @@ def _item(
 
 
 def _plain(segment: Any, field: int, component: int = 1, repeat: int = 1) -> str:
-    """A field's component as the library reads it, for the header's codes (never escaped)."""
-    try:
-        value = segment.extract_field(field_num=field, repeat_num=repeat, component_num=component)
-    except IndexError:  # asking for a component of a plain value
-        return ""
-    return str(value).strip()
+    """A field's component for the header's codes, unescaped here (the library's unescaping
+    fails on some sequences and would make a hundred megabytes of ``\\.sp99999999\\``)."""
+    return component_text(segment, field, component, repeat)[0].strip()
 
 
 def _aware(moment: datetime) -> datetime:

@@ -8,9 +8,9 @@ segment separator: values are unescaped here instead.
 - ``\\Xhhhh..\\``: bytes in hexadecimal, decoded in the message's character set (MSH-18, or
   the HTTP charset); adjacent ``\\X..\\`` sequences are one run of bytes, so a character split
   across two of them is read whole;
-- ``\\.br\\`` a line break (``\\n``), ``\\.sp n\\`` n line breaks, ``\\.sk n\\`` n spaces,
-  ``\\.ce\\`` a line break; ``\\.in\\ \\.ti\\ \\.fi\\ \\.nf\\`` (indents and filling) and the
-  highlighting marks ``\\H\\ \\N\\`` only format the text and give nothing;
+- ``\\.br\\`` a line break (``\\n``), ``\\.sp n\\`` n line breaks, ``\\.sk n\\`` n spaces
+  (n at most 100), ``\\.ce\\`` a line break; ``\\.in\\ \\.ti\\ \\.fi\\ \\.nf\\`` (indents and
+  filling) and the highlighting marks ``\\H\\ \\N\\`` only format the text and give nothing;
 - ``\\Zxxx\\`` (locally defined), an unknown or unterminated sequence: kept as sent;
 - ``\\Cxxyy\\`` and ``\\Mxxyyzz\\`` switch to another character set (ISO 2022) for what follows:
   that text is not read, and neither are bytes that are not text in the character set or
@@ -21,10 +21,12 @@ segment separator: values are unescaped here instead.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 _FORMATTING = {"H": "", "N": "", ".br": "\n", ".fi": "", ".nf": "", ".ce": "\n"}
 _REPEATED = {".sp": "\n", ".sk": " "}  # followed by a count (1 when none)
+_MAX_REPEAT = 100  # \.sp99999999\ would be a hundred megabytes of line breaks
 _INDENTS = (".in", ".ti")  # followed by a signed count: formatting only
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -83,7 +85,7 @@ def unescape(value: str, encoding: str, charset: str) -> tuple[str, str | None]:
         elif sequence in _FORMATTING:
             out.append(_FORMATTING[sequence])
         elif sequence[:3] in _REPEATED and _count(sequence[3:]) is not None:
-            out.append(_REPEATED[sequence[:3]] * (_count(sequence[3:]) or 1))
+            out.append(_REPEATED[sequence[:3]] * min(_count(sequence[3:]) or 1, _MAX_REPEAT))
         elif sequence[:3] in _INDENTS and _count(sequence[3:].lstrip("+-")) is not None:
             pass
         elif sequence[:1] in ("C", "M") and _HEX.fullmatch(sequence[1:]):
@@ -105,3 +107,28 @@ def _count(digits: str) -> int | None:
     if not digits:
         return 0
     return int(digits) if digits.isdigit() else None
+
+
+def component_text(
+    segment: Any,
+    number: int,
+    component: int = 1,
+    repeat: int = 1,
+    charset: str = "utf-8",
+    encoding: str | None = None,
+) -> tuple[str, str | None]:
+    """Field ``number`` (repetition ``repeat``, component ``component``, its first
+    subcomponent) of a python-hl7 segment, unescaped here: empty when not sent. ``encoding``
+    as for ``unescape``; without it, the segment's own separators."""
+    if number >= len(segment):
+        return "", None
+    if encoding is None:
+        separators = segment.separators  # segment, field, repetition, component, subcomponent
+        encoding = separators[1] + separators[3] + separators[2] + segment.esc + separators[4]
+    repetitions = str(segment(number)).split(encoding[2])
+    if repeat > len(repetitions):
+        return "", None
+    components = repetitions[repeat - 1].split(encoding[1])
+    if component > len(components):
+        return "", None
+    return unescape(components[component - 1].split(encoding[4])[0], encoding, charset)

@@ -24,6 +24,7 @@ from typing import Any
 
 import hl7
 
+from samples.services.hl7_escapes import component_text
 from samples.services.hl7_problems import (
     APPLICATION_ERROR,
     DATA_TYPE_ERROR,
@@ -72,7 +73,7 @@ class Hl7Text:
     def control_id(self) -> str:
         if self.header is None:
             return ""
-        return str(self.header.segment("MSH").extract_field(field_num=10))
+        return component_text(self.header.segment("MSH"), 10)[0].strip()
 
 
 def hl7_text(raw: bytes, declared_charset: str | None) -> Hl7Text:
@@ -114,6 +115,8 @@ def _header(body: bytes) -> tuple[Any, list[str]]:
         return None, []
     line = re.split(rb"[\r\n]", body, maxsplit=1)[0].replace(b"\x00", b"")
     text = line.decode("ascii", errors="replace")
+    if len(text) < 8:
+        return None, []
     separator, encoding = text[3], text[4:8]
     fields = text.split(separator)
     symbols = separator + encoding

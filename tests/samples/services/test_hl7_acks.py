@@ -109,3 +109,10 @@ def test_without_a_message_the_stand_in_answers_in_2_5():
     ack = hl7.parse(oru_ack(None, "AR", "The message is empty.", [PROBLEMS[0]]))
     assert str(ack.segment("MSH")(12)) == "2.5" and str(ack.segment("MSH")(9)) == "ACK^R01^ACK"
     assert str(ack.segment("ERR")(2)) == "OBX^1^5"
+
+
+@pytest.mark.parametrize("line", ["|junk", "obx|1|NM", "OB|1", "\x1bOBX|1"])
+def test_a_line_that_is_no_segment_is_an_ar_not_an_exception(line):
+    with pytest.raises(Hl7Rejected) as rejected:
+        oru_read(message("2.5.1").replace("OBR|", line + "\rOBR|"))
+    assert rejected.value.problem.code[0] == "100" and "Segment 2" in rejected.value.problem.error

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hl7
 import pytest
 
-from samples.services.hl7 import oru_read
+from samples.services.hl7 import Hl7Rejected, oru_read
 from samples.services.hl7_escapes import unescape
 
 DEFAULT = "|^~\\&"
@@ -106,3 +106,26 @@ def test_the_text_of_a_tx_keeps_each_repetition_as_a_line():
     read = oru_read(oru(r"OBX|1|TX|NOTE||First line~Second \T\ line~||||||F"))
     assert read.items[0]["text"] == "First line\nSecond & line"
     assert [p.field for p in read.problems] == [2]  # TX is not recorded, but kept as text
+
+
+def test_a_repeated_line_break_is_at_most_a_hundred():
+    assert unescape(r"a\.sp99999999\b", DEFAULT, "utf-8") == ("a" + "\n" * 100 + "b", None)
+
+
+@pytest.mark.parametrize(
+    ("hostile", "taken"),
+    [(r"\.sp99999999\ ", True), (r"\.sp9x\ ", False), (r"\C2842\ ", False), ("\\", False)],
+)
+def test_hostile_escapes_in_the_header_are_read_here_not_by_the_library(hostile, taken):
+    """The library's unescaping raises on ``\\.sp9x\\`` and would make a hundred megabytes of
+    ``\\.sp99999999\\``: the header's fields are read here too (line breaks around a code
+    are no part of it)."""
+    body = oru("OBX|1|NM|GLU||5.0|mmol/L||N|||F").replace("|P|2.5.1", f"|P|2.5.1{hostile}")
+    if taken:
+        assert oru_read(body).version == "2.5.1"
+    else:
+        with pytest.raises(Hl7Rejected) as rejected:
+            oru_read(body)
+        assert rejected.value.problem.field == 12 and len(rejected.value.problem.error) < 400
+    control = oru("OBX|1|NM|GLU||5.0|mmol/L||N|||F").replace("|C-1|", f"|C-1{hostile}|")
+    assert len(oru_read(control).control_id) < 200

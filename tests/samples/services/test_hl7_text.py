@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hl7
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from samples.services.hl7 import CHARSETS, hl7_text, oru_ack, oru_read
+from samples.services.hl7 import CHARSETS, Hl7Rejected, hl7_text, oru_ack, oru_read
 
 HEADER = "MSH|^~\\&|MW|LAB|LABTRACK|LAB|20261205100000||ORU^R01^ORU_R01|CTRL-1|P|2.5.1"
 BODY = [
@@ -142,3 +144,49 @@ def test_something_that_is_not_hl7_has_no_header_and_its_ar_echoes_nothing():
     ack = hl7.parse(oru_ack(nul.header, "AR", nul.problem.error, [nul.problem]))
     assert str(ack.segment("MSA")(2)) == "" and ack.segment("MSA")(1)[0] == "AR"
     assert hl7_text(b"", None).problem is None  # empty: oru_read says so
+
+
+PIECES = st.sampled_from(
+    [
+        b"MSH|^~\\&|MW|LAB|||20261205||ORU^R01|C-9|P|2.5.1||||||",
+        b"8859/1",
+        b"UNICODE UTF-8",
+        b"ISO IR87",
+        b"\rOBR|1||S-1|CHEM\r",
+        b"OBX|1|NM|GLU||5.0|mmol/L||N|||F\r",
+        b"OBX|2|ST|NOTE||\\XC3A9\\ \\C2D41\\x\\X0\\||||||F\r",
+        b"\x00",
+        b"\xef\xbb\xbf",
+        b"\x0b",
+        b"\x1c\r",
+        b"\r\n",
+        b"\xe9\xff\xc3",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(PIECES | st.binary(max_size=12), max_size=12).map(b"".join),
+    st.sampled_from([None, "utf-8", "latin-1", "utf-16", "shift_jis", "nonsense"]),
+)
+def test_any_bytes_give_text_or_a_problem_and_never_an_exception(raw, declared):
+    text = hl7_text(raw, declared)
+    assert "\x00" not in text.text
+    if text.problem is not None:
+        oru_ack(text.header, "AR", text.problem.error, [text.problem])
+        return
+    try:
+        oru = oru_read(text.text, text.charset)
+    except Hl7Rejected as rejected:
+        oru_ack(rejected.message, "AR", rejected.problem.error, [rejected.problem])
+        return
+    assert all(o.segment.startswith("OBX") for o in oru.observations)
+
+
+@pytest.mark.parametrize(
+    "raw", [b"MSH", b"MSH\r|^~\\&|x", b"MSH|^~\r", b"MSH|||||||||||", b"MSH|^^^^|x"]
+)
+def test_a_header_too_short_or_broken_to_read_gives_no_header_and_no_exception(raw):
+    text = hl7_text(raw, None)
+    assert text.header is None and text.control_id == ""
