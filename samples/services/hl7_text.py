@@ -165,7 +165,7 @@ def _wide(raw: bytes, charset: str, header: Any) -> Hl7Text:
             f"The message is not {charset} text: byte {error.start} cannot be read.",
             DATA_TYPE_ERROR,
         )
-        return Hl7Text(raw.decode(charset, errors="replace"), charset, problem, None)
+        return Hl7Text(_lossy(raw, charset), charset, problem, None)
     text = text.lstrip("\ufeff").lstrip(" \t\r\n\x0b\x0c")
     text = re.sub(r"\x1c[\r\n]*\Z", "", text)
     if header is None and text.startswith("MSH"):

@@ -190,3 +190,10 @@ def test_any_bytes_give_text_or_a_problem_and_never_an_exception(raw, declared):
 def test_a_header_too_short_or_broken_to_read_gives_no_header_and_no_exception(raw):
     text = hl7_text(raw, None)
     assert text.header is None and text.control_id == ""
+
+
+def test_a_utf16_message_cut_in_the_middle_of_a_character_is_an_ar():
+    body = message().decode().encode("utf-16-le")[:-1]  # an odd number of bytes
+    text = hl7_text(body, "utf-16-le")
+    assert text.problem is not None and "not utf-16-le text" in text.problem.error
+    assert "\x00" not in text.text
