@@ -333,7 +333,7 @@ class Result(models.Model):
         blank=True,
         related_name="results",
     )
-    instrument_run_id = models.CharField(max_length=100, blank=True)  # the instrument's run
+    instrument_run_id = models.CharField(max_length=200, blank=True)  # the instrument's run
     # A correction of the value (with a reason); the value as first recorded stays in the
     # audit trail (the result's first event) and is shown next to the amended one.
     amended_at = models.DateTimeField(null=True, blank=True)
@@ -387,22 +387,34 @@ RETURN NEW;
 """
 
 
-@audited_without("raw", "body")  # its SHA-256, who sent it, when and its answer: chained
+# Its SHA-256, who sent it, when and its answer: chained.
+@audited_without("raw", "body", added=("door", "control_id", "conflicts_with"))
 class InstrumentMessage(models.Model):
     """A message an instrument or integration client sent, stored as the bytes received with
-    their SHA-256, with the answer it got. Results made from it link back to it. The database
-    keeps it as received: no delete, and no change but its answer, set once."""
+    their SHA-256, with the answer it got, whether it was taken or refused. Results made from it
+    link back to it. The database keeps it as received: no delete, and no change but its
+    answer, set once.
+
+    ``control_id`` is the key the sender gave it (the JSON ``Idempotency-Key``, HL7's MSH-10);
+    ``idempotency_key`` holds it only for the message that claimed it, the first one taken with
+    it from that client in that format (``kind``). A later message with the key and other bytes
+    is kept with ``conflicts_with`` naming that first one, and nothing of it is recorded."""
 
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     instrument = models.ForeignKey(
         Instrument, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
     )
     kind = models.CharField(max_length=16)  # "results" (JSON) or "hl7"
+    door = models.CharField(max_length=8, default="http")  # "http" or "mllp"
     content_type = models.CharField(max_length=100, blank=True)
     raw = models.BinaryField()  # the request body, byte for byte, as received
     sha256 = models.CharField(max_length=64)  # of ``raw``, computed at receipt
     body = models.TextField()  # ``raw`` decoded, for reading
+    control_id = models.CharField(max_length=200, blank=True, default="")
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    conflicts_with = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="conflicts"
+    )
     received_at = models.DateTimeField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     answer = models.JSONField(null=True, blank=True)
@@ -410,10 +422,11 @@ class InstrumentMessage(models.Model):
     class Meta:
         ordering = ["-received_at"]
         constraints = [
+            # One key space per client and format: a JSON key and an MSH-10 never meet.
             models.UniqueConstraint(
-                fields=["client", "idempotency_key"],
+                fields=["client", "kind", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
-                name="message_idempotency_key_once_per_client",
+                name="message_key_once_per_client_and_kind",
             )
         ]
         triggers = [
@@ -429,10 +442,11 @@ class InstrumentMessage(models.Model):
         return f"{self.kind} message {self.pk} from {self.client_id}"
 
 
-@audited
+@audited_with("segment")
 class UnmatchedResult(models.Model):
-    """A result that matched no sample waiting for it: kept, never dropped, for a technician to
-    match to a sample or discard with a reason."""
+    """A result that matched no sample waiting for it, or that could not be read (an HL7 OBX
+    that is not a number, say): kept, never dropped, for a technician to match to a sample or
+    discard with a reason. ``segment`` is the OBX as received, when it came in HL7."""
 
     message = models.ForeignKey(InstrumentMessage, on_delete=models.PROTECT, related_name="+")
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
@@ -441,9 +455,10 @@ class UnmatchedResult(models.Model):
     value = models.CharField(max_length=64)
     units = models.CharField(max_length=32, blank=True)
     flags = models.JSONField(default=list, blank=True)
-    run_id = models.CharField(max_length=100, blank=True)
+    run_id = models.CharField(max_length=200, blank=True)
     measured_at = models.DateTimeField(null=True, blank=True)
     why = models.TextField()
+    segment = models.TextField(blank=True, default="")
     received_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(

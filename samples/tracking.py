@@ -74,14 +74,25 @@ def audited_with(*added: str):  # type: ignore[no-untyped-def]
 
 def _nullable(field: Any) -> models.Field:  # type: ignore[type-arg]
     """A copy of a model's field for its event table: nullable, without a default."""
+    if field.is_relation:  # as pghistory copies the other keys: no reverse name, no constraint
+        target = field.remote_field.model
+        return models.ForeignKey(
+            field.model if target == "self" else target,
+            on_delete=models.DO_NOTHING,
+            null=True,
+            related_name="+",
+            db_constraint=False,
+        )
     _, _, args, kwargs = field.deconstruct()
     kwargs.pop("default", None)  # a default would be written into the older events too
     return type(field)(*args, **{**kwargs, "null": True})
 
 
-def audited_without(*blobs: str) -> Callable[[type[models.Model]], type[models.Model]]:
+def audited_without(
+    *blobs: str, added: tuple[str, ...] = ()
+) -> Callable[[type[models.Model]], type[models.Model]]:
     """``audited``, the event rows leaving out the fields ``blobs`` (stored content, which
-    the events name by its SHA-256 instead)."""
+    the events name by its SHA-256 instead); ``added`` as for ``audited``."""
 
     def track(model: type[models.Model]) -> type[models.Model]:
         fields = [f.name for f in model._meta.concrete_fields if f.name not in blobs]
@@ -92,6 +103,7 @@ def audited_without(*blobs: str) -> Callable[[type[models.Model]], type[models.M
             base_model=AuditEvent,
             append_only=True,
             model_name=f"{model.__name__}Event",
+            attrs={name: _nullable(model._meta.get_field(name)) for name in added},
         )
         return tracker(model)
 

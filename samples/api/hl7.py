@@ -1,7 +1,7 @@
 """``POST /api/v1/hl7/``: HL7 v2 ORU^R01 result messages from instrument middleware, answered
-with an HL7 ACK. The body is read by the parsers here, the message by
-``samples.services.hl7`` and its results recorded by ``samples.services.intake`` (the same door
-as the JSON results). Refusals of the caller (401, 403, 415, 429) stay DRF's JSON."""
+with an HL7 ACK. The body is taken here as the bytes received and handed to
+``samples.services.hl7_intake`` (the same intake as the MLLP listener's), which keeps it, reads
+it and answers. Refusals of the caller (401, 403, 415, 429) stay DRF's JSON."""
 
 from __future__ import annotations
 
@@ -21,17 +21,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from samples.api.permissions import IsInstrument
-from samples.api.serializers import ResultItemSerializer
-from samples.services.hl7 import (
-    DATA_TYPE_ERROR,
-    MAX_MESSAGE_BYTES,
-    Hl7Rejected,
-    oru_ack,
-    oru_answer,
-    oru_read,
-    oru_refusal,
-)
-from samples.services.intake import results_receive
+from samples.services.hl7 import MAX_MESSAGE_BYTES, oru_ack
+from samples.services.hl7_intake import hl7_receive
 
 ACK_MEDIA_TYPE = "x-application/hl7-v2+er7"
 
@@ -46,16 +37,14 @@ class BodyTooLarge(ParseError):
 
 @dataclass(frozen=True)
 class Received:
-    """The body as received (``raw``) and as text (UTF-8 unless the Content-Type names a
-    charset)."""
+    """The body as received, and the charset its Content-Type named (if any)."""
 
     raw: bytes
-    text: str
-    charset: str
+    charset: str | None
 
 
 class Hl7Parser(BaseParser):
-    """The body, kept as the bytes received, and read as text."""
+    """The body, kept as the bytes received: reading it is the intake's."""
 
     media_type = ACK_MEDIA_TYPE
 
@@ -64,14 +53,17 @@ class Hl7Parser(BaseParser):
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
             raise BodyTooLarge(f"The message is over {limit} bytes.")
-        encoding = (parser_context or {}).get("encoding") or "utf-8"
-        try:
-            text = body.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            raise ParseError(f"The message is not {encoding} text.") from None
-        if "\x00" in text:  # PostgreSQL text cannot hold it: the message could not be kept
-            raise ParseError("The message holds a NUL character (U+0000), which is never accepted.")
-        return Received(body, text, encoding)
+        declared = _declared_charset(media_type or "")
+        return Received(body, declared)
+
+
+def _declared_charset(media_type: str) -> str | None:
+    """The ``charset`` parameter of a Content-Type, if it names one."""
+    for parameter in media_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"'):
+            return value.strip().strip('"')
+    return None
 
 
 class Hl7ApplicationParser(Hl7Parser):
@@ -112,13 +104,16 @@ EXAMPLE_ORU = "\r".join(
 EXAMPLE_ACKS = {
     "All recorded (AA)": "MSA|AA|MW-000123|Recorded 1 result.",
     "Kept in the unmatched inbox (AA with a warning)": (
-        "MSA|AA|MW-000123|Recorded 0 results. 1 matched no waiting sample: kept in the "
-        "unmatched inbox.\rERR||OBX^1|204^Unknown key identifier^HL70357|W||||Unknown barcode "
-        "S-000123: no sample is registered under it."
+        "MSA|AA|MW-000123|Recorded 0 results. 1 kept in the unmatched inbox for a person (not "
+        "waited for, or not readable as a result): see the ERR segments.\rERR||OBR^1^3|204^"
+        "Unknown key identifier^HL70357|W||||Unknown barcode S-000123: no sample is registered "
+        "under it."
     ),
-    "A result refused, nothing recorded (AE)": (
-        "MSA|AE|MW-000123|Nothing was recorded: A valid number is required.\r"
-        "ERR||OBX^1^5|102^Data type error^HL70357|E||||A valid number is required."
+    "A control id reused with other content (AR)": (
+        "MSA|AR|MW-000123|Control id MW-000123 reused with different content: the first message "
+        "with it was received 2026-11-25 10:05:00 UTC. This one is kept for a person and nothing "
+        "of it was recorded; send it under a new control id.\rERR||MSH^1^10|205^Duplicate key "
+        "identifier^HL70357|E||||Control id MW-000123 reused with different content."
     ),
     "Message rejected (AR)": (
         "MSA|AR|MW-000123|Only ORU^R01 result messages are taken here, not ADT.\r"
@@ -131,9 +126,9 @@ EXAMPLE_HEADER = "MSH|^~\\&|LABTRACK|LAB|MW-CHEM|LAB|20261125100501||ACK^R01^ACK
 
 class Hl7View(APIView):
     """``POST /api/v1/hl7/``: one ORU^R01 message; the answer is an ACK (HTTP 200) whose MSA-1
-    says AA (recorded; results matching no waiting sample are kept in the unmatched inbox, each
-    named in an ERR warning), AE (a result refused, nothing recorded) or AR (the message
-    rejected). A message over ``HL7_MAX_BYTES``: 413 with an AR."""
+    says AA (taken: each OBX recorded, or kept in the unmatched inbox and named in an ERR
+    warning) or AR (the message rejected, or its control id reused with other content; kept,
+    nothing recorded). A message over ``HL7_MAX_BYTES``: 413 with an AR."""
 
     permission_classes = [IsInstrument]
     parser_classes = [Hl7Parser, Hl7ApplicationParser, Hl7TextParser]
@@ -150,7 +145,7 @@ class Hl7View(APIView):
         responses={
             (200, ACK_MEDIA_TYPE): OpenApiResponse(
                 OpenApiTypes.STR,
-                description="An HL7 ACK: MSA-1 is AA, AE or AR; MSA-2 echoes MSH-10.",
+                description="An HL7 ACK: MSA-1 is AA or AR; MSA-2 echoes MSH-10.",
                 examples=[
                     OpenApiExample(name, value=EXAMPLE_HEADER + msa + "\r")
                     for name, msa in EXAMPLE_ACKS.items()
@@ -187,33 +182,15 @@ class Hl7View(APIView):
         except ParseError as refused:
             return _ack(oru_ack(None, "AR", str(refused.detail), []))
         # No body at all: DRF gives an empty dict.
-        received = body if isinstance(body, Received) else Received(b"", "", "utf-8")
-        try:
-            oru = oru_read(received.text)
-        except Hl7Rejected as rejected:
-            problem = rejected.problem
-            return _ack(oru_ack(rejected.message, "AR", problem.error, [problem]))
-        # The same checks of each result as the JSON door's; the values go on as sent.
-        problems = list(oru.problems)
-        for index, item in enumerate(oru.items if not problems else []):
-            check = ResultItemSerializer(data=item)
-            if not check.is_valid():
-                problems += [
-                    oru.locate(index, field, _first(detail), code=DATA_TYPE_ERROR)
-                    for field, detail in check.errors.items()
-                ]
-        if problems:
-            return _ack(oru_refusal(oru, problems))
-        code, answer = results_receive(
+        received = body if isinstance(body, Received) else Received(b"", None)
+        answer = hl7_receive(
             client=request.user,
-            items=oru.items,
-            raw_body=received.raw,
-            content_type=request.content_type or "",
-            idempotency_key=oru.control_id,
-            kind="hl7",
+            raw=received.raw,
+            door="http",
             charset=received.charset,
+            content_type=request.content_type or "",
         )
-        return _ack(oru_answer(oru, code, answer))
+        return _ack(answer.ack, answer.status)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         # An ACK is text; DRF's own refusals (401, 403, 415, 429...) are JSON like elsewhere.
@@ -225,10 +202,3 @@ class Hl7View(APIView):
 
 def _ack(text: str, code: int = status.HTTP_200_OK) -> Response:
     return Response(text, status=code)
-
-
-def _first(detail: Any) -> str:
-    """The first message of a serializer error (lists, or dicts for list items)."""
-    while isinstance(detail, dict | list):
-        detail = next(iter(detail.values() if isinstance(detail, dict) else detail))
-    return str(detail)

@@ -3,6 +3,8 @@ intake service. Its refusals are raised; ``samples.api.errors`` makes their 4xx 
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
 from drf_spectacular.utils import (
@@ -12,7 +14,7 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
 )
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,17 +26,19 @@ from samples.api.serializers import (
     MAX_ITEMS,
     ResultItemSerializer,
     ResultsAnswerSerializer,
+    ResultsConflictSerializer,
     ResultsRefusalSerializer,
 )
-from samples.services.intake import results_receive
+from samples.services.intake import Sent, message_refused, results_receive
 
 
 class ResultsView(APIView):
     """``POST /api/v1/results/``: one result or a list of them, from an instrument.
 
     201: all recorded. 202: recorded, but some matched no waiting sample and went to the
-    unmatched inbox. 400: an item is malformed or refused; nothing is recorded. A repeated
-    ``Idempotency-Key`` header, or a repeated (run_id, sample, assay), returns the first answer.
+    unmatched inbox. 400: an item is malformed or refused; nothing is recorded. 409: the
+    ``Idempotency-Key`` was used before with another body. The same key with the same body, or
+    a repeated (run_id, sample, assay), returns the first answer. Every message is kept.
     """
 
     permission_classes = [IsInstrument]
@@ -69,6 +73,11 @@ class ResultsView(APIView):
             403: OpenApiResponse(
                 ErrorSerializer, description="The token is not an active instrument's."
             ),
+            409: OpenApiResponse(
+                ResultsConflictSerializer,
+                description="The Idempotency-Key was used before with another body: this "
+                "message is kept, nothing of it recorded.",
+            ),
         },
         examples=[
             OpenApiExample(
@@ -89,7 +98,29 @@ class ResultsView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        raw = request.body  # the bytes received, kept as they are
+        raw = request.body  # the bytes received, kept as they are, refused or not
+        key = request.headers.get("Idempotency-Key") or None
+        sent = Sent(
+            request.user, "results", raw, "http", request.content_type or "", request.encoding
+        )
+        try:
+            items = self._items(request)
+            _check_key(key)
+        except (ValidationError, ParseError) as refused:
+            message_refused(replace(sent, key=_as_sent(key)), 400, _said(refused))
+            raise
+        receipt = results_receive(
+            client=request.user,
+            items=items,
+            raw_body=raw,
+            content_type=sent.content_type,
+            idempotency_key=key,
+            charset=request.encoding,
+        )
+        return Response(receipt.answer, status=receipt.status)
+
+    @staticmethod
+    def _items(request: Request) -> list[dict[str, Any]]:
         data: Any = request.data
         many = isinstance(data, list)
         if many and not 1 <= len(data) <= MAX_ITEMS:
@@ -98,16 +129,28 @@ class ResultsView(APIView):
             )
         serializer = ResultItemSerializer(data=data, many=many)
         serializer.is_valid(raise_exception=True)
-        items = serializer.validated_data if many else [serializer.validated_data]
-        key = request.headers.get("Idempotency-Key") or None
-        if key is not None and len(key) > 200:
-            raise ValidationError({"Idempotency-Key": ["At most 200 characters."]})
-        code, answer = results_receive(
-            client=request.user,
-            items=[dict(i) for i in items],
-            raw_body=raw,
-            content_type=request.content_type or "",
-            idempotency_key=key,
-            charset=request.encoding,
-        )
-        return Response(answer, status=code)
+        checked = serializer.validated_data if many else [serializer.validated_data]
+        return [dict(item) for item in checked]
+
+
+def _check_key(key: str | None) -> None:
+    if key is None:
+        return
+    if len(key) > 200:
+        raise ValidationError({"Idempotency-Key": ["At most 200 characters."]})
+    if _as_sent(key) != key:
+        raise ValidationError({"Idempotency-Key": ["Only text characters, no surrogates."]})
+
+
+def _as_sent(key: str | None) -> str | None:
+    """The key as kept with a refused message: at most 200 characters, storable text."""
+    return key[:200].encode("utf-8", "replace").decode("utf-8") if key else None
+
+
+def _said(refused: APIException) -> dict[str, Any]:
+    """A refusal as kept with the message: its first reason in words, and all of them."""
+    said = json.loads(json.dumps(refused.detail, default=str))
+    first = said
+    while isinstance(first, dict | list) and first:
+        first = next(iter(first.values() if isinstance(first, dict) else first))
+    return {"detail": f"Refused: {first}", "errors": said}

@@ -111,6 +111,13 @@ class AcceptedSerializer(serializers.Serializer):
     repeated = serializers.BooleanField(help_text="True when this result was recorded before.")
 
 
+class ResultsConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    first_message = serializers.IntegerField(
+        help_text="The message that was taken with this key first."
+    )
+
+
 class UnmatchedSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="Its position in the list sent.")
     inbox = serializers.IntegerField(help_text="Its entry in the unmatched inbox.")

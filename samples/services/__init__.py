@@ -10,6 +10,7 @@ Every service is re-exported here (``from samples import services``).
 - ``audit``: the outcome of each check of the chains, and compliance reviews of the trail.
 - ``batches``: batches, their runs and plate positions.
 - ``hl7``: HL7 v2 result messages read and answered.
+- ``hl7_intake``: an HL7 message in, whatever the door (HTTP, MLLP): kept, read, answered.
 - ``imports``: one row of a CSV import.
 - ``intake``: results received from instruments; the inbox of unmatched results.
 - ``jobs``: work that may outlast a request (imports, checks, exports), a part at a time.
@@ -75,9 +76,15 @@ from samples.services.hl7 import (
     oru_read,
     oru_refusal,
 )
+from samples.services.hl7_intake import Hl7Answer, hl7_receive
 from samples.services.imports import COLUMNS, DELIMITERS, MAX_ROWS, header_delimiter, import_row
 from samples.services.intake import (
     UNMATCHED_FIELDS,
+    Receipt,
+    Sent,
+    items_record,
+    message_receive,
+    message_refused,
     received_text,
     results_receive,
     unmatched_discard,
@@ -180,12 +187,15 @@ __all__ = [
     "WRONG_SIGNING_PASSWORD",
     "AccountLocked",
     "Done",
+    "Hl7Answer",
     "Hl7Rejected",
     "Incoming",
     "Observation",
     "OruMessage",
     "Problem",
+    "Receipt",
     "Repeat",
+    "Sent",
     "SignOutcome",
     "anchor_key",
     "anchor_make",
@@ -206,11 +216,13 @@ __all__ = [
     "follow_restarted_run",
     "forget_signing_identity",
     "header_delimiter",
+    "hl7_receive",
     "import_row",
     "import_rows",
     "instrument_name_check",
     "instrument_register",
     "interpretation_of",
+    "items_record",
     "job_do_part",
     "job_fail",
     "job_finish",
@@ -219,6 +231,8 @@ __all__ = [
     "last_attempt_warning",
     "locked_message",
     "lockout_minutes",
+    "message_receive",
+    "message_refused",
     "oru_ack",
     "oru_answer",
     "oru_read",

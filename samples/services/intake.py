@@ -1,10 +1,21 @@
-"""Results from instruments over the API: stored as the bytes received (with their SHA-256 and
-the text for reading), matched to the samples waiting for them, recorded once however often
-they are re-sent; what matches nothing goes to the unmatched inbox (never dropped)."""
+"""Results from instruments, whatever the door (JSON over HTTP, HL7 over HTTP or MLLP).
+
+Every message is stored as the bytes received (with their SHA-256 and the text for reading),
+taken or refused, with the answer it got. Its results are matched to the samples waiting for
+them and recorded once however often they are re-sent; what matches nothing, or cannot be read,
+goes to the unmatched inbox for a person (never dropped).
+
+Keys (the JSON ``Idempotency-Key``, HL7's MSH-10): one key space per client and format. A
+message taken with a key claims it. The same key again with the same bytes gets the first
+answer and records nothing; with other bytes it is a conflict: kept, linked to the first, nothing
+of it recorded, and answered as a conflict, never as recorded. A refused message claims no key:
+sent again, corrected or not, it is read again."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,11 +27,134 @@ from samples.models import InstrumentMessage, Result, UnmatchedResult
 from samples.roles import Role
 from samples.services.access import require_role
 from samples.services.recording import Incoming, Repeat, result_record, results_record
+from samples.values import bounds
 
 # Refusals that mean "this result is fine but no sample is waiting for it", or that it does not
 # fit the sample it names (measured before that sample's collection: one of the two clocks, or
 # the collection time typed, is wrong): the inbox keeps it for a person, nothing is lost.
 UNMATCHED_FIELDS = {None, "barcode", "assay", "measured_at"}
+
+Answer = tuple[int, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message as it arrived: who sent it, in which format (``kind``: "results" for JSON,
+    "hl7") through which door ("http", "mllp"), its bytes, and the key it carries."""
+
+    client: Any
+    kind: str
+    raw: bytes
+    door: str = "http"
+    content_type: str = ""
+    charset: str | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a message got: the status (as HTTP says it) and the answer, and the message kept
+    (the first one, for a repeat)."""
+
+    status: int
+    answer: dict[str, Any]
+    message: InstrumentMessage
+
+
+def message_receive(
+    sent: Sent,
+    record: Callable[[InstrumentMessage], Answer],
+    conflict: Callable[[InstrumentMessage], Answer],
+) -> Receipt:
+    """Keep ``sent`` and ``record`` what it carries, in one transaction: the answer is returned
+    only once both are committed. ``record`` gets the stored message and answers (status,
+    answer); a status of 400 or more refuses it: nothing of it is recorded and it is kept with
+    that answer. A key seen before: the first answer (same bytes), or ``conflict`` answers
+    (other bytes), given the first message."""
+    if sent.key:
+        first = _claimed(sent)
+        if first is not None:
+            return _again(sent, first, conflict)
+    try:
+        with transaction.atomic():
+            message = _keep(sent, claim=True)
+            status, answer = record(message)
+            if status < 400:
+                _answered(message, status, answer)
+                return Receipt(status, answer, message)
+            transaction.set_rollback(True)
+    except IntegrityError:
+        # Sent twice at once with the same key: the first one's answer stands.
+        first = _claimed(sent) if sent.key else None
+        if first is None:
+            raise
+        return _again(sent, first, conflict)
+    return message_refused(sent, status, answer)
+
+
+def message_refused(sent: Sent, status: int, answer: dict[str, Any]) -> Receipt:
+    """Keep a message refused before anything of it could be recorded, with its answer."""
+    message = _keep(sent, claim=False, status=status, answer=answer)
+    return Receipt(status, answer, message)
+
+
+def _again(
+    sent: Sent, first: InstrumentMessage, conflict: Callable[[InstrumentMessage], Answer]
+) -> Receipt:
+    if first.sha256 == _sha256(sent.raw):
+        # Byte for byte the message kept: the first answer, nothing new to keep.
+        return Receipt(first.status_code or 201, {**(first.answer or {}), "replayed": True}, first)
+    status, answer = conflict(first)
+    message = _keep(sent, claim=False, status=status, answer=answer, conflicts_with=first)
+    return Receipt(status, answer, message)
+
+
+def _claimed(sent: Sent) -> InstrumentMessage | None:
+    return (
+        InstrumentMessage.objects.filter(
+            client=sent.client, kind=sent.kind, idempotency_key=sent.key
+        )
+        .only("sha256", "status_code", "answer", "received_at")
+        .first()
+    )
+
+
+def _keep(sent: Sent, *, claim: bool, **answered: Any) -> InstrumentMessage:
+    return InstrumentMessage.objects.create(
+        client=sent.client,
+        instrument=getattr(sent.client, "instrument", None),
+        kind=sent.kind,
+        door=sent.door,
+        content_type=sent.content_type[:100],
+        raw=sent.raw,
+        sha256=_sha256(sent.raw),
+        body=received_text(sent.raw, sent.charset),
+        control_id=(sent.key or "")[:200],
+        idempotency_key=sent.key if claim else None,
+        received_at=timezone.now(),
+        **{"status_code" if k == "status" else k: v for k, v in answered.items()},
+    )
+
+
+def _answered(message: InstrumentMessage, status: int, answer: dict[str, Any]) -> None:
+    message.status_code, message.answer = status, answer
+    message.save(update_fields=["status_code", "answer"])
+
+
+def _sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def received_text(raw: bytes, charset: str | None = None) -> str:
+    """A message's bytes as text for reading: in the charset its Content-Type named (UTF-8
+    when none, or one Python does not know), a byte that is not text as U+FFFD, and a NUL
+    (which PostgreSQL's text cannot hold; the bytes keep it) as U+FFFD too."""
+    try:
+        text = raw.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        text = raw.decode("utf-8", errors="replace")
+    # A lone surrogate (some codecs make them) cannot be stored either.
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
 def results_receive(
@@ -30,93 +164,61 @@ def results_receive(
     raw_body: bytes,
     content_type: str,
     idempotency_key: str | None,
-    kind: str = "results",
     charset: str | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """Record a message of results (already checked for shape). Returns the HTTP status (201
-    all accepted, 202 some unmatched, 400 a value refused, nothing recorded) and the answer.
-    A repeated ``idempotency_key`` returns the first answer and records nothing new. ``kind``
-    names the message's format as stored ("results" for JSON, "hl7"); ``raw_body`` is the
-    request body as received, ``charset`` the one its Content-Type named."""
-    if idempotency_key:
-        first = _first_answer(client, idempotency_key)
-        if first is not None:
-            return first
-    try:
-        return _receive(client, items, raw_body, content_type, idempotency_key, kind, charset)
-    except IntegrityError:
-        # Sent twice at once: with the same idempotency key, the first one's answer stands;
-        # with the same instrument run, it is now a repeat.
-        first = _first_answer(client, idempotency_key) if idempotency_key else None
-        if first is not None:
-            return first
-        return _receive(client, items, raw_body, content_type, idempotency_key, kind, charset)
+) -> Receipt:
+    """Record a JSON message of results (already checked for shape): 201 all accepted, 202
+    some kept in the unmatched inbox, 400 a value refused (nothing recorded), 409 the key was
+    used before with another body (nothing recorded). The message is kept whatever the answer."""
+    sent = Sent(client, "results", raw_body, "http", content_type, charset, idempotency_key)
+    return message_receive(
+        sent,
+        lambda message: items_record(message, items, partial=False),
+        lambda first: (409, key_reused(sent, first)),
+    )
 
 
-def _receive(
-    client: Any,
-    items: list[dict[str, Any]],
-    raw_body: bytes,
-    content_type: str,
-    idempotency_key: str | None,
-    kind: str,
-    charset: str | None,
-) -> tuple[int, dict[str, Any]]:
-    instrument = client.instrument
-    with transaction.atomic():
-        message = InstrumentMessage.objects.create(
-            client=client,
-            instrument=instrument,
-            kind=kind,
-            content_type=content_type,
-            raw=raw_body,
-            sha256=hashlib.sha256(raw_body).hexdigest(),
-            body=received_text(raw_body, charset),
-            idempotency_key=idempotency_key,
-            received_at=timezone.now(),
+def key_reused(sent: Sent, first: InstrumentMessage) -> dict[str, Any]:
+    """The answer to a key used before with other content."""
+    return {
+        "detail": f"The key {sent.key} was used before with other content (message "
+        f"{first.pk}, received {first.received_at:%Y-%m-%d %H:%M:%S} UTC): this message is kept "
+        "for a person and nothing of it was recorded. Send new content under a new key.",
+        "first_message": first.pk,
+    }
+
+
+def items_record(
+    message: InstrumentMessage, items: list[dict[str, Any]], *, partial: bool
+) -> Answer:
+    """Record a message's result items. An item the inbox keeps for a person: one matching no
+    waiting sample, one with ``unreadable`` (why it could not be read as a result), and, when
+    ``partial``, one refused for any reason. Otherwise a refused item refuses them all (400)."""
+    instrument = message.instrument
+    if instrument is None:  # the doors let only instruments' identities in
+        raise LabError("Results are taken from an instrument's identity only.")
+    readable = [(i, item) for i, item in enumerate(items) if not item.get("unreadable")]
+    outcomes = dict(
+        zip(
+            [i for i, _ in readable],
+            results_record(
+                [_incoming(item) for _, item in readable], instrument=instrument, message=message
+            ),
+            strict=True,
         )
-        status, answer = _record(message, instrument, items)
-        if status == 400:
-            transaction.set_rollback(True)
-            return status, answer
-        message.status_code, message.answer = status, answer
-        message.save(update_fields=["status_code", "answer"])
-    return status, answer
-
-
-def received_text(raw: bytes, charset: str | None = None) -> str:
-    """A message's bytes as text for reading: in the charset its Content-Type named (UTF-8
-    when none, or one Python does not know), a byte that is not text as U+FFFD."""
-    try:
-        return raw.decode(charset or "utf-8", errors="replace")
-    except LookupError:
-        return raw.decode("utf-8", errors="replace")
-
-
-def _first_answer(client: Any, idempotency_key: str) -> tuple[int, dict[str, Any]] | None:
-    first = InstrumentMessage.objects.filter(client=client, idempotency_key=idempotency_key)
-    message = first.only("status_code", "answer").first()
-    return None if message is None else _replay(message)
-
-
-def _replay(message: InstrumentMessage) -> tuple[int, dict[str, Any]]:
-    return message.status_code or 201, {**(message.answer or {}), "replayed": True}
-
-
-def _record(
-    message: InstrumentMessage, instrument: Any, items: list[dict[str, Any]]
-) -> tuple[int, dict[str, Any]]:
-    outcomes = results_record(
-        [_incoming(item) for item in items], instrument=instrument, message=message
     )
     accepted, unmatched, errors = [], [], []
-    for index, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
-        if isinstance(outcome, Result):
+    for index, item in enumerate(items):
+        outcome = outcomes.get(index)
+        if outcome is None:
+            unmatched.append(_park(message, instrument, item, item["unreadable"], index))
+        elif isinstance(outcome, Result):
             accepted.append(_describe(outcome, repeated=False))
         elif isinstance(outcome, Repeat):
             accepted.append(_describe(outcome.result, repeated=True))
-        elif outcome.field in UNMATCHED_FIELDS:
-            unmatched.append(_park(message, instrument, item, outcome.message, index))
+        elif partial or outcome.field in UNMATCHED_FIELDS:
+            unmatched.append(
+                _park(message, instrument, item, outcome.message, index, outcome.field)
+            )
         else:
             field = outcome.field or "non_field_errors"
             errors.append({"index": index, "field": field, "error": outcome.message})
@@ -149,9 +251,19 @@ def _describe(result: Result, *, repeated: bool) -> dict[str, Any]:
 
 
 def _park(
-    message: InstrumentMessage, instrument: Any, item: dict[str, Any], why: str, index: int
+    message: InstrumentMessage,
+    instrument: Any,
+    item: dict[str, Any],
+    why: str,
+    index: int,
+    field: str | None = None,
 ) -> dict[str, Any]:
     measured: datetime | None = item.get("measured_at")
+    if measured is not None and field == "measured_at":
+        try:  # a time that cannot be stored stays in the message (and the segment) only
+            bounds.moment(measured, field="measured_at", what="the measurement time")
+        except LabError:
+            measured = None
     parked = UnmatchedResult.objects.create(
         message=message,
         instrument=instrument,
@@ -160,9 +272,10 @@ def _park(
         value=str(item["value"])[:64],
         units=item.get("units", "")[:32],
         flags=item.get("flags", []),
-        run_id=item.get("run_id", "")[:100],
+        run_id=item.get("run_id", "")[:200],
         measured_at=measured,
         why=why,
+        segment=item.get("segment", ""),
         received_at=timezone.now(),
     )
     return {
@@ -171,6 +284,7 @@ def _park(
         "sample": parked.barcode,
         "assay": parked.assay_code,
         "why": why,
+        "field": field or item.get("unreadable_field") or "",
     }
 
 

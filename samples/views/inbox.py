@@ -1,6 +1,7 @@
-"""The unmatched-results inbox: results that matched no waiting sample, kept for a technician
-to match to the right sample or discard, each with a reason. A refused match or discard comes
-back with what was typed and why it was refused."""
+"""The unmatched-results inbox: results that matched no waiting sample or could not be read,
+kept for a technician to match to the right sample or discard, each with a reason; below them,
+the messages not taken (rejected, or a control id reused with other content). A refused match
+or discard comes back with what was typed and why it was refused."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 from samples.errors import LabError
 from samples.models import UnmatchedResult
 from samples.roles import Role, role_required
+from samples.selectors.messages import NOT_TAKEN_DAYS, messages_not_taken
 from samples.services.intake import unmatched_discard, unmatched_match
 from samples.views.errors import refusal_status
 
@@ -33,7 +35,12 @@ def _inbox(
     )
     if entered is not None:
         entered["shown"] = any(entry.pk == entered["entry"] for entry in entries)
-    context = {"entries": entries, "entered": entered}
+    context = {
+        "entries": entries,
+        "entered": entered,
+        "not_taken": messages_not_taken()[:200],
+        "not_taken_days": NOT_TAKEN_DAYS,
+    }
     return render(request, "samples/inbox.html", context, status=status)
 
 

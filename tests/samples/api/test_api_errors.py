@@ -104,7 +104,12 @@ def test_an_empty_list_or_a_long_idempotency_key_is_named_in_a_400(instrument_ap
     )
     assert long_key.status_code == 400
     assert long_key.json() == {"Idempotency-Key": ["At most 200 characters."]}
-    assert not InstrumentMessage.objects.exists()
+    # Both kept as received with their refusal; neither claims a key.
+    kept = InstrumentMessage.objects.order_by("pk")
+    assert [(m.status_code, m.idempotency_key, m.control_id) for m in kept] == [
+        (400, None, ""),
+        (400, None, "k" * 200),
+    ]
 
 
 @pytest.mark.parametrize(

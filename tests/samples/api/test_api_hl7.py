@@ -1,6 +1,7 @@
 """``POST /api/v1/hl7/``: instrument middleware posts HL7 v2 ORU^R01 messages; results are
 recorded for the samples waiting for them (or kept in the unmatched inbox), the message is
-stored raw, and the answer is an HL7 ACK: AA, AE (nothing recorded) or AR (rejected)."""
+stored raw (taken or not), and the answer is an HL7 ACK: AA (each OBX recorded or kept for a
+person) or AR (rejected, or a control id reused with other content)."""
 
 from __future__ import annotations
 
@@ -159,9 +160,10 @@ def test_the_python_hl7_documentation_example_is_kept_in_the_unmatched_inbox(lab
     body = (FIXTURES / "python_hl7_docs_oru_r01.hl7").read_bytes().decode()
     ack = ack_of(post(middleware, body, "text/plain"))
     assert msa(ack) == ("AA", "CNTRL-3456")
-    # A 2.4 message: its ACK's ERR has ERR-1 alone (segment^sequence^field^code&text&table).
+    # A 2.4 message: its ACK's ERR has ERR-1 alone (segment^sequence^field^code&text&table),
+    # here the accession no sample has.
     assert [str(err) for err in ack.segments("ERR")] == [
-        "ERR|OBX^1^^204&Unknown key identifier&HL70357"
+        "ERR|OBR^1^3^204&Unknown key identifier&HL70357"
     ]
     assert str(ack.segment("MSH")(9)) == "ACK^R01^ACK" and str(ack.segment("MSH")(12)) == "2.4"
     assert "unmatched inbox" in ack.segment("MSA").extract_field(field_num=3)
@@ -180,7 +182,7 @@ def test_a_result_for_an_unknown_sample_is_parked_and_the_others_recorded(waitin
     unknown = "OBR|2||S-404404|CHEM|||20261125095500"
     body = message(*CHEMISTRY[:5], unknown, "OBX|1|NM|GLU||5.2|mmol/L||")
     ack = ack_of(post(middleware, body))
-    assert msa(ack)[0] == "AA" and errs(ack) == [("OBX^2", "204", "W")]
+    assert msa(ack)[0] == "AA" and errs(ack) == [("OBR^2^3", "204", "W")]
     assert Result.objects.get().assay.code == "GLU"
     assert UnmatchedResult.objects.get().barcode == "S-404404"
 
@@ -199,14 +201,17 @@ def test_a_result_for_an_unknown_sample_is_parked_and_the_others_recorded(waitin
         ("OBX|2|NM|CREA|||umol/L||N|||X", "OBX^2^11"),  # no result could be obtained
     ],
 )
-def test_a_refused_result_gets_ae_with_the_reason_and_nothing_is_recorded(
+def test_an_obx_that_cannot_be_recorded_is_kept_for_a_person_and_the_others_recorded(
     waiting, middleware, obx, location
 ):
     ack = ack_of(post(middleware, with_obx(CHEMISTRY[4], obx)))
-    assert msa(ack) == ("AE", "MW-000200")
-    assert [e[0] for e in errs(ack)] == [location]
-    assert ack.segment("MSA").extract_field(field_num=3).startswith("Nothing was recorded:")
-    assert nothing_stored()
+    assert msa(ack) == ("AA", "MW-000200")
+    assert [(e[0], e[2]) for e in errs(ack)] == [(location, "W")]
+    assert ack.segment("MSA").extract_field(field_num=3).startswith("Recorded 1 result.")
+    assert Result.objects.get().assay.code == "GLU"
+    kept = UnmatchedResult.objects.get()
+    assert kept.segment == obx and kept.why and kept.resolved_at is None
+    assert kept.message == InstrumentMessage.objects.get() and kept.message.status_code == 202
 
 
 ADT = message(
@@ -236,14 +241,24 @@ ADT = message(
         (message(*CHEMISTRY) * 2, "", "MSH^1", "100"),  # two messages in one request
     ],
 )
-def test_a_message_that_cannot_be_taken_gets_ar_with_the_reason_and_is_not_stored(
+def test_a_message_that_cannot_be_taken_gets_ar_with_the_reason_and_is_kept(
     waiting, middleware, body, control_id, location, code
 ):
     ack = ack_of(post(middleware, body))
     assert msa(ack) == ("AR", control_id)
     assert errs(ack) == [(location, code, "E")]
     assert ack.segment("MSA").extract_field(field_num=3)
-    assert nothing_stored()
+    assert_kept_refused(body, ack)
+
+
+def assert_kept_refused(body, ack):
+    """Nothing recorded, and the message kept as received with the AR it got, claiming no
+    control id (sent again corrected, it is read again)."""
+    assert not Result.objects.exists() and not UnmatchedResult.objects.exists()
+    kept = InstrumentMessage.objects.get()
+    raw = body if isinstance(body, bytes) else body.encode()
+    assert bytes(kept.raw) == raw and kept.status_code == 400
+    assert kept.answer["ack"] == str(ack) and kept.idempotency_key is None
 
 
 def test_the_ar_for_another_message_type_mirrors_its_header(middleware):
@@ -254,8 +269,9 @@ def test_the_ar_for_another_message_type_mirrors_its_header(middleware):
 def test_a_body_that_is_not_utf8_gets_ar(waiting, middleware):
     body = message(*CHEMISTRY).replace("Glucose", "Glucose \xe9").encode("latin-1")
     ack = ack_of(post(middleware, body))
-    assert msa(ack)[0] == "AR" and nothing_stored()
+    assert msa(ack)[0] == "AR"
     assert ack.segment("MSH").extract_field(field_num=3) == "LABTRACK"
+    assert_kept_refused(body, ack)
 
 
 def test_an_oversized_message_gets_413_with_an_ar_and_is_not_read(waiting, middleware, settings):
@@ -288,7 +304,7 @@ def test_the_schema_describes_the_endpoint_with_an_example_message_and_acks(clie
     assert "ORU^R01" in str(post["requestBody"]["content"][ACK]["examples"])
     assert {"200", "401", "403", "413", "415"} <= set(post["responses"])
     examples = post["responses"]["200"]["content"][ACK]["examples"].values()
-    assert {"AA", "AE", "AR"} <= {hl7.parse(e["value"]).segment("MSA")(1)[0] for e in examples}
+    assert {"AA", "AR"} == {hl7.parse(e["value"]).segment("MSA")(1)[0] for e in examples}
 
 
 def test_the_message_is_kept_as_the_bytes_received_with_their_sha256(lab, waiting, middleware):
@@ -301,3 +317,63 @@ def test_the_message_is_kept_as_the_bytes_received_with_their_sha256(lab, waitin
     stored = InstrumentMessage.objects.get()
     assert bytes(stored.raw) == body and stored.sha256 == hashlib.sha256(body).hexdigest()
     assert "Müller^Zoë" in stored.body
+
+
+def test_a_control_id_reused_with_other_content_is_refused_kept_and_shown(
+    lab, waiting, middleware, signed_in
+):
+    """Analyzers restart their counters: MSH-10 again, new results. Never an AA."""
+    first = ack_of(post(middleware, with_obx(CHEMISTRY[4], control_id="1")))
+    assert msa(first)[0] == "AA" and Result.objects.count() == 1
+    reused = with_obx(CHEMISTRY[5], control_id="1")
+    ack = ack_of(post(middleware, reused))
+    assert msa(ack) == ("AR", "1") and errs(ack) == [("MSH^1^10", "205", "E")]
+    assert "reused with different content" in ack.segment("MSA").extract_field(field_num=3)
+    assert Result.objects.count() == 1 and not UnmatchedResult.objects.exists()
+    kept = InstrumentMessage.objects.get(conflicts_with__isnull=False)
+    assert bytes(kept.raw) == reused.encode() and kept.answer["ack"] == str(ack)
+    assert kept.conflicts_with == Result.objects.get().message and kept.control_id == "1"
+    # Sent again byte for byte, it is the same conflict: no second first message.
+    assert msa(ack_of(post(middleware, reused)))[0] == "AR"
+    assert InstrumentMessage.objects.filter(idempotency_key="1").count() == 1
+    page = signed_in(lab.technician).get("/inbox/").content.decode()
+    assert f'id="message-{kept.pk}"' in page and "reused with different content" in page
+
+
+def test_json_keys_and_control_ids_are_separate_key_spaces(lab, waiting, middleware):
+    """A JSON post whose Idempotency-Key equals an earlier MSH-10 is its own message, and the
+    other way round: neither replays the other's answer."""
+    first = ack_of(post(middleware, with_obx(CHEMISTRY[4], control_id="MSG0001")))
+    assert msa(first)[0] == "AA"
+    json_post = middleware.post(
+        "/api/v1/results/",
+        {"sample": waiting, "assay": "CREA", "value": "52", "units": "umol/L"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="MSG0001",
+    )
+    assert json_post.status_code == 201 and "replayed" not in json_post.json()
+    assert Result.objects.count() == 2
+    lab.register("S-000962", "GLU")
+    keyed = middleware.post(
+        "/api/v1/results/",
+        {"sample": "S-000962", "assay": "GLU", "value": "5"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="MSG0002",
+    )
+    assert keyed.status_code == 202
+    obr = CHEMISTRY[3].replace("S-000961", "S-000962")
+    ack = ack_of(
+        post(middleware, with_obx("OBX|1|NM|GLU||5.5|mmol/L", obr=obr, control_id="MSG0002"))
+    )
+    assert msa(ack) == ("AA", "MSG0002") and UnmatchedResult.objects.count() == 2
+
+
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_a_nul_byte_gets_an_ar_and_the_bytes_are_kept(waiting, middleware, where):
+    body = message(*CHEMISTRY).encode()
+    at = {"start": 0, "middle": len(body) // 2, "end": len(body)}[where]
+    raw = body[:at] + b"\x00" + body[at:]
+    ack = ack_of(post(middleware, raw))
+    assert msa(ack)[0] == "AR" and "NUL" in ack.segment("MSA").extract_field(field_num=3)
+    assert_kept_refused(raw, ack)
+    assert "\ufffd" in InstrumentMessage.objects.get().body

@@ -112,7 +112,11 @@ def test_malformed_items_get_400_naming_the_field_and_change_nothing(lab, runnin
     not_json = instrument_api.post("/api/v1/results/", "{nope", content_type="application/json")
     assert not_json.status_code == 400
     assert not Result.objects.exists() and not UnmatchedResult.objects.exists()
-    assert not InstrumentMessage.objects.exists()
+    # Each refused message is kept as received, with its answer, claiming no key.
+    kept = InstrumentMessage.objects.order_by("pk")
+    assert [m.status_code for m in kept] == [400] * 7
+    assert bytes(kept.last().raw) == b"{nope" and "detail" in kept.last().answer
+    assert not kept.filter(idempotency_key__isnull=False).exists()
 
 
 def test_without_a_valid_token_401_and_with_a_user_token_403(lab, running):
@@ -178,3 +182,53 @@ def test_a_latin1_body_is_refused_and_nothing_recorded(lab, running, instrument_
     assert response.status_code == 415, response.content
     assert "UTF-8" in response.json()["detail"]
     assert not Result.objects.exists()
+
+
+def test_a_key_reused_with_another_body_is_a_conflict_kept_and_nothing_recorded(
+    lab, running, instrument_api, signed_in
+):
+    lab.register("S-000952")
+    first = post(
+        instrument_api,
+        {"sample": "S-000952", "assay": "GLU", "value": "5"},
+        HTTP_IDEMPOTENCY_KEY="K-1",
+    )
+    assert first.status_code == 202  # S-000952 is not in a batch: kept in the inbox
+    other = {"sample": running, "assay": "GLU", "value": "6.1"}
+    conflict = post(instrument_api, other, HTTP_IDEMPOTENCY_KEY="K-1")
+    assert conflict.status_code == 409
+    assert "K-1 was used before with other content" in conflict.json()["detail"]
+    assert not Result.objects.exists() and UnmatchedResult.objects.count() == 1
+    kept = InstrumentMessage.objects.get(conflicts_with__isnull=False)
+    assert kept.conflicts_with.pk == conflict.json()["first_message"]
+    assert kept.control_id == "K-1" and kept.idempotency_key is None
+    assert json.loads(bytes(kept.raw)) == other and kept.status_code == 409
+    # The first key still answers its own body with its first answer.
+    again = post(
+        instrument_api,
+        {"sample": "S-000952", "assay": "GLU", "value": "5"},
+        HTTP_IDEMPOTENCY_KEY="K-1",
+    )
+    assert again.status_code == 202 and again.json()["replayed"] is True
+    # Shown to a person on the inbox page, with the message it conflicts with.
+    page = signed_in(lab.technician).get("/inbox/").content.decode()
+    assert f'id="message-{kept.pk}"' in page and "used before with other content" in page
+
+
+def test_a_refused_body_claims_no_key_and_is_read_again_when_corrected(
+    lab, running, instrument_api
+):
+    refused = post(
+        instrument_api,
+        {"sample": running, "assay": "GLU", "value": "five"},
+        HTTP_IDEMPOTENCY_KEY="K-2",
+    )
+    assert refused.status_code == 400
+    corrected = post(
+        instrument_api,
+        {"sample": running, "assay": "GLU", "value": "5"},
+        HTTP_IDEMPOTENCY_KEY="K-2",
+    )
+    assert corrected.status_code == 201 and Result.objects.get().value == 5
+    kept = InstrumentMessage.objects.order_by("pk")
+    assert [(m.status_code, m.idempotency_key) for m in kept] == [(400, None), (201, "K-2")]

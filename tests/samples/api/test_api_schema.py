@@ -12,7 +12,7 @@ def test_the_schema_describes_the_results_endpoint_and_the_token_scheme(client, 
     assert response.status_code == 200
     schema = yaml.safe_load(response.content)
     post = schema["paths"]["/api/v1/results/"]["post"]
-    assert set(post["responses"]) == {"201", "202", "400", "401", "403", "413", "415", "429"}
+    assert set(post["responses"]) == {"201", "202", "400", "401", "403", "409", "413", "415", "429"}
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
     assert "apiToken" in schema["components"]["securitySchemes"]
 

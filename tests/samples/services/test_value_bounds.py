@@ -330,10 +330,13 @@ def test_an_hl7_result_measured_before_collection_is_kept_in_the_inbox_and_ackno
     acknowledged = send(two_days_ago.strftime("%Y%m%d%H%M%S+0000"), "C-1")
     assert acknowledged.extract_field(field_num=1) == "AA"
     assert "before the sample's collection" in UnmatchedResult.objects.get().why
-    refused = send(two_days_ago.strftime("%Y%m%d%H%M%S+1600"), "C-2")
-    assert refused.extract_field(field_num=1) == "AE"
-    assert "offsets run from" in refused.extract_field(field_num=3)
-    assert not Result.objects.exists() and UnmatchedResult.objects.count() == 1
+    # An offset no clock has: kept for a person too, its time only in the segment as sent.
+    kept = send(two_days_ago.strftime("%Y%m%d%H%M%S+1600"), "C-2")
+    assert kept.extract_field(field_num=1) == "AA"
+    assert not Result.objects.exists() and UnmatchedResult.objects.count() == 2
+    unusable = UnmatchedResult.objects.latest("pk")
+    assert "offsets run from" in unusable.why and unusable.measured_at is None
+    assert "+1600" in unusable.segment
 
 
 # --- hand entry, corrections, the assay admin form ------------------------------------------------
