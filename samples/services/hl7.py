@@ -497,8 +497,8 @@ def oru_ack(message: Any, code: str, text: str, problems: list[Problem]) -> str:
     """An ACK (MSA-1 ``code``, MSA-3 ``text``, an ERR per problem) answering ``message`` (a
     python-hl7 message, or its MSH alone as ``Hl7Text.header``; ``None`` when there is none),
     built by the library in the layout of the message's version: the header mirrors the
-    message's, with sending and receiving application and facility swapped, and MSA-2 echoes
-    its MSH-10."""
+    message's, with sending and receiving application and facility swapped and its MSH-18
+    (the ACK is sent in the message's charset), and MSA-2 echoes its MSH-10."""
     ack, control_id = None, ""
     if message is not None:
         msh = message.segment("MSH")
@@ -510,6 +510,8 @@ def oru_ack(message: Any, code: str, text: str, problems: list[Problem]) -> str:
     if ack is None:
         ack = _STAND_IN.create_ack(code)
         ack.segment("MSA").assign_field(_STAND_IN.escape(control_id), 2)
+    elif _plain(message.segment("MSH"), 18):  # the ACK is sent in the message's charset
+        ack.segment("MSH").assign_field(str(message.segment("MSH")(18)), 18)
     structure, new_err = _layout(_version(ack))
     if not structure:
         header = ack.segment("MSH")

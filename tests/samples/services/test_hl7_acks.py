@@ -116,3 +116,11 @@ def test_a_line_that_is_no_segment_is_an_ar_not_an_exception(line):
     with pytest.raises(Hl7Rejected) as rejected:
         oru_read(message("2.5.1").replace("OBR|", line + "\rOBR|"))
     assert rejected.value.problem.code[0] == "100" and "Segment 2" in rejected.value.problem.error
+
+
+def test_the_ack_names_the_charset_msh18_named_and_none_when_the_message_named_none():
+    latin = message("2.5").replace("|P|2.5", "|P|2.5||||||8859/1~ISO IR87")
+    ack = hl7.parse(oru_ack(hl7.parse(latin), "AA", "Recorded 1 result.", []))
+    assert str(ack.segment("MSH")(18)) == "8859/1~ISO IR87"
+    plain = oru_ack(hl7.parse(message("2.5")), "AA", "Recorded 1 result.", [])
+    assert plain.split("\r")[0].endswith("|P|2.5")
