@@ -72,9 +72,7 @@ from samples.services.hl7 import (
     OruMessage,
     Problem,
     oru_ack,
-    oru_answer,
     oru_read,
-    oru_refusal,
 )
 from samples.services.hl7_intake import Hl7Answer, hl7_receive
 from samples.services.imports import COLUMNS, DELIMITERS, MAX_ROWS, header_delimiter, import_row
@@ -234,9 +232,7 @@ __all__ = [
     "message_receive",
     "message_refused",
     "oru_ack",
-    "oru_answer",
     "oru_read",
-    "oru_refusal",
     "received_text",
     "report_render",
     "require_role",

@@ -11,17 +11,17 @@ its control id (MSH-10) was used before with other content. The rules are in doc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from samples.models import InstrumentMessage
 from samples.services.hl7 import (
-    APPLICATION_ERROR,
     DATA_TYPE_ERROR,
     UNKNOWN_KEY,
     Hl7Rejected,
     OruMessage,
     Problem,
+    hl7_text,
     oru_ack,
     oru_read,
 )
@@ -58,50 +58,38 @@ def hl7_receive(
     ``client`` (an instrument's identity) through ``door`` ("http", "mllp"); ``charset`` is the
     one the HTTP Content-Type named. Returns the ACK once the message is committed."""
     sent = Sent(client, "hl7", raw, door, content_type, charset)
-    text, problem = _text(raw, charset)
-    if problem is not None:
-        return _rejected(sent, problem, oru_ack(None, "AR", problem.error, [problem]))
+    read = hl7_text(raw, charset)
+    answer_charset = read.charset or "utf-8"
+    if read.problem is not None:
+        ack = oru_ack(read.header, "AR", read.problem.error, [read.problem])
+        return _rejected(sent, read.problem, ack, answer_charset)
     try:
-        oru = oru_read(text)
+        oru = oru_read(read.text, read.charset)
     except Hl7Rejected as rejected:
         problem = rejected.problem
-        return _rejected(sent, problem, oru_ack(rejected.message, "AR", problem.error, [problem]))
-    sent = Sent(client, "hl7", raw, door, content_type, charset, oru.control_id)
+        ack = oru_ack(rejected.message or read.header, "AR", problem.error, [problem])
+        return _rejected(sent, problem, ack, answer_charset)
+    sent = Sent(client, "hl7", raw, door, content_type, read.charset, oru.control_id)
     receipt = message_receive(
         sent,
         lambda message: _record(message, oru),
         lambda first: _reused(oru, first),
     )
-    return Hl7Answer(receipt.answer["ack"], charset=charset or "utf-8")
+    return Hl7Answer(receipt.answer["ack"], charset=answer_charset)
 
 
-def _text(raw: bytes, charset: str | None) -> tuple[str, Problem | None]:
-    encoding = charset or "utf-8"
-    try:
-        text = raw.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        return "", Problem(f"The message is not {encoding} text.", APPLICATION_ERROR)
-    if "\x00" in text:
-        return "", Problem(
-            "The message holds a NUL character (U+0000), which is never accepted.",
-            APPLICATION_ERROR,
-        )
-    return text, None
-
-
-def _rejected(sent: Sent, problem: Problem, ack: str) -> Hl7Answer:
+def _rejected(sent: Sent, problem: Problem, ack: str, charset: str) -> Hl7Answer:
     message_refused(sent, 400, {"detail": problem.error, "ack": ack})
-    return Hl7Answer(ack, charset=sent.charset or "utf-8")
+    return Hl7Answer(ack, charset=charset)
 
 
 def _record(message: InstrumentMessage, oru: OruMessage) -> Answer:
     """Each OBX recorded, or kept in the inbox with why; the ACK saying which."""
-    unreadable = _unreadable(oru)
     items = [
-        {**o.item, "unreadable": unreadable[n].error, "segment": _segment(oru, o.obx)}
-        if n in unreadable
-        else {**o.item, "segment": _segment(oru, o.obx)}
-        for n, o in enumerate(oru.observations)
+        {**o.item, "segment": o.segment, "unreadable": o.problems[0].error}
+        if o.problems
+        else {**o.item, "segment": o.segment}
+        for o in oru.observations
     ]
     status, answer = items_record(message, items, partial=True)
     kept = answer["unmatched"]
@@ -112,43 +100,21 @@ def _record(message: InstrumentMessage, oru: OruMessage) -> Answer:
             f" {len(kept)} kept in the unmatched inbox for a person (not waited for, or "
             "not readable as a result): see the ERR segments."
         )
-    warnings = [_warning(oru, unreadable, entry) for entry in kept]
+    warnings = [_warning(oru, entry) for entry in kept]
     return status, {**answer, "ack": oru_ack(oru.message, "AA", text, warnings)}
 
 
-def _unreadable(oru: OruMessage) -> dict[int, Problem]:
-    """For each observation (by its index) the first problem found reading its OBX or OBR."""
-    found: dict[int, Problem] = {}
-    for index, observation in enumerate(oru.observations):
-        for problem in oru.problems:
-            place = {"OBX": observation.obx, "OBR": observation.obr}.get(problem.segment)
-            if place == problem.sequence:
-                found.setdefault(index, problem)
-    return found
-
-
-def _warning(oru: OruMessage, unreadable: dict[int, Problem], entry: dict[str, Any]) -> Problem:
+def _warning(oru: OruMessage, entry: dict[str, Any]) -> Problem:
     index = entry["index"]
-    if index in unreadable:
-        problem = unreadable[index]
-        return Problem(
-            f"{problem.error} Kept in the unmatched inbox.",
-            problem.code,
-            problem.segment,
-            problem.sequence,
-            problem.field,
-            severity="W",
+    problems = oru.observations[index].problems
+    if problems:
+        return replace(
+            problems[0], error=f"{problems[0].error} Kept in the unmatched inbox.", severity="W"
         )
     field = entry["field"] or None
     code = UNKNOWN_KEY if field in UNMATCHED_FIELDS else DATA_TYPE_ERROR
     where = {"barcode": "sample"}.get(field or "", field or "")
     return oru.locate(index, where, entry["why"], code=code, severity="W")
-
-
-def _segment(oru: OruMessage, obx: int) -> str:
-    """The ``obx``-th OBX of the message as text (as the library reads it back)."""
-    segments = [s for s in oru.message if str(s[0]) == "OBX"]
-    return str(segments[obx - 1])
 
 
 def _reused(oru: OruMessage, first: InstrumentMessage) -> Answer:

@@ -162,7 +162,12 @@ def test_the_python_hl7_documentation_example_is_kept_in_the_unmatched_inbox(lab
     body = (FIXTURES / "python_hl7_docs_oru_r01.hl7").read_bytes().decode()
     ack = ack_of(post(middleware, body, "text/plain"))
     assert msa(ack) == ("AA", "CNTRL-3456")
-    assert errs(ack) == [("OBR^1^3", "204", "W")]  # the accession no sample has
+    # A 2.4 message: its ACK's ERR has ERR-1 alone (segment^sequence^field^code&text&table),
+    # here the accession no sample has.
+    assert [str(err) for err in ack.segments("ERR")] == [
+        "ERR|OBR^1^3^204&Unknown key identifier&HL70357"
+    ]
+    assert str(ack.segment("MSH")(9)) == "ACK^R01^ACK" and str(ack.segment("MSH")(12)) == "2.4"
     assert "unmatched inbox" in ack.segment("MSA").extract_field(field_num=3)
     parked = UnmatchedResult.objects.get()
     assert (parked.barcode, parked.assay_code, parked.value) == ("1045813", "1554-5", "182")
@@ -235,7 +240,7 @@ ADT = message(
         (CHEMISTRY[0].replace("MW-000123", "") + "\r", "", "MSH^1^10", "101"),
         (message(*CHEMISTRY[:4]), "MW-000123", "MSH^1", "100"),  # no OBX
         (message(CHEMISTRY[0], CHEMISTRY[4]), "MW-000123", "OBX^1", "100"),  # no OBR before
-        (message(*CHEMISTRY) * 2, "", "MSH^1", "100"),  # two messages in one request
+        (message(*CHEMISTRY) * 2, "MW-000123", "MSH^1", "100"),  # two messages in one request
     ],
 )
 def test_a_message_that_cannot_be_taken_gets_ar_with_the_reason_and_is_kept(
