@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -173,7 +174,7 @@ class Hl7View(APIView):
             )
         ],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         try:
             body = request.data
         except BodyTooLarge as refused:
@@ -190,7 +191,9 @@ class Hl7View(APIView):
             charset=received.charset,
             content_type=request.content_type or "",
         )
-        return _ack(answer.ack, answer.status)
+        # Sent in the charset the message was read in (its MSH-18, which the ACK repeats).
+        media_type = f"{ACK_MEDIA_TYPE}; charset={answer.charset}"
+        return HttpResponse(answer.encoded(), status=answer.status, content_type=media_type)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         # An ACK is text; DRF's own refusals (401, 403, 415, 429...) are JSON like elsewhere.

@@ -379,3 +379,15 @@ def test_a_nul_byte_gets_an_ar_and_the_bytes_are_kept(waiting, middleware, where
     assert msa(ack)[0] == "AR" and "NUL" in ack.segment("MSA").extract_field(field_num=3)
     assert_kept_refused(raw, ack)
     assert "\ufffd" in InstrumentMessage.objects.get().body
+
+
+def test_a_latin1_message_named_by_msh18_is_read_and_answered_in_latin1(lab, waiting, middleware):
+    header = CHEMISTRY[0] + "||8859/1"  # MSH-17 empty, MSH-18
+    body = message(header, "PID|1||SUBJ-S-000961^^^LAB^MR||Müller^Zoë", *CHEMISTRY[2:])
+    # No charset in the Content-Type (the test client's post would add one): MSH-18 says it.
+    response = middleware.generic("POST", "/api/v1/hl7/", body.encode("latin-1"), ACK)
+    assert response.status_code == 200
+    assert response["Content-Type"] == f"{ACK}; charset=iso8859-1"
+    ack = hl7.parse(response.content.decode("latin-1"))
+    assert msa(ack) == ("AA", "MW-000123") and Result.objects.count() == 2
+    assert "Müller^Zoë" in InstrumentMessage.objects.get().body
