@@ -42,6 +42,8 @@ RECORDS = {
     "message": "Instrument message",
     "report": "Report",
     "check": "Check of the audit trail",
+    "destination": "Results destination",
+    "outbound": "Outbound result message",
 }
 
 # Changes of records, by type; a record's own phrase first, then the label's.
@@ -63,6 +65,8 @@ CHANGE_WORDS = {
     "report.insert": "Report of {barcode} stored (SHA-256 {sha256})",
     "check.insert": "Audit trail checked{by} ({trigger}): {events} events in {chains} chains, "
     "intact: {intact}",
+    "outbound.insert": "Result message {name} ({kind}) of {barcode} prepared (SHA-256 {sha256})",
+    "outbound.update": "Result message {name} of {barcode}: {status}{by}",
     "insert": "{Record} {name} created{by}",
     "update": "{Record} {name} changed{by}",
     "delete": "{Record} {name} deleted{by}",
