@@ -66,7 +66,7 @@ CHANGE_WORDS = {
     "check.insert": "Audit trail checked{by} ({trigger}): {events} events in {chains} chains, "
     "intact: {intact}",
     "outbound.insert": "Result message {name} ({kind}) of {barcode} prepared (SHA-256 {sha256})",
-    "outbound.update": "Result message {name} of {barcode}: {status}{by}",
+    "outbound.update": "Result message {name} of {barcode} changed{by}",
     "insert": "{Record} {name} created{by}",
     "update": "{Record} {name} changed{by}",
     "delete": "{Record} {name} deleted{by}",
@@ -134,6 +134,9 @@ STEP_WORDS = {
     "samples.open_retest": "retest opened",
     "samples.review_critical": "critical result flagged for review",
     "samples.render_report": "report rendered",
+    "samples.outbox_prepare": "results prepared for the ordering systems",
+    "samples.outbox_send": "result message acknowledged",
+    "samples.outbox_park": "result message parked for a person",
 }
 
 # What an intervention from the runs console does, by its kind (``{action}`` above).
@@ -157,6 +160,7 @@ REASON_FIELDS = {
     "retest": "reason",
     "inbox": "resolution_reason",
     "sample": "rejection_reason",
+    "outbound": "resend_reason",
 }
 
 

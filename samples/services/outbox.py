@@ -28,6 +28,7 @@ from typing import Any
 import pghistory
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from samples.actors import actor_name
@@ -103,9 +104,9 @@ def outbox_attempt(*, message_id: int) -> str:
     message = OutboundMessage.objects.select_related("destination").get(pk=message_id)
     if message.status == OutboundStatus.ACKNOWLEDGED:
         return str(message.status)
-    OutboundMessage.objects.filter(pk=message_id).update(
-        attempts=message.attempts + 1, sent_at=timezone.now()
-    )
+    OutboundMessage.objects.filter(pk=message_id).exclude(
+        status=OutboundStatus.ACKNOWLEDGED
+    ).update(status=OutboundStatus.SENT, attempts=F("attempts") + 1, sent_at=timezone.now())
     try:
         answer = _transmit(message.destination, bytes(message.payload))
         code, answered, text = ack_read(answer)
