@@ -101,7 +101,7 @@ def test_a_corrected_message_marks_only_results_corrected_after_release():
                 "",
                 amended_at=released - timedelta(minutes=5),
                 assay=assay("K", "Potassium", "3.5", "5.1"),
-            ),  # fmt: skip
+            ),
         ],
         kind="corrected",
     )
