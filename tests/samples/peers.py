@@ -1,7 +1,8 @@
 """Ordering systems for the results-out tests, on real sockets: an MLLP peer (python-hl7's
 ``start_hl7_server`` in a thread with its own event loop) and an HTTP peer (``http.server`` in
 a thread). Each keeps the messages it received and answers as told: ``AA``, ``AE``, ``AR``,
-or ``silent`` (reads the message and never answers). ``closed_port()`` is a port where nothing
+or ``silent`` (reads the message and never answers); ``then``: the answer to every message
+after the first. ``closed_port()`` is a port where nothing
 listens (the connection is refused)."""
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ def ack_for(message: hl7.Message, code: str) -> str:
 
 
 class MllpPeer:
-    def __init__(self, answer: str = "AA") -> None:
-        self.answer = answer
+    def __init__(self, answer: str = "AA", then: str = "") -> None:
+        self.answer, self.then = answer, then
         self.received: list[str] = []
         self.loop = asyncio.new_event_loop()
         self.server: Any = None
@@ -38,9 +39,11 @@ class MllpPeer:
             while True:
                 message = await reader.readmessage()
                 self.received.append(str(message))
-                if self.answer == "silent":
+                answer = self.answer
+                self.answer = self.then or self.answer
+                if answer == "silent":
                     continue
-                writer.writemessage(hl7.parse(ack_for(message, self.answer)))
+                writer.writemessage(hl7.parse(ack_for(message, answer)))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass

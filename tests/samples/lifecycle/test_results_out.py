@@ -146,6 +146,33 @@ def test_a_prepared_step_run_again_finds_its_messages_and_their_control_ids(lab)
     assert len(ward.received) == 1
 
 
+def test_an_attempt_left_unanswered_is_sent_again_as_the_same_message(lab):
+    """The ACK lost (the ward took the message but never answered): the retry sends the very
+    same message, control id and bytes, and the second answer acknowledges it."""
+    with MllpPeer("silent", then="AA") as ward:
+        mllp("ward", ward.port)
+        released(lab, "S-000510")
+        message = OutboundMessage.objects.get()
+        assert message.status == OutboundStatus.FAILING and "timed out" in message.last_error
+        every_retry_comes_due(lab)
+    message.refresh_from_db()
+    assert message.status == OutboundStatus.ACKNOWLEDGED and message.attempts == 2
+    assert message.last_error == ""
+    assert ward.received[0] == ward.received[1]
+    assert message.control_id in ward.received[0]
+
+
+def test_an_http_destination_answering_ae_is_parked_with_the_ack_text(lab):
+    with HttpPeer("AE") as clinic:
+        Destination.objects.create(name="clinic", protocol="http", url=clinic.url)
+        released(lab, "S-000511")
+        every_retry_comes_due(lab)
+    message = OutboundMessage.objects.get()
+    assert message.status == OutboundStatus.PARKED and message.attempts == len(clinic.received)
+    assert message.last_error == "AE: unknown ward" and "|AE|" in message.ack
+    assert lab.state("S-000511") == "reported"
+
+
 def test_a_correction_after_release_sends_a_corrected_message(lab):
     with MllpPeer("AA") as ward:
         mllp("ward", ward.port)
