@@ -59,11 +59,20 @@ class InstrumentAdmin(admin.ModelAdmin):
     raw_id_fields = ["service_user"]
 
 
+class DestinationForm(forms.ModelForm):
+    url = forms.URLField(required=False, assume_scheme="https", max_length=500)
+
+    class Meta:
+        model = Destination
+        fields = ["name", "protocol", "host", "port", "url", "is_active"]
+
+
 @admin.register(Destination)
 class DestinationAdmin(admin.ModelAdmin):
     """Where released results go (``samples.services.outbox``): an MLLP host and port or an
     HTTP URL. Deactivate one rather than delete it: its messages keep naming it."""
 
+    form = DestinationForm
     list_display = ["name", "protocol", "address", "is_active"]
     list_filter = ["protocol", "is_active"]
     search_fields = ["name", "host", "url"]

@@ -12,7 +12,12 @@ from typing import Any
 
 import pgtrigger
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import models
 from django.db.models import F, Q
 
@@ -686,8 +691,12 @@ class Destination(models.Model):
     name = models.CharField(max_length=100, unique=True)
     protocol = models.CharField(max_length=8, choices=Protocol.choices)
     host = models.CharField(max_length=255, blank=True)
-    port = models.PositiveIntegerField(null=True, blank=True)
-    url = models.URLField(max_length=500, blank=True)
+    port = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    url = models.URLField(
+        max_length=500, blank=True, validators=[URLValidator(schemes=["http", "https"])]
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -697,6 +706,9 @@ class Destination(models.Model):
                 condition=(Q(protocol="mllp") & ~Q(host="") & Q(port__isnull=False))
                 | (Q(protocol="http") & ~Q(url="")),
                 name="destination_has_an_address",
+                violation_error_message=(
+                    "An MLLP destination needs a host and a port; an HTTP one needs a URL."
+                ),
             )
         ]
 

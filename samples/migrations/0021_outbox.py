@@ -4,6 +4,7 @@ tables are hash chains like the others (a chain per record), kept by the databas
 (``labtrack.guards``, re-asserted after every migrate).
 """
 
+import django.core.validators
 import django.db.models.deletion
 import pgtrigger.compiler
 import pgtrigger.migrations
@@ -38,8 +39,25 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("host", models.CharField(blank=True, max_length=255)),
-                ("port", models.PositiveIntegerField(blank=True, null=True)),
-                ("url", models.URLField(blank=True, max_length=500)),
+                (
+                    "port",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(65535),
+                        ],
+                    ),
+                ),
+                (
+                    "url",
+                    models.URLField(
+                        blank=True,
+                        max_length=500,
+                        validators=[django.core.validators.URLValidator(schemes=["http", "https"])],
+                    ),
+                ),
                 ("is_active", models.BooleanField(default=True)),
             ],
             options={
@@ -162,8 +180,25 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("host", models.CharField(blank=True, max_length=255)),
-                ("port", models.PositiveIntegerField(blank=True, null=True)),
-                ("url", models.URLField(blank=True, max_length=500)),
+                (
+                    "port",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(65535),
+                        ],
+                    ),
+                ),
+                (
+                    "url",
+                    models.URLField(
+                        blank=True,
+                        max_length=500,
+                        validators=[django.core.validators.URLValidator(schemes=["http", "https"])],
+                    ),
+                ),
                 ("is_active", models.BooleanField(default=True)),
             ],
             options={
@@ -180,6 +215,7 @@ class Migration(migrations.Migration):
                             _connector="OR",
                         ),
                         name="destination_has_an_address",
+                        violation_error_message="An MLLP destination needs a host and a port; an HTTP one needs a URL.",
                     )
                 ],
             },

@@ -141,3 +141,27 @@ def test_hostile_input_gets_4xx_and_changes_nothing(reviewer, signed_in, parked)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM workflows_run WHERE workflow = 'results_out'")
         assert cursor.fetchone()[0] == 0
+
+
+ADD = "/admin/samples/destination/add/"
+
+
+def test_an_administrator_configures_a_destination_with_its_address(administrator, signed_in):
+    client = signed_in(administrator)
+    form = {"name": "ward", "protocol": "mllp", "host": "10.0.0.5", "port": "", "url": ""}
+    refused = client.post(ADD, {**form, "is_active": "on"})
+    assert refused.status_code == 200
+    assert b"An MLLP destination needs a host and a port" in refused.content
+    for bad in ({"port": "70000"}, {"protocol": "http", "url": "file:///etc/passwd"}):
+        assert client.post(ADD, {**form, "port": "2575", **bad}).status_code == 200
+    assert not Destination.objects.exists()
+    assert client.post(ADD, {**form, "port": "2575", "is_active": "on"}).status_code == 302
+    ward = Destination.objects.get()
+    assert (ward.address, ward.is_active) == ("10.0.0.5:2575", True)
+    event = ward.audit_events.get()
+    assert event.pgh_label == "insert" and event.pgh_context_snapshot["user"] == administrator.pk
+    assert client.get(f"/admin/samples/destination/{ward.pk}/delete/").status_code == 403
+
+
+def test_other_roles_may_not_configure_destinations(reviewer, signed_in):
+    assert signed_in(reviewer).get(ADD).status_code == 302  # the admin site's sign-in
