@@ -136,7 +136,11 @@ def _text(answer: bytes) -> str:
 def _failing(message_id: int, error: str, answer: bytes = b"") -> None:
     OutboundMessage.objects.filter(pk=message_id).exclude(
         status=OutboundStatus.ACKNOWLEDGED
-    ).update(status=OutboundStatus.FAILING, last_error=error[:2000], ack=_text(answer))
+    ).update(
+        status=OutboundStatus.FAILING,
+        last_error=error.replace("\x00", "")[:2000],
+        ack=_text(answer),
+    )
 
 
 def outbox_park(*, message_id: int, error: str) -> str:
