@@ -85,15 +85,15 @@ async def _lifecycle(
         await ctx.step(steps.mark, barcode, "verified")
         await ctx.step(steps.render_report, barcode, review["signature_id"])
         await ctx.step(steps.mark, barcode, "reported")
-        if results_out:
-            await send_out(ctx, barcode, ORIGINAL, [])
-        return "reported"
     except _Expired:
         await ctx.step(steps.mark, barcode, "expired")
         return "expired"
     except Cancelled:
         await ctx.step(steps.mark, barcode, "cancelled")
         raise
+    if results_out:  # the sample is reported: a cancellation now ends the sending only
+        await send_out(ctx, barcode, ORIGINAL, [])
+    return "reported"
 
 
 async def _analyse(

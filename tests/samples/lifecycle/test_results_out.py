@@ -173,6 +173,24 @@ def test_an_http_destination_answering_ae_is_parked_with_the_ack_text(lab):
     assert lab.state("S-000511") == "reported"
 
 
+def test_a_run_cancelled_while_it_sends_parks_the_message_and_the_sample_stays_reported(lab):
+    from workflows.api import cancel
+
+    with MllpPeer("AE") as ward:
+        mllp("ward", ward.port)
+        released(lab, "S-000512")
+        message = OutboundMessage.objects.get()
+        assert message.status == OutboundStatus.FAILING  # its retry waits
+        run_id = str(message.sample.run_id)
+        cancel(run_id, actor="code", reason="the ordering system was retired")
+        lab.env.run_until_idle()
+    message.refresh_from_db()
+    assert message.status == OutboundStatus.PARKED and message.last_error == "AE: unknown ward"
+    assert len(ward.received) == 1  # the waiting retry never ran
+    assert get_run(run_id, history=False).status == "cancelled"
+    assert lab.state("S-000512") == "reported"
+
+
 def test_a_correction_after_release_sends_a_corrected_message(lab):
     with MllpPeer("AA") as ward:
         mllp("ward", ward.port)
