@@ -326,6 +326,12 @@ WORKFLOWS_MODULES: list[str] = []
 # Background jobs (imports, chain checks, PDF exports): an attempt at one of their parts longer
 # than this fails and is tried again; a worker lost mid-part is noticed this much later.
 JOB_STEP_TIMEOUT_SECONDS = env_int("JOB_STEP_TIMEOUT_SECONDS", 120, minimum=5)
+# Results out (samples.services.outbox): how long a destination has to connect and to answer
+# with its ACK, how many attempts a message gets and the wait before the second (doubling each
+# time, at most an hour) before it is parked for a person.
+OUTBOX_ACK_TIMEOUT_SECONDS = env_int("OUTBOX_ACK_TIMEOUT_SECONDS", 30, minimum=1)
+OUTBOX_ATTEMPTS = env_int("OUTBOX_ATTEMPTS", 5, minimum=1)
+OUTBOX_RETRY_SECONDS = env_int("OUTBOX_RETRY_SECONDS", 60, minimum=1)
 
 HEALTH_CHECK_TIMEOUT_SECONDS = env_int("HEALTH_CHECK_TIMEOUT_SECONDS", 3, minimum=1)
 # The deep health check (/healthz/deep): beat writes a heartbeat at least every 10 seconds

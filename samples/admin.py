@@ -1,9 +1,10 @@
 """Admin-site registrations for lab configuration (administrators only).
 
 Every change made here is in the audit trail with the administrator as actor (the database's
-triggers, ``samples.tracking``): accounts (superuser flag, new passwords, roles), instruments and
-assays. A person's username and an instrument's name may not be the same (case-insensitive),
-so that the trail never takes one for the other.
+triggers, ``samples.tracking``): accounts (superuser flag, new passwords, roles), instruments,
+assays and the destinations released results are sent to. A person's username and an
+instrument's name may not be the same (case-insensitive), so that the trail never takes one
+for the other.
 """
 
 from django import forms
@@ -15,7 +16,7 @@ from django.http import HttpRequest
 
 from samples.errors import LabError
 from samples.forms import AssayAdminForm
-from samples.models import Assay, Instrument
+from samples.models import Assay, Destination, Instrument
 from samples.services.accounts import instrument_name_check, username_check
 
 
@@ -56,6 +57,28 @@ class InstrumentAdmin(admin.ModelAdmin):
     search_fields = ["name", "serial"]
     filter_horizontal = ["assays"]
     raw_id_fields = ["service_user"]
+
+
+class DestinationForm(forms.ModelForm):
+    url = forms.URLField(required=False, assume_scheme="https", max_length=500)
+
+    class Meta:
+        model = Destination
+        fields = ["name", "protocol", "host", "port", "url", "is_active"]
+
+
+@admin.register(Destination)
+class DestinationAdmin(admin.ModelAdmin):
+    """Where released results go (``samples.services.outbox``): an MLLP host and port or an
+    HTTP URL. Deactivate one rather than delete it: its messages keep naming it."""
+
+    form = DestinationForm
+    list_display = ["name", "protocol", "address", "is_active"]
+    list_filter = ["protocol", "is_active"]
+    search_fields = ["name", "host", "url"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 class _UsernameNotAnInstrument:

@@ -12,7 +12,12 @@ from typing import Any
 
 import pgtrigger
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import models
 from django.db.models import F, Q
 
@@ -713,6 +718,106 @@ class JobFilePart(models.Model):
         return f"job {self.job_id} part {self.seq}"
 
 
+class Protocol(models.TextChoices):
+    MLLP = "mllp", "HL7 over MLLP (TCP)"
+    HTTP = "http", "HL7 over HTTP (POST)"
+
+
+@audited
+class Destination(models.Model):
+    """A system released results are sent to (the ordering system), configured by an
+    administrator: over MLLP to ``host``:``port``, or by HTTP POST to ``url``. Only active ones
+    are sent to; one made inactive keeps the messages already sent to it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    protocol = models.CharField(max_length=8, choices=Protocol.choices)
+    host = models.CharField(max_length=255, blank=True)
+    port = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    url = models.URLField(
+        max_length=500, blank=True, validators=[URLValidator(schemes=["http", "https"])]
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(protocol="mllp") & ~Q(host="") & Q(port__isnull=False))
+                | (Q(protocol="http") & ~Q(url="")),
+                name="destination_has_an_address",
+                violation_error_message=(
+                    "An MLLP destination needs a host and a port; an HTTP one needs a URL."
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}" if self.protocol == Protocol.MLLP else self.url
+
+
+class OutboundKind(models.TextChoices):
+    ORIGINAL = "original", "Original"
+    CORRECTED = "corrected", "Corrected"
+
+
+class OutboundStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent, waiting for its ACK"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    FAILING = "failing", "Failing"
+    PARKED = "parked", "Parked"
+
+
+@audited_without("payload")  # its SHA-256, status, attempts and errors: chained
+class OutboundMessage(models.Model):
+    """An ORU^R01 for one destination: built once, with its control id, before the first
+    attempt, and sent as these bytes on every attempt (so a retried send is the same message).
+    ``prepared_by`` names what prepared it (a workflow step's idempotency key), so a step run
+    twice finds the messages it made."""
+
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="outbound")
+    destination = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="messages")
+    kind = models.CharField(max_length=16, choices=OutboundKind.choices)
+    prepared_by = models.CharField(max_length=100)
+    control_id = models.CharField(max_length=20, unique=True)
+    payload = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=16, choices=OutboundStatus.choices, default=OutboundStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    ack = models.TextField(blank=True)  # the acknowledgement received, as text
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)  # the last attempt's
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    parked_at = models.DateTimeField(null=True, blank=True)
+    resent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resent_at = models.DateTimeField(null=True, blank=True)
+    resend_reason = models.TextField(blank=True)
+    resends = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prepared_by", "destination"], name="one_message_per_destination_per_step"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"], name="outbound_by_status")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ORU {self.control_id} to {self.destination_id}"
+
+
 # The event models ``audited`` makes (django-pghistory, ``samples.tracking``), named here for
 # type checkers: they are created with the classes above, in this module.
 AssayEvent: Any
@@ -727,3 +832,5 @@ SignatureEvent: Any
 ReportEvent: Any
 ChainCheckEvent: Any
 AuditReviewEvent: Any
+DestinationEvent: Any
+OutboundMessageEvent: Any

@@ -52,6 +52,7 @@ _GROUP_PERMISSIONS: dict[Role, list[str]] = {
         "auth.view_group",
         "samples.view_assay", "samples.add_assay", "samples.change_assay",
         "samples.view_instrument", "samples.add_instrument", "samples.change_instrument",
+        "samples.view_destination", "samples.add_destination", "samples.change_destination",
         "knox.view_authtoken", "knox.delete_authtoken",
         "axes.view_accessattempt", "axes.delete_accessattempt",
     ],

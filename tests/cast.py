@@ -26,6 +26,7 @@ NAVIGATION = {
         "Batches",
         "Inbox",
         "Review",
+        "Outbox",
         "Assays",
         "Instruments",
         "Runs",
@@ -37,6 +38,7 @@ NAVIGATION = {
         "Batches",
         "Inbox",
         "Review",
+        "Outbox",
         "Assays",
         "Instruments",
         "Users and roles",
@@ -47,6 +49,7 @@ NAVIGATION = {
     Role.ADMIN: [
         "Home",
         "Dashboard",
+        "Outbox",
         "Users and roles",
         "Audit trail",
         "Jobs",

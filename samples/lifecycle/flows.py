@@ -7,8 +7,10 @@ assay's limit); then wait for a reviewer to verify (or send an assay back for a 
 the report and finish. A sample not received, or not analysed, within its stability window
 expires.
 
-Version 2 adds one step: a critical result is flagged for the reviewer. Runs started on
-version 1 finish on version 1; new runs take version 2.
+Version 2 adds one step: a critical result is flagged for the reviewer. Version 3 sends the
+released results out once the report is stored (``samples.lifecycle.outbox``: an ORU^R01 to
+each active destination, retried, parked for a person after its last attempt). Runs finish on
+the version they started on; new runs take the newest.
 
 ``batch_run`` (one run per batch): close when full or at the closing time, whichever comes
 first; tell the members their plate positions; wait for the run to start and for a result for
@@ -22,7 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from samples.lifecycle import steps
-from samples.lifecycle.names import BATCH_RUN, LIFECYCLE
+from samples.lifecycle.names import BATCH_RUN, LIFECYCLE, ORIGINAL
+from samples.lifecycle.outbox import send_out
 from workflows.api import Cancelled, Context, SignalTimeout, workflow
 
 
@@ -40,7 +43,14 @@ async def sample_lifecycle_v2(ctx: Context, barcode: str) -> str:
     return await _lifecycle(ctx, barcode, flag_critical=True)
 
 
-async def _lifecycle(ctx: Context, barcode: str, *, flag_critical: bool) -> str:
+@workflow(LIFECYCLE, version=3)
+async def sample_lifecycle_v3(ctx: Context, barcode: str) -> str:
+    return await _lifecycle(ctx, barcode, flag_critical=True, results_out=True)
+
+
+async def _lifecycle(
+    ctx: Context, barcode: str, *, flag_critical: bool, results_out: bool = False
+) -> str:
     plan = await ctx.step(steps.lifecycle_plan, barcode)
     deadline = datetime.fromtimestamp(plan["deadline"], UTC)
 
@@ -75,13 +85,15 @@ async def _lifecycle(ctx: Context, barcode: str, *, flag_critical: bool) -> str:
         await ctx.step(steps.mark, barcode, "verified")
         await ctx.step(steps.render_report, barcode, review["signature_id"])
         await ctx.step(steps.mark, barcode, "reported")
-        return "reported"
     except _Expired:
         await ctx.step(steps.mark, barcode, "expired")
         return "expired"
     except Cancelled:
         await ctx.step(steps.mark, barcode, "cancelled")
         raise
+    if results_out:  # the sample is reported: a cancellation now ends the sending only
+        await send_out(ctx, barcode, ORIGINAL, [])
+    return "reported"
 
 
 async def _analyse(

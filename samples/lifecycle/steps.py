@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from samples import services
 from samples.models import Batch, Sample
-from workflows.api import current_step, step
+from workflows.api import RetryPolicy, current_step, step
 
 
 @step("samples.lifecycle_plan")
@@ -76,6 +78,38 @@ def review_critical(barcode: str, result_id: int) -> str:
 @step("samples.render_report")
 def render_report(barcode: str, signature_id: int) -> int:
     return services.report_render(barcode=barcode, signature_id=signature_id)
+
+
+# --- results out (samples.services.outbox) ---------------------------------------------------
+
+
+@step("samples.outbox_prepare")
+def outbox_prepare(barcode: str, kind: str) -> list[int]:
+    """The messages for every active destination, their control ids fixed before any is
+    sent; the step's idempotency key makes a second run of it find the same ones."""
+    info = current_step()
+    assert info is not None
+    return services.outbox_prepare(barcode=barcode, kind=kind, prepared_by=info.idempotency_key)
+
+
+@step(
+    "samples.outbox_send",
+    retry=RetryPolicy(
+        max_attempts=settings.OUTBOX_ATTEMPTS,
+        initial_interval=settings.OUTBOX_RETRY_SECONDS,
+        backoff=2,
+        max_interval=3600,
+    ),
+    # Connecting and waiting for the ACK each take at most the ACK timeout.
+    timeout=2 * settings.OUTBOX_ACK_TIMEOUT_SECONDS + 10,
+)
+def outbox_send(message_id: int) -> str:
+    return services.outbox_attempt(message_id=message_id)
+
+
+@step("samples.outbox_park")
+def outbox_park(message_id: int, error: str) -> str:
+    return services.outbox_park(message_id=message_id, error=error)
 
 
 # --- batch run -----------------------------------------------------------------------------------

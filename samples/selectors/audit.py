@@ -261,6 +261,21 @@ SOURCES = [
         folded="true",  # stored at release: the signature's entry says it
     ),
     Source(
+        "destination",
+        "samples_destinationevent",
+        "e.name",
+    ),
+    # An ORU^R01 sent out: prepared, each attempt, its ACK, parked, re-sent (with the reason).
+    Source(
+        "outbound",
+        "samples_outboundmessageevent",
+        "e.control_id",
+        barcode="obs.barcode",
+        joins="JOIN samples_sample AS obs ON obs.id = e.sample_id "
+        "LEFT JOIN {user} AS m ON m.id = e.resent_by_id",
+        maker="m.username",
+    ),
+    Source(
         "check",
         "samples_chaincheckevent",
         "e.pgh_obj_id::text",

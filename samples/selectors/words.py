@@ -42,6 +42,8 @@ RECORDS = {
     "message": "Instrument message",
     "report": "Report",
     "check": "Check of the audit trail",
+    "destination": "Results destination",
+    "outbound": "Outbound result message",
 }
 
 # Changes of records, by type; a record's own phrase first, then the label's.
@@ -63,6 +65,8 @@ CHANGE_WORDS = {
     "report.insert": "Report of {barcode} stored (SHA-256 {sha256})",
     "check.insert": "Audit trail checked{by} ({trigger}): {events} events in {chains} chains, "
     "intact: {intact}",
+    "outbound.insert": "Result message {name} ({kind}) of {barcode} prepared (SHA-256 {sha256})",
+    "outbound.update": "Result message {name} of {barcode} changed{by}",
     "insert": "{Record} {name} created{by}",
     "update": "{Record} {name} changed{by}",
     "delete": "{Record} {name} deleted{by}",
@@ -130,6 +134,9 @@ STEP_WORDS = {
     "samples.open_retest": "retest opened",
     "samples.review_critical": "critical result flagged for review",
     "samples.render_report": "report rendered",
+    "samples.outbox_prepare": "results prepared for the ordering systems",
+    "samples.outbox_send": "result message acknowledged",
+    "samples.outbox_park": "result message parked for a person",
 }
 
 # What an intervention from the runs console does, by its kind (``{action}`` above).
@@ -153,6 +160,7 @@ REASON_FIELDS = {
     "retest": "reason",
     "inbox": "resolution_reason",
     "sample": "rejection_reason",
+    "outbound": "resend_reason",
 }
 
 

@@ -14,6 +14,7 @@ Every service is re-exported here (``from samples import services``).
 - ``imports``: one row of a CSV import.
 - ``intake``: results received from instruments; the inbox of unmatched results.
 - ``jobs``: work that may outlast a request (imports, checks, exports), a part at a time.
+- ``outbox``: released results sent out as ORU^R01 messages, acknowledged, parked, re-sent.
 - ``recording``: results recorded, one or many.
 - ``results``: evaluation, retests, verification with e-signature, and the report.
 - ``runs``: samples and batches following a restarted run.
@@ -101,6 +102,14 @@ from samples.services.jobs import (
     job_plan,
     job_request,
 )
+from samples.services.outbox import (
+    DeliveryFailed,
+    outbox_attempt,
+    outbox_correction,
+    outbox_park,
+    outbox_prepare,
+    outbox_resend,
+)
 from samples.services.recording import (
     Incoming,
     Repeat,
@@ -184,6 +193,7 @@ __all__ = [
     "WRONG_PASSWORD",
     "WRONG_SIGNING_PASSWORD",
     "AccountLocked",
+    "DeliveryFailed",
     "Done",
     "Hl7Answer",
     "Hl7Rejected",
@@ -233,6 +243,11 @@ __all__ = [
     "message_refused",
     "oru_ack",
     "oru_read",
+    "outbox_attempt",
+    "outbox_correction",
+    "outbox_park",
+    "outbox_prepare",
+    "outbox_resend",
     "received_text",
     "report_render",
     "require_role",

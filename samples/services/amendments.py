@@ -1,7 +1,8 @@
 """Corrections of entered data (COMPLIANCE.md C3): a result's value, a specimen's condition at
 receipt. Each needs a reason and is recorded in the audit trail with it (the event keeps who,
 when, the new value and the reason; the one before it the original value). A result amended
-after its release makes the signature over it no longer valid (C12)."""
+after its release makes the signature over it no longer valid (C12), and sends the ordering
+system a corrected message (``outbox.outbox_correction``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from samples.models import (
 )
 from samples.roles import Role
 from samples.services.access import require_role
+from samples.services.outbox import outbox_correction
 from samples.services.recording import decimal_value
 from samples.services.results import CRITICAL, interpretation_of
 from samples.values import bounds
@@ -68,6 +70,7 @@ def result_amend(*, user: Any, result_id: int, value: Any, reason: str) -> Resul
                     "amended_by",
                 ]
             )
+        outbox_correction(sample=result.sample, result_id=result.pk, at=now)
     return result
 
 

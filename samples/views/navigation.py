@@ -74,6 +74,12 @@ NAVIGATION = [
         frozenset({Role.REVIEWER, Role.COMPLIANCE}),
     ),
     NavEntry(
+        "Outbox",
+        "samples:outbox",
+        "Results sent to the ordering systems: acknowledged, failing, parked; send one again.",
+        frozenset({Role.REVIEWER, Role.COMPLIANCE, Role.ADMIN}),
+    ),
+    NavEntry(
         "Assays",
         "samples:assay_list",
         "Tests the lab runs, with units, reference ranges and critical limits.",
@@ -118,7 +124,7 @@ NAVIGATION = [
     NavEntry(
         "Administration",
         "admin:index",
-        "Configure assays, instruments, users and their roles.",
+        "Configure assays, instruments, result destinations, users and their roles.",
         frozenset({Role.ADMIN}),
     ),
 ]

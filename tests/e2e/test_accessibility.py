@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 
 from samples import services
+from samples.models import Destination
 from tests.e2e.pages import sign_in
 from tests.samples.lab import make_assay
 from workflows.models import Run
@@ -28,7 +29,7 @@ PAGES = {
         "/", "/dashboard/", "/scan/", "/samples/", "/samples/A-100001/", "/samples/new/",
         "/samples/import/", "/batches/", "/inbox/", "/assays/", "/instruments/", "/jobs/",
     ],
-    "reviewer": ["/review/", "/workflows/runs/", "/workflows/deploy/"],
+    "reviewer": ["/review/", "/workflows/runs/", "/workflows/deploy/", "/outbox/"],
     "compliance": ["/users/", "/audit/"],
     "admin": ["/tokens/"],
 }  # fmt: skip
@@ -46,6 +47,10 @@ def scene(technician, reviewer, compliance_officer, administrator):
         collected_at=timezone.now() - timedelta(hours=1),
         assays=["GLU"],
     )
+    # A result message parked for a person: the outbox shows it with its re-send form.
+    Destination.objects.create(name="ward", protocol="mllp", host="127.0.0.1", port=9)
+    [message_id] = services.outbox_prepare(barcode="A-100001", kind="original", prepared_by="scene")
+    services.outbox_park(message_id=message_id, error="ConnectionRefusedError: refused")
     users = {
         "technician": technician,
         "reviewer": reviewer,

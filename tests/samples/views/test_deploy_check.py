@@ -13,6 +13,8 @@ from workflows.api import get_run
 
 pytestmark = pytest.mark.django_db
 
+NEWEST = 3  # the sample lifecycle's newest version, which new samples start on
+
 
 @pytest.fixture
 def in_flight(lab):
@@ -20,12 +22,12 @@ def in_flight(lab):
 
 
 @pytest.fixture
-def deploy_without_version_2():
-    """The code a deploy would load if it dropped version 2 of the sample lifecycle."""
-    version_2 = registry.get_workflow("sample_lifecycle", 2)
-    registry.unregister_workflow("sample_lifecycle", 2)
+def deploy_without_the_newest_version():
+    """The code a deploy would load if it dropped the sample lifecycle's newest version."""
+    newest = registry.get_workflow("sample_lifecycle", NEWEST)
+    registry.unregister_workflow("sample_lifecycle", NEWEST)
     yield
-    registry.register_workflow(version_2)
+    registry.register_workflow(newest)
 
 
 def test_unfinished_runs_per_version_and_a_clean_check(in_flight, reviewer, signed_in):
@@ -33,7 +35,7 @@ def test_unfinished_runs_per_version_and_a_clean_check(in_flight, reviewer, sign
     page = client.get("/workflows/deploy/")
     assert page.status_code == 200
     (load,) = [v for v in page.context["versions"] if v.workflow == "sample_lifecycle"]
-    assert (load.version, load.unfinished, load.loaded) == (2, 2, True)
+    assert (load.version, load.unfinished, load.loaded) == (NEWEST, 2, True)
     checked = client.post("/workflows/deploy/")
     assert checked.context["checked"] >= 2
     assert checked.context["blocked"] == 0
@@ -41,7 +43,7 @@ def test_unfinished_runs_per_version_and_a_clean_check(in_flight, reviewer, sign
 
 
 def test_a_deploy_dropping_a_version_names_the_runs_it_would_block(
-    in_flight, reviewer, signed_in, deploy_without_version_2
+    in_flight, reviewer, signed_in, deploy_without_the_newest_version
 ):
     client = signed_in(reviewer)
     page = client.post("/workflows/deploy/")
@@ -50,7 +52,7 @@ def test_a_deploy_dropping_a_version_names_the_runs_it_would_block(
     assert load.loaded is False
     assert "these runs cannot go on" in html
     (group,) = [g for g in page.context["groups"] if g["workflow"] == "sample_lifecycle"]
-    assert group["version"] == 2
+    assert group["version"] == NEWEST
     assert {p.run_id for p in group["runs"]} == {str(s.run_id) for s in in_flight}
     assert "is not registered" in group["runs"][0].reason
     assert "2 would block" in html

@@ -16,6 +16,7 @@ PAGES = {
     "/users/": "Users and roles",
     "/audit/": "Audit trail",
     "/workflows/runs/": "Runs",
+    "/outbox/": "Outbox",
 }
 
 
@@ -54,6 +55,7 @@ def test_a_user_with_two_roles_sees_both_navigations(make_user, signed_in):
         "Batches",
         "Inbox",
         "Review",
+        "Outbox",
         "Assays",
         "Instruments",
         "Users and roles",

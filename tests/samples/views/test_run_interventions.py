@@ -78,12 +78,13 @@ def test_a_resume_that_cannot_replay_says_the_run_is_still_blocked(lab, sample):
     from workflows import registry
 
     Run.objects.filter(pk=sample.run_id).update(status="blocked", blocked_reason="was blocked")
-    version_2 = registry.get_workflow("sample_lifecycle", 2)
-    registry.unregister_workflow("sample_lifecycle", 2)
+    version = get_run(str(sample.run_id), history=False).version  # the newest
+    definition = registry.get_workflow("sample_lifecycle", version)
+    registry.unregister_workflow("sample_lifecycle", version)
     try:
         done = intervene(str(sample.run_id), "resume", actor="sup-a", reason="try again")
     finally:
-        registry.register_workflow(version_2)
+        registry.register_workflow(definition)
     assert done.outcome.startswith("still blocked: ")
     assert "not registered" in done.outcome
     assert get_run(str(sample.run_id)).status == "blocked"
