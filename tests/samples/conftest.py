@@ -49,3 +49,14 @@ def misread(lab):
     response = client.post("/api/v1/results/", json.dumps(body), content_type="application/json")
     assert response.status_code == 202
     return UnmatchedResult.objects.get()
+
+
+@pytest.fixture
+def running(lab):
+    """S-000951, collected an hour ago, in a running GLU batch, waiting for its result."""
+    lab.register("S-000951")
+    lab.receive("S-000951")
+    lab.to_batch("S-000951")
+    lab.close_batches()
+    lab.start_run()
+    return "S-000951"

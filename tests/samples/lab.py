@@ -7,9 +7,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from samples import services
 from samples.models import Assay, Batch, BatchStatus, Sample
+from samples.services.tokens import api_token_create
 from tests.cast import PASSWORD
 
 
@@ -95,3 +97,10 @@ class Lab:
 
     def state(self, barcode: str) -> str:
         return Sample.objects.get(barcode=barcode).state
+
+
+def api_for(user) -> APIClient:
+    """An API client holding a new token of ``user``."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(owner=user)}")
+    return client

@@ -7,18 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from rest_framework.test import APIClient
 
 from samples.api.errors import api_exception_handler
 from samples.errors import LabError, NotAllowed
 from samples.models import InstrumentMessage, Sample
-from samples.services.tokens import api_token_create
-
-
-def api_for(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(owner=user)}")
-    return client
+from tests.samples.lab import api_for
 
 
 @pytest.fixture

@@ -11,17 +11,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from samples import services
 from samples.models import InstrumentMessage, UnmatchedResult
-from samples.services.tokens import api_token_create
-
-
-def api_for(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(owner=user)}")
-    return client
+from tests.samples.lab import api_for
 
 
 @pytest.fixture

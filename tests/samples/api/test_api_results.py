@@ -14,17 +14,6 @@ from samples.models import InstrumentMessage, Result, UnmatchedResult
 from samples.services.tokens import api_token_create
 
 
-@pytest.fixture
-def running(lab):
-    """S-000951 in a running GLU batch, waiting for its result."""
-    lab.register("S-000951")
-    lab.receive("S-000951")
-    lab.to_batch("S-000951")
-    lab.close_batches()
-    lab.start_run()
-    return "S-000951"
-
-
 def api(token=None):
     client = APIClient()
     if token:

@@ -6,17 +6,9 @@ from __future__ import annotations
 import pytest
 import yaml
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from samples.models import Sample
-from samples.services.tokens import api_token_create
-
-
-def api_for(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(owner=user)}")
-    return client
-
+from tests.samples.lab import api_for
 
 BODY = {
     "barcode": "S-000981",

@@ -11,32 +11,14 @@ from datetime import UTC, datetime, timedelta
 import hl7
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from samples import services
 from samples.models import Result, UnmatchedResult
-from samples.services.tokens import api_token_create
 from samples.values import bounds
+from tests.samples.lab import api_for
 
 BEFORE = "measured before the sample's collection: the instrument's clock, or the collection time registered, is wrong"  # noqa: E501
 AHEAD = "measured later than it was received: the instrument's clock is ahead"
-
-
-def api_for(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(owner=user)}")
-    return client
-
-
-@pytest.fixture
-def running(lab):
-    """S-000951, collected an hour ago, in a running GLU batch, waiting for its result."""
-    lab.register("S-000951")
-    lab.receive("S-000951")
-    lab.to_batch("S-000951")
-    lab.close_batches()
-    lab.start_run()
-    return "S-000951"
 
 
 def post_json(lab, measured_at: datetime):

@@ -12,16 +12,14 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone as django_timezone
-from rest_framework.test import APIClient
 
 from samples.errors import LabError
 from samples.forms import AssayAdminForm
 from samples.models import Assay, Batch, Result, Sample, UnmatchedResult
-from samples.services.tokens import api_token_create
 from samples.values import bounds
 from samples.values.times import utc_iso, utc_text
 from tests.samples.jobs import job_followed
-from tests.samples.lab import make_assay
+from tests.samples.lab import api_for, make_assay
 from tests.samples.services.test_registration import HEADER, form_data
 
 LISTS = ["/samples/", "/dashboard/", "/api/v1/samples/"]
@@ -227,12 +225,6 @@ def test_a_page_asked_for_a_superscript_or_other_digits_answers_without_failing(
 # --- the API --------------------------------------------------------------------------------------
 
 
-def api_for(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(owner=user)}")
-    return client
-
-
 BODY = {"barcode": "S-000981", "specimen_type": "serum", "subject_ref": "SUBJ-81",
         "assays": ["GLU"]}  # fmt: skip
 
@@ -252,17 +244,6 @@ def test_the_api_refuses_a_collection_time_out_of_range(lab, sent, said):
     assert response.status_code == 400 and said in response.json()["collected_at"][0]
     assert not Sample.objects.exists()
     assert client.get("/api/v1/samples/").status_code == 200
-
-
-@pytest.fixture
-def running(lab):
-    """S-000951, collected an hour ago, in a running GLU batch, waiting for its result."""
-    lab.register("S-000951")
-    lab.receive("S-000951")
-    lab.to_batch("S-000951")
-    lab.close_batches()
-    lab.start_run()
-    return "S-000951"
 
 
 def post_result(lab, **item):
