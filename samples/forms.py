@@ -97,6 +97,7 @@ class AssayAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["kind"].required = False  # quantitative unless said
         answers = self.instance.answers or []
         self.fields["normal_answers"].initial = _answer_lines(answers, abnormal=False)
         self.fields["abnormal_answers"].initial = _answer_lines(answers, abnormal=True)
@@ -125,6 +126,7 @@ class AssayAdminForm(forms.ModelForm):
 
     def _kind(self, cleaned: dict[str, Any]) -> None:
         """The answers of a qualitative assay (kept on the instance), or none for the other."""
+        cleaned["kind"] = cleaned.get("kind") or ResultKind.QUANTITATIVE
         lines = [
             Answer(line, abnormal)
             for name, abnormal in (("normal_answers", False), ("abnormal_answers", True))

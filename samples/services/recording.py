@@ -233,8 +233,8 @@ def result_reading(value: Any, *, assay: Assay, typed: bool = False) -> Decimal 
         )
     if text is not None and not any(ch.isdigit() for ch in text):
         raise LabError(
-            f"{assay.code} takes a number ({assay.units or 'no units'}), not the text "
-            f"{answers.quoted(text.strip())}.",
+            f"{answers.quoted(text.strip())} is not a number. {assay.code} takes a number "
+            f"({assay.units or 'no units'}), not a text.",
             field="value",
         )
     return decimal_value(value, typed=typed, assay=assay)

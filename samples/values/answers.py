@@ -52,9 +52,9 @@ def answers_named(assay: Any) -> str:
 
 
 def quoted(text: str) -> str:
-    """A refused text as a message quotes it: printable, and cut short when long."""
-    shown = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in text)
-    return f"“{shown[:SHOWN]}…”" if len(shown) > SHOWN else f"“{shown}”"
+    """A refused text as a message quotes it (as ``samples.values.bounds`` does a number): in
+    quotes, a control character escaped, cut short when long."""
+    return repr(text if len(text) <= SHOWN else text[:SHOWN] + "…")
 
 
 def answer_match(assay: Any, text: str, *, field: str = "value") -> Answer:

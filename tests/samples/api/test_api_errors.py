@@ -62,7 +62,7 @@ def test_each_bad_item_of_a_list_is_named_by_its_position_and_field(instrument_a
         "/api/v1/results/",
         [
             {"sample": "S-000001", "assay": "GLU", "value": "5"},
-            {"sample": "S-000002", "assay": "GLU", "value": "five", "flags": ["H", ""]},
+            {"sample": "S-000002", "assay": "GLU", "value": "4.9.1", "flags": ["H", ""]},
         ],
     )
     assert answer.status_code == 400
