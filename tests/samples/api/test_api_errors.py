@@ -68,7 +68,7 @@ def test_each_bad_item_of_a_list_is_named_by_its_position_and_field(instrument_a
     assert answer.status_code == 400
     assert set(answer.json()) == {"1.value", "1.flags.1"}
     assert answer.json()["1.value"] == [
-        "'five' is not a number. Write digits 0 to 9 with at most one decimal point, like 4.9 "
+        "'4.9.1' is not a number. Write digits 0 to 9 with at most one decimal point, like 4.9 "
         "or -0.5 (no exponent, no thousands separator, no other digits than 0 to 9)."
     ]
 
