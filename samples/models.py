@@ -436,6 +436,12 @@ class Result(models.Model):
         """Its reading with its units: "4.9 mmol/L"; an answer has none: "Positive"."""
         return f"{self.reading} {self.units}".strip()
 
+    @property
+    def time_flag(self) -> str:
+        """Why its measurement time cannot be right, for the reviewer ("" when it can)."""
+        collected = self.sample.collected_at
+        return measured_doubt(self.measured_at, collected=collected, recorded=self.recorded_at)
+
 
 def reading_of(value: Any, text: str | None) -> str:
     """A result's value or answer as shown ("800", not "8E+2"); "—" when there is neither."""
@@ -444,12 +450,6 @@ def reading_of(value: Any, text: str | None) -> str:
     if value is None:
         return "—"
     return format(Decimal(str(value)).normalize(), "f")
-
-    @property
-    def time_flag(self) -> str:
-        """Why its measurement time cannot be right, for the reviewer ("" when it can)."""
-        collected = self.sample.collected_at
-        return measured_doubt(self.measured_at, collected=collected, recorded=self.recorded_at)
 
 
 # A message's answer (status and body) is set once, after its results are recorded; nothing

@@ -24,7 +24,9 @@ def make_qualitative(code: str = "HIV", answers=None, **fields) -> Assay:
 
 
 def running(lab, barcode: str, assay: str = "HIV") -> None:
-    """The sample registered for ``assay``, received and waiting in a running batch of it."""
+    """The sample registered for ``assay``, received and waiting in a running batch of it (on
+    the lab's instrument, which runs the assay)."""
+    lab.instrument.assays.add(Assay.objects.get(code=assay))
     lab.register(barcode, assay)
     lab.receive(barcode)
     lab.to_batch(barcode)
