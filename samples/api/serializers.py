@@ -190,10 +190,8 @@ class ResultOutSerializer(serializers.ModelSerializer):
         help_text="The number as a string with its 4 decimal places (a quantitative assay), "
         "or the answer (a qualitative assay, e.g. Positive)."
     )
-    kind = serializers.ChoiceField(
-        source="assay.kind",
-        choices=ResultKind.choices,
-        help_text="Whether `value` is a number or an answer.",
+    kind = serializers.SerializerMethodField(
+        help_text="Whether `value` is a number (`quantitative`) or an answer (`qualitative`)."
     )
     source = serializers.SerializerMethodField()
     superseded_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
@@ -219,6 +217,9 @@ class ResultOutSerializer(serializers.ModelSerializer):
             "superseded_by",
             "time_flag",
         ]
+
+    def get_kind(self, result: Result) -> str:
+        return ResultKind.QUALITATIVE if result.text is not None else ResultKind.QUANTITATIVE
 
     def get_value(self, result: Result) -> str:
         return result.text if result.text is not None else str(result.value)
