@@ -26,6 +26,7 @@ class AssayAdmin(admin.ModelAdmin):
     list_display = [
         "code",
         "name",
+        "kind",
         "units",
         "reference_low",
         "reference_high",
@@ -33,7 +34,7 @@ class AssayAdmin(admin.ModelAdmin):
         "is_active",
     ]
     search_fields = ["code", "name"]
-    list_filter = ["is_active"]
+    list_filter = ["is_active", "kind"]
 
 
 class InstrumentForm(forms.ModelForm):

@@ -10,8 +10,9 @@ from django import forms
 from django.utils import timezone
 
 from samples.errors import LabError
-from samples.models import Assay, Priority, SpecimenType
+from samples.models import Assay, Priority, ResultKind, SpecimenType
 from samples.values import bounds
+from samples.values.answers import Answer, answers_checked
 
 
 class LabDateTimeField(forms.DateTimeField):
@@ -54,15 +55,33 @@ class ImportForm(forms.Form):
     file = forms.FileField(label="CSV file")
 
 
+def _answer_lines(answers: list[dict[str, Any]], *, abnormal: bool) -> str:
+    return "\n".join(a["text"] for a in answers if bool(a["abnormal"]) == abnormal)
+
+
 class AssayAdminForm(forms.ModelForm):
     """An assay as the admin site edits it: its numbers in ASCII digits (``samples.values.bounds``),
-    and no negative limit for an assay whose results cannot be negative."""
+    and no negative limit for an assay whose results cannot be negative. A qualitative assay
+    takes its answers, one a line, normal and abnormal apart (``samples.values.answers``), and
+    has no units, ranges or limits; a quantitative one has units and no answers."""
+
+    normal_answers = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Qualitative assays: the answers that are normal, one a line (Negative).",
+    )
+    abnormal_answers = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Qualitative assays: the answers flagged abnormal (A), one a line (Positive).",
+    )
 
     class Meta:
         model = Assay
         fields = [
             "code",
             "name",
+            "kind",
             "units",
             "reference_low",
             "reference_high",
@@ -76,8 +95,16 @@ class AssayAdminForm(forms.ModelForm):
             "is_active",
         ]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].required = False  # quantitative unless said
+        answers = self.instance.answers or []
+        self.fields["normal_answers"].initial = _answer_lines(answers, abnormal=False)
+        self.fields["abnormal_answers"].initial = _answer_lines(answers, abnormal=True)
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        self._kind(cleaned)
         for name, field in self.fields.items():
             raw = self.data.get(self.add_prefix(name), "")
             if not isinstance(raw, str) or not raw.strip():
@@ -96,6 +123,30 @@ class AssayAdminForm(forms.ModelForm):
                         name, "Below 0: tick “can be negative” if results of this assay can be."
                     )
         return cleaned
+
+    def _kind(self, cleaned: dict[str, Any]) -> None:
+        """The answers of a qualitative assay (kept on the instance), or none for the other."""
+        cleaned["kind"] = cleaned.get("kind") or ResultKind.QUANTITATIVE
+        lines = [
+            Answer(line, abnormal)
+            for name, abnormal in (("normal_answers", False), ("abnormal_answers", True))
+            for line in (cleaned.get(name) or "").splitlines()
+            if line.strip()
+        ]
+        if cleaned.get("kind") != ResultKind.QUALITATIVE:
+            self.instance.answers = []
+            if lines:
+                self.add_error("kind", "Only a qualitative assay takes answers.")
+            if not (cleaned.get("units") or "").strip():
+                self.add_error("units", "A quantitative assay needs its units.")
+            return
+        try:
+            self.instance.answers = answers_checked(lines)
+        except LabError as refusal:
+            self.add_error("normal_answers", refusal.message)
+        for name in ("reference_low", "reference_high", "critical_low", "critical_high"):
+            if cleaned.get(name) is not None:
+                self.add_error(name, "A qualitative assay has no ranges: its answers say.")
 
     def _number(self, name: str, read: Any, raw: str) -> None:
         try:

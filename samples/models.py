@@ -8,6 +8,7 @@ the old one to it. Writes go through ``samples.services``; reads through
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pgtrigger
@@ -30,11 +31,25 @@ code_validator = RegexValidator(
 )
 
 
-@audited_with("can_be_negative")
+class ResultKind(models.TextChoices):
+    QUANTITATIVE = "quantitative", "Quantitative: a number"
+    QUALITATIVE = "qualitative", "Qualitative: one of its answers"
+
+
+@audited_with("can_be_negative", "kind", "answers")
 class Assay(models.Model):
     code = models.CharField(max_length=16, unique=True, validators=[code_validator])
     name = models.CharField(max_length=120)
-    units = models.CharField(max_length=32)
+    units = models.CharField(max_length=32, blank=True)  # none for a qualitative assay
+    kind = models.CharField(
+        max_length=12,
+        choices=ResultKind.choices,
+        default=ResultKind.QUANTITATIVE,
+        help_text="What a result of this assay is: a number, or one of its answers.",
+    )
+    # A qualitative assay's answers, in order: [{"text": "Positive", "abnormal": true}, ...]
+    # (``samples.values.answers``); none for a quantitative assay.
+    answers = models.JSONField(default=list, blank=True)
     reference_low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     reference_high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     critical_low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
@@ -71,10 +86,17 @@ class Assay(models.Model):
                 | Q(critical_low__lt=F("critical_high")),
                 name="assay_critical_limits_ordered",
             ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ResultKind.values), name="assay_kind_known"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.code} ({self.name})"
+
+    @property
+    def is_qualitative(self) -> bool:
+        return self.kind == ResultKind.QUALITATIVE
 
 
 @audited
@@ -325,17 +347,21 @@ class BatchMember(models.Model):
         return f"{self.sample.barcode} at {self.position} in batch {self.batch_id}"
 
 
-@audited
+@audited_with("text")
 class Result(models.Model):
     sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="results")
     assay = models.ForeignKey(Assay, on_delete=models.PROTECT, related_name="results")
     batch = models.ForeignKey(
         Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="results"
     )
-    value = models.DecimalField(max_digits=14, decimal_places=4)
-    units = models.CharField(max_length=32)
+    # A number (a quantitative assay) or an answer (a qualitative one): exactly one of them.
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    # Null, not "": the database's check tells a result with an answer from one without.
+    text = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    units = models.CharField(max_length=32, blank=True)
     flags = models.JSONField(default=list, blank=True)  # as the instrument reported them
-    # The lab's reading of the value: "L"/"H" outside the reference range, "LL"/"HH" critical.
+    # The lab's reading of the value: "L"/"H" outside the reference range, "LL"/"HH" critical;
+    # "A" for an answer the assay marks abnormal.
     interpretation = models.CharField(max_length=2, blank=True)
     instrument = models.ForeignKey(
         Instrument, on_delete=models.PROTECT, null=True, blank=True, related_name="results"
@@ -375,6 +401,11 @@ class Result(models.Model):
                 name="result_has_a_source",
             ),
             models.CheckConstraint(
+                condition=Q(value__isnull=False, text__isnull=True)
+                | Q(value__isnull=True, text__isnull=False),
+                name="result_is_a_number_or_an_answer",
+            ),
+            models.CheckConstraint(
                 condition=Q(measured_at__gte=EARLIEST) & Q(measured_at__lt=LATEST),
                 name="result_measured_in_range",
             ),
@@ -393,13 +424,32 @@ class Result(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.assay.code} {self.value} {self.units} for {self.sample.barcode}"
+        return f"{self.assay.code} {self.reading} {self.units} for {self.sample.barcode}"
+
+    @property
+    def reading(self) -> str:
+        """The result as people read it: its answer, or its number ("3.9", never "3.9000")."""
+        return reading_of(self.value, self.text)
+
+    @property
+    def shown(self) -> str:
+        """Its reading with its units: "4.9 mmol/L"; an answer has none: "Positive"."""
+        return f"{self.reading} {self.units}".strip()
 
     @property
     def time_flag(self) -> str:
         """Why its measurement time cannot be right, for the reviewer ("" when it can)."""
         collected = self.sample.collected_at
         return measured_doubt(self.measured_at, collected=collected, recorded=self.recorded_at)
+
+
+def reading_of(value: Any, text: str | None) -> str:
+    """A result's value or answer as shown ("800", not "8E+2"); "—" when there is neither."""
+    if text is not None:
+        return text
+    if value is None:
+        return "—"
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 # A message's answer (status and body) is set once, after its results are recorded; nothing

@@ -15,6 +15,7 @@ from samples.models import (
     Batch,
     Priority,
     Result,
+    ResultKind,
     Retest,
     Sample,
     SpecimenType,
@@ -25,10 +26,18 @@ from workflows.api import get_run
 MAX_ITEMS = 500
 
 
+MAX_TEXT = 200  # a value sent as text: no assay's answer is longer than 64 characters
+
+
 @extend_schema_field(
     {
         "oneOf": [
             {"type": "string", "pattern": r"^-?\d{0,10}(?:\.\d{0,4})?$"},
+            {
+                "type": "string",
+                "maxLength": MAX_TEXT,
+                "description": "An answer of a qualitative assay, e.g. Positive.",
+            },
             {
                 "type": "number",
                 "minimum": -1e10,
@@ -37,16 +46,28 @@ MAX_ITEMS = 500
                 "exclusiveMaximum": True,
             },
         ],
-        "description": "A number, in a string (preferred: kept exactly as sent) or not: at "
-        "most 10 digits before the decimal point and 4 after.",
+        "description": "For a quantitative assay a number, in a string (preferred: kept "
+        "exactly as sent) or not: at most 10 digits before the decimal point and 4 after. For "
+        "a qualitative assay one of its answers, as text (case and surrounding blanks do not "
+        "matter).",
     }
 )
 class MeasuredValueField(serializers.DecimalField):
     """A value sent as text is read only as ASCII digits (``samples.values.bounds.number``):
-    Python's ``Decimal`` alone would also take "1_000" or Arabic-Indic digits."""
+    Python's ``Decimal`` alone would also take "1_000" or Arabic-Indic digits. A text that is
+    no number (a string without a digit: "Positive") goes to the service as it is, which takes
+    it for a qualitative assay and refuses it for a quantitative one; anything else that is no
+    number (a list, an object, ``true``, a string with a digit that is no number) is refused
+    here."""
 
     def to_internal_value(self, data):  # type: ignore[no-untyped-def]
         if isinstance(data, str):
+            if len(data) > MAX_TEXT:
+                raise serializers.ValidationError(
+                    f"Ensure this value has no more than {MAX_TEXT} characters."
+                )
+            if data.strip() and not any(ch.isdigit() for ch in data):
+                return data
             try:
                 bounds.number(data)
             except LabError as refusal:
@@ -165,7 +186,13 @@ class SampleRegisterSerializer(serializers.Serializer):
 
 class ResultOutSerializer(serializers.ModelSerializer):
     assay = serializers.CharField(source="assay.code")
-    value = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=True)
+    value = serializers.SerializerMethodField(
+        help_text="The number as a string with its 4 decimal places (a quantitative assay), "
+        "or the answer (a qualitative assay, e.g. Positive)."
+    )
+    kind = serializers.SerializerMethodField(
+        help_text="Whether `value` is a number (`quantitative`) or an answer (`qualitative`)."
+    )
     source = serializers.SerializerMethodField()
     superseded_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     time_flag = serializers.CharField(
@@ -179,6 +206,7 @@ class ResultOutSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "assay",
+            "kind",
             "value",
             "units",
             "flags",
@@ -189,6 +217,12 @@ class ResultOutSerializer(serializers.ModelSerializer):
             "superseded_by",
             "time_flag",
         ]
+
+    def get_kind(self, result: Result) -> str:
+        return ResultKind.QUALITATIVE if result.text is not None else ResultKind.QUANTITATIVE
+
+    def get_value(self, result: Result) -> str:
+        return result.text if result.text is not None else str(result.value)
 
     def get_source(self, result: Result) -> str:
         if result.instrument is not None:

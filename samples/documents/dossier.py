@@ -254,6 +254,7 @@ def _result(result: Result) -> dict[str, Any]:
         "id": result.pk,
         "assay": result.assay.code,
         "value": result.value,
+        "answer": result.text,  # a qualitative assay's (then ``value`` is null)
         "units": result.units,
         "flags": result.flags,
         "source": result.instrument.name if result.instrument else "entered by hand",

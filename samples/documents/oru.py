@@ -11,7 +11,8 @@ sample and its current results.
 - OBX, one per current result (retested ones are left out), in assay order: NM, the assay
   (code^name^L), the value, units, reference range ``low-high``, interpretation flag (L, H,
   LL, HH or N), result status F, or C for a result corrected after its release, and the time
-  it was measured.
+  it was measured. An answer of a qualitative assay goes as ST: the answer, no units, its
+  normal answers as the reference ("Negative") and A for an abnormal one.
 
 Every value is escaped (``\\F\\``, ``\\S\\``, ``\\R\\``, ``\\E\\``, ``\\T\\``, and a line break as
 ``\\.br\\``) with python-hl7's rules; characters beyond ASCII are kept as they are, in UTF-8.
@@ -28,6 +29,7 @@ import hl7
 from hl7 import util
 
 from samples.lifecycle.names import CORRECTED, ORIGINAL
+from samples.values.answers import answers_of
 
 VERSION = "2.5.1"
 SENDER = "LABTRACK"
@@ -56,6 +58,11 @@ def _number(value: Decimal | None) -> str:
         return ""
     text = format(value.normalize(), "f")
     return text
+
+
+def _normal_answers(assay: Any) -> str:
+    """A qualitative assay's reference: its normal answers ("Negative")."""
+    return " or ".join(a.text for a in answers_of(assay) if not a.abnormal)
 
 
 def _range(low: Decimal | None, high: Decimal | None) -> str:
@@ -125,16 +132,21 @@ def oru_build(
             and (released is None or result.amended_at > released)
         )
         assay = result.assay
+        answer = getattr(result, "text", None)  # a qualitative assay's: sent as text (ST)
         segments.append(
             [
                 "OBX",
                 str(number),
-                "NM",
+                "NM" if answer is None else "ST",
                 f"{escape(assay.code)}^{escape(assay.name)}^L",
                 "",
-                _number(result.value),
+                _number(result.value) if answer is None else escape(answer),
                 escape(result.units),
-                escape(_range(assay.reference_low, assay.reference_high)),
+                escape(
+                    _range(assay.reference_low, assay.reference_high)
+                    if answer is None
+                    else _normal_answers(assay)
+                ),
                 escape(result.interpretation or "N"),
                 "",
                 "",

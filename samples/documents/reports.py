@@ -54,12 +54,12 @@ def render_report(
         )
         for text, width in (
             (result.assay.code, 30),
-            (f"{result.value.normalize():f}", 40),
+            (result.reading, 40),  # a number, or a qualitative assay's answer
             (result.units, 30),
             (result.interpretation or "", 20),
             (source, 60),
         ):
-            pdf.cell(width, 7, text)
+            pdf.fitted_cell(width, 7, text, size=10)
         pdf.ln()
     corrections = result_corrections(sample)
     if corrections:

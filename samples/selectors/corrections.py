@@ -19,9 +19,9 @@ class Correction:
     at: datetime
     assay: str
     units: str
-    value_before: Decimal
-    value_after: Decimal
-    flag_before: str  # "L", "H", "LL", "HH" or "" (within the reference range)
+    value_before: Decimal | str  # a number, or an answer of a qualitative assay
+    value_after: Decimal | str
+    flag_before: str  # "L", "H", "LL", "HH", "A" or "" (within the reference range)
     flag_after: str
     who: str
     reason: str
@@ -58,8 +58,8 @@ def result_corrections(sample: Sample) -> list[Correction]:
                     at=event.amended_at,
                     assay=event.assay.code,
                     units=event.units,
-                    value_before=before.value,
-                    value_after=event.value,
+                    value_before=_value(before),
+                    value_after=_value(event),
                     flag_before=before.interpretation,
                     flag_after=event.interpretation,
                     who=event.amended_by.get_username() if event.amended_by else "",
@@ -81,10 +81,15 @@ def first_condition(sample: Sample) -> str:
     return first.get_receipt_condition_display() if first else ""
 
 
+def _value(event: Any) -> Decimal | str:
+    """A result's number or answer as an event (or the result itself) holds it."""
+    return event.text if getattr(event, "text", None) is not None else event.value
+
+
 def first_value(result: Result) -> Any:
-    """The value as the result was first recorded (its first audit event)."""
+    """The value (number or answer) as the result was first recorded (its first audit event)."""
     first = ResultEvent.objects.filter(pgh_obj_id=result.pk).order_by("pgh_id").first()
-    return first.value if first is not None else result.value
+    return _value(first if first is not None else result)
 
 
 def amendments(sample: Sample) -> dict[int, Any]:

@@ -15,8 +15,15 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from samples.models import Assay, Result, Sample, SampleState, Signature
+from samples.values.answers import answers_of
 
-FLAG_WORDS = {"LL": "critical low", "HH": "critical high", "L": "low", "H": "high"}
+FLAG_WORDS = {
+    "LL": "critical low",
+    "HH": "critical high",
+    "L": "low",
+    "H": "high",
+    "A": "abnormal",
+}
 
 
 def _number(value: Decimal) -> str:
@@ -25,7 +32,11 @@ def _number(value: Decimal) -> str:
 
 def reference_range(assay: Assay) -> str:
     """The assay's reference range in words: "3.9-5.6 mmol/L" (with an en dash),
-    "≥ 3.9 mmol/L", "≤ 5.6 mmol/L"; "" when the assay has none."""
+    "≥ 3.9 mmol/L", "≤ 5.6 mmol/L"; "" when the assay has none. A qualitative assay's: its
+    normal answers ("normal: Negative")."""
+    if assay.is_qualitative:
+        normal = [a.text for a in answers_of(assay) if not a.abnormal]
+        return f"normal: {' or '.join(normal)}" if normal else ""
     low, high = assay.reference_low, assay.reference_high
     if low is not None and high is not None:
         text = f"{_number(low)}\N{EN DASH}{_number(high)}"
@@ -42,11 +53,11 @@ def critical_reason(result: Result) -> str:
     """Why a result is critical ("critical low", "critical high", "flagged critical") or ""."""
     assay, value = result.assay, result.value
     if result.interpretation == "LL" or (
-        assay.critical_low is not None and value < assay.critical_low
+        value is not None and assay.critical_low is not None and value < assay.critical_low
     ):
         return "critical low"
     if result.interpretation == "HH" or (
-        assay.critical_high is not None and value > assay.critical_high
+        value is not None and assay.critical_high is not None and value > assay.critical_high
     ):
         return "critical high"
     if result.critical_flagged_at is not None:

@@ -20,12 +20,14 @@ def current_results(sample: Sample) -> list[Result]:
 
 
 def signed_content(sample: Sample) -> list[dict[str, Any]]:
-    """Exactly what a verification signs: the current results, in a canonical form."""
+    """Exactly what a verification signs: the current results, in a canonical form. A number
+    as ``value`` (the form signatures always had, so theirs still hold); an answer of a
+    qualitative assay as ``answer``, in its stored spelling."""
     return [
         {
             "result": r.pk,
             "assay": r.assay.code,
-            "value": str(r.value),
+            **({"value": str(r.value)} if r.text is None else {"answer": r.text}),
             "units": r.units,
             "interpretation": r.interpretation,
             "flags": r.flags,

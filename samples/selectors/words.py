@@ -203,6 +203,8 @@ def describe(entry: Any) -> tuple[str, str]:
         "label": label,
         "from": f", from {entry.data['address']}" if entry.data.get("address") else "",
     }
+    if record == "result" and entry.data.get("text") is not None:
+        given["value"] = entry.data["text"]  # an answer of a qualitative assay
     phrase = CHANGE_WORDS.get(entry.type) or CHANGE_WORDS.get(label, "{Record} {name} {label}")
     what = _say(phrase, given, entry.extra, entry.data)
     if label == "update":
@@ -285,20 +287,25 @@ def correction(
     *,
     assay: str,
     units: str,
-    value_before: Decimal,
-    value_after: Decimal,
+    value_before: Decimal | str,
+    value_after: Decimal | str,
     flag_before: str,
     flag_after: str,
 ) -> str:
-    """A result's correction: "GLU corrected from 3.2 to 4.9 mmol/L, flag L → none"."""
+    """A result's correction: "GLU corrected from 3.2 to 4.9 mmol/L, flag L → none"; an
+    answer's (no units): "HIV corrected from Positive to Negative, flag A → none"."""
     return CORRECTION.format(
         assay=assay,
         units=units,
-        before=format(value_before.normalize(), "f"),
-        after=format(value_after.normalize(), "f"),
+        before=_reading(value_before),
+        after=_reading(value_after),
         flag_before=flag_before or "none",
         flag_after=flag_after or "none",
-    )
+    ).replace(" ,", ",")
+
+
+def _reading(value: Decimal | str) -> str:
+    return value if isinstance(value, str) else format(value.normalize(), "f")
 
 
 def _owner(record: str, name: str, assay: str | None) -> str:

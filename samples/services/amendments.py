@@ -21,21 +21,20 @@ from samples.models import (
 from samples.roles import Role
 from samples.services.access import require_role
 from samples.services.outbox import outbox_correction
-from samples.services.recording import decimal_value
+from samples.services.recording import result_reading
 from samples.services.results import CRITICAL, interpretation_of
-from samples.values import bounds
 
 
 def result_amend(*, user: Any, result_id: int, value: Any, reason: str) -> Result:
     """Correct a result's value, with a reason; the value first recorded stays visible. The
     flag is read again from the new value (``L``/``H``/``LL``/``HH``, as on evaluation): the
     audit event of the correction carries the flag before and after in its context, and a
-    critical new value is marked for the reviewer (a value no longer critical is unmarked)."""
+    critical new value is marked for the reviewer (a value no longer critical is unmarked).
+    A qualitative assay's result is corrected to another of its answers (its flag "A" or "")."""
     require_role(user, Role.TECHNICIAN, Role.REVIEWER)
     reason = (reason or "").strip()
     if not reason:
         raise LabError("A correction needs a reason.", field="reason")
-    number = decimal_value(value, typed=True)
     with transaction.atomic():
         result = (
             Result.objects.select_for_update(of=("self",))
@@ -47,12 +46,14 @@ def result_amend(*, user: Any, result_id: int, value: Any, reason: str) -> Resul
             raise LabError(f"There is no result {result_id}.")
         if result.superseded_by_id is not None:
             raise LabError("This result was retested: correct the current one.")
-        number = bounds.result_value(number, assay=result.assay)
-        if number == result.value:
-            raise LabError(f"The value is already {number.normalize()}.", field="value")
-        before, after = result.interpretation, interpretation_of(result.assay, number)
+        reading = result_reading(value, typed=True, assay=result.assay)
+        number = None if isinstance(reading, str) else reading
+        text = reading if isinstance(reading, str) else None
+        if (number, text) == (result.value, result.text):
+            raise LabError(f"The value is already {result.reading}.", field="value")
+        before, after = result.interpretation, interpretation_of(result.assay, number, text)
         now = timezone.now()
-        result.value, result.interpretation = number, after
+        result.value, result.text, result.interpretation = number, text, after
         result.amendment_reason, result.amended_at, result.amended_by = reason, now, user
         if after not in CRITICAL:
             result.critical_flagged_at = None
@@ -63,6 +64,7 @@ def result_amend(*, user: Any, result_id: int, value: Any, reason: str) -> Resul
             result.save(
                 update_fields=[
                     "value",
+                    "text",
                     "interpretation",
                     "critical_flagged_at",
                     "amendment_reason",

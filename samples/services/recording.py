@@ -11,6 +11,11 @@ An instrument posts only within its scope: the assays it is configured to run
 the run starts; a batch started without one takes any instrument that runs its assay). Outside
 it, the result is refused on the field ``instrument``: a configuration to correct, not a sample
 to find, so the whole message is refused and nothing of it recorded.
+
+A quantitative assay's result is a number; a qualitative assay's is one of its answers, matched
+whatever its case and blanks and stored in the answer's own spelling (``samples.values.answers``).
+A number sent for a qualitative assay, a text for a quantitative one, or a text that is none of
+the answers is refused (field ``value``), naming what the assay takes.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from samples.models import (
 )
 from samples.roles import Role
 from samples.services.access import require_role
-from samples.values import bounds
+from samples.values import answers, bounds
 from samples.values.codes import code_clean
 from samples.values.numbers import decimal_point
 from workflows.api import Signal, signal_many
@@ -47,7 +52,8 @@ from workflows.api import Signal, signal_many
 
 @dataclass(frozen=True)
 class Incoming:
-    """One result to record, as an instrument (or a technician) gave it."""
+    """One result to record, as an instrument (or a technician) gave it: ``value`` a number (or
+    its text) for a quantitative assay, an answer's text for a qualitative one."""
 
     barcode: str
     assay_code: str
@@ -137,7 +143,7 @@ def results_record(
         earlier = _Earlier(instrument, [sample for _, _, sample, _, _ in checked])
         now = timezone.now()
         created: list[tuple[int, Result]] = []
-        for index, entry, sample, assay, number in checked:
+        for index, entry, sample, assay, reading in checked:
             repeated = earlier.reported(entry.instrument_run_id, sample, assay)
             member = members.get((sample.pk, assay.pk))
             if repeated is not None:
@@ -153,7 +159,8 @@ def results_record(
                     sample=sample,
                     assay=assay,
                     batch=member.batch,
-                    value=number,
+                    value=None if isinstance(reading, str) else reading,
+                    text=reading if isinstance(reading, str) else None,
                     units=(entry.units or "").strip() or assay.units,
                     flags=[str(f).strip().upper() for f in entry.flags or [] if str(f).strip()],
                     instrument=instrument,
@@ -179,9 +186,9 @@ def results_record(
 
 def _check(
     entry: Incoming, samples: dict[str, tuple[Sample, list[Assay]]], *, typed: bool
-) -> tuple[Sample, Assay, Decimal]:
-    """The sample and ordered assay an entry names, and its value (``typed`` by a person, or
-    sent by an instrument), or the refusal."""
+) -> tuple[Sample, Assay, Decimal | str]:
+    """The sample and ordered assay an entry names, and its number or answer (``typed`` by a
+    person, or sent by an instrument), or the refusal."""
     found = samples.get(code_clean(entry.barcode))
     if found is None:
         raise LabError(
@@ -196,13 +203,49 @@ def _check(
         raise LabError(
             f"{sample.barcode} has no {entry.assay_code or '(empty)'} ordered.", field="assay"
         )
-    number = decimal_value(entry.value, typed=typed, assay=assay)
+    reading = result_reading(entry.value, typed=typed, assay=assay)
     units = (entry.units or "").strip() or assay.units
     if units != assay.units:
-        raise LabError(f"{assay.code} is reported in {assay.units}, not {units}.", field="units")
+        raise LabError(
+            f"{assay.code} is reported in {assay.units or 'no units'}, not {units}.",
+            field="units",
+        )
     if entry.measured_at is not None:  # a doubtful one is recorded and flagged for review
         bounds.measured(entry.measured_at)
-    return sample, assay, number
+    return sample, assay, reading
+
+
+def result_reading(value: Any, *, assay: Assay, typed: bool = False) -> Decimal | str:
+    """What a result of ``assay`` records for the value sent: a number for a quantitative
+    assay (``decimal_value``), the answer's own spelling for a qualitative one
+    (``samples.values.answers``); a number for a qualitative assay or a text for a quantitative
+    one is refused, naming what the assay takes."""
+    text = value if isinstance(value, str) else None
+    if assay.is_qualitative:
+        # A text that reads as a number is refused as one, unless it is an answer ("0", "1+").
+        if text is not None and (
+            answers.answer_key(text) in answers.keys_of(assay) or not _numeric(text, typed=typed)
+        ):
+            return answers.answer_match(assay, text).text
+        raise LabError(
+            f"{assay.code} is qualitative: it takes {answers.answers_named(assay)}, not a number.",
+            field="value",
+        )
+    if text is not None and not any(ch.isdigit() for ch in text):
+        raise LabError(
+            f"{answers.quoted(text.strip())} is not a number. {assay.code} takes a number "
+            f"({assay.units or 'no units'}), not a text.",
+            field="value",
+        )
+    return decimal_value(value, typed=typed, assay=assay)
+
+
+def _numeric(text: str, *, typed: bool) -> bool:
+    try:
+        decimal_value(text, typed=typed)
+    except LabError:
+        return False
+    return True
 
 
 def _assays_run_by(instrument: Instrument | None) -> set[int]:

@@ -35,6 +35,7 @@ from samples.selectors.signatures import content_hash, current_results, signed_c
 from samples.services.access import require_role
 from samples.services.signer import signer_check
 from samples.services.specimens import sample_get
+from samples.values.answers import ABNORMAL_FLAG, answers_of
 from samples.values.codes import code_clean
 from workflows.api import signal
 
@@ -46,9 +47,14 @@ RETEST_FLAGS = {"QC_FAIL", "CLOT", "SHORT_SAMPLE", "ERROR"}
 CRITICAL = {"LL", "HH"}
 
 
-def interpretation_of(assay: Assay, value: Decimal) -> str:
+def interpretation_of(assay: Assay, value: Decimal | None, text: str | None = None) -> str:
     """The lab's reading of a value: "LL"/"HH" beyond the critical limits, "L"/"H" outside the
-    reference range, "" within it (or when the assay has no limits on that side)."""
+    reference range, "" within it (or when the assay has no limits on that side). An answer
+    of a qualitative assay: "A" (abnormal, HL7 table 0078) when the assay marks it abnormal,
+    "" otherwise; an answer is never critical."""
+    if text is not None or value is None:
+        abnormal = {a.text for a in answers_of(assay) if a.abnormal}
+        return ABNORMAL_FLAG if text in abnormal else ""
     if assay.critical_low is not None and value < assay.critical_low:
         return "LL"
     if assay.critical_high is not None and value > assay.critical_high:
@@ -61,9 +67,11 @@ def interpretation_of(assay: Assay, value: Decimal) -> str:
 
 
 def result_evaluate(*, result_id: int) -> dict[str, Any]:
-    """Read a result against its assay's ranges; say whether it needs a retest."""
+    """Read a result against its assay's ranges (an answer: against its answers); say whether
+    it needs a retest. Only an instrument's flag sends a result back for a retest, never its
+    value or answer; an abnormal answer is flagged "A" for the reviewer, and is not critical."""
     result = Result.objects.select_related("assay").get(pk=result_id)
-    interpretation = interpretation_of(result.assay, result.value)
+    interpretation = interpretation_of(result.assay, result.value, result.text)
     Result.objects.filter(pk=result.pk).update(interpretation=interpretation)
     bad = sorted(RETEST_FLAGS.intersection(result.flags))
     return {

@@ -25,6 +25,14 @@ def plain_number(value: Decimal | int | float | None) -> str:
 
 
 @register.filter
+def reading(value: Decimal | str | None) -> str:
+    """A result's number as ``plain_number`` shows it; an answer (text) as it is."""
+    if isinstance(value, str):
+        return value or "—"
+    return plain_number(value)
+
+
+@register.filter
 def utc_time(value: datetime | None, precision: str = "minutes") -> str:
     """``{{ signed_at|utc_time }}`` -> "02 Dec 2026 09:00 UTC"; ``|utc_time:"seconds"``,
     ``:"microseconds"`` or ``:"time"`` ("09:00 UTC"); no time -> "—"."""

@@ -32,7 +32,7 @@ def result_amend(request: HttpRequest, barcode: str, result_id: int) -> HttpResp
         return _refused(request, sample, result_id, refusal.message, refusal_status(refusal))
     messages.success(
         request,
-        f"{result.assay.code} corrected to {result.value.normalize()} {result.units}; "
+        f"{result.assay.code} corrected to {result.shown}; "
         f"flag: {result.interpretation or 'none'}.",
     )
     return redirect("samples:sample_detail", barcode=sample.barcode)

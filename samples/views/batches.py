@@ -84,7 +84,6 @@ def batch_result(request: HttpRequest, batch_id: int) -> HttpResponse:
         return _board(request, status=refusal_status(refusal), entered=entered)
     messages.success(
         request,
-        f"{result.assay.code} {result.value.normalize()} "
-        f"{result.units} recorded for {result.sample.barcode}.",
+        f"{result.assay.code} {result.shown} recorded for {result.sample.barcode}.",
     )
     return redirect("samples:batch_list")

@@ -55,13 +55,13 @@ def test_each_bad_item_of_a_list_is_named_by_its_position_and_field(instrument_a
         "/api/v1/results/",
         [
             {"sample": "S-000001", "assay": "GLU", "value": "5"},
-            {"sample": "S-000002", "assay": "GLU", "value": "five", "flags": ["H", ""]},
+            {"sample": "S-000002", "assay": "GLU", "value": "4.9.1", "flags": ["H", ""]},
         ],
     )
     assert answer.status_code == 400
     assert set(answer.json()) == {"1.value", "1.flags.1"}
     assert answer.json()["1.value"] == [
-        "'five' is not a number. Write digits 0 to 9 with at most one decimal point, like 4.9 "
+        "'4.9.1' is not a number. Write digits 0 to 9 with at most one decimal point, like 4.9 "
         "or -0.5 (no exponent, no thousands separator, no other digits than 0 to 9)."
     ]
 

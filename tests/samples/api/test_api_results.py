@@ -88,7 +88,7 @@ def test_a_result_matching_no_waiting_sample_goes_to_the_inbox_with_202(
 
 def test_malformed_items_get_400_naming_the_field_and_change_nothing(lab, running, instrument_api):
     for body, field in (
-        ({"sample": running, "assay": "GLU", "value": "five"}, "value"),
+        ({"sample": running, "assay": "GLU", "value": "4.9.1"}, "value"),
         ({"assay": "GLU", "value": "5"}, "sample"),
         ({"sample": running, "assay": "GLU", "value": "5", "flags": "H"}, "flags"),
         ({"sample": running, "assay": "GLU", "value": "5", "measured_at": "noon"}, "measured_at"),
@@ -97,13 +97,17 @@ def test_malformed_items_get_400_naming_the_field_and_change_nothing(lab, runnin
         assert response.status_code == 400 and field in response.json(), (body, response.json())
     units = post(instrument_api, {"sample": running, "assay": "GLU", "value": "5", "units": "g"})
     assert units.status_code == 400 and units.json()["errors"][0]["field"] == "units"
+    # A text is an answer for a qualitative assay: GLU takes a number, so it is refused.
+    text = post(instrument_api, {"sample": running, "assay": "GLU", "value": "five"})
+    assert text.status_code == 400 and text.json()["errors"][0]["field"] == "value"
+    assert "'five' is not a number. GLU takes a number" in text.json()["errors"][0]["error"]
     assert post(instrument_api, []).status_code == 400
     not_json = instrument_api.post("/api/v1/results/", "{nope", content_type="application/json")
     assert not_json.status_code == 400
     assert not Result.objects.exists() and not UnmatchedResult.objects.exists()
     # Each refused message is kept as received, with its answer, claiming no key.
     kept = InstrumentMessage.objects.order_by("pk")
-    assert [m.status_code for m in kept] == [400] * 7
+    assert [m.status_code for m in kept] == [400] * 8
     assert bytes(kept.last().raw) == b"{nope" and "detail" in kept.last().answer
     assert not kept.filter(idempotency_key__isnull=False).exists()
 

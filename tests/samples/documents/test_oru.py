@@ -153,3 +153,18 @@ def test_an_ack_is_read_for_its_code_the_message_it_answers_and_its_text(answer,
 def test_an_answer_that_is_not_an_ack_is_refused(answer):
     with pytest.raises(ValueError):
         ack_read(answer)
+
+
+def test_an_answer_of_a_qualitative_assay_goes_as_text_with_its_normal_answers():
+    hiv = SimpleNamespace(
+        code="HIV", name="HIV 1/2 antibodies", reference_low=None, reference_high=None,
+        answers=[{"text": "Negative", "abnormal": False}, {"text": "Positive", "abnormal": True}],
+    )  # fmt: skip
+    answer = SimpleNamespace(**{**vars(result(flag="A", assay=hiv, units="")), "value": None})
+    answer.text = "Positive"
+    message = build([result(), answer])
+    rows = [[str(obx[i]) for i in (1, 2, 5, 6, 7, 8, 11)] for obx in message.segments("OBX")]
+    assert rows == [
+        ["1", "NM", "7.2", "mmol/L", "3.9-5.6", "H", "F"],
+        ["2", "ST", "Positive", "", "Negative", "A", "F"],
+    ]
