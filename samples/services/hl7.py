@@ -123,6 +123,7 @@ _STATUS_REFUSALS = {
 _NUMERIC = ("NM", "")
 _TEXT = ("ST", "TX", "FT")
 _CODED = ("CE", "CWE")
+_READ = (*_NUMERIC, "SN", *_TEXT, *_CODED)  # value types whose OBX-5 is read
 
 # Where each field of a result item comes from, for locating a refusal (segment, field).
 ITEM_FIELDS = {
@@ -400,17 +401,22 @@ def _item(
                 DATA_TYPE_ERROR,
                 5,
             )
-    elif value_type not in _NUMERIC:
+    elif value_type in _TEXT or value_type in _CODED:
+        # A text (or a coded value's text): an answer of a qualitative assay, which recording
+        # matches to the assay's answers (and refuses for an assay that takes numbers).
         if value_type in _TEXT:
             text = "\n".join(reader.repetitions(obx, 5)).strip()
-        elif value_type in _CODED:
+        else:
             text = reader.get(obx, 5, component=2) or value
+        value = text
+    elif value_type not in _NUMERIC:
         refuse(
-            f"OBX-2 is {value_type}: only numeric results (NM, SN) are recorded.",
+            f"OBX-2 is {value_type}: only numbers (NM, SN) and answers (ST, TX, FT, CE, CWE) "
+            "are recorded.",
             DATA_TYPE_ERROR,
             2,
         )
-    if value_type in (*_NUMERIC, "SN") and not value and status in RECORDED_STATUSES:
+    if value_type in _READ and not value and status in RECORDED_STATUSES:
         refuse("OBX-5 (the value) is empty.", REQUIRED_FIELD_MISSING, 5)
     measured_at = None
     for segment, field_number in ((obx, 14), (obr, 7)):

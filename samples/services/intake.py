@@ -244,7 +244,7 @@ def _describe(result: Result, *, repeated: bool) -> dict[str, Any]:
         "result": result.pk,
         "sample": result.sample.barcode,
         "assay": result.assay.code,
-        "value": str(result.value.normalize()),
+        "value": result.reading,
         "units": result.units,
         "repeated": repeated,
     }

@@ -194,7 +194,7 @@ def test_a_result_for_an_unknown_sample_is_parked_and_the_others_recorded(waitin
     [
         ("OBX|2|NM|CREA||five|umol/L||", "OBX^2^5"),
         ("OBX|2|SN|CREA||>^900|umol/L||", "OBX^2^5"),
-        ("OBX|2|ST|CREA||see comment|||", "OBX^2^2"),
+        ("OBX|2|ST|CREA||see comment|||", "OBX^2^5"),  # a text for an assay of numbers
         ("OBX|2|NM|CREA||52|mg/dL||", "OBX^2^6"),  # not the assay's units: refused by intake
         ("OBX|2|NM|CREA||52|umol/L||N|||F|||20261325100200", "OBX^2^14"),
         ("OBX|2|NM|||52|umol/L||", "OBX^2^3"),

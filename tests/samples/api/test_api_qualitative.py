@@ -10,7 +10,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from samples.models import InstrumentMessage, Result
+from samples.models import InstrumentMessage, Result, UnmatchedResult
 from samples.services.tokens import api_token_create
 from tests.samples.qualitative import make_qualitative, running
 
@@ -35,11 +35,6 @@ def post(client, body):
     return client.post("/api/v1/results/", json.dumps(body), content_type="application/json")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the intake's answer (samples/services/intake.py _describe) still prints "
-    "result.value.normalize(): it must print result.reading for an answer",
-)
 def test_an_answer_is_recorded_in_its_own_spelling_and_read_back(lab, waiting, instrument_api):
     response = post(instrument_api, {"sample": waiting, "assay": "HIV", "value": " positive "})
     assert response.status_code == 201, response.json()
@@ -102,3 +97,44 @@ def test_a_text_for_a_quantitative_assay_gets_400(lab, waiting, instrument_api):
     assert error["field"] == "value"
     assert error["error"].startswith("'Positive' is not a number. GLU takes a number")
     assert not Result.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("obx", "recorded"),
+    [
+        ("OBX|1|ST|HIV^HIV 1/2 Ag/Ab||POSITIVE||||||F", "Positive"),
+        ("OBX|1|CWE|HIV^HIV 1/2 Ag/Ab||NEG^Negative^L||||||F", "Negative"),
+    ],
+)
+def test_the_hl7_door_records_an_st_or_cwe_answer_of_a_qualitative_assay(
+    lab, waiting, instrument_api, obx, recorded
+):
+    body = "\r".join(
+        [
+            "MSH|^~\\&|MW-SERO|LAB|LABTRACK|LAB|20261206100000||ORU^R01^ORU_R01|SERO-1|P|2.5.1",
+            f"OBR|1||{waiting}|SERO",
+            obx,
+            "",
+        ]
+    )
+    response = instrument_api.post("/api/v1/hl7/", body, content_type="x-application/hl7-v2+er7")
+    assert "MSA|AA|SERO-1|Recorded 1 result." in response.content.decode()
+    assert Result.objects.get().text == recorded
+
+
+def test_an_hl7_text_that_is_no_answer_is_kept_for_a_person(lab, waiting, instrument_api):
+    body = "\r".join(
+        [
+            "MSH|^~\\&|MW-SERO|LAB|LABTRACK|LAB|20261206100000||ORU^R01^ORU_R01|SERO-2|P|2.5.1",
+            f"OBR|1||{waiting}|SERO",
+            "OBX|1|ST|HIV||Weakly reactive||||||F",
+            "",
+        ]
+    )
+    ack = instrument_api.post("/api/v1/hl7/", body, content_type="x-application/hl7-v2+er7")
+    assert "MSA|AA|SERO-2|Recorded 0 results." in ack.content.decode()
+    kept = UnmatchedResult.objects.get()
+    assert (
+        "not an answer of HIV" in kept.why
+        and kept.segment == "OBX|1|ST|HIV||Weakly reactive||||||F"
+    )

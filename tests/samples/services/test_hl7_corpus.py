@@ -81,7 +81,7 @@ def test_a_hematology_analyzer_sends_24_numbers_and_is_and_ed_lines_refused_one_
     assert oru.observations[26].segment == raw_segments("hematology_2.3.1_crlf.hl7")[30]
 
 
-def test_a_serology_feed_sends_positive_as_st_and_cwe_with_the_text_kept_for_later():
+def test_a_serology_feed_sends_positive_as_st_and_cwe_read_as_answers():
     _, oru = read("serology_2.4_lf.hl7")
     assert len(oru.observations) == 5
     texts = {i["assay"]: i.get("text") for i in oru.items}
@@ -92,7 +92,12 @@ def test_a_serology_feed_sends_positive_as_st_and_cwe_with_the_text_kept_for_lat
         "ESBL": "Positive",
         "COMMENT": ">10^5 CFU/mL, pure growth.",  # an unescaped ^ in a TX: kept as sent
     }
-    assert where(oru) == [("OBX", n, 2, n, "102") for n in (1, 3, 4, 5)]
+    # Texts are read as the values (answers of qualitative assays: recording matches them to
+    # the assay's answers, and refuses a text for an assay of numbers).
+    assert where(oru) == []
+    assert [i["value"] for i in oru.items if i.get("text")] == [
+        t for t in texts.values() if t is not None
+    ]
     index = oru.items[1]
     assert (index["value"], index["units"], index["flags"]) == ("18.4", "COI", ["H"])
     # The second OBR's results carry its own accession (OBR-3).
@@ -119,7 +124,7 @@ def test_an_mllp_framed_message_is_read_without_its_framing():
     assert text.text.startswith("MSH|") and "\x1c" not in text.text and "\x0b" not in text.text
     assert [i["value"] for i in oru.items] == ["6.0", "1.015", "Yellow", "Slightly cloudy"]
     assert [i.get("text") for i in oru.items[2:]] == ["Yellow", "Slightly cloudy"]
-    assert where(oru) == [("OBX", 3, 2, 3, "102"), ("OBX", 4, 2, 4, "102")]
+    assert where(oru) == []
 
 
 def test_a_latin1_message_is_read_in_the_charset_msh18_names():
@@ -144,7 +149,7 @@ def test_escape_sequences_are_read_in_the_messages_charset():
     assert platelets["units"] == "10^9/L"
     assert interpretation["text"] == "Line one\nLine two: A|B ~ C\\D\nCafé ← ok"
     assert remark["text"] == "Note: résultat vérifié"  # \XC3\\XA9\: one character in two
-    assert where(oru) == [("OBX", 3, 2, 3, "102"), ("OBX", 4, 2, 4, "102")]
+    assert remark["value"] == remark["text"] and where(oru) == []
     # The segment is kept as received: escapes and separators as sent.
     assert oru.observations[2].segment == raw_segments("escapes_2.5.1_cr.hl7")[5]
     assert "\\XC3A9\\" in oru.observations[2].segment

@@ -104,8 +104,8 @@ def test_other_encoding_characters_are_honoured():
 
 def test_the_text_of_a_tx_keeps_each_repetition_as_a_line():
     read = oru_read(oru(r"OBX|1|TX|NOTE||First line~Second \T\ line~||||||F"))
-    assert read.items[0]["text"] == "First line\nSecond & line"
-    assert [p.field for p in read.problems] == [2]  # TX is not recorded, but kept as text
+    assert read.items[0]["text"] == read.items[0]["value"] == "First line\nSecond & line"
+    assert read.problems == []  # a TX is read as an answer: recording matches it
 
 
 def test_a_repeated_line_break_is_at_most_a_hundred():
