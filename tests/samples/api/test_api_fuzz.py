@@ -87,11 +87,11 @@ def stocked(lab, same_connection):
     batch = lab.start_run()
     lab.post("S-000703", "6.1")
     item = {"sample": "S-000799", "assay": "GLU", "value": "4.8", "units": "", "flags": []}
-    code, _answer = services.results_receive(  # an entry of the unmatched inbox
+    receipt = services.results_receive(  # an entry of the unmatched inbox
         client=lab.instrument.service_user, items=[item], raw_body=json.dumps(item).encode(),
         content_type="application/json", idempotency_key=None,
     )  # fmt: skip
-    assert code == 202
+    assert receipt.status == 202
     KNOWN["barcode"] = ["S-000701", "S-000702", "S-000703"]
     KNOWN["id"] = [batch.pk]
     yield lab
