@@ -325,6 +325,7 @@ class BatchOutSerializer(serializers.ModelSerializer):
 class InboxMessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField(help_text="`results` (JSON) or `hl7`.")
+    door = serializers.CharField(help_text="`http` or `mllp`.")
     received_at = serializers.DateTimeField()
     idempotency_key = serializers.CharField(
         allow_null=True, help_text="Its `Idempotency-Key` header, or an HL7 message's MSH-10."
@@ -358,6 +359,9 @@ class InboxEntrySerializer(serializers.Serializer):
     flags = serializers.ListField(child=serializers.CharField())
     run_id = serializers.CharField()
     measured_at = serializers.DateTimeField(allow_null=True)
+    segment = serializers.CharField(
+        help_text="The OBX as received, for a result that came in HL7 (else empty)."
+    )
     resolution = serializers.SerializerMethodField()
 
     @extend_schema_field(InboxResolutionSerializer(allow_null=True))

@@ -63,6 +63,7 @@ def test_the_open_entries_are_listed_oldest_first_with_why_and_their_message(lab
         "message": {
             "id": message.pk,
             "kind": "results",
+            "door": "http",
             "received_at": first["message"]["received_at"],
             "idempotency_key": None,
             "sha256": message.sha256,
@@ -75,6 +76,7 @@ def test_the_open_entries_are_listed_oldest_first_with_why_and_their_message(lab
         "flags": [],
         "run_id": "R-9",
         "measured_at": None,
+        "segment": "",
         "resolution": None,
     }
     assert first["received_at"] == misread.received_at.isoformat().replace("+00:00", "Z")
@@ -185,3 +187,20 @@ def test_hostile_filters_are_refused_never_a_5xx(lab, entries, query):
     assert answer["Content-Type"] == "application/json"
     if "cursor" not in query and answer.status_code != 200:
         assert answer.status_code == 400
+
+
+def test_an_hl7_entry_carries_its_obx_as_received(lab):
+    body = "\r".join(
+        [
+            "MSH|^~\\&|MW|LAB|LABTRACK|LAB|20261206100000||ORU^R01^ORU_R01|IN-1|P|2.5.1",
+            "OBR|1||S-000694|CHEM",
+            "OBX|1|ED|SCATTER||^AP^Octet-stream^Base64^QUJD||||||F",
+            "",
+        ]
+    )
+    client = api_for(lab.instrument.service_user)
+    ack = client.post("/api/v1/hl7/", body, content_type="x-application/hl7-v2+er7")
+    assert "MSA|AA|IN-1|Recorded 0 results." in ack.content.decode()
+    [entry] = api_for(lab.technician).get("/api/v1/inbox/").json()["results"]
+    assert entry["segment"] == "OBX|1|ED|SCATTER||^AP^Octet-stream^Base64^QUJD||||||F"
+    assert entry["message"]["kind"] == "hl7" and entry["message"]["idempotency_key"] == "IN-1"
