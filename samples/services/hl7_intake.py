@@ -57,8 +57,9 @@ def hl7_receive(
     """Keep and read one HL7 message (``raw``: its bytes, without MLLP framing) sent by
     ``client`` (an instrument's identity) through ``door`` ("http", "mllp"); ``charset`` is the
     one the HTTP Content-Type named. Returns the ACK once the message is committed."""
-    sent = Sent(client, "hl7", raw, door, content_type, charset)
     read = hl7_text(raw, charset)
+    # Kept under the control id its header gives, even when refused (which claims no key).
+    sent = Sent(client, "hl7", raw, door, content_type, charset, read.control_id or None)
     answer_charset = read.charset or "utf-8"
     if read.problem is not None:
         ack = oru_ack(read.header, "AR", read.problem.error, [read.problem])

@@ -129,7 +129,7 @@ def _keep(sent: Sent, *, claim: bool, **answered: Any) -> InstrumentMessage:
         raw=sent.raw,
         sha256=_sha256(sent.raw),
         body=received_text(sent.raw, sent.charset),
-        control_id=(sent.key or "")[:200],
+        control_id=_storable((sent.key or "")[:200]),
         idempotency_key=sent.key if claim else None,
         received_at=timezone.now(),
         **{"status_code" if k == "status" else k: v for k, v in answered.items()},
@@ -153,7 +153,12 @@ def received_text(raw: bytes, charset: str | None = None) -> str:
         text = raw.decode(charset or "utf-8", errors="replace")
     except LookupError:
         text = raw.decode("utf-8", errors="replace")
-    # A lone surrogate (some codecs make them) cannot be stored either.
+    return _storable(text)
+
+
+def _storable(text: str) -> str:
+    """``text`` as PostgreSQL's text holds it: a NUL as U+FFFD, a lone surrogate (some codecs
+    make them) as "?"."""
     return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 

@@ -261,6 +261,7 @@ def assert_kept_refused(body, ack):
     raw = body if isinstance(body, bytes) else body.encode()
     assert bytes(kept.raw) == raw and kept.status_code == 400
     assert kept.answer["ack"] == str(ack) and kept.idempotency_key is None
+    assert kept.control_id == msa(ack)[1]  # as its header gave it, when it could be read
 
 
 def test_the_ar_for_another_message_type_mirrors_its_header(middleware):
