@@ -64,7 +64,8 @@ NAVIGATION = [
     NavEntry(
         "Inbox",
         "samples:inbox",
-        "Results that matched no waiting sample: match or discard them, with a reason.",
+        "Results that matched no waiting sample or could not be read: match or discard them, "
+        "with a reason; messages not taken.",
         frozenset({Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE}),
     ),
     NavEntry(

@@ -1,6 +1,7 @@
 """Each role sees its own navigation, and the pages behind other roles' links answer 403."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -63,6 +64,14 @@ def test_a_user_with_two_roles_sees_both_navigations(make_user, signed_in):
         "Jobs",
         "Runs",
     ]
+
+
+def test_the_readme_says_what_each_demo_login_sees():
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    for role, labels in EXPECTED.items():
+        row = re.search(rf"^\| {role.label} +\|[^|]+\|[^|]+\| (.+?) \|$", readme, re.M)
+        assert row, f"README has no demo login row for {role.label}"
+        assert row[1].split(", ") == labels, role
 
 
 def test_a_user_without_a_role_is_told_to_ask_for_one(make_user, signed_in):
