@@ -9,7 +9,9 @@ Every service is re-exported here (``from samples import services``).
 - ``anchors``: the nightly check of the chains and the anchor files of their heads.
 - ``audit``: the outcome of each check of the chains, and compliance reviews of the trail.
 - ``batches``: batches, their runs and plate positions.
-- ``hl7``: HL7 v2 result messages read and answered.
+- ``hl7``: HL7 v2 result messages read and answered; ``hl7_text`` makes the bytes received
+  text (charsets, BOM, MLLP bytes, NUL), ``hl7_escapes`` reads escape sequences,
+  ``hl7_problems`` names the ERR codes.
 - ``hl7_intake``: an HL7 message in, whatever the door (HTTP, MLLP): kept, read, answered.
 - ``imports``: one row of a CSV import.
 - ``intake``: results received from instruments; the inbox of unmatched results.
