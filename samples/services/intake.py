@@ -29,9 +29,10 @@ from samples.services.access import require_role
 from samples.services.recording import Incoming, Repeat, result_record, results_record
 from samples.values import bounds
 
-# Refusals that mean "this result is fine but no sample is waiting for it", or that it does not
-# fit the sample it names (measured before that sample's collection: one of the two clocks, or
-# the collection time typed, is wrong): the inbox keeps it for a person, nothing is lost.
+# Refusals that mean "this result is fine but no sample is waiting for it" (an unknown barcode,
+# an assay not ordered, no running batch), or a measurement time no row can hold: the inbox
+# keeps it for a person, nothing is lost. (A time before collection or ahead of the clock is
+# recorded and flagged for the reviewer, not refused.)
 UNMATCHED_FIELDS = {None, "barcode", "assay", "measured_at"}
 
 Answer = tuple[int, dict[str, Any]]
