@@ -60,6 +60,11 @@ PROTECTED: tuple[Protected, ...] = (
     Protected("samples_signinevent"),
     Protected("samples_destinationevent"),
     Protected("samples_outboundmessageevent"),
+    Protected("samples_controlmaterialevent"),
+    Protected("samples_controllotevent"),
+    Protected("samples_batchcontrolevent"),
+    Protected("samples_controlresultevent"),
+    Protected("samples_qcdecisionevent"),
     # django-pghistory rewrites a context's metadata in place while a request goes on.
     Protected("pghistory_context", updatable=("metadata", "updated_at"), rows=False),
     Protected("samples_chaincheck"),

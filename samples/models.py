@@ -1,5 +1,6 @@
 """The lab's records: assays and instruments (configuration), samples, batches, results,
-retests, signatures and reports.
+retests, signatures and reports; quality control: control materials and lots, their positions
+in runs, their results and supervisors' decisions on rejected runs.
 
 A sample's ``state`` is a projection of its lifecycle workflow (``samples.lifecycle.flows``): only
 the workflow's steps change it. Results are never overwritten: a retest adds a new result and links
@@ -278,7 +279,19 @@ class BatchStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
 
 
-@audited  # who started its run (``started_by``) and when is evidence: every change is an event
+class QcStatus(models.TextChoices):
+    """Where a batch's run stands with its quality control (``samples.lifecycle.quality``)."""
+
+    NOT_REQUIRED = "not_required", "No control lot set up"
+    PENDING = "pending", "Waiting for its control results"
+    ACCEPTED = "accepted", "Controls in range"
+    REJECTED = "rejected", "Rejected by QC: results held"
+    ACCEPTED_BY_DECISION = "accepted_by_decision", "Rejected by QC, accepted by a supervisor"
+    RERUN = "rerun", "Rejected by QC, run again"
+
+
+# Who started its run (``started_by``) and when is evidence: every change is an event.
+@audited_with("qc_status")
 class Batch(models.Model):
     assay = models.ForeignKey(Assay, on_delete=models.PROTECT, related_name="batches")
     status = models.CharField(max_length=16, choices=BatchStatus.choices, default=BatchStatus.OPEN)
@@ -294,6 +307,11 @@ class Batch(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     run_id = models.UUIDField(null=True, blank=True, unique=True)  # its batch_run workflow
+    # Set when its run starts: pending when control lots are set up for its assay and
+    # instrument; its patient results are held until it is accepted.
+    qc_status = models.CharField(
+        max_length=24, choices=QcStatus.choices, default=QcStatus.NOT_REQUIRED
+    )
 
     class Meta:
         ordering = ["-opened_at"]
@@ -868,6 +886,165 @@ class OutboundMessage(models.Model):
         return f"{self.kind} ORU {self.control_id} to {self.destination_id}"
 
 
+# --- quality control (CLIA 42 CFR 493.1256) --------------------------------------------------
+
+
+@audited
+class ControlMaterial(models.Model):
+    """A control material at one level, e.g. "Lyphochek Assayed Chemistry", level "1"."""
+
+    name = models.CharField(max_length=200)
+    level = models.CharField(max_length=32)
+    manufacturer = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "level"], name="control_material_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, level {self.level}"
+
+
+@audited
+class ControlLot(models.Model):
+    """A lot of a control material as run for one assay on one instrument, with its targets.
+    Its control results are one history: the Westgard rules read them in order."""
+
+    material = models.ForeignKey(ControlMaterial, on_delete=models.PROTECT, related_name="lots")
+    lot_number = models.CharField(max_length=64)
+    assay = models.ForeignKey(Assay, on_delete=models.PROTECT, related_name="control_lots")
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, related_name="control_lots"
+    )
+    # The id an instrument sends in place of a sample's barcode for this control (OBR-3, the
+    # REST API's "sample"), e.g. "QC-GLU-1-24051".
+    code = models.CharField(max_length=64, unique=True, validators=[code_validator])
+    target_mean = models.DecimalField(max_digits=14, decimal_places=4)
+    target_sd = models.DecimalField(max_digits=14, decimal_places=4)
+    expires_on = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["assay", "instrument", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(target_sd__gt=0), name="control_lot_sd_positive"),
+            models.UniqueConstraint(
+                fields=["material", "lot_number", "assay", "instrument"],
+                name="control_lot_once_per_assay_and_instrument",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+@audited
+class BatchControl(models.Model):
+    """A control's position in a batch's run, after the samples' positions (the plate map
+    shows it)."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="controls")
+    lot = models.ForeignKey(ControlLot, on_delete=models.PROTECT, related_name="positions")
+    position = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["batch", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "lot"], name="batch_control_once"),
+            models.UniqueConstraint(fields=["batch", "position"], name="batch_control_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot.code} in batch {self.batch_id}"
+
+
+class QcVerdict(models.TextChoices):
+    IN_CONTROL = "in_control", "In control"
+    WARNING = "warning", "Warning"
+    REJECTED = "rejected", "Rejected"
+
+
+@audited
+class ControlResult(models.Model):
+    """A control's result in a run, never overwritten, with the Westgard rules it broke over
+    its lot's history when it was recorded (``rules``, e.g. ["2-2s", "R-4s"])."""
+
+    control = models.ForeignKey(BatchControl, on_delete=models.PROTECT, related_name="results")
+    lot = models.ForeignKey(ControlLot, on_delete=models.PROTECT, related_name="results")
+    value = models.DecimalField(max_digits=14, decimal_places=4)
+    units = models.CharField(max_length=32, blank=True)
+    rules = models.JSONField(default=list, blank=True)
+    verdict = models.CharField(max_length=16, choices=QcVerdict.choices)
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entry_reason = models.TextField(blank=True)  # why a result was entered by hand
+    message = models.ForeignKey(
+        "InstrumentMessage",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="control_results",
+    )
+    measured_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["lot", "measured_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(instrument__isnull=False) | Q(entered_by__isnull=False),
+                name="control_result_has_a_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(measured_at__gte=EARLIEST) & Q(measured_at__lt=LATEST),
+                name="control_result_measured_in_range",
+            ),
+        ]
+        # A lot's history in order (the rules read its latest results; the chart, all).
+        indexes = [models.Index(fields=["lot", "measured_at", "id"], name="control_result_history")]
+
+    def __str__(self) -> str:
+        return f"{self.lot.code} {reading_of(self.value, None)} {self.units}".strip()
+
+
+class QcDecisionKind(models.TextChoices):
+    RERUN = "rerun", "Run the batch again"
+    ACCEPT = "accept", "Accept the run"
+
+
+@audited
+class QcDecision(models.Model):
+    """A supervisor's decision on a run rejected by QC, signed (password, with the user id at
+    the session's first signing): the manifest is kept here, bound to what was decided."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="qc_decisions")
+    decision = models.CharField(max_length=8, choices=QcDecisionKind.choices)
+    reason = models.TextField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    printed_name = models.CharField(max_length=300)
+    meaning = models.CharField(max_length=100)
+    decided_at = models.DateTimeField()
+    content = models.JSONField()  # exactly what was signed: the run, its rejections, the decision
+    content_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["decided_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="qc_decision_has_a_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} (batch {self.batch_id})"
+
+
 # The event models ``audited`` makes (django-pghistory, ``samples.tracking``), named here for
 # type checkers: they are created with the classes above, in this module.
 AssayEvent: Any
@@ -884,3 +1061,8 @@ ChainCheckEvent: Any
 AuditReviewEvent: Any
 DestinationEvent: Any
 OutboundMessageEvent: Any
+ControlMaterialEvent: Any
+ControlLotEvent: Any
+BatchControlEvent: Any
+ControlResultEvent: Any
+QcDecisionEvent: Any

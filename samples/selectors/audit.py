@@ -275,6 +275,32 @@ SOURCES = [
         "LEFT JOIN {user} AS m ON m.id = e.resent_by_id",
         maker="m.username",
     ),
+    # Quality control: its set-up, the controls' positions and results, supervisors' decisions.
+    Source("control_material", "samples_controlmaterialevent", "e.name || ', level ' || e.level"),
+    Source("control_lot", "samples_controllotevent", "e.code"),
+    Source(
+        "batch_control",
+        "samples_batchcontrolevent",
+        "bcl.code || ' in batch ' || e.batch_id",
+        joins="JOIN samples_controllot AS bcl ON bcl.id = e.lot_id",
+    ),
+    Source(
+        "control_result",
+        "samples_controlresultevent",
+        "crl.code",
+        joins="JOIN samples_controllot AS crl ON crl.id = e.lot_id "
+        "LEFT JOIN samples_instrument AS cri ON cri.id = e.instrument_id "
+        "LEFT JOIN {user} AS m ON m.id = e.entered_by_id",
+        maker="coalesce(cri.name, m.username)",
+        maker_is_instrument="cri.id IS NOT NULL",
+    ),
+    Source(
+        "qc_decision",
+        "samples_qcdecisionevent",
+        "'on batch ' || e.batch_id",
+        joins="LEFT JOIN {user} AS m ON m.id = e.decided_by_id",
+        maker="m.username",
+    ),
     Source(
         "check",
         "samples_chaincheckevent",

@@ -44,6 +44,11 @@ RECORDS = {
     "check": "Check of the audit trail",
     "destination": "Results destination",
     "outbound": "Outbound result message",
+    "control_material": "Control material",
+    "control_lot": "Control lot",
+    "batch_control": "Control position",
+    "control_result": "Control result",
+    "qc_decision": "QC decision",
 }
 
 # Changes of records, by type; a record's own phrase first, then the label's.
