@@ -17,6 +17,7 @@ Every service is re-exported here (``from samples import services``).
 - ``intake``: results received from instruments; the inbox of unmatched results.
 - ``jobs``: work that may outlast a request (imports, checks, exports), a part at a time.
 - ``outbox``: released results sent out as ORU^R01 messages, acknowledged, parked, re-sent.
+- ``quality``: quality control of batch runs: their controls.
 - ``recording``: results recorded, one or many.
 - ``results``: evaluation, retests, verification with e-signature, and the report.
 - ``runs``: samples and batches following a restarted run.
@@ -112,6 +113,7 @@ from samples.services.outbox import (
     outbox_prepare,
     outbox_resend,
 )
+from samples.services.quality import CONTROLLED_FROM_VERSION, controls_place
 from samples.services.recording import (
     Incoming,
     Repeat,
@@ -165,6 +167,7 @@ __all__ = [
     "CHUNK",
     "CHUNK_ROWS",
     "COLUMNS",
+    "CONTROLLED_FROM_VERSION",
     "CRITICAL",
     "DATA_TYPE_ERROR",
     "DEACTIVATED",
@@ -221,6 +224,7 @@ __all__ = [
     "batch_mark_completed",
     "batch_start_run",
     "chain_check_record",
+    "controls_place",
     "decimal_value",
     "file_store",
     "follow_restarted_run",

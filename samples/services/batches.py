@@ -15,6 +15,7 @@ from samples.lifecycle.names import BATCH_RUN
 from samples.models import Assay, Batch, BatchMember, BatchStatus, Instrument, Sample
 from samples.roles import Role
 from samples.services.access import require_role
+from samples.services.quality import controls_place
 from workflows.api import signal, start
 
 
@@ -88,7 +89,8 @@ def batch_close(*, batch_id: int) -> list[dict[str, Any]]:
 
 
 def batch_start_run(*, user: Any, batch_id: int, instrument_id: int | None = None) -> Batch:
-    """A technician starts the instrument run of a closed batch."""
+    """A technician starts the instrument run of a closed batch; its controls take their
+    positions (``quality.controls_place``)."""
     require_role(user, Role.TECHNICIAN)
     with transaction.atomic():
         batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
@@ -115,6 +117,7 @@ def batch_start_run(*, user: Any, batch_id: int, instrument_id: int | None = Non
         batch.status, batch.run_started_at = BatchStatus.RUNNING, timezone.now()
         batch.started_by, batch.instrument = user, instrument
         batch.save(update_fields=["status", "run_started_at", "started_by", "instrument"])
+        controls_place(batch)
         signal(
             str(batch.run_id),
             "run_started",
