@@ -65,7 +65,7 @@ def test_a_critical_value_called_in_time_closes_and_release_proceeds(lab, mailou
     assert run.waiting_for.startswith("signal 'call' until ")
     assert lab.state("S-000701") == "resulted"
 
-    with pytest.raises(LabError, match="GLU 1.8 mmol/L \\(LL\\) is not yet notified"):
+    with pytest.raises(LabError, match=r"GLU 1.8 mmol/L \(LL\) is not yet notified"):
         lab.verify("S-000701")  # release waits for the call
 
     lab.env.advance_time(timedelta(minutes=10))
@@ -76,7 +76,9 @@ def test_a_critical_value_called_in_time_closes_and_release_proceeds(lab, mailou
     notification.refresh_from_db()
     assert notification.closed_at == recorded.called_at and notification.outcome == "in_time"
     assert notification.escalated_at is None and mailoutbox == []
-    assert get_run(str(notification.run_id)).result == "notification closed (notified within the SLA)"
+    assert (
+        get_run(str(notification.run_id)).result == "notification closed (notified within the SLA)"
+    )
     assert f"critical:{result.pk}" in signals(notification.sample.run_id)
 
     lab.verify("S-000701")
@@ -123,7 +125,7 @@ def test_unable_to_reach_is_recorded_and_the_notification_stays_open(lab):
     call(lab, "S-000703", "unable_to_reach", read_back=None, called_name="Dr Okafor")
     notification = CriticalNotification.objects.get(result=result)
     assert notification.is_open and notification.calls.get().outcome == "unable_to_reach"
-    with pytest.raises(LabError, match="GLU 30 mmol/L \\(HH\\) is not yet notified"):
+    with pytest.raises(LabError, match=r"GLU 30 mmol/L \(HH\) is not yet notified"):
         lab.verify("S-000703")
 
     call(lab, "S-000703", "reached_without_read_back", read_back=None)
@@ -142,7 +144,7 @@ def test_unable_to_reach_is_recorded_and_the_notification_stays_open(lab):
 def test_a_mismatching_read_back_is_refused_and_changes_nothing(lab):
     result = critical_sample(lab, "S-000704")
     run_before = len(get_run(str(result.notification.run_id)).history)
-    with pytest.raises(LabError, match="read back, 1.9, is not the result GLU 1.8") as refused:
+    with pytest.raises(LabError, match=r"read back, 1\.9, is not the result GLU 1\.8") as refused:
         call(lab, "S-000704", read_back="1.9")
     assert refused.value.field == "read_back"
     with pytest.raises(LabError, match="needs the value read back") as refused:
