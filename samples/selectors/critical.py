@@ -149,10 +149,10 @@ class CriticalCounts:
         return f"{round(100 * self.in_time / closed)}%" if closed else "none closed"
 
 
-def critical_counts(*, since: datetime, until: datetime) -> CriticalCounts:
+def critical_counts(*, since: datetime) -> CriticalCounts:
     now = timezone.now()
     open_now = CriticalNotification.objects.filter(closed_at=None)
-    period = CriticalNotification.objects.filter(opened_at__gte=since, opened_at__lt=until)
+    period = CriticalNotification.objects.filter(opened_at__gte=since)
     return CriticalCounts(
         open_now=open_now.count(),
         breached_now=open_now.filter(due_at__lt=now).count(),
@@ -163,15 +163,13 @@ def critical_counts(*, since: datetime, until: datetime) -> CriticalCounts:
     )
 
 
-def critical_breached(*, since: datetime, until: datetime) -> list[CriticalItem]:
+def critical_breached(*, since: datetime) -> list[CriticalItem]:
     """The notifications of the period that breached their SLA (closed late, or still open
     past it), oldest first."""
     now = timezone.now()
     found = _with_calls(
-        CriticalNotification.objects.filter(opened_at__gte=since, opened_at__lt=until)
+        CriticalNotification.objects.filter(opened_at__gte=since)
     ).filter(escalations__gt=0) | _with_calls(
-        CriticalNotification.objects.filter(
-            opened_at__gte=since, opened_at__lt=until, closed_at=None, due_at__lt=now
-        )
+        CriticalNotification.objects.filter(opened_at__gte=since, closed_at=None, due_at__lt=now)
     )
     return [_item(n, now) for n in found.distinct().order_by("opened_at", "pk")]

@@ -232,11 +232,7 @@ def oldest_waiting(limit: int = OLDEST_WAITING, now: datetime | None = None) -> 
 # --- critical values ------------------------------------------------------------------------
 
 
-def critical_values(since: datetime, now: datetime | None = None) -> dict[str, Any]:
-    """Critical values open now, and of those opened in the period: the share notified within
-    the SLA, and the ones that breached it (closed late, or open past it)."""
-    until = now or timezone.now()
-    return {
-        "counts": critical_counts(since=since, until=until),
-        "breached": critical_breached(since=since, until=until),
-    }
+def critical_values(since: datetime) -> dict[str, Any]:
+    """Critical values open now, and of those opened since ``since``: the share notified
+    within the SLA, and the ones that breached it (closed late, or open past it)."""
+    return {"counts": critical_counts(since=since), "breached": critical_breached(since=since)}

@@ -40,7 +40,12 @@ def critical_list(request: HttpRequest) -> HttpResponse:
 def _page(
     request: HttpRequest, *, status: int = 200, entered: dict[str, Any] | None = None
 ) -> HttpResponse:
-    context = {"items": critical_open_list(), "entered": entered or {}, **form_context(request)}
+    items = critical_open_list()
+    entered = entered or {}
+    # A refusal about a notification no longer listed (closed) is said at the top.
+    listed = {item.notification.pk for item in items}
+    elsewhere = entered.get("error", "") if entered.get("notification") not in listed else ""
+    context = {"items": items, "entered": entered, "elsewhere": elsewhere, **form_context(request)}
     return render(request, "samples/critical_list.html", context, status=status)
 
 

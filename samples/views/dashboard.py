@@ -51,7 +51,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             [("Samples", [s.samples for s in states])],
         ),
         "at_risk": figures.samples_at_risk(now),
-        "critical_open": figures.critical_values(now, now)["counts"],
+        "critical_open": figures.critical_values(now)["counts"],
         "oldest": figures.oldest_waiting(now=now),
     }
     return render(request, "samples/dashboard.html", context, status=400 if problem else 200)
