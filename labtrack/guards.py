@@ -60,6 +60,8 @@ PROTECTED: tuple[Protected, ...] = (
     Protected("samples_signinevent"),
     Protected("samples_destinationevent"),
     Protected("samples_outboundmessageevent"),
+    Protected("samples_criticalnotificationevent"),
+    Protected("samples_criticalcallevent"),
     # django-pghistory rewrites a context's metadata in place while a request goes on.
     Protected("pghistory_context", updatable=("metadata", "updated_at"), rows=False),
     Protected("samples_chaincheck"),
