@@ -167,9 +167,9 @@ def critical_breached(*, since: datetime) -> list[CriticalItem]:
     """The notifications of the period that breached their SLA (closed late, or still open
     past it), oldest first."""
     now = timezone.now()
-    found = _with_calls(
-        CriticalNotification.objects.filter(opened_at__gte=since)
-    ).filter(escalations__gt=0) | _with_calls(
+    found = _with_calls(CriticalNotification.objects.filter(opened_at__gte=since)).filter(
+        escalations__gt=0
+    ) | _with_calls(
         CriticalNotification.objects.filter(opened_at__gte=since, closed_at=None, due_at__lt=now)
     )
     return [_item(n, now) for n in found.distinct().order_by("opened_at", "pk")]
