@@ -65,6 +65,8 @@ PROTECTED: tuple[Protected, ...] = (
     Protected("samples_batchcontrolevent"),
     Protected("samples_controlresultevent"),
     Protected("samples_qcdecisionevent"),
+    Protected("samples_criticalnotificationevent"),
+    Protected("samples_criticalcallevent"),
     # django-pghistory rewrites a context's metadata in place while a request goes on.
     Protected("pghistory_context", updatable=("metadata", "updated_at"), rows=False),
     Protected("samples_chaincheck"),

@@ -332,6 +332,10 @@ JOB_STEP_TIMEOUT_SECONDS = env_int("JOB_STEP_TIMEOUT_SECONDS", 120, minimum=5)
 OUTBOX_ACK_TIMEOUT_SECONDS = env_int("OUTBOX_ACK_TIMEOUT_SECONDS", 30, minimum=1)
 OUTBOX_ATTEMPTS = env_int("OUTBOX_ATTEMPTS", 5, minimum=1)
 OUTBOX_RETRY_SECONDS = env_int("OUTBOX_RETRY_SECONDS", 60, minimum=1)
+# Critical values (samples.lifecycle.critical): a call closing the notification is due within
+# this many minutes of the result; past it the supervisors (reviewers) are told, and again
+# after each further period while it stays open.
+CRITICAL_CALL_SLA_MINUTES = env_int("CRITICAL_CALL_SLA_MINUTES", 30, minimum=1)
 
 HEALTH_CHECK_TIMEOUT_SECONDS = env_int("HEALTH_CHECK_TIMEOUT_SECONDS", 3, minimum=1)
 # The deep health check (/healthz/deep): beat writes a heartbeat at least every 10 seconds

@@ -1045,6 +1045,90 @@ class QcDecision(models.Model):
         return f"{self.get_decision_display()} (batch {self.batch_id})"
 
 
+class CallOutcome(models.TextChoices):
+    CONFIRMED = "confirmed", "confirmed, read back"
+    REACHED = "reached_without_read_back", "reached, without read-back"
+    UNREACHED = "unable_to_reach", "unable to reach"
+
+
+# A call with one of these outcomes closes the notification; ``unable_to_reach`` leaves it open.
+CLOSING_OUTCOMES = frozenset({CallOutcome.CONFIRMED, CallOutcome.REACHED})
+
+
+class NotificationOutcome(models.TextChoices):
+    OPEN = "", "open"
+    IN_TIME = "in_time", "notified within the SLA"
+    LATE = "late", "notified after the SLA"
+
+
+@audited
+class CriticalNotification(models.Model):
+    """A critical (panic) result to be called to the person responsible for the patient
+    (CLIA 42 CFR 493.1291(g)): one per result, opened when the lifecycle (version 4) finds it
+    beyond its assay's critical limits, kept by its own workflow (``samples.lifecycle.critical``)
+    until a call closes it. ``due_at``: the SLA's end (``CRITICAL_CALL_SLA_MINUTES`` after it
+    opened); ``escalated_at``: when the supervisors were first told no call was recorded in
+    time, ``escalations`` how many times; ``outcome``: closed within the SLA or after it."""
+
+    result = models.OneToOneField(Result, on_delete=models.PROTECT, related_name="notification")
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="notifications")
+    run_id = models.UUIDField(null=True, blank=True)  # its notification workflow's run
+    opened_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalations = models.PositiveIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=8, choices=NotificationOutcome.choices, default="", blank=True
+    )
+
+    class Meta:
+        ordering = ["opened_at", "pk"]
+        indexes = [models.Index(fields=["closed_at", "opened_at"], name="critical_open_oldest")]
+
+    def __str__(self) -> str:
+        return f"critical value notification {self.pk} (result {self.result_id})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+@audited
+class CriticalCall(models.Model):
+    """One call about a critical value: to whom (a name, and where or in which role: free
+    text), when (given, or now), the value read back, the outcome, and who recorded it."""
+
+    notification = models.ForeignKey(
+        CriticalNotification, on_delete=models.PROTECT, related_name="calls"
+    )
+    called_name = models.CharField(max_length=120)
+    called_where = models.CharField(max_length=120, blank=True)
+    called_at = models.DateTimeField()
+    read_back = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    outcome = models.CharField(max_length=32, choices=CallOutcome.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["called_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(called_at__gte=EARLIEST) & Q(called_at__lt=LATEST),
+                name="critical_call_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="confirmed") | Q(read_back__isnull=False),
+                name="critical_call_confirmed_is_read_back",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"call to {self.called_name} ({self.outcome})"
+
+
 # The event models ``audited`` makes (django-pghistory, ``samples.tracking``), named here for
 # type checkers: they are created with the classes above, in this module.
 AssayEvent: Any
@@ -1066,3 +1150,5 @@ ControlLotEvent: Any
 BatchControlEvent: Any
 ControlResultEvent: Any
 QcDecisionEvent: Any
+CriticalNotificationEvent: Any
+CriticalCallEvent: Any

@@ -12,9 +12,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from samples.demo import data as demo
-from samples.models import Assay, Batch, BatchStatus, Instrument, Sample
+from samples.models import Assay, Batch, BatchStatus, CriticalNotification, Instrument, Sample
 from samples.roles import Role
 from samples.services.batches import batch_start_run
+from samples.services.critical import critical_call_record
 from samples.services.recording import result_record
 from samples.services.results import sample_verify
 from samples.services.specimens import (
@@ -83,6 +84,20 @@ def demo_samples_seed() -> int:
                 value=Decimal(values[n % len(values)]),
                 flags=flags,
                 instrument=instrument,
+            )
+        engine.run_until_idle()
+        # The critical potassium among those released is called to its ward first (release
+        # waits for the call); the later ones stay open, for the critical values page.
+        for notification in CriticalNotification.objects.filter(
+            sample__barcode__in=potassium[:12], closed_at=None
+        ).select_related("result"):
+            critical_call_record(
+                user=technician,
+                barcode=notification.sample.barcode,
+                called_name="Dr Ruiz",
+                called_where="ward 5",
+                read_back=notification.result.value,
+                outcome="confirmed",
             )
         engine.run_until_idle()
         for barcode in potassium[:12]:

@@ -9,8 +9,12 @@ expires.
 
 Version 2 adds one step: a critical result is flagged for the reviewer. Version 3 sends the
 released results out once the report is stored (``samples.lifecycle.outbox``: an ORU^R01 to
-each active destination, retried, parked for a person after its last attempt). Runs finish on
-the version they started on; new runs take the newest.
+each active destination, retried, parked for a person after its last attempt). Version 4 opens
+a notification for each critical result (its own workflow, ``samples.lifecycle.critical``: a
+call to the person responsible, escalated to the supervisors past its SLA) and waits, once the
+sample is verified, until each is closed (signal ``critical:<result_id>``) before it marks the
+sample verified and renders the report; the verification itself is refused while one is open.
+Runs finish on the version they started on; new runs take the newest.
 
 ``batch_run`` (one run per batch): close when full or at the closing time, whichever comes
 first; tell the members their plate positions; wait for the run to start and for a result for
@@ -23,7 +27,7 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
-from samples.lifecycle import steps
+from samples.lifecycle import critical, steps  # noqa: F401  (critical: registers its workflow)
 from samples.lifecycle.names import BATCH_RUN, LIFECYCLE, ORIGINAL
 from samples.lifecycle.outbox import send_out
 from workflows.api import Cancelled, Context, SignalTimeout, workflow
@@ -48,8 +52,18 @@ async def sample_lifecycle_v3(ctx: Context, barcode: str) -> str:
     return await _lifecycle(ctx, barcode, flag_critical=True, results_out=True)
 
 
+@workflow(LIFECYCLE, version=4)
+async def sample_lifecycle_v4(ctx: Context, barcode: str) -> str:
+    return await _lifecycle(ctx, barcode, flag_critical=True, results_out=True, notify=True)
+
+
 async def _lifecycle(
-    ctx: Context, barcode: str, *, flag_critical: bool, results_out: bool = False
+    ctx: Context,
+    barcode: str,
+    *,
+    flag_critical: bool,
+    results_out: bool = False,
+    notify: bool = False,
 ) -> str:
     plan = await ctx.step(steps.lifecycle_plan, barcode)
     deadline = datetime.fromtimestamp(plan["deadline"], UTC)
@@ -69,11 +83,14 @@ async def _lifecycle(
         retests = {a["code"]: 0 for a in plan["assays"]}
         limits = {a["code"]: a["max_retests"] for a in plan["assays"]}
         pending = sorted(retests)
+        # Version 4: the critical results whose notification must close before release.
+        criticals: list[int] | None = [] if notify else None
         while True:
             while pending:
                 pending = await _analyse(
-                    ctx, barcode, pending, retests, limits, before_deadline, flag_critical
-                )
+                    ctx, barcode, pending, retests, limits, before_deadline, flag_critical,
+                    criticals,
+                )  # fmt: skip
             await ctx.step(steps.mark, barcode, "resulted")
             review = await ctx.wait_signal("review")
             if review["action"] == "verify":
@@ -82,6 +99,8 @@ async def _lifecycle(
             await ctx.step(steps.open_retest, review["result_id"], review["reason"], review["by"])
             await ctx.step(steps.mark, barcode, "retest_pending")
             pending = [review["assay"]]
+        for result_id in criticals or []:  # verification was refused while one was open
+            await ctx.wait_signal(f"critical:{result_id}")
         await ctx.step(steps.mark, barcode, "verified")
         await ctx.step(steps.render_report, barcode, review["signature_id"])
         await ctx.step(steps.mark, barcode, "reported")
@@ -104,6 +123,7 @@ async def _analyse(
     limits: dict[str, int],
     before_deadline: Any,
     flag_critical: bool,
+    criticals: list[int] | None = None,
 ) -> list[str]:
     """One round: into the open batches, wait for them to close and for the results. Returns
     the assays that need another round (a retest)."""
@@ -125,6 +145,10 @@ async def _analyse(
             continue
         if flag_critical and verdict["critical"]:
             await ctx.step(steps.review_critical, barcode, result["result_id"])
+            if criticals is not None:
+                found = ctx.now().timestamp()
+                await ctx.step(steps.critical_open, barcode, result["result_id"], found)
+                criticals.append(result["result_id"])
     if again:
         await ctx.step(steps.mark, barcode, "retest_pending")
     return again

@@ -4,6 +4,7 @@ the services that start them. A name is in every run's history: it never changes
 LIFECYCLE = "sample_lifecycle"  # one run per sample
 BATCH_RUN = "batch_run"  # one run per batch
 JOB_WORKFLOW = "background_job"  # one run per job (samples.services.jobs)
+CRITICAL_NOTIFICATION = "critical_notification"  # one run per critical result
 RESULTS_OUT = "results_out"  # one run per corrected message or re-send (samples.services.outbox)
 # The kinds of result message sent out (``samples.models.OutboundKind``), as workflows pass them.
 ORIGINAL, CORRECTED = "original", "corrected"

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from samples import services
 from samples.models import Batch, Sample
+from samples.services import critical
 from workflows.api import RetryPolicy, current_step, step
 
 
@@ -75,6 +76,12 @@ def review_critical(barcode: str, result_id: int) -> str:
     return services.result_flag_critical(barcode=barcode, result_id=result_id)
 
 
+@step("samples.critical_open")
+def critical_open(barcode: str, result_id: int, at: float) -> dict[str, Any]:
+    """Version 4: a critical result opens its notification, kept by its own workflow."""
+    return critical.critical_open(barcode=barcode, result_id=result_id, at=at)
+
+
 @step("samples.render_report")
 def render_report(barcode: str, signature_id: int) -> int:
     return services.report_render(barcode=barcode, signature_id=signature_id)
@@ -110,6 +117,24 @@ def outbox_send(message_id: int) -> str:
 @step("samples.outbox_park")
 def outbox_park(message_id: int, error: str) -> str:
     return services.outbox_park(message_id=message_id, error=error)
+
+
+# --- critical value notification (samples.lifecycle.critical) -------------------------------
+
+
+@step("samples.critical_plan")
+def critical_plan(result_id: int) -> dict[str, Any]:
+    return critical.critical_plan(result_id=result_id)
+
+
+@step("samples.critical_escalate")
+def critical_escalate(result_id: int, round: int, at: float) -> str:
+    return critical.critical_escalate(result_id=result_id, round=round, at=at)
+
+
+@step("samples.critical_close")
+def critical_close(result_id: int, call_id: int, late: bool) -> str:
+    return critical.critical_close(result_id=result_id, call_id=call_id, late=late)
 
 
 # --- batch run -----------------------------------------------------------------------------------

@@ -265,6 +265,31 @@ SOURCES = [
         "samples_destinationevent",
         "e.name",
     ),
+    # A critical value's notification (opened, escalated, closed) and each call about it.
+    Source(
+        "critical",
+        "samples_criticalnotificationevent",
+        "'of ' || cns.barcode",
+        barcode="cns.barcode",
+        joins="JOIN samples_sample AS cns ON cns.id = e.sample_id "
+        "JOIN samples_result AS cnr ON cnr.id = e.result_id "
+        "JOIN samples_assay AS cna ON cna.id = cnr.assay_id",
+        extra="jsonb_build_object('assay', cna.code, 'value', cnr.value, 'units', cnr.units, "
+        "'flag', cnr.interpretation)",
+    ),
+    Source(
+        "call",
+        "samples_criticalcallevent",
+        "e.called_name",
+        barcode="ccs.barcode",
+        joins="JOIN samples_criticalnotification AS ccn ON ccn.id = e.notification_id "
+        "JOIN samples_sample AS ccs ON ccs.id = ccn.sample_id "
+        "JOIN samples_result AS ccr ON ccr.id = ccn.result_id "
+        "JOIN samples_assay AS cca ON cca.id = ccr.assay_id "
+        "LEFT JOIN {user} AS m ON m.id = e.recorded_by_id",
+        maker="m.username",
+        extra="jsonb_build_object('assay', cca.code)",
+    ),
     # An ORU^R01 sent out: prepared, each attempt, its ACK, parked, re-sent (with the reason).
     Source(
         "outbound",

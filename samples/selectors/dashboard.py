@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from samples.models import TERMINAL_STATES, Sample, SampleState
+from samples.selectors.critical import critical_breached, critical_counts
 from samples.selectors.specimens import OVERDUE_MARGIN, sample_worklist
 from workflows.ops import waiting_for
 
@@ -226,3 +227,12 @@ def oldest_waiting(limit: int = OLDEST_WAITING, now: datetime | None = None) -> 
         )
         for sample in samples
     ]
+
+
+# --- critical values ------------------------------------------------------------------------
+
+
+def critical_values(since: datetime) -> dict[str, Any]:
+    """Critical values open now, and of those opened since ``since``: the share notified
+    within the SLA, and the ones that breached it (closed late, or open past it)."""
+    return {"counts": critical_counts(since=since), "breached": critical_breached(since=since)}

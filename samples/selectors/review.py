@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
-from samples.models import Assay, Result, Sample, SampleState, Signature
+from samples.models import Assay, CriticalNotification, Result, Sample, SampleState, Signature
 from samples.values.answers import answers_of
 
 FLAG_WORDS = {
@@ -87,6 +87,7 @@ class ReviewItem:
     sample: Sample
     rows: list[ReviewRow]
     retests: int
+    unnotified: bool = False  # a critical value not yet called: release waits for the call
 
     @property
     def results(self) -> list[Result]:
@@ -116,7 +117,12 @@ def review_queue() -> list[ReviewItem]:
     samples = list(
         Sample.objects.filter(state=SampleState.RESULTED)
         .exclude(Exists(signed))
-        .annotate(retest_count=Count("results", filter=Q(results__retest__isnull=False)))
+        .annotate(
+            retest_count=Count("results", filter=Q(results__retest__isnull=False)),
+            unnotified=Exists(
+                CriticalNotification.objects.filter(sample=OuterRef("pk"), closed_at=None)
+            ),
+        )
         .prefetch_related(
             Prefetch(
                 "results",
@@ -140,7 +146,9 @@ def review_queue() -> list[ReviewItem]:
             )
             for result in sample.current_results  # type: ignore[attr-defined]
         ]
-        items.append(ReviewItem(sample, rows, sample.retest_count))  # type: ignore[attr-defined]
+        items.append(
+            ReviewItem(sample, rows, sample.retest_count, sample.unnotified)  # type: ignore[attr-defined]
+        )
     return items
 
 

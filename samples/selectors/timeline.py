@@ -1,6 +1,6 @@
 """A sample's timeline, as its page shows it: each event of its lifecycle worth a line, in the
 words of ``samples.selectors.words``, with who, when and why, and the corrections of its
-results placed among them by time. Reads only."""
+results and the calls of its critical values placed among them by time. Reads only."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from itertools import dropwhile
 
 from samples.models import Instrument, Sample
 from samples.selectors.corrections import result_corrections
+from samples.selectors.critical import critical_timeline
 from samples.selectors.specimens import sample_runs
 from samples.selectors.words import history_words, step_said
 from workflows.api import HistoryEntry
@@ -85,4 +86,5 @@ def sample_timeline(sample: Sample) -> list[TimelineEntry]:
     corrections = [
         TimelineEntry(c.at, c.words, c.who, c.reason) for c in result_corrections(sample)
     ]
-    return list(heapq.merge(entries, corrections, key=lambda entry: entry.at))
+    critical = [TimelineEntry(at, what, who, "") for at, what, who in critical_timeline(sample)]
+    return list(heapq.merge(entries, corrections, critical, key=lambda entry: entry.at))

@@ -49,6 +49,8 @@ RECORDS = {
     "batch_control": "Control position",
     "control_result": "Control result",
     "qc_decision": "QC decision",
+    "critical": "Critical value notification",
+    "call": "Call about a critical value",
 }
 
 # Changes of records, by type; a record's own phrase first, then the label's.
@@ -72,6 +74,11 @@ CHANGE_WORDS = {
     "intact: {intact}",
     "outbound.insert": "Result message {name} ({kind}) of {barcode} prepared (SHA-256 {sha256})",
     "outbound.update": "Result message {name} of {barcode} changed{by}",
+    "critical.insert": "Critical value {assay} {value} {units} ({flag}) of {barcode}: "
+    "notification opened",
+    "critical.update": "Critical value notification of {barcode} ({assay}) changed{by}",
+    "call.insert": "Call about the critical {assay} value of {barcode} to {called_name} "
+    "({called_where}) at {called_at}: {outcome}, read back {read_back}{by}",
     "insert": "{Record} {name} created{by}",
     "update": "{Record} {name} changed{by}",
     "delete": "{Record} {name} deleted{by}",
@@ -158,6 +165,17 @@ BOOKKEEPING = "steps scheduled, started and done, waits, signals taken, timers, 
 # A correction of a result (``samples.selectors.corrections``), as the timeline and the report
 # say it: "GLU corrected from 3.2 to 4.9 mmol/L, flag L → none".
 CORRECTION = "{assay} corrected from {before} to {after} {units}, flag {flag_before} → {flag_after}"
+
+# A critical value's notification and its calls (``samples.selectors.critical``), as the
+# sample's timeline and the critical values page say them.
+CRITICAL_WORDS = {
+    "opened": "Critical value {reading}: notification opened",
+    "call": "Call to {name}{where} at {time}: {outcome}",
+    "escalated": "Escalated to the supervisors: no call recorded within {minutes} min",
+    "reminded": "Reminded the supervisors ({times} times): still no call recorded",
+    "closed": "Notification closed ({outcome})",
+}
+
 
 # The field of a record that holds the reason for its change.
 REASON_FIELDS = {
@@ -361,6 +379,7 @@ _NAMED = {
                 "started_by",
                 "client",
                 "checked_by",
+                "recorded_by",
             ]
         ),
         (None, "username"),

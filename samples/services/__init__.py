@@ -57,6 +57,7 @@ from samples.services.batches import (
     batch_mark_completed,
     batch_start_run,
 )
+from samples.services.critical import critical_call_record, critical_hold_check
 from samples.services.hl7 import (
     APPLICATION_ERROR,
     DATA_TYPE_ERROR,
@@ -225,6 +226,8 @@ __all__ = [
     "batch_start_run",
     "chain_check_record",
     "controls_place",
+    "critical_call_record",
+    "critical_hold_check",
     "decimal_value",
     "file_store",
     "follow_restarted_run",

@@ -25,8 +25,10 @@ from samples.errors import LabError
 from samples.models import ReceiptCondition, SampleState
 from samples.roles import Role, has_role, role_required
 from samples.selectors import corrections, signatures, specimens
+from samples.selectors.critical import sample_critical
 from samples.selectors.timeline import sample_timeline
 from samples.values.codes import code_clean
+from samples.views.critical import form_context
 from samples.views.errors import refusal_status
 from samples.views.requests import HtmxHttpRequest
 
@@ -153,6 +155,8 @@ def detail_context(sample: Any, request: HttpRequest, **extra: Any) -> dict[str,
         "timeline": sample_timeline(sample),
         "conditions": ReceiptCondition.choices,
         "signatures": signatures.signatures_checked(sample),
+        "critical": sample_critical(sample),
+        **form_context(request),
         "may_amend": has_role(request.user, Role.TECHNICIAN, Role.REVIEWER),
         "may_amend_condition": has_role(request.user, Role.TECHNICIAN)
         and sample.received_at is not None,

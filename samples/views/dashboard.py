@@ -51,6 +51,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             [("Samples", [s.samples for s in states])],
         ),
         "at_risk": figures.samples_at_risk(now),
+        "critical_open": figures.critical_values(now)["counts"],
         "oldest": figures.oldest_waiting(now=now),
     }
     return render(request, "samples/dashboard.html", context, status=400 if problem else 200)
@@ -85,6 +86,7 @@ def dashboard_period(request: HtmxHttpRequest) -> HttpResponse:
             }
             for code, points in trend.items()
         ],
+        "critical": figures.critical_values(since),
         "retest_groups": [
             {"per": per, "rows": rows, "chart": _retest_chart(rows, per)}
             for per, rows in (("assay", per_assay), ("instrument", per_instrument))

@@ -69,6 +69,12 @@ NAVIGATION = [
         frozenset({Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE}),
     ),
     NavEntry(
+        "Critical values",
+        "samples:critical_list",
+        "Critical results not yet called to the person responsible: time left, record the call.",
+        frozenset({Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE}),
+    ),
+    NavEntry(
         "Review",
         "samples:review_list",
         "Results waiting for verification: sign to release, or send for a retest.",

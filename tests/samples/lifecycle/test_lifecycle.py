@@ -247,6 +247,8 @@ def test_runs_started_before_version_2_finish_on_version_1_and_new_runs_take_ver
 
     version_2 = registry.get_workflow("sample_lifecycle", 2)
     version_3 = registry.get_workflow("sample_lifecycle", 3)
+    version_4 = registry.get_workflow("sample_lifecycle", 4)
+    registry.unregister_workflow("sample_lifecycle", 4)
     registry.unregister_workflow("sample_lifecycle", 3)  # the lab as it was before version 3
     registry.unregister_workflow("sample_lifecycle", 2)  # the lab before the change
     try:
@@ -256,7 +258,8 @@ def test_runs_started_before_version_2_finish_on_version_1_and_new_runs_take_ver
         after = lab.register("S-000102")
     finally:
         registry.register_workflow(version_2)
-        registry.register_workflow(version_3)  # the lab as it is now
+        registry.register_workflow(version_3)
+        registry.register_workflow(version_4)  # the lab as it is now
         lab.env.restart_workers()
     for barcode in ("S-000101", "S-000102"):
         lab.receive(barcode)

@@ -84,7 +84,7 @@ def test_a_released_sample_is_sent_to_every_active_destination_and_acknowledged(
     obx = sent.segment("OBX")
     assert [str(obx[i]) for i in (5, 6, 7, 8, 11)] == ["7.2", "mmol/L", "3.9-5.6", "H", "F"]
     run = get_run(str(messages["ward"].sample.run_id))
-    assert (run.version, run.status, run.result) == (3, "completed", "reported")
+    assert (run.version, run.status, run.result) == (4, "completed", "reported")
     assert steps_of("S-000501")[-3:] == [
         "samples.outbox_prepare",
         "samples.outbox_send",
@@ -253,11 +253,14 @@ def test_runs_started_before_version_3_finish_without_sending(lab):
     from workflows import registry
 
     version_3 = registry.get_workflow("sample_lifecycle", 3)
+    version_4 = registry.get_workflow("sample_lifecycle", 4)
+    registry.unregister_workflow("sample_lifecycle", 4)
     registry.unregister_workflow("sample_lifecycle", 3)  # the lab before results out
     try:
         lab.register("S-000508")
     finally:
         registry.register_workflow(version_3)  # the deploy that adds results out
+        registry.register_workflow(version_4)
         lab.env.restart_workers()
     with MllpPeer("AA") as ward:
         mllp("ward", ward.port)

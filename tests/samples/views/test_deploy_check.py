@@ -13,7 +13,7 @@ from workflows.api import get_run
 
 pytestmark = pytest.mark.django_db
 
-NEWEST = 3  # the sample lifecycle's newest version, which new samples start on
+NEWEST = 4  # the sample lifecycle's newest version, which new samples start on
 
 
 @pytest.fixture

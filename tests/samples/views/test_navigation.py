@@ -55,6 +55,7 @@ def test_a_user_with_two_roles_sees_both_navigations(make_user, signed_in):
         "Register",
         "Batches",
         "Inbox",
+        "Critical values",
         "Review",
         "Outbox",
         "Assays",

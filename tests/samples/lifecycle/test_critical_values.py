@@ -1,0 +1,201 @@
+"""Critical values (lifecycle version 4): a result beyond its assay's critical limits opens a
+notification kept by its own workflow; a call that reaches the person responsible closes it
+and release goes on; past the SLA the supervisors are emailed and release still waits. Each
+test in both engine modes; every history recorded is replayed from scratch after each test
+(tests/conftest.py), and once more here inside the tests that change the loaded versions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from samples import services
+from samples.errors import LabError
+from samples.models import CriticalCall, CriticalNotification, Report, Result
+from tests.modes import BOTH_MODES
+from tests.replaying import assert_every_history_replays
+from tests.samples.lab import Lab
+from workflows.api import get_run
+from workflows.testing import WorkflowTestEnv
+
+
+@pytest.fixture(params=BOTH_MODES)
+def lab(request, technician, reviewer, instrument, settings):
+    settings.CRITICAL_CALL_SLA_MINUTES = 30
+    reviewer.email = "ravi@lab.example"
+    reviewer.save()
+    with WorkflowTestEnv(moving_clock=True) as env:
+        yield Lab(env, technician, reviewer, instrument)
+
+
+def critical_sample(lab, barcode: str, value: str = "1.8") -> Result:
+    lab.register(barcode)
+    lab.receive(barcode)
+    lab.analyse(barcode, value)
+    return Result.objects.get(sample__barcode=barcode, superseded_by=None)
+
+
+def call(lab, barcode: str, outcome: str = "confirmed", read_back: str | None = "1.8", **more):
+    recorded = services.critical_call_record(
+        user=more.pop("user", lab.technician),
+        barcode=barcode,
+        called_name=more.pop("called_name", "Dr Ruiz"),
+        called_where=more.pop("called_where", "ward 5"),
+        read_back=read_back,
+        outcome=outcome,
+        **more,
+    )
+    lab.env.run_until_idle()
+    return recorded
+
+
+def signals(run_id) -> list[str]:
+    return [e.data["name"] for e in get_run(str(run_id)).history if e.kind == "signal_received"]
+
+
+def test_a_critical_value_called_in_time_closes_and_release_proceeds(lab, mailoutbox):
+    result = critical_sample(lab, "S-000701")
+    assert result.interpretation == "LL"
+    notification = CriticalNotification.objects.get(result=result)
+    assert notification.is_open and notification.sample.barcode == "S-000701"
+    assert notification.due_at - notification.opened_at == timedelta(minutes=30)
+    run = get_run(str(notification.run_id))
+    assert (run.workflow, run.status) == ("critical_notification", "waiting")
+    assert run.waiting_for.startswith("signal 'call' until ")
+    assert lab.state("S-000701") == "resulted"
+
+    with pytest.raises(LabError, match=r"GLU 1.8 mmol/L \(LL\) is not yet notified"):
+        lab.verify("S-000701")  # release waits for the call
+
+    lab.env.advance_time(timedelta(minutes=10))
+    recorded = call(lab, "S-000701")
+    assert (recorded.outcome, recorded.read_back, recorded.recorded_by) == (
+        "confirmed", result.value, lab.technician
+    )  # fmt: skip
+    notification.refresh_from_db()
+    assert notification.closed_at == recorded.called_at and notification.outcome == "in_time"
+    assert notification.escalated_at is None and mailoutbox == []
+    assert (
+        get_run(str(notification.run_id)).result == "notification closed (notified within the SLA)"
+    )
+    assert f"critical:{result.pk}" in signals(notification.sample.run_id)
+
+    lab.verify("S-000701")
+    assert lab.state("S-000701") == "reported"
+    assert Report.objects.filter(sample__barcode="S-000701").exists()
+    assert get_run(str(notification.sample.run_id)).version == 4
+
+
+def test_past_the_sla_the_supervisors_are_emailed_and_release_still_waits(lab, mailoutbox):
+    result = critical_sample(lab, "S-000702")
+    notification = CriticalNotification.objects.get(result=result)
+    lab.env.advance_time(timedelta(minutes=29))
+    assert mailoutbox == []
+    lab.env.advance_time(timedelta(minutes=2))  # the SLA's timer fires
+
+    notification.refresh_from_db()
+    assert notification.escalated_at is not None and notification.escalations == 1
+    assert notification.is_open
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["ravi@lab.example"]
+    assert "S-000702" in mail.subject and "GLU 1.8 mmol/L (LL)" in mail.subject
+    assert "SLA is 30 min" in mail.body
+    with pytest.raises(LabError, match="not yet notified"):
+        lab.verify("S-000702")
+    assert lab.state("S-000702") == "resulted"
+
+    lab.env.advance_time(timedelta(minutes=30))  # a reminder after another period
+    notification.refresh_from_db()
+    assert notification.escalations == 2 and len(mailoutbox) == 2
+
+    call(lab, "S-000702")
+    notification.refresh_from_db()
+    assert not notification.is_open and notification.outcome == "late"
+    lab.verify("S-000702")
+    assert lab.state("S-000702") == "reported"
+    lab.env.advance_time(timedelta(hours=2))
+    assert len(mailoutbox) == 2  # no reminder once closed
+
+
+def test_unable_to_reach_is_recorded_and_the_notification_stays_open(lab):
+    result = critical_sample(lab, "S-000703", value="30")  # above the critical limit of 25
+    assert result.interpretation == "HH"
+    call(lab, "S-000703", "unable_to_reach", read_back=None, called_name="Dr Okafor")
+    notification = CriticalNotification.objects.get(result=result)
+    assert notification.is_open and notification.calls.get().outcome == "unable_to_reach"
+    with pytest.raises(LabError, match=r"GLU 30 mmol/L \(HH\) is not yet notified"):
+        lab.verify("S-000703")
+
+    call(lab, "S-000703", "reached_without_read_back", read_back=None)
+    notification.refresh_from_db()
+    assert not notification.is_open and notification.outcome == "in_time"
+    assert list(notification.calls.values_list("outcome", flat=True)) == [
+        "unable_to_reach", "reached_without_read_back"
+    ]  # fmt: skip
+    with pytest.raises(LabError, match="already notified"):
+        call(lab, "S-000703", read_back="30")
+    assert notification.calls.count() == 2
+    lab.verify("S-000703")
+    assert lab.state("S-000703") == "reported"
+
+
+def test_a_mismatching_read_back_is_refused_and_changes_nothing(lab):
+    result = critical_sample(lab, "S-000704")
+    run_before = len(get_run(str(result.notification.run_id)).history)
+    with pytest.raises(LabError, match=r"read back, 1\.9, is not the result GLU 1\.8") as refused:
+        call(lab, "S-000704", read_back="1.9")
+    assert refused.value.field == "read_back"
+    with pytest.raises(LabError, match="needs the value read back") as refused:
+        call(lab, "S-000704", read_back="")
+    assert refused.value.field == "read_back"
+    with pytest.raises(LabError, match="not an outcome") as refused:
+        call(lab, "S-000704", outcome="left a voicemail")
+    assert refused.value.field == "outcome"
+    assert CriticalCall.objects.count() == 0
+    assert len(get_run(str(result.notification.run_id)).history) == run_before
+    call(lab, "S-000704", read_back="1,80")  # a decimal comma, trailing zero: the same value
+    assert not CriticalNotification.objects.get().is_open
+
+
+def test_a_sample_within_the_critical_limits_opens_no_notification(lab):
+    lab.register("S-000705")
+    lab.receive("S-000705")
+    lab.analyse("S-000705", "7.2")  # high, not critical
+    assert not CriticalNotification.objects.exists()
+    with pytest.raises(LabError, match="has no critical value to call"):
+        call(lab, "S-000705")
+    lab.verify("S-000705")
+    assert lab.state("S-000705") == "reported"
+    steps = [
+        e.data["step"]
+        for e in get_run(str(Result.objects.get().sample.run_id)).history
+        if e.kind == "step_scheduled"
+    ]
+    assert "samples.critical_open" not in steps
+
+
+def test_runs_started_on_version_3_release_a_critical_value_without_a_notification(lab):
+    from workflows import registry
+
+    version_4 = registry.get_workflow("sample_lifecycle", 4)
+    registry.unregister_workflow("sample_lifecycle", 4)  # the lab before this change
+    try:
+        before = lab.register("S-000706")
+    finally:
+        registry.register_workflow(version_4)  # the deploy that adds the notification
+        lab.env.restart_workers()
+    after = lab.register("S-000707")
+    for barcode in ("S-000706", "S-000707"):
+        lab.receive(barcode)
+        lab.analyse(barcode, "1.8")
+    lab.verify("S-000706")  # version 3: flagged for the reviewer, released as it was
+    assert lab.state("S-000706") == "reported"
+    old = get_run(str(before.run_id))
+    assert (old.version, old.status, old.result) == (3, "completed", "reported")
+    assert not CriticalNotification.objects.filter(sample__barcode="S-000706").exists()
+    assert Result.objects.get(sample__barcode="S-000706").critical_flagged_at is not None
+    assert get_run(str(after.run_id)).version == 4
+    assert CriticalNotification.objects.get().sample.barcode == "S-000707"
+    assert_every_history_replays()
