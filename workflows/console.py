@@ -93,7 +93,10 @@ def runs_list(
             *fields, "updated_at", "created_at", "waits"
         )[: size + 1]
     )
-    page = [RunRow(str(row[0]), *row[1:-1], waits_of(row[-1])) for row in rows[:size]]
+    page = [
+        RunRow(str(pk), workflow, version, status, waiting, reason, since, created, waits_of(waits))
+        for pk, workflow, version, status, waiting, reason, since, created, waits in rows[:size]
+    ]
     more = len(rows) > size
     return page, ((page[-1].since, page[-1].id) if more and page else None)
 
