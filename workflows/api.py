@@ -14,6 +14,9 @@ every ``await`` on the context is a checkpoint)::
         await ctx.step(record_receipt, barcode, receipt["condition"])
 
 then ``start``, ``signal``, ``cancel`` and ``get_run`` from anywhere, inside a transaction or not.
+``RunInfo.waiting_for`` says in the engine's words what a run waits for, ``RunInfo.waits`` the
+same as data (``Wait``) for an application's own words; ``wait_settled`` waits, briefly, for a
+run to take in a signal and reach its next wait.
 Every error the engine raises derives from ``WorkflowError``.
 """
 
@@ -41,6 +44,7 @@ from workflows.models import FINISHED, HistoryEvent
 from workflows.registry import RetryPolicy, StepDef, WorkflowDef, register_step, register_workflow
 from workflows.registry import newest_workflow as _newest
 from workflows.replay import Context, to_json
+from workflows.waits import Wait, wait_settled, waits_of
 
 __all__ = [
     "FINISHED",
@@ -54,6 +58,7 @@ __all__ = [
     "SignalTimeout",
     "StepFailed",
     "StepInfo",
+    "Wait",
     "WorkflowError",
     "WorkflowNotFound",
     "cancel",
@@ -63,6 +68,7 @@ __all__ = [
     "signal_many",
     "start",
     "step",
+    "wait_settled",
     "workflow",
 ]
 
@@ -231,6 +237,9 @@ class RunInfo:
     created_at: datetime
     finished_at: datetime | None
     history: list[HistoryEntry]
+    # What ``waiting_for`` says, one ``Wait`` per await, to be worded by the application (kept
+    # while the run is blocked: what it waited for when it stopped). Empty once finished.
+    waits: tuple[Wait, ...] = ()
 
 
 def get_run(run_id: str, *, history: bool = True) -> RunInfo:
@@ -254,4 +263,5 @@ def get_run(run_id: str, *, history: bool = True) -> RunInfo:
             HistoryEntry(e.seq, e.kind, e.created_at, e.cmd, e.attempt, e.data, e.actor, e.reason)
             for e in events
         ],
+        waits=waits_of(run.waits),
     )

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 
 from workflows import clock, registry
 from workflows.models import FINISHED, Run, RunStatus, StepTask
+from workflows.waits import Wait, waits_of
 
 # Runs that need a person: stopped on an error the engine cannot get past by itself.
 STUCK = [RunStatus.BLOCKED, RunStatus.FAILED]
@@ -42,6 +43,20 @@ class RunRow:
     blocked_reason: str
     since: datetime  # the run's last change: what it waits for, it has waited for since then
     created_at: datetime
+    waits: tuple[Wait, ...] = ()  # what ``waiting_for`` says, as data
+
+
+@dataclass(frozen=True)
+class RunWaits:
+    """What a run waits for: in the engine's words (``waiting_for``, why it is blocked if it
+    is) and as data (``waits``), with what an application needs to word it its own way."""
+
+    id: str
+    workflow: str
+    status: str
+    waiting_for: str
+    blocked_reason: str
+    waits: tuple[Wait, ...]
 
 
 def _selected(chosen: RunFilter, *, with_status: bool = True) -> QuerySet[Run]:
@@ -74,11 +89,14 @@ def runs_list(
         runs = runs.filter(Q(updated_at__lt=at) | Q(updated_at=at, pk__lt=run_id))
     fields = ["id", "workflow", "version", "status", "waiting_for", "blocked_reason"]
     rows = list(
-        runs.order_by("-updated_at", "-pk").values_list(*fields, "updated_at", "created_at")[
-            : size + 1
-        ]
+        runs.order_by("-updated_at", "-pk").values_list(
+            *fields, "updated_at", "created_at", "waits"
+        )[: size + 1]
     )
-    page = [RunRow(str(row[0]), *row[1:]) for row in rows[:size]]
+    page = [
+        RunRow(str(pk), workflow, version, status, waiting, reason, since, created, waits_of(waits))
+        for pk, workflow, version, status, waiting, reason, since, created, waits in rows[:size]
+    ]
     more = len(rows) > size
     return page, ((page[-1].since, page[-1].id) if more and page else None)
 
@@ -104,6 +122,18 @@ def waiting_for(run_ids: Iterable[str]) -> dict[str, str]:
     )
     return {
         str(pk): reason if status == "blocked" else waiting for pk, status, waiting, reason in rows
+    }
+
+
+def runs_waits(run_ids: Iterable[str]) -> dict[str, RunWaits]:
+    """What each of these runs waits for, in words and as data, in one query; runs that do not
+    exist are left out."""
+    rows = Run.objects.filter(pk__in=list(run_ids)).values_list(
+        "pk", "workflow", "status", "waiting_for", "blocked_reason", "waits"
+    )
+    return {
+        str(pk): RunWaits(str(pk), workflow, status, waiting, reason, waits_of(waits))
+        for pk, workflow, status, waiting, reason, waits in rows
     }
 
 

@@ -41,6 +41,10 @@ class Run(models.Model):
     result = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
     waiting_for = models.CharField(max_length=500, blank=True)
+    # What ``waiting_for`` says, one entry per await, for applications to word it their way
+    # (``workflows.api.Wait``): kind ("step", "signal", "timer"), name, until (ISO 8601 or
+    # None) and a step's args. Empty once the run has finished.
+    waits = models.JSONField(default=list, db_default=[], blank=True)
     blocked_reason = models.TextField(blank=True)
     # Set when an event arrives that the workflow has not seen; cleared by an advance.
     needs_advance = models.BooleanField(default=True)

@@ -3,7 +3,8 @@ signals and reads runs use ``workflows.api``; every other module in ``workflows`
 
 - **The operations console**: runs listed a page at a time (``runs_list``), counted per
   status (``runs_counts``) and filtered (``RunFilter``); a run's steps (``run_steps``); what
-  runs wait for (``waiting_for``); the workflows and versions runs are pinned to
+  runs wait for (``waiting_for``, and as data for an application's own words: ``runs_waits``,
+  ``RunWaits``); the workflows and versions runs are pinned to
   (``workflow_versions``, ``unfinished_by_version``).
 - **People acting on runs**: retry, resume, and cancel or restart once a second person
   approves (``intervene``, ``decide``, ``interventions_of``; ``InterventionRefused`` when
@@ -26,11 +27,13 @@ from workflows.anchors import HeadChange, HistoryHead, history_heads, history_he
 from workflows.console import (
     RunFilter,
     RunRow,
+    RunWaits,
     StepRow,
     VersionLoad,
     run_steps,
     runs_counts,
     runs_list,
+    runs_waits,
     unfinished_by_version,
     waiting_for,
     workflow_versions,
@@ -63,6 +66,7 @@ __all__ = [
     "ReplayProblem",
     "RunFilter",
     "RunRow",
+    "RunWaits",
     "StepRow",
     "VersionLoad",
     "decide",
@@ -77,6 +81,7 @@ __all__ = [
     "run_steps",
     "runs_counts",
     "runs_list",
+    "runs_waits",
     "unfinished_by_version",
     "verify_history",
     "waiting_for",

@@ -102,6 +102,10 @@ class Outcome:
     result: Any = None
     error: dict[str, str] | None = None
     waiting_for: str = ""
+    # The same, structured, for applications to say in their own words: one dict per await
+    # (``kind`` "step", "signal" or "timer"; ``name``; ``until``, ISO 8601 or None; a step's
+    # ``args``).
+    waits: list[dict[str, Any]] = field(default_factory=list)
     blocked_reason: str = ""
     # Positions whose work ends with this outcome: steps to abandon and timers to stop (a
     # cancelled await, a wait answered before its deadline).
@@ -670,6 +674,7 @@ class _Replayer:
 
     def _waiting(self) -> Outcome:
         descriptions = []
+        waits: list[dict[str, Any]] = []
         running = False
         for cmd, command in zip(self.pending_cmds, self.pending_commands, strict=True):
             if self._is_resolved(cmd):
@@ -677,15 +682,24 @@ class _Replayer:
             if isinstance(command, StepCommand):
                 running = True
                 descriptions.append(f"step {command.name!r}")
+                waits.append({"kind": "step", "name": command.name, "until": None,
+                              "args": command.args})  # fmt: skip
             elif isinstance(command, SleepCommand):
-                descriptions.append(f"timer until {format_time(self._fire_at(cmd))}")
+                fire_at = self._fire_at(cmd)
+                descriptions.append(f"timer until {format_time(fire_at)}")
+                waits.append({"kind": "timer", "name": "", "until": fire_at.isoformat()})
             elif isinstance(command, WaitSignalCommand):
                 text = f"signal {command.name!r}"
+                until = None
                 if self._has_timer(cmd):
-                    text += f" until {format_time(self._fire_at(cmd))}"
+                    until = self._fire_at(cmd)
+                    text += f" until {format_time(until)}"
                 descriptions.append(text)
+                waits.append({"kind": "signal", "name": command.name,
+                              "until": until and until.isoformat()})  # fmt: skip
         self.outcome.status = "running" if running else "waiting"
         self.outcome.waiting_for = " and ".join(descriptions)
+        self.outcome.waits = waits
         return self.outcome
 
     def _is_resolved(self, cmd: int) -> bool:

@@ -306,8 +306,9 @@ WITH locked AS (
 ), run AS (
     UPDATE workflows_run SET last_seq = %(last_seq)s, updated_at = %(now)s,
         status = %(status)s, result = %(result)s, error = %(error)s,
-        waiting_for = %(waiting_for)s, blocked_reason = '', needs_advance = false,
-        lost_advances = 0, finished_at = CASE WHEN %(closing)s THEN %(now)s END
+        waiting_for = %(waiting_for)s, waits = %(waits)s, blocked_reason = '',
+        needs_advance = false, lost_advances = 0,
+        finished_at = CASE WHEN %(closing)s THEN %(now)s END
     WHERE id = %(run)s AND EXISTS (SELECT 1 FROM finished)
 ),"""
     + _end_work_sql("EXISTS (SELECT 1 FROM finished)")
@@ -350,6 +351,7 @@ def finish_and_write(
         "result": _json_or_null(run_fields["result"]),
         "error": _json_or_null(run_fields["error"]),
         "waiting_for": run_fields["waiting_for"],
+        "waits": Jsonb(run_fields["waits"]),
         "closing": run_fields["finished_at"] is not None,
         "ended": list(ended),
         "timers": Jsonb([{"cmd": cmd, "fire_at": at.isoformat()} for cmd, at in timers]),

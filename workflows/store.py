@@ -237,6 +237,7 @@ def _stage_outcome(
         "result": outcome.result,
         "error": outcome.error,
         "waiting_for": "" if finished else outcome.waiting_for[:500],
+        "waits": [] if finished else outcome.waits,
         "blocked_reason": "",
         "needs_advance": False,
         "finished_at": now if finished else None,

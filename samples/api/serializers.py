@@ -20,6 +20,7 @@ from samples.models import (
     Sample,
     SpecimenType,
 )
+from samples.selectors.waits import run_words
 from samples.values import bounds
 from workflows.api import get_run
 
@@ -286,9 +287,10 @@ class SampleDetailSerializer(SampleOutSerializer):
         return RetestOutSerializer(retests, many=True).data  # type: ignore[return-value]
 
     def get_waiting_for(self, sample: Sample) -> str:
+        """What the sample's lifecycle waits for, in the lab's words (as on its card)."""
         if sample.run_id is None or sample.state in TERMINAL_STATES:
             return ""
-        return get_run(str(sample.run_id), history=False).waiting_for
+        return run_words(get_run(str(sample.run_id), history=False))
 
 
 class PositionSerializer(serializers.Serializer):

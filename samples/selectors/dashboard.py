@@ -26,7 +26,7 @@ from django.utils import timezone
 from samples.models import TERMINAL_STATES, Sample, SampleState
 from samples.selectors.critical import critical_breached, critical_counts
 from samples.selectors.specimens import OVERDUE_MARGIN, sample_worklist
-from workflows.ops import waiting_for
+from samples.selectors.waits import waiting_by_run
 
 # The lab's turnaround target, receipt to release, for every assay (the assays carry no target
 # of their own yet). A sample still unreleased within OVERDUE_MARGIN of it is at risk.
@@ -216,7 +216,7 @@ def oldest_waiting(limit: int = OLDEST_WAITING, now: datetime | None = None) -> 
         .annotate(since=Coalesce("received_at", "registered_at"))
         .order_by("since", "barcode")[:limit]
     )
-    waits = waiting_for(str(s.run_id) for s in samples if s.run_id is not None)
+    waits = waiting_by_run(str(s.run_id) for s in samples if s.run_id is not None)
     return [
         Waiting(
             sample,

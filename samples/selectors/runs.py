@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from samples.models import RunLink
+from samples.selectors.waits import waits_words
 from samples.values.bounds import whole_number
 from samples.values.codes import code_clean
 from workflows.ops import RunRow
@@ -20,6 +21,7 @@ class ConsoleRun:
     run: RunRow
     kind: str  # "sample", "batch" or "" (a run of neither)
     key: str  # the sample's barcode or the batch's id
+    waiting: str = ""  # what it waits for, in the lab's words (``run.waiting_for``: the engine's)
 
 
 def runs_named(search: str) -> list[str]:
@@ -39,9 +41,11 @@ def runs_named(search: str) -> list[str]:
 
 
 def with_keys(rows: list[RunRow]) -> list[ConsoleRun]:
-    """Each run with the sample or batch it belongs to (two queries for the page)."""
+    """Each run with the sample or batch it belongs to and what it waits for in the lab's
+    words (a few queries for the page, whatever its size)."""
     owners = _owners([row.id for row in rows])
-    return [ConsoleRun(row, *owners.get(row.id, ("", ""))) for row in rows]
+    words = waits_words(rows)
+    return [ConsoleRun(row, *owners.get(row.id, ("", "")), words[row.id]) for row in rows]
 
 
 def owner_of(run_id: str) -> tuple[str, str]:

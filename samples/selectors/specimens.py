@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,8 +18,9 @@ from samples.models import (
     SampleState,
 )
 from samples.roles import Role, has_role
+from samples.selectors.waits import run_words, waiting_by_run
 from samples.values.codes import code_clean
-from workflows.api import RunInfo, RunNotFound, get_run
+from workflows.api import RunInfo, RunNotFound, get_run, wait_settled
 
 # --- samples at the bench -----------------------------------------------------------------------
 
@@ -42,7 +42,7 @@ class SampleCard:
     age_hours: float
     stability_hours: int
     overdue: bool
-    waiting_for: str
+    waiting_for: str  # what its lifecycle waits for, in the lab's words ("" once final)
     actions: list[Action]
     results: list[Result]
 
@@ -51,17 +51,15 @@ def sample_find(barcode: str) -> Sample | None:
     return Sample.objects.filter(barcode=code_clean(barcode)).first()
 
 
-def sample_moved_on(barcode: str, *, from_state: str, seconds: float) -> Sample:
-    """The sample once its lifecycle has moved it out of ``from_state``, or as it is after
-    ``seconds`` if it has not by then. A bench action only signals the lifecycle, whose step
-    (on a worker) records the new state a moment later; waiting for it lets the answer show
-    the state the action led to and the next action."""
-    deadline = time.monotonic() + seconds
-    while True:
-        sample = Sample.objects.get(barcode=barcode)
-        if sample.state != from_state or time.monotonic() >= deadline:
-            return sample
-        time.sleep(0.05)
+def sample_settled(sample: Sample, *, seconds: float) -> Sample:
+    """The sample once its lifecycle has taken in what it was just sent and reached its next
+    wait (its steps done, on a worker), or as it is after ``seconds`` if it has not by then. A
+    bench action only signals the lifecycle, whose steps record the new state a moment later;
+    waiting for them lets the answer show the state the action led to, the next action and
+    what the lifecycle waits for now. The wait polls one row by its key every 20 ms."""
+    if sample.run_id is not None and seconds > 0:
+        wait_settled(str(sample.run_id), seconds=seconds)
+    return Sample.objects.get(pk=sample.pk)
 
 
 def sample_card(sample: Sample, user: Any) -> SampleCard:
@@ -73,7 +71,8 @@ def sample_card(sample: Sample, user: Any) -> SampleCard:
     final = sample.state in TERMINAL_STATES
     waiting_for = ""
     if sample.run_id is not None and not final:
-        waiting_for = get_run(str(sample.run_id), history=False).waiting_for
+        with contextlib.suppress(RunNotFound):
+            waiting_for = run_words(get_run(str(sample.run_id), history=False))
     return SampleCard(
         sample=sample,
         state_label=sample.get_state_display(),
@@ -123,6 +122,14 @@ def sample_runs(sample: Sample) -> list[RunInfo]:
 
 
 OVERDUE_MARGIN = timedelta(hours=2)
+
+
+def samples_waiting(samples: list[Sample]) -> dict[int, str]:
+    """What each sample's lifecycle waits for, in the lab's words, by the sample's id: one
+    query for the page (and one per kind of thing the waits name); "" for final samples."""
+    run_ids = [str(s.run_id) for s in samples if s.run_id and s.state not in TERMINAL_STATES]
+    words = waiting_by_run(run_ids)
+    return {s.pk: words.get(str(s.run_id), "") for s in samples}
 
 
 def sample_worklist(*, state: str = "", assay: str = "", overdue: bool = False) -> QuerySet[Sample]:

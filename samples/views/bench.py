@@ -70,9 +70,10 @@ def sample_card(request: HtmxHttpRequest, barcode: str) -> HttpResponse:
 def sample_action(request: HtmxHttpRequest, barcode: str, action: str) -> HttpResponse:
     """Receive, reject or add to the open batch; answers the updated card with what happened.
 
-    The action signals the sample's lifecycle, whose step records the change on a worker; the
-    answer waits for it (up to ``BENCH_ACTION_WAIT_SECONDS``), so the card shows the new state
-    with the next action, and the message never claims more than the card shows. The message
+    The action signals the sample's lifecycle, whose steps record the change on a worker; the
+    answer waits until the lifecycle has reached its next wait (up to
+    ``BENCH_ACTION_WAIT_SECONDS``), so the card shows the new state, the next action and what
+    the lifecycle waits for now, and the message never claims more than the card shows. The message
     goes to the page's message area, which the card's refreshes leave alone.
 
     Sent as a plain form (no htmx, or a card's form htmx has not wired up yet) the answer is the
@@ -130,9 +131,7 @@ def settled(sample: Any, action: BenchAction, done: services.Done) -> tuple[str,
     """What to say of a done action, and the sample as its lifecycle has left it by then."""
     if not done.changed:  # nothing new was recorded: the message speaks of the sample as it is
         return done.message, sample
-    sample = specimens.sample_moved_on(
-        sample.barcode, from_state=sample.state, seconds=settings.BENCH_ACTION_WAIT_SECONDS
-    )
+    sample = specimens.sample_settled(sample, seconds=settings.BENCH_ACTION_WAIT_SECONDS)
     if sample.state in action.leads_to:
         return done.message, sample
     return f"{sample.barcode}: {action.recorded} recorded; its lifecycle moves it on.", sample

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from samples.errors import LabError
 from samples.roles import Role, has_role, role_required
 from samples.selectors.runs import owner_of, runs_named, with_keys
+from samples.selectors.waits import run_words
 from samples.selectors.words import kind_name
 from samples.values.bounds import number, whole_number
 from samples.values.numbers import decimal_point
@@ -128,6 +129,7 @@ def _detail(run_id: str) -> dict[str, Any]:
     links = {e.kind: e.data for e in run.history if e.kind in ("run_restarted", "run_superseded")}
     return {
         "run": run,
+        "waiting": run_words(run) if run.status not in FINISHED else "",
         "kind": kind,
         "key": key,
         "restarted_from": links.get("run_restarted", {}).get("from_run", ""),

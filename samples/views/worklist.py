@@ -1,4 +1,5 @@
-"""The sample worklist: every sample, filtered by state, assay and overdue, a page at a time."""
+"""The sample worklist: every sample, filtered by state, assay and overdue, a page at a time,
+each with what its lifecycle waits for (in the lab's words)."""
 
 from __future__ import annotations
 
@@ -28,10 +29,13 @@ def sample_list(request: HttpRequest) -> HttpResponse:
         assay = ""
     samples = specimens.sample_worklist(state=state, assay=assay, overdue=overdue)
     page = Paginator(samples, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    waiting = specimens.samples_waiting(shown)  # one query for the page's waits
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "page": page,
+        "rows": [(sample, waiting[sample.pk]) for sample in shown],
         "states": SampleState.choices,
         "assays": codes,
         "chosen": {"state": state, "assay": assay, "overdue": overdue},

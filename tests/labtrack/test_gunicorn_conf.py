@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.labtrack.test_production_server import compose_web_command
 from tests.processes import REPO, free_port, wait_for
+from tests.web import compose_web_command
 from tests.workers import worker_database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]

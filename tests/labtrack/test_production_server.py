@@ -16,21 +16,16 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
-import requests
-import yaml
 
 from samples.models import Job, Sample
 from samples.selectors.audit import AuditFilter, audit_count
 from tests.audit_volume import seed_trail
-from tests.cast import PASSWORD
-from tests.processes import REPO, free_port, wait_for
 from tests.samples.lab import make_assay
-from tests.workers import Worker, redis_client, wait_until, worker_broker_url, worker_database_url
+from tests.web import production_web, signed_in
+from tests.workers import Worker, redis_client, wait_until, worker_broker_url
 from workflows import executor
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -39,42 +34,12 @@ ROWS = 3000
 JOB_STEP_TIMEOUT = "10"  # a killed worker's part is handed on 15 s later
 
 
-def compose_web_command() -> list[str]:
-    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    return compose["services"]["web"]["command"]
-
-
 @pytest.fixture
 def web(tmp_path):
     """The web service as compose runs it, on a free port of this machine."""
-    port = free_port()
-    program, *args = compose_web_command()
-    assert program == "gunicorn"
-    env = dict(
-        os.environ,
-        DATABASE_URL=worker_database_url(),
-        CELERY_BROKER_URL=worker_broker_url(),
-        DEBUG="false",
-        SECURE_COOKIES="false",  # plain HTTP on the loopback; compose sits behind TLS
-        ALLOWED_HOSTS="127.0.0.1",
-        WEB_BIND=f"127.0.0.1:{port}",
-        WEB_WORKERS="2",
-        # Shorter than the export below takes: the answer must outlive the worker timeout.
-        WEB_TIMEOUT=os.environ.get("TEST_WEB_TIMEOUT", "5"),
-    )
-    log = (tmp_path / "web.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", *args], cwd=REPO, env=env, stdout=log,
-        stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{url}/healthz", process)
+    # Shorter than the export below takes: the answer must outlive the worker timeout.
+    with production_web(tmp_path, WEB_TIMEOUT=os.environ.get("TEST_WEB_TIMEOUT", "5")) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture
@@ -91,22 +56,6 @@ def workers(tmp_path):
     yield start_worker
     for worker in started:
         worker.stop()
-
-
-def signed_in(url: str, username: str) -> requests.Session:
-    session = requests.Session()
-    session.get(f"{url}/accounts/login/").raise_for_status()
-    answer = session.post(
-        f"{url}/accounts/login/",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
-        },
-        allow_redirects=False,
-    )
-    assert answer.status_code == 302, answer.text[:500]
-    return session
 
 
 def import_file() -> tuple[bytes, dict[int, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ from workflows.api import (
     signal_many,
     start,
     step,
+    wait_settled,
     workflow,
 )
 from workflows.models import HistoryEvent, StepTask, Timer
@@ -133,7 +135,24 @@ def test_a_waiting_run_holds_no_worker_and_says_what_it_waits_for(env):
     run = get_run(run_id)
     assert run.status == "waiting"
     assert run.waiting_for.startswith("signal 'received' until ")
+    [wait] = run.waits  # the same, as data for an application's own words
+    assert (wait.kind, wait.name, wait.args) == ("signal", "received", ())
+    assert wait.until is not None and run.waiting_for.endswith(wait.until.strftime("%H:%MZ"))
     assert StepTask.objects.count() == 0  # nothing queued, nothing running
+
+
+def test_a_run_has_settled_once_it_took_in_a_signal_and_reached_its_next_wait(env):
+    run_id = start("t.gather")
+    assert not wait_settled(run_id, seconds=0)  # started: its first advance has not run
+    env.run_until_idle()
+    assert wait_settled(run_id, seconds=0)  # waits for "go" alone
+    signal(run_id, "go", "went")
+    assert not wait_settled(run_id, seconds=0.05)  # the signal is not taken in yet
+    env.run_until_idle()
+    assert wait_settled(run_id, seconds=0)  # finished
+    run = get_run(run_id)
+    assert run.status == "completed" and run.waits == () and run.waiting_for == ""
+    assert not wait_settled(str(uuid.uuid4()), seconds=0)  # no such run
 
 
 def test_a_signal_resumes_the_run_and_is_recorded_with_actor_and_reason(env):

@@ -208,6 +208,8 @@ def test_a_wait_with_a_timeout_starts_a_timer_and_times_out_when_it_fires():
     outcome = history.advance()
     assert [(t.cmd, t.fire_at) for t in outcome.timers] == [(1, T0 + timedelta(hours=1))]
     assert outcome.waiting_for == "signal 'received' until 2026-12-01T10:00Z"
+    deadline = (T0 + timedelta(hours=1)).isoformat()
+    assert outcome.waits == [{"kind": "signal", "name": "received", "until": deadline}]
     history.tick(3600)
     history.fire(1)
     outcome = history.advance()
@@ -235,6 +237,8 @@ def test_sleep_is_a_durable_timer_and_now_follows_the_history():
     history = History(sleeps)
     outcome = history.advance()
     assert outcome.waiting_for == "timer until 2026-12-22T09:00Z"
+    fire_at = (T0 + timedelta(days=21)).isoformat()
+    assert outcome.waits == [{"kind": "timer", "name": "", "until": fire_at}]
     history.tick(21 * 86400)
     history.fire(1)
     fired = history.events[-1]
@@ -252,10 +256,16 @@ def test_gather_schedules_everything_at_once_and_returns_results_in_argument_ord
     outcome = history.advance()
     assert [s.name for s in outcome.steps] == ["x", "y"]
     assert outcome.waiting_for == "step 'x' and signal 'go' and step 'y'"
+    assert outcome.waits == [
+        {"kind": "step", "name": "x", "until": None, "args": [1]},
+        {"kind": "signal", "name": "go", "until": None},
+        {"kind": "step", "name": "y", "until": None, "args": [2]},
+    ]
     history.complete(3, "Y")
     history.signal("go", "G")
     outcome = history.advance()
     assert outcome.waiting_for == "step 'x'"
+    assert outcome.waits == [{"kind": "step", "name": "x", "until": None, "args": [1]}]
     history.complete(1, "X")
     assert history.advance().result == ["X", "G", "Y"]
 

@@ -25,7 +25,10 @@ def test_scanning_a_known_barcode_shows_its_card_with_the_actions_open_now(
     assert response.status_code == 200
     assert "S-000201" in body and "Registered" in body
     assert 'accesskey="r"' in body and "Reject" in body
-    assert "signal &#x27;reception&#x27;" in body  # what the lifecycle waits for
+    # What the lifecycle waits for, in the lab's words (its deadline: the stability window).
+    now = '<dt>Now</dt><dd class="waiting-for">Waiting for receipt at reception (window ends '
+    assert now in body
+    assert "signal &#x27;" not in body
 
 
 def test_an_unknown_barcode_is_a_loud_404_that_changes_nothing(lab, signed_in):
