@@ -9,6 +9,7 @@ Every service is re-exported here (``from samples import services``).
 - ``anchors``: the nightly check of the chains and the anchor files of their heads.
 - ``audit``: the outcome of each check of the chains, and compliance reviews of the trail.
 - ``batches``: batches, their runs and plate positions.
+- ``controls``: control results recorded and evaluated by the Westgard rules.
 - ``hl7``: HL7 v2 result messages read and answered; ``hl7_text`` makes the bytes received
   text (charsets, BOM, MLLP bytes, NUL), ``hl7_escapes`` reads escape sequences,
   ``hl7_problems`` names the ERR codes.
@@ -57,6 +58,7 @@ from samples.services.batches import (
     batch_mark_completed,
     batch_start_run,
 )
+from samples.services.controls import ControlRecorded, control_history, control_record
 from samples.services.hl7 import (
     APPLICATION_ERROR,
     DATA_TYPE_ERROR,
@@ -168,6 +170,7 @@ __all__ = [
     "CHUNK_ROWS",
     "COLUMNS",
     "CONTROLLED_FROM_VERSION",
+    "ControlRecorded",
     "CRITICAL",
     "DATA_TYPE_ERROR",
     "DEACTIVATED",
@@ -224,6 +227,8 @@ __all__ = [
     "batch_mark_completed",
     "batch_start_run",
     "chain_check_record",
+    "control_history",
+    "control_record",
     "controls_place",
     "decimal_value",
     "file_store",
