@@ -54,6 +54,7 @@ urlpatterns = [
     path("batches/", batches.batch_list, name="batch_list"),
     path("batches/<int:batch_id>/start/", batches.batch_start, name="batch_start"),
     path("batches/<int:batch_id>/result/", batches.batch_result, name="batch_result"),
+    path("batches/<int:batch_id>/control/", batches.batch_control, name="batch_control"),
     path("tokens/", tokens.token_list, name="token_list"),
     path("tokens/new/", tokens.token_create, name="token_create"),
     path("tokens/revoke/", tokens.token_revoke, name="token_revoke"),
