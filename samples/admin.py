@@ -152,11 +152,14 @@ class ControlLotForm(forms.ModelForm):
         assay, instrument = cleaned.get("assay"), cleaned.get("instrument")
         if isinstance(assay, Assay) and assay.is_qualitative:
             self.add_error("assay", f"{assay.code} is qualitative: controls here take numbers.")
-        elif isinstance(assay, Assay) and isinstance(instrument, Instrument):
-            if not instrument.assays.filter(pk=assay.pk).exists():
-                self.add_error(
-                    "instrument", f"{instrument.name} is not configured to run {assay.code}."
-                )
+        elif (
+            isinstance(assay, Assay)
+            and isinstance(instrument, Instrument)
+            and not instrument.assays.filter(pk=assay.pk).exists()
+        ):
+            self.add_error(
+                "instrument", f"{instrument.name} is not configured to run {assay.code}."
+            )
         return cleaned
 
 

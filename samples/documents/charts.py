@@ -153,7 +153,9 @@ def levey_jennings(
     parts = [_open(label, width, height)]
     for z in (-3, -2, -1, 0, 1, 2, 3):
         y = y_of(z)
-        colour = INK if z == 0 else ("#a11a1a" if abs(z) == 3 else "#7a4d00" if abs(z) == 2 else GRID)
+        colour = (
+            INK if z == 0 else ("#a11a1a" if abs(z) == 3 else "#7a4d00" if abs(z) == 2 else GRID)
+        )
         dash = "" if z == 0 else ' stroke-dasharray="4 3"'
         name = "mean" if z == 0 else f"{z:+d} SD"
         parts.append(
@@ -166,8 +168,7 @@ def levey_jennings(
     previous: tuple[float, float] | None = None
     for index, (number, value, verdict, rules) in enumerate(points):
         x = left + step * (index + 0.5)
-        z = (value - mean) / sd
-        y = y_of(z)
+        y = y_of((value - mean) / sd)
         if previous is not None:
             parts.append(
                 f'<line x1="{previous[0]:.1f}" y1="{previous[1]:.1f}" x2="{x:.1f}" '

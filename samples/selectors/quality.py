@@ -53,8 +53,7 @@ def qc_lots() -> list[LotRow]:
     for result in latest:
         by_lot.setdefault(result.lot_id, []).append(result)
     return [
-        LotRow(lot, lot.result_count, lot.violation_count, by_lot.get(lot.pk, []))
-        for lot in lots
+        LotRow(lot, lot.result_count, lot.violation_count, by_lot.get(lot.pk, [])) for lot in lots
     ]
 
 

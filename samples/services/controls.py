@@ -205,8 +205,7 @@ def _position(lot: ControlLot, batch_id: int | None) -> tuple[BatchControl, Cont
             "result is taken once its batch's run has started on its instrument."
         )
     taken = {
-        r.control_id: r
-        for r in ControlResult.objects.filter(control__in=positions).order_by("-pk")
+        r.control_id: r for r in ControlResult.objects.filter(control__in=positions).order_by("-pk")
     }
     free = [p for p in positions if p.pk not in taken]
     if free:

@@ -8,8 +8,9 @@ that is not a number, a preliminary status, a unit the assay is not reported in.
 the unmatched inbox with its OBX as received, for a person. An OBX whose accession (OBR-3) is a
 control lot's code is a control result (``controls.control_record``); one refused is not a
 sample's result, so it stays in the message kept, not the inbox. The ACK says what was done:
-AA, each OBX kept in the inbox or a control result refused named in an ERR warning; AR when the message as a whole cannot be read, or
-its control id (MSH-10) was used before with other content. The rules are in docs/api.md."""
+AA, each OBX kept in the inbox or a control result refused named in an ERR warning; AR when
+the message as a whole cannot be read, or its control id (MSH-10) was used before with other
+content. The rules are in docs/api.md."""
 
 from __future__ import annotations
 

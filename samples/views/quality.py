@@ -52,6 +52,8 @@ def qc_lot(request: HttpRequest, lot_id: int) -> HttpResponse:
         "chart": chart,
         "rows": rows,
         "page_size": quality.CHART_PAGE,
-        "limits": [(f"{z:+d} SD" if z else "mean", shown.limit(z)) for z in (3, 2, 1, 0, -1, -2, -3)],
+        "limits": [
+            (f"{z:+d} SD" if z else "mean", shown.limit(z)) for z in (3, 2, 1, 0, -1, -2, -3)
+        ],
     }
     return render(request, "samples/qc_lot.html", context)

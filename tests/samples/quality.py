@@ -74,9 +74,15 @@ def history(lot: ControlLot, *values: str, instrument=None) -> list[ControlResul
     position = BatchControl.objects.create(batch=past, lot=lot, position=1)
     return [
         ControlResult.objects.create(
-            control=position, lot=lot, value=Decimal(v), units=lot.assay.units, rules=[],
-            verdict=QcVerdict.IN_CONTROL, instrument=instrument or lot.instrument,
-            measured_at=start + timedelta(days=i), recorded_at=start + timedelta(days=i),
-        )  # fmt: skip
+            control=position,
+            lot=lot,
+            value=Decimal(v),
+            units=lot.assay.units,
+            rules=[],
+            verdict=QcVerdict.IN_CONTROL,
+            instrument=instrument or lot.instrument,
+            measured_at=start + timedelta(days=i),
+            recorded_at=start + timedelta(days=i),
+        )
         for i, v in enumerate(values)
     ]

@@ -47,7 +47,7 @@ CONTROL = {"sample": "QC-GLU-1", "assay": "GLU", "value": "5.1", "units": "mmol/
 
 
 def test_a_control_beside_a_patient_result_in_one_json_message(running, instrument_api):
-    lot, batch = running
+    _lot, batch = running
     response = post_json(instrument_api, [PATIENT, CONTROL])
     assert response.status_code == 201, response.content
     answer = response.json()
@@ -81,9 +81,7 @@ def test_a_control_breaking_a_rule_is_answered_with_it(running, instrument_api):
     )
 
 
-def test_a_refused_control_refuses_the_json_message_and_records_nothing(
-    running, instrument_api
-):
+def test_a_refused_control_refuses_the_json_message_and_records_nothing(running, instrument_api):
     response = post_json(instrument_api, [PATIENT, {**CONTROL, "units": "mg/dL"}])
     assert response.status_code == 400
     assert response.json()["errors"] == [
@@ -116,16 +114,19 @@ MSH = "MSH|^~\\&|MW-CHEM|CORE-LAB|LABTRACK|CORE-LAB|20261125100500+0000||ORU^R01
 
 
 def oru(control_obx: str, control_id: str = "MW-QC-1") -> str:
-    return "\r".join(
-        [
-            MSH.format(control_id),
-            "PID|1||SUBJ-S-000971^^^LAB^MR",
-            "OBR|1||S-000971^MW-CHEM|CHEM^Chemistry panel",
-            "OBX|1|NM|GLU^Glucose^L||5.3|mmol/L|3.9-5.6|N|||F",
-            "OBR|2||QC-GLU-1^MW-CHEM|QC^Quality control",
-            control_obx,
-        ]
-    ) + "\r"
+    return (
+        "\r".join(
+            [
+                MSH.format(control_id),
+                "PID|1||SUBJ-S-000971^^^LAB^MR",
+                "OBR|1||S-000971^MW-CHEM|CHEM^Chemistry panel",
+                "OBX|1|NM|GLU^Glucose^L||5.3|mmol/L|3.9-5.6|N|||F",
+                "OBR|2||QC-GLU-1^MW-CHEM|QC^Quality control",
+                control_obx,
+            ]
+        )
+        + "\r"
+    )
 
 
 def post_hl7(client, body):

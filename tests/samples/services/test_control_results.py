@@ -113,7 +113,11 @@ def test_by_hand_with_a_reason_and_a_decimal_comma(lab, batch, technician):
     result = services.control_record(
         code="QC-GLU-1", value="5,2", user=technician, reason="interface down", batch_id=batch.pk
     ).result
-    assert (result.value, result.entered_by, result.instrument) == (Decimal("5.2"), technician, None)
+    assert (result.value, result.entered_by, result.instrument) == (
+        Decimal("5.2"),
+        technician,
+        None,
+    )
     assert result.entry_reason == "interface down"
     assert control_signals(batch)[0].actor == technician.username
 
@@ -145,7 +149,7 @@ class TestRefusals:
         lot.save()
         assert "expired on" in refused(lab).message
 
-    @pytest.mark.parametrize("value", ["1e3", "NaN", "4,9", "５", "", "high", "12345678901"])
+    @pytest.mark.parametrize("value", ["1e3", "NaN", "4,9", "\uff15", "", "high", "12345678901"])
     def test_a_value_that_is_not_a_number_from_an_instrument(self, lab, value):
         assert refused(lab, value).field == "value"
 

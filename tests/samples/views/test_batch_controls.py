@@ -22,9 +22,9 @@ def batch(lab, monkeypatch):
 def test_the_plate_map_shows_the_controls_after_the_sample(lab, batch, signed_in):
     body = signed_in(lab.reviewer).get("/batches/").content.decode()
     assert "QC: Waiting for its control results" in body
-    assert 'id="batch-%d-a2" data-status="control" data-verdict=""' % batch.pk in body
+    assert f'id="batch-{batch.pk}-a2" data-status="control" data-verdict=""' in body
     assert "control QC-GLU-1: waiting for its result" in body
-    assert 'id="batch-%d-a3" data-status="control"' % batch.pk in body
+    assert f'id="batch-{batch.pk}-a3" data-status="control"' in body
     assert "control QC-GLU-2: waiting for its result" in body
     assert "◆</span> control, with its result" in body  # the legend
     assert "Enter the control" not in body  # a reviewer enters nothing

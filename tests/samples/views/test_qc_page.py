@@ -60,14 +60,18 @@ def test_a_lots_chart_marks_the_rules_broken_and_lists_its_points(lots, reviewer
     level_1, _ = lots
     body = signed_in(reviewer).get(f"/qc/lots/{level_1.pk}/").content.decode()
     assert "<h1>Control QC-GLU-1</h1>" in body
-    assert '<svg role="img" aria-label="Levey-Jennings chart of control QC-GLU-1: results 1 to' in body
+    assert (
+        '<svg role="img" aria-label="Levey-Jennings chart of control QC-GLU-1: results 1 to' in body
+    )
     assert "target mean 5, SD 0.2 mmol/L; 0 of them broke a rule." in body
     for line in ("mean 5", "+1 SD 5.2", "+2 SD 5.4", "+3 SD 5.6", "-3 SD 4.4"):
         assert line in body
     assert body.count("<circle") == 3
     assert "Results 1 to 3 of 3" in body
     points = body[body.index('id="points"') :]
-    assert [m for m in re.findall(r'<tr class="qc-[a-z_]+"><td class="num">(\d+)</td>', points)] == ["1", "2", "3"]
+    assert [
+        m for m in re.findall(r'<tr class="qc-[a-z_]+"><td class="num">(\d+)</td>', points)
+    ] == ["1", "2", "3"]
 
 
 def test_a_rejected_result_is_drawn_with_its_symbol_and_rules(lots, signed_in, technician):
