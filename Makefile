@@ -51,6 +51,7 @@ define run-benches
 	$(STACK) exec -- $(PY) -m tests.bench.console_bench
 	$(STACK) exec -- $(PY) -m tests.bench.mllp_bench
 	$(STACK) exec -- $(PY) -m tests.bench.receipt_bench
+	$(STACK) exec -- $(PY) -m tests.bench.qc_bench
 endef
 
 ## Benchmarks: the workflow engine next to plain Celery (figures and ratios, no assertions).

@@ -2,7 +2,9 @@
 
 Every change made here is in the audit trail with the administrator as actor (the database's
 triggers, ``samples.tracking``): accounts (superuser flag, new passwords, roles), instruments,
-assays and the destinations released results are sent to. A person's username and an
+assays, the destinations released results are sent to, and quality control's materials and
+lots (a lot's SD above 0, its code in capitals, never a sample's barcode, its assay quantitative
+and run by its instrument). A person's username and an
 instrument's name may not be the same (case-insensitive), so that the trail never takes one
 for the other.
 """
@@ -16,8 +18,9 @@ from django.http import HttpRequest
 
 from samples.errors import LabError
 from samples.forms import AssayAdminForm
-from samples.models import Assay, Destination, Instrument
+from samples.models import Assay, ControlLot, ControlMaterial, Destination, Instrument, Sample
 from samples.services.accounts import instrument_name_check, username_check
+from samples.values.codes import code_clean
 
 
 @admin.register(Assay)
@@ -102,6 +105,82 @@ class AccountCreationForm(_UsernameNotAnInstrument, AdminUserCreationForm):
 
 class AccountChangeForm(_UsernameNotAnInstrument, UserChangeForm):
     pass
+
+
+@admin.register(ControlMaterial)
+class ControlMaterialAdmin(admin.ModelAdmin):
+    list_display = ["name", "level", "manufacturer"]
+    search_fields = ["name", "manufacturer"]
+
+
+class ControlLotForm(forms.ModelForm):
+    class Meta:
+        model = ControlLot
+        fields = [
+            "material",
+            "lot_number",
+            "assay",
+            "instrument",
+            "code",
+            "target_mean",
+            "target_sd",
+            "expires_on",
+            "is_active",
+        ]
+        help_texts = {
+            "code": "What the instrument sends in place of a sample's barcode for this control, "
+            "e.g. QC-GLU-1-24051.",
+            "target_sd": "Above 0: the Westgard rules count in it.",
+        }
+
+    def clean_code(self) -> str:
+        code = code_clean(self.cleaned_data["code"])
+        if Sample.objects.filter(barcode=code).exists():
+            raise forms.ValidationError(
+                f"{code} is a sample's barcode: a control's code must never be one."
+            )
+        return code
+
+    def clean_target_sd(self) -> object:
+        sd = self.cleaned_data["target_sd"]
+        if sd is not None and sd <= 0:
+            raise forms.ValidationError("The SD must be above 0.")
+        return sd
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        assay, instrument = cleaned.get("assay"), cleaned.get("instrument")
+        if isinstance(assay, Assay) and assay.is_qualitative:
+            self.add_error("assay", f"{assay.code} is qualitative: controls here take numbers.")
+        elif (
+            isinstance(assay, Assay)
+            and isinstance(instrument, Instrument)
+            and not instrument.assays.filter(pk=assay.pk).exists()
+        ):
+            self.add_error(
+                "instrument", f"{instrument.name} is not configured to run {assay.code}."
+            )
+        return cleaned
+
+
+@admin.register(ControlLot)
+class ControlLotAdmin(admin.ModelAdmin):
+    """A control lot per assay and instrument with its target mean and SD. Deactivate one
+    rather than delete it: its results keep naming it."""
+
+    form = ControlLotForm
+    list_display = [
+        "code",
+        "material",
+        "assay",
+        "instrument",
+        "target_mean",
+        "target_sd",
+        "expires_on",
+        "is_active",
+    ]
+    list_filter = ["is_active", "assay", "instrument"]
+    search_fields = ["code", "lot_number"]
 
 
 class NeverDeletedUserAdmin(UserAdmin):

@@ -103,7 +103,10 @@ class MomentField(serializers.DateTimeField):
 
 
 class ResultItemSerializer(serializers.Serializer):
-    sample = serializers.CharField(max_length=64, help_text="The sample's accession barcode.")
+    sample = serializers.CharField(
+        max_length=64,
+        help_text="The sample's accession barcode, or a control lot's code for a control result.",
+    )
     assay = serializers.CharField(max_length=32, help_text="The assay code, e.g. GLU.")
     value = MeasuredValueField(max_digits=14, decimal_places=4, coerce_to_string=False)
     units = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
@@ -155,9 +158,30 @@ class UnmatchedSerializer(serializers.Serializer):
     why = serializers.CharField()
 
 
+class ControlAcceptedSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Its position in the list sent.")
+    control_result = serializers.IntegerField()
+    control = serializers.CharField(help_text="The control lot's code, sent as its sample.")
+    assay = serializers.CharField()
+    value = serializers.CharField()
+    units = serializers.CharField()
+    batch = serializers.IntegerField(help_text="The running batch whose control it is.")
+    verdict = serializers.ChoiceField(choices=["in_control", "warning", "rejected"])
+    rules = serializers.ListField(
+        child=serializers.CharField(), help_text='The Westgard rules broken, e.g. ["1-2s"].'
+    )
+    repeated = serializers.BooleanField(help_text="True when this result was recorded before.")
+
+
 class ResultsAnswerSerializer(serializers.Serializer):
     accepted = AcceptedSerializer(many=True)
     unmatched = UnmatchedSerializer(many=True)
+    controls = ControlAcceptedSerializer(
+        many=True,
+        required=False,
+        help_text="Present when the message carried control results (a sample that is a "
+        "control lot's code).",
+    )
     replayed = serializers.BooleanField(
         required=False, help_text="Present when an Idempotency-Key repeated an earlier message."
     )

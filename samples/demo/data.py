@@ -61,3 +61,30 @@ DEMO_INSTRUMENT_NAME = "Cobas-1"
 DEMO_INSTRUMENT_MODEL = "cobas c 311"
 DEMO_INSTRUMENT_SERIAL = "DEMO-0001"
 DEMO_INSTRUMENT_ASSAYS = ["GLU", "K", "CREA"]
+
+
+@dataclass(frozen=True)
+class DemoControlLot:
+    assay: str
+    level: str
+    code: str
+    mean: Decimal
+    sd: Decimal
+    # The history's results as deviations from the mean in SDs, oldest first (one a day).
+    history: tuple[float, ...]
+
+
+DEMO_CONTROL_MATERIAL = ("Lyphochek Assayed Chemistry Control", "Bio-Rad", "24051")
+_STEADY = (0.2, -0.5, 0.8, -1.1, 0.3, 0.0, 1.2, -0.7, 0.4, -0.2, 0.9, -1.4, 0.6, -0.3, 0.1)
+DEMO_CONTROL_LOTS = [
+    # Steady, one 1-2s warning, then a 2-2s pair that rejects a run.
+    DemoControlLot("GLU", "1", "QC-GLU-1", Decimal("5.5"), Decimal("0.15"),
+                   (*_STEADY, 2.3, 0.4, -0.6, 2.2, 2.4, 0.5, -0.1, 0.7, -0.9, 0.2)),
+    DemoControlLot("GLU", "2", "QC-GLU-2", Decimal("16.5"), Decimal("0.45"),
+                   (*_STEADY[::-1], 0.5, -2.1, 0.3, 1.0, -0.4, 0.6, -0.8, 0.2, 0.9, -0.5)),
+    # A shift: four beyond +1 SD (4-1s), then an R-4s.
+    DemoControlLot("K", "1", "QC-K-1", Decimal("4.0"), Decimal("0.08"),
+                   (*_STEADY, 1.2, 1.5, 1.1, 1.3, 0.2, -0.4, 2.5, -2.2, 0.3, 0.1)),
+    DemoControlLot("K", "2", "QC-K-2", Decimal("6.5"), Decimal("0.12"),
+                   (*_STEADY[::-1], 0.4, -0.2, 0.1, -0.6, 0.8, -0.3, 0.5, -0.1, 0.2, 0.0)),
+]  # fmt: skip

@@ -121,3 +121,87 @@ def _open(label: str, width: int, height: int) -> str:
         f'<svg role="img" aria-label="{escape(label)}" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" class="chart">'
     )
+
+
+LJ_MARKS = {"in_control": "●", "warning": "▲", "rejected": "✖"}
+LJ_COLOURS = {"in_control": COLOURS[0], "warning": "#7a4d00", "rejected": "#a11a1a"}
+
+
+def levey_jennings(
+    label: str,
+    *,
+    mean: float,
+    sd: float,
+    points: Sequence[tuple[int, float, str, Sequence[str]]],
+    unit: str = "",
+    width: int = 720,
+    height: int = 300,
+) -> SafeString:
+    """A Levey-Jennings chart: the results of one control lot in order (``points``: their
+    number, value, verdict and the Westgard rules broken), against the target mean and the
+    ±1, ±2 and ±3 SD lines. A result breaking a rule is drawn with its verdict's symbol (▲
+    warning, ✖ rejected) and the rules' names beside it; one beyond ±4 SD is drawn at the
+    edge, pointing out."""
+    left, right, top_pad, bottom = 70, 16, 12, 28
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    span = 4.0  # SDs either side of the mean shown
+
+    def y_of(z: float) -> float:
+        z = max(-span, min(span, z))
+        return top_pad + (span - z) / (2 * span) * plot_h
+
+    parts = [_open(label, width, height)]
+    for z in (-3, -2, -1, 0, 1, 2, 3):
+        y = y_of(z)
+        colour = (
+            INK if z == 0 else ("#a11a1a" if abs(z) == 3 else "#7a4d00" if abs(z) == 2 else GRID)
+        )
+        dash = "" if z == 0 else ' stroke-dasharray="4 3"'
+        name = "mean" if z == 0 else f"{z:+d} SD"
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
+            f'stroke="{colour}"{dash}/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end" '
+            f'fill="{INK}">{name} {_number(round(mean + z * sd, 4))}</text>'
+        )
+    step = plot_w / max(len(points), 1)
+    previous: tuple[float, float] | None = None
+    for index, (number, value, verdict, rules) in enumerate(points):
+        x = left + step * (index + 0.5)
+        y = y_of((value - mean) / sd)
+        if previous is not None:
+            parts.append(
+                f'<line x1="{previous[0]:.1f}" y1="{previous[1]:.1f}" x2="{x:.1f}" '
+                f'y2="{y:.1f}" stroke="{GRID}"/>'
+            )
+        previous = (x, y)
+        colour = LJ_COLOURS.get(verdict, INK)
+        said = f"result {number}: {_number(value)}{escape(unit)}"
+        if rules:
+            said += f", {escape(', '.join(rules))}"
+        if verdict == "in_control":
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{said}</title>'
+                "</circle>"
+            )
+        else:
+            parts.append(
+                f'<text x="{x:.1f}" y="{y + 5:.1f}" font-size="14" text-anchor="middle" '
+                f'fill="{colour}"><title>{said}</title>{LJ_MARKS.get(verdict, "●")}</text>'
+            )
+        if rules and verdict != "in_control":
+            above = y > top_pad + 20
+            parts.append(
+                f'<text x="{x:.1f}" y="{y - 9 if above else y + 20:.1f}" font-size="9" '
+                f'text-anchor="middle" fill="{colour}">{escape(" ".join(rules))}</text>'
+            )
+    if points:
+        for index in {0, len(points) - 1}:
+            anchor = "start" if index == 0 else "end"
+            x = left if index == 0 else width - right
+            parts.append(
+                f'<text x="{x}" y="{height - 8}" font-size="11" text-anchor="{anchor}" '
+                f'fill="{INK}">result {points[index][0]}</text>'
+            )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # every text in it is escaped above

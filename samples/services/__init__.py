@@ -9,6 +9,7 @@ Every service is re-exported here (``from samples import services``).
 - ``anchors``: the nightly check of the chains and the anchor files of their heads.
 - ``audit``: the outcome of each check of the chains, and compliance reviews of the trail.
 - ``batches``: batches, their runs and plate positions.
+- ``controls``: control results recorded and evaluated by the Westgard rules.
 - ``hl7``: HL7 v2 result messages read and answered; ``hl7_text`` makes the bytes received
   text (charsets, BOM, MLLP bytes, NUL), ``hl7_escapes`` reads escape sequences,
   ``hl7_problems`` names the ERR codes.
@@ -57,6 +58,7 @@ from samples.services.batches import (
     batch_mark_completed,
     batch_start_run,
 )
+from samples.services.controls import ControlRecorded, control_history, control_record
 from samples.services.critical import critical_call_record, critical_hold_check
 from samples.services.hl7 import (
     APPLICATION_ERROR,
@@ -199,6 +201,7 @@ __all__ = [
     "WRONG_PASSWORD",
     "WRONG_SIGNING_PASSWORD",
     "AccountLocked",
+    "ControlRecorded",
     "DeliveryFailed",
     "Done",
     "Hl7Answer",
@@ -225,6 +228,8 @@ __all__ = [
     "batch_mark_completed",
     "batch_start_run",
     "chain_check_record",
+    "control_history",
+    "control_record",
     "controls_place",
     "critical_call_record",
     "critical_hold_check",

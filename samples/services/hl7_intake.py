@@ -5,9 +5,12 @@ committed.
 Every message is kept as received, the rejected ones too. Its OBX are taken one by one: each
 readable result is recorded; one that matches no waiting sample, or cannot be recorded (a value
 that is not a number, a preliminary status, a unit the assay is not reported in...) is kept in
-the unmatched inbox with its OBX as received, for a person. The ACK says what was done: AA, each
-OBX kept in the inbox named in an ERR warning; AR when the message as a whole cannot be read, or
-its control id (MSH-10) was used before with other content. The rules are in docs/api.md."""
+the unmatched inbox with its OBX as received, for a person. An OBX whose accession (OBR-3) is a
+control lot's code is a control result (``controls.control_record``); one refused is not a
+sample's result, so it stays in the message kept, not the inbox. The ACK says what was done:
+AA, each OBX kept in the inbox or a control result refused named in an ERR warning; AR when
+the message as a whole cannot be read, or its control id (MSH-10) was used before with other
+content. The rules are in docs/api.md."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import Any
 
 from samples.models import InstrumentMessage
 from samples.services.hl7 import (
+    APPLICATION_ERROR,
     DATA_TYPE_ERROR,
     UNKNOWN_KEY,
     Hl7Rejected,
@@ -96,23 +100,43 @@ def _record(message: InstrumentMessage, oru: OruMessage) -> Answer:
     kept = answer["unmatched"]
     recorded = len(answer["accepted"])
     text = f"Recorded {recorded} result{'s' if recorded != 1 else ''}."
+    if "controls" in answer:
+        controls = len(answer["controls"])
+        text += f" Recorded {controls} control result{'s' if controls != 1 else ''}."
     if kept:
         text += (
             f" {len(kept)} kept in the unmatched inbox for a person (not waited for, or "
             "not readable as a result): see the ERR segments."
         )
+    refused = answer.get("controls_refused", [])
+    if refused:
+        text += f" {len(refused)} control result{'s' if len(refused) != 1 else ''} refused: see "
+        text += "the ERR segments."
     warnings = [_warning(oru, entry) for entry in kept]
+    warnings += [_warning(oru, entry, kept_in="") for entry in refused]
     return status, {**answer, "ack": oru_ack(oru.message, "AA", text, warnings)}
 
 
-def _warning(oru: OruMessage, entry: dict[str, Any]) -> Problem:
+def _warning(
+    oru: OruMessage, entry: dict[str, Any], kept_in: str = " Kept in the unmatched inbox."
+) -> Problem:
+    """The ERR warning naming an OBX not recorded: kept in the inbox, or (``kept_in`` empty) a
+    control result refused, kept in the message only."""
     index = entry["index"]
     problems = oru.observations[index].problems
     if problems:
-        return replace(
-            problems[0], error=f"{problems[0].error} Kept in the unmatched inbox.", severity="W"
-        )
+        return replace(problems[0], error=f"{problems[0].error}{kept_in}", severity="W")
     field = entry["field"] or None
+    if not kept_in:
+        code = (
+            UNKNOWN_KEY
+            if field in (None, "control")
+            else DATA_TYPE_ERROR
+            if field in ("value", "units", "measured_at")
+            else APPLICATION_ERROR
+        )
+        where = {"control": "sample"}.get(field or "", field or "")
+        return oru.locate(index, where, entry["why"], code=code, severity="W")
     code = UNKNOWN_KEY if field in UNMATCHED_FIELDS else DATA_TYPE_ERROR
     where = {"barcode": "sample"}.get(field or "", field or "")
     return oru.locate(index, where, entry["why"], code=code, severity="W")

@@ -23,11 +23,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from samples.errors import LabError
-from samples.models import InstrumentMessage, Result, UnmatchedResult
+from samples.models import ControlLot, InstrumentMessage, Result, UnmatchedResult
 from samples.roles import Role
 from samples.services.access import require_role
+from samples.services.controls import ControlRecorded, control_record
 from samples.services.recording import Incoming, Repeat, result_record, results_record
 from samples.values import bounds
+from samples.values.codes import code_clean
 
 # Refusals that mean "this result is fine but no sample is waiting for it" (an unknown barcode,
 # an assay not ordered, no running batch), or a measurement time no row can hold: the inbox
@@ -202,7 +204,12 @@ def items_record(
     instrument = message.instrument
     if instrument is None:  # the doors let only instruments' identities in
         raise LabError("Results are taken from an instrument's identity only.")
-    readable = [(i, item) for i, item in enumerate(items) if not item.get("unreadable")]
+    controls = _control_items(items)
+    readable = [
+        (i, item)
+        for i, item in enumerate(items)
+        if not item.get("unreadable") and i not in controls
+    ]
     outcomes = dict(
         zip(
             [i for i, _ in readable],
@@ -213,9 +220,19 @@ def items_record(
         )
     )
     accepted, unmatched, errors = [], [], []
+    recorded, refused = [], []
     for index, item in enumerate(items):
         outcome = outcomes.get(index)
-        if outcome is None:
+        if index in controls:
+            control = _control(message, item)
+            if isinstance(control, ControlRecorded):
+                recorded.append(_describe_control(index, control))
+            elif partial:
+                refused.append(_control_refused(index, item, control))
+            else:
+                field = control.field or "non_field_errors"
+                errors.append({"index": index, "field": field, "error": control.message})
+        elif outcome is None:
             unmatched.append(_park(message, instrument, item, item["unreadable"], index))
         elif isinstance(outcome, Result):
             accepted.append(_describe(outcome, repeated=False))
@@ -230,7 +247,64 @@ def items_record(
             errors.append({"index": index, "field": field, "error": outcome.message})
     if errors:
         return 400, {"errors": errors, "detail": "Nothing was recorded: correct these items."}
-    return (202 if unmatched else 201), {"accepted": accepted, "unmatched": unmatched}
+    answer = {"accepted": accepted, "unmatched": unmatched}
+    if controls:
+        answer["controls"] = recorded
+        if partial:
+            answer["controls_refused"] = refused
+    return (202 if unmatched or refused else 201), answer
+
+
+def _control_items(items: list[dict[str, Any]]) -> set[int]:
+    """The items whose "sample" is a control lot's code (one query): control results."""
+    codes = {code_clean(item["sample"]) for item in items}
+    lots = set(ControlLot.objects.filter(code__in=codes).values_list("code", flat=True))
+    return {i for i, item in enumerate(items) if code_clean(item["sample"]) in lots}
+
+
+def _control(message: InstrumentMessage, item: dict[str, Any]) -> ControlRecorded | LabError:
+    """A control item recorded (``controls.control_record``), or why it was refused."""
+    if item.get("unreadable"):
+        return LabError(item["unreadable"], field=item.get("unreadable_field"))
+    try:
+        return control_record(
+            code=item["sample"],
+            assay_code=item["assay"],
+            value=item["value"],
+            units=item.get("units", ""),
+            measured_at=item.get("measured_at"),
+            instrument=message.instrument,
+            message=message,
+        )
+    except LabError as refusal:
+        return refusal
+
+
+def _describe_control(index: int, recorded: ControlRecorded) -> dict[str, Any]:
+    result = recorded.result
+    return {
+        "index": index,
+        "control_result": result.pk,
+        "control": result.lot.code,
+        "assay": result.lot.assay.code,
+        "value": f"{result.value.normalize():f}",
+        "units": result.units,
+        "batch": result.control.batch_id,
+        "verdict": result.verdict,
+        "rules": result.rules,
+        "repeated": recorded.repeated,
+    }
+
+
+def _control_refused(index: int, item: dict[str, Any], refusal: LabError) -> dict[str, Any]:
+    """A control result refused in a message taken in part (HL7): not a sample's result, so
+    not kept in the inbox; the message keeps it, and its answer says why."""
+    return {
+        "index": index,
+        "control": code_clean(item["sample"]),
+        "why": refusal.message,
+        "field": refusal.field or "",
+    }
 
 
 def _incoming(item: dict[str, Any]) -> Incoming:

@@ -62,6 +62,13 @@ NAVIGATION = [
         frozenset({Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE}),
     ),
     NavEntry(
+        "QC",
+        "samples:qc",
+        "Quality control: control lots with their latest results, Westgard violations and "
+        "Levey-Jennings charts.",
+        frozenset({Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE}),
+    ),
+    NavEntry(
         "Inbox",
         "samples:inbox",
         "Results that matched no waiting sample or could not be read: match or discard them, "

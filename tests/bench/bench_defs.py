@@ -48,3 +48,9 @@ def plain_noop(i: int = 0, counter: str | None = None) -> int:
     if counter is not None:
         marker_client().incr(counter)
     return i
+
+
+@workflow("bench.controls")
+async def controls(ctx, code):
+    # A batch run's QC wait, as the QC bench needs it: one control's signal.
+    return await ctx.wait_signal(f"control:{code}")

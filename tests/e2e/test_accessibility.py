@@ -13,9 +13,10 @@ import pytest
 from django.utils import timezone
 
 from samples import services
-from samples.models import Destination
+from samples.models import ControlLot, ControlResult, Destination
 from tests.e2e.pages import sign_in
 from tests.samples.lab import make_assay
+from tests.samples.quality import history, make_lot
 from workflows.models import Run
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -28,6 +29,7 @@ PAGES = {
     "technician": [
         "/", "/dashboard/", "/scan/", "/samples/", "/samples/A-100001/", "/samples/new/",
         "/samples/import/", "/batches/", "/inbox/", "/assays/", "/instruments/", "/jobs/",
+        "/qc/",
     ],
     "reviewer": ["/review/", "/workflows/runs/", "/workflows/deploy/", "/outbox/"],
     "compliance": ["/users/", "/audit/"],
@@ -51,6 +53,15 @@ def scene(technician, reviewer, compliance_officer, administrator):
     Destination.objects.create(name="ward", protocol="mllp", host="127.0.0.1", port=9)
     [message_id] = services.outbox_prepare(barcode="A-100001", kind="original", prepared_by="scene")
     services.outbox_park(message_id=message_id, error="ConnectionRefusedError: refused")
+    # A control lot with a history: in control, a warning and a rejection on its chart.
+    instrument, _ = services.instrument_register(
+        name="Cobas-1", model="cobas c 311", serial="C311-0001", assay_codes=["GLU"]
+    )
+    results = history(make_lot(instrument), "5.0", "5.45", "5.5", "4.9")
+    ControlResult.objects.filter(pk=results[1].pk).update(rules=["1-2s"], verdict="warning")
+    ControlResult.objects.filter(pk=results[2].pk).update(
+        rules=["1-2s", "2-2s"], verdict="rejected"
+    )
     users = {
         "technician": technician,
         "reviewer": reviewer,
@@ -77,6 +88,7 @@ def test_no_page_has_a_moderate_or_worse_accessibility_violation(scene, live_ser
     users, run_id = scene
     pages = {role: list(paths) for role, paths in PAGES.items()}
     pages["reviewer"].append(f"/workflows/runs/{run_id}/")
+    pages["reviewer"].append(f"/qc/lots/{ControlLot.objects.get().pk}/")
     found: list[str] = []
 
     signed_out = browser.new_context(viewport=TABLET).new_page()

@@ -24,6 +24,8 @@ SNAPSHOT_MODELS = [
     "samples.Sample",
     "samples.Result",
     "workflows.Run",
+    "samples.ControlLot",
+    "samples.ControlResult",
 ]
 
 
@@ -104,3 +106,18 @@ def test_seed_demo_fills_the_lab_with_samples_in_every_state():
     }
     reported = Sample.objects.filter(state="reported").first()
     assert reported.report.pdf and reported.signatures.get().meaning == "reviewed and released"
+
+
+def test_seed_demo_sets_up_control_lots_with_a_history_breaking_rules():
+    from samples.models import ControlLot, ControlResult
+
+    call_command("seed_demo", stdout=StringIO())
+    assert set(ControlLot.objects.values_list("code", flat=True)) == {
+        "QC-GLU-1", "QC-GLU-2", "QC-K-1", "QC-K-2",
+    }  # fmt: skip
+    assert ControlResult.objects.count() == 100
+    broken = {
+        rule for rules in ControlResult.objects.values_list("rules", flat=True) for rule in rules
+    }
+    assert {"1-2s", "2-2s", "4-1s", "R-4s"} <= broken
+    assert ControlResult.objects.filter(verdict="rejected").exists()

@@ -18,6 +18,7 @@ PAGES = {
     "/audit/": "Audit trail",
     "/workflows/runs/": "Runs",
     "/outbox/": "Outbox",
+    "/qc/": "QC",
 }
 
 
@@ -54,6 +55,7 @@ def test_a_user_with_two_roles_sees_both_navigations(make_user, signed_in):
         "Samples",
         "Register",
         "Batches",
+        "QC",
         "Inbox",
         "Critical values",
         "Review",
