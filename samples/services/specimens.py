@@ -23,6 +23,7 @@ from samples.errors import LabError
 from samples.lifecycle.names import LIFECYCLE
 from samples.models import (
     Assay,
+    ControlLot,
     Priority,
     ReceiptCondition,
     Retest,
@@ -76,6 +77,11 @@ def sample_register(
         barcode_validator(barcode)
     except ValidationError as error:
         raise LabError(error.messages[0], field="barcode") from None
+    if ControlLot.objects.filter(code=barcode).exists():  # its results would be controls'
+        raise LabError(
+            f"{barcode} is the code of a control lot: give the sample another barcode.",
+            field="barcode",
+        )
     if specimen_type not in SpecimenType.values:
         raise LabError(f"Unknown specimen type {specimen_type!r}.", field="specimen_type")
     if priority not in Priority.values:

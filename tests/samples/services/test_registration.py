@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from samples.models import Job, Sample
 from tests.samples.jobs import job_followed
+from tests.samples.quality import make_lot
 
 HEADER = "barcode,specimen_type,subject_ref,collected_at,priority,assays\n"
 
@@ -43,6 +44,16 @@ def test_a_bad_barcode_or_a_duplicate_is_refused_with_the_reason(lab, signed_in)
     again = client.post("/samples/new/", form_data())
     assert again.status_code == 400 and "S-000301 is already registered" in again.content.decode()
     assert Sample.objects.count() == 1
+
+
+def test_a_control_lots_code_is_no_samples_barcode(lab, signed_in):
+    """An instrument's result for a lot's code is recorded as the control's: a sample under
+    that barcode would never get its results."""
+    make_lot(lab.instrument, code="QC-GLU-1")
+    response = signed_in(lab.technician).post("/samples/new/", form_data(barcode="qc-glu-1"))
+    assert response.status_code == 400
+    assert "QC-GLU-1 is the code of a control lot" in response.content.decode()
+    assert not Sample.objects.exists()
 
 
 def test_a_future_collection_time_is_refused(lab, signed_in):
