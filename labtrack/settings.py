@@ -332,6 +332,13 @@ JOB_STEP_TIMEOUT_SECONDS = env_int("JOB_STEP_TIMEOUT_SECONDS", 120, minimum=5)
 OUTBOX_ACK_TIMEOUT_SECONDS = env_int("OUTBOX_ACK_TIMEOUT_SECONDS", 30, minimum=1)
 OUTBOX_ATTEMPTS = env_int("OUTBOX_ATTEMPTS", 5, minimum=1)
 OUTBOX_RETRY_SECONDS = env_int("OUTBOX_RETRY_SECONDS", 60, minimum=1)
+# A run rejected by QC holds its results until a supervisor decides; meanwhile the supervisors
+# are reminded by email this often (samples.services.qc_decisions).
+QC_DECISION_REMINDER_MINUTES = env_int("QC_DECISION_REMINDER_MINUTES", 60, minimum=1)
+# Mail (the QC reminders): Django's SMTP backend, to this server, from this address.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "labtrack@localhost")
 
 HEALTH_CHECK_TIMEOUT_SECONDS = env_int("HEALTH_CHECK_TIMEOUT_SECONDS", 3, minimum=1)
 # The deep health check (/healthz/deep): beat writes a heartbeat at least every 10 seconds

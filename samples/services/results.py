@@ -33,6 +33,7 @@ from samples.models import (
 from samples.roles import Role
 from samples.selectors.signatures import content_hash, current_results, signed_content
 from samples.services.access import require_role
+from samples.services.qc_decisions import qc_hold_check
 from samples.services.signer import signer_check
 from samples.services.specimens import sample_get
 from samples.values.answers import ABNORMAL_FLAG, answers_of
@@ -203,6 +204,7 @@ def _sample_sign(*, user: Any, barcode: str) -> Signature:
     """Sign one sample for a signer whose password has just been checked."""
     sample = sample_get(barcode)
     _require_resulted(sample)
+    qc_hold_check(sample)
     results = current_results(sample)
     involved = (
         {r.entered_by_id for r in results}
