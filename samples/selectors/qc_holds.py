@@ -52,7 +52,10 @@ def hold_reason(batch: Batch, found: Iterable[ControlResult] = ()) -> str:
         )
     if batch.qc_status == QcStatus.REJECTED:
         broken = rejection_words(found) or rejection_words(rejections(batch.pk))
-        return f"{batch.assay.code} run of batch {batch.pk} is held by QC ({broken}): a supervisor decides"
+        return (
+            f"{batch.assay.code} run of batch {batch.pk} is held by QC ({broken}): "
+            "a supervisor decides"
+        )
     return ""
 
 

@@ -76,9 +76,8 @@ def test_a_run_whose_controls_are_in_control_or_only_warned_is_accepted(lab):
     run = get_run(str(batch.run_id))
     assert run.status == "completed"
     assert run.result == "1 sample(s), QC accepted"
-    assert "GLU batch %d: QC of the GLU run accepted, with warnings: 1-2s on QC-GLU-2" % (
-        batch.pk
-    ) in said(batch)
+    accepted = "QC of the GLU run accepted, with warnings: 1-2s on QC-GLU-2"
+    assert f"GLU batch {batch.pk}: {accepted}" in said(batch)
     lab.verify("S-000601")
     assert lab.state("S-000601") == "reported"
 
