@@ -69,7 +69,7 @@ def control_post(
     return result
 
 
-def held_run(lab, barcodes=("S-000701",), value: str = "5.0") -> Batch:
+def held_run(lab, barcodes=("S-000701",), value: str = "5.0", starter=None) -> Batch:
     """``barcodes`` received, batched and resulted in one GLU run on the lab's instrument whose
     control QC-GLU-1 broke 2-2s: the run is rejected by QC and holds its results."""
     make_lot(lab.instrument)
@@ -78,7 +78,7 @@ def held_run(lab, barcodes=("S-000701",), value: str = "5.0") -> Batch:
         lab.receive(barcode)
         lab.to_batch(barcode)
     lab.close_batches()
-    batch = start_run_on_instrument(lab)
+    batch = start_run_on_instrument(lab, user=starter)
     for barcode in barcodes:
         lab.post(barcode, value)
     control_post(lab, batch, "QC-GLU-1", "5.5", QcVerdict.REJECTED, ["2-2s"])
