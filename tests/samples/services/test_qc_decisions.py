@@ -134,9 +134,7 @@ def test_who_started_the_run_may_not_accept_it(lab, make_user):
 # --- the pages -------------------------------------------------------------------------------
 
 
-def test_the_review_page_shows_a_held_sample_held_with_its_reason_and_not_signable(
-    lab, signed_in
-):
+def test_the_review_page_shows_a_held_sample_held_with_its_reason_and_not_signable(lab, signed_in):
     batch = held_run(lab)
     body = signed_in(lab.reviewer).get("/review/").content.decode()
     assert 'id="review-S-000701"' in body
@@ -186,9 +184,7 @@ def test_only_a_supervisor_decides_on_the_page(lab, signed_in):
     assert client.get("/batches/999999/qc/").status_code == 404
 
 
-def test_a_decision_on_a_batch_already_decided_answers_409_on_the_page(
-    lab, supervisor, signed_in
-):
+def test_a_decision_on_a_batch_already_decided_answers_409_on_the_page(lab, supervisor, signed_in):
     batch = held_run(lab)
     services.qc_decide(user=supervisor, batch_id=batch.pk, decision="rerun", reason="vial")
     client = signed_in(supervisor)
