@@ -10,7 +10,7 @@ same words.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
@@ -90,7 +90,7 @@ class BatchQc:
     """A batch's run with its quality control, for its QC page."""
 
     batch: Batch
-    controls: list[BatchControl]  # each with ``found``: its control results, in order
+    controls: Sequence[BatchControl]  # each with ``found``: its control results, in order
     held: str  # why its results are held ("" when they are not)
     decisions: list[QcDecision]
 
