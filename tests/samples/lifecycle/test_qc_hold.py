@@ -1,7 +1,9 @@
 """``batch_run`` version 2: a run waits for its members' results and its controls', concludes QC,
 and a run rejected by QC holds its patient results until a supervisor decides, reminding the
 supervisors meanwhile; a run with no controls, and a run on version 1, go on as before. Each
-test ends with every recorded history replayed from scratch (tests/replaying.py)."""
+test runs in both modes (every advance replayed from the table, and workflows kept in memory
+between commits) and ends with every recorded history replayed from scratch
+(tests/replaying.py)."""
 
 from __future__ import annotations
 
@@ -25,11 +27,18 @@ from samples.roles import Role
 from samples.selectors.timeline import sample_timeline
 from samples.selectors.words import history_words
 from tests.cast import PASSWORD
+from tests.modes import BOTH_MODES
 from tests.replaying import assert_every_history_replays
+from tests.samples.lab import Lab
 from tests.samples.qc import control_post, held_run, make_lot, start_run_on_instrument
 from workflows.api import get_run
+from workflows.testing import WorkflowTestEnv
 
-pytestmark = pytest.mark.django_db
+
+@pytest.fixture(params=BOTH_MODES)
+def lab(request, technician, reviewer, instrument):
+    with WorkflowTestEnv(moving_clock=True) as env:
+        yield Lab(env, technician, reviewer, instrument)
 
 
 def steps_done(batch: Batch) -> list[str]:
