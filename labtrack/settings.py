@@ -336,6 +336,13 @@ OUTBOX_RETRY_SECONDS = env_int("OUTBOX_RETRY_SECONDS", 60, minimum=1)
 # this many minutes of the result; past it the supervisors (reviewers) are told, and again
 # after each further period while it stays open.
 CRITICAL_CALL_SLA_MINUTES = env_int("CRITICAL_CALL_SLA_MINUTES", 30, minimum=1)
+# A run rejected by QC holds its results until a supervisor decides; meanwhile the supervisors
+# are reminded by email this often (samples.services.qc_decisions).
+QC_DECISION_REMINDER_MINUTES = env_int("QC_DECISION_REMINDER_MINUTES", 60, minimum=1)
+# Mail (the QC reminders): Django's SMTP backend, to this server, from this address.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "labtrack@localhost")
 
 HEALTH_CHECK_TIMEOUT_SECONDS = env_int("HEALTH_CHECK_TIMEOUT_SECONDS", 3, minimum=1)
 # The deep health check (/healthz/deep): beat writes a heartbeat at least every 10 seconds

@@ -6,6 +6,7 @@ from samples import views
 from samples.views import (
     amend,
     audit,
+    batch_qc,
     batches,
     bench,
     critical,
@@ -59,6 +60,8 @@ urlpatterns = [
     path("batches/<int:batch_id>/control/", batches.batch_control, name="batch_control"),
     path("qc/", quality.qc_page, name="qc"),
     path("qc/lots/<int:lot_id>/", quality.qc_lot, name="qc_lot"),
+    path("batches/<int:batch_id>/qc/", batch_qc.batch_qc_page, name="batch_qc"),
+    path("batches/<int:batch_id>/qc/decide/", batch_qc.batch_qc_decide, name="batch_qc_decide"),
     path("tokens/", tokens.token_list, name="token_list"),
     path("tokens/new/", tokens.token_create, name="token_create"),
     path("tokens/revoke/", tokens.token_revoke, name="token_revoke"),

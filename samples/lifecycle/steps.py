@@ -154,3 +154,21 @@ def batch_close(batch_id: int) -> list[dict[str, Any]]:
 @step("samples.batch_complete")
 def batch_complete(batch_id: int) -> None:
     services.batch_mark_completed(batch_id=batch_id)
+
+
+# --- quality control of a batch run (samples.services.qc_decisions) ---------------------------
+
+
+@step("samples.qc_controls")
+def qc_controls(batch_id: int) -> list[str]:
+    return services.qc_controls(batch_id=batch_id)
+
+
+@step("samples.qc_conclude")
+def qc_conclude(batch_id: int) -> dict[str, Any]:
+    return services.qc_conclude(batch_id=batch_id)
+
+
+@step("samples.qc_remind")
+def qc_remind(batch_id: int) -> dict[str, Any]:
+    return services.qc_remind(batch_id=batch_id)

@@ -1,6 +1,8 @@
 """Reads for the review page: resulted samples waiting for verification, each result beside its
 reference range and the subject's previous result of the same assay, critical results marked,
-and results whose measurement time cannot be right (``Result.time_flag``) marked too.
+and results whose measurement time cannot be right (``Result.time_flag``) marked too. A sample
+with a result of a run that quality control holds (``samples.selectors.qc_holds``) is shown
+held, with the reason, and cannot be signed.
 
 The queue is read in a fixed number of queries whatever its length (samples with their retest
 counts, their current results, the subjects' earlier results). Nothing here writes.
@@ -15,6 +17,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from samples.models import Assay, CriticalNotification, Result, Sample, SampleState, Signature
+from samples.selectors.qc_holds import held_batches
 from samples.values.answers import answers_of
 
 FLAG_WORDS = {
@@ -88,6 +91,8 @@ class ReviewItem:
     rows: list[ReviewRow]
     retests: int
     unnotified: bool = False  # a critical value not yet called: release waits for the call
+    held: str = ""  # why quality control holds its results ("" when it does not)
+    held_batch: int | None = None  # the (first) batch whose run holds them
 
     @property
     def results(self) -> list[Result]:
@@ -135,6 +140,12 @@ def review_queue() -> list[ReviewItem]:
         .order_by("state_changed_at", "pk")
     )
     earlier = _earlier_results(samples)
+    held = held_batches(
+        r.batch_id
+        for s in samples
+        for r in s.current_results  # type: ignore[attr-defined]
+        if r.batch_id is not None
+    )
     items = []
     for sample in samples:
         rows = [
@@ -146,8 +157,16 @@ def review_queue() -> list[ReviewItem]:
             )
             for result in sample.current_results  # type: ignore[attr-defined]
         ]
+        holding = sorted({r.result.batch_id for r in rows if r.result.batch_id in held})
         items.append(
-            ReviewItem(sample, rows, sample.retest_count, sample.unnotified)  # type: ignore[attr-defined]
+            ReviewItem(
+                sample,
+                rows,
+                sample.retest_count,  # type: ignore[attr-defined]
+                unnotified=sample.unnotified,  # type: ignore[attr-defined]
+                held="; ".join(held[pk] for pk in holding),
+                held_batch=holding[0] if holding else None,
+            )
         )
     return items
 

@@ -107,6 +107,9 @@ HISTORY_WORDS = {
     "signal review retest": "{assay}{of_owner} sent back for a retest{by}",
     "signal run_started": "Run{of_owner} started{by}",
     "signal member_done": "{Owner}: the result of {barcode} is in{by}",
+    # A supervisor's decision on a run rejected by QC (samples.services.qc_decisions).
+    "signal qc_decision accept": "Run{of_owner} accepted by {printed_name} despite QC: {reason}",
+    "signal qc_decision rerun": "Batch {batch_id} run again by {printed_name}: {reason}",
     "signal": "{Owner}: signal {signal_name} received{by}",
     "signal_consumed": "{Owner}: the lifecycle took signal {signal_seq}",
     "wait_started": "{Owner} waits for {signal}",
@@ -149,6 +152,10 @@ STEP_WORDS = {
     "samples.outbox_prepare": "results prepared for the ordering systems",
     "samples.outbox_send": "result message acknowledged",
     "samples.outbox_park": "result message parked for a person",
+    # The step's result says it: "QC of the GLU run rejected: 2-2s on QC-GLU-1", "reminder
+    # sent to the supervisors (kim)".
+    "samples.qc_conclude": "{summary}",
+    "samples.qc_remind": "{summary}",
 }
 
 # What an intervention from the runs console does, by its kind (``{action}`` above).
@@ -276,7 +283,9 @@ def history_words(
         if base == "batched":
             words["place"] = _place(payload.get("position"))
     elif kind == "step_completed" and data.get("step") in STEP_WORDS:
-        return _sentence("{Owner}: " + STEP_WORDS[data["step"]], words, owner)
+        result = data.get("result")
+        said = result if isinstance(result, dict) else {}
+        return _sentence("{Owner}: " + STEP_WORDS[data["step"]], words, owner, said)
     if "condition" in payload:
         words["condition"] = _condition(payload["condition"])
     if kind.startswith("intervention_"):

@@ -19,6 +19,8 @@ Every service is re-exported here (``from samples import services``).
 - ``jobs``: work that may outlast a request (imports, checks, exports), a part at a time.
 - ``outbox``: released results sent out as ORU^R01 messages, acknowledged, parked, re-sent.
 - ``quality``: quality control of batch runs: their controls.
+- ``qc_decisions``: a run's QC concluded, the hold on its results, reminders, and a
+  supervisor's decision on a run rejected by QC.
 - ``recording``: results recorded, one or many.
 - ``results``: evaluation, retests, verification with e-signature, and the report.
 - ``runs``: samples and batches following a restarted run.
@@ -115,6 +117,13 @@ from samples.services.outbox import (
     outbox_park,
     outbox_prepare,
     outbox_resend,
+)
+from samples.services.qc_decisions import (
+    qc_conclude,
+    qc_controls,
+    qc_decide,
+    qc_hold_check,
+    qc_remind,
 )
 from samples.services.quality import CONTROLLED_FROM_VERSION, controls_place
 from samples.services.recording import (
@@ -262,6 +271,11 @@ __all__ = [
     "outbox_park",
     "outbox_prepare",
     "outbox_resend",
+    "qc_conclude",
+    "qc_controls",
+    "qc_decide",
+    "qc_hold_check",
+    "qc_remind",
     "received_text",
     "report_render",
     "require_role",

@@ -34,6 +34,7 @@ from samples.roles import Role
 from samples.selectors.signatures import content_hash, current_results, signed_content
 from samples.services.access import require_role
 from samples.services.critical import critical_hold_check
+from samples.services.qc_decisions import qc_hold_check
 from samples.services.signer import signer_check
 from samples.services.specimens import sample_get
 from samples.values.answers import ABNORMAL_FLAG, answers_of
@@ -205,6 +206,7 @@ def _sample_sign(*, user: Any, barcode: str) -> Signature:
     sample = sample_get(barcode)
     _require_resulted(sample)
     critical_hold_check(sample)
+    qc_hold_check(sample)
     results = current_results(sample)
     involved = (
         {r.entered_by_id for r in results}

@@ -1,9 +1,6 @@
 """Quality control for the tests: a control material at two levels, lots for GLU on the lab's
-instrument, and a running batch carrying their positions.
-
-``batch_run`` version 1 carries no controls; until a version that waits for them is the newest,
-``controls_on_every_run`` lets a run of any version take its control positions, through the
-same service as the lab (``services.batch_start_run`` -> ``quality.controls_place``)."""
+instrument, and a running batch carrying their positions (its run on ``batch_run`` version 2,
+which waits for them: ``services.batch_start_run`` -> ``quality.controls_place``)."""
 
 from __future__ import annotations
 
@@ -22,11 +19,6 @@ from samples.models import (
     ControlResult,
     QcVerdict,
 )
-from samples.services import quality
-
-
-def controls_on_every_run(monkeypatch) -> None:
-    monkeypatch.setattr(quality, "CONTROLLED_FROM_VERSION", 1)
 
 
 def make_lot(

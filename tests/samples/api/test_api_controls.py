@@ -12,16 +12,15 @@ from rest_framework.test import APIClient
 
 from samples.models import ControlResult, InstrumentMessage, Result, UnmatchedResult
 from samples.services.tokens import api_token_create
-from tests.samples.quality import controls_on_every_run, history, make_lot, run_with_controls
+from tests.samples.quality import history, make_lot, run_with_controls
 
 ACK = "x-application/hl7-v2+er7"
 
 
 @pytest.fixture
-def running(lab, monkeypatch):
+def running(lab):
     """S-000971 waits in a GLU batch whose run started on Cobas-1 with control QC-GLU-1
     (mean 5.0, SD 0.2)."""
-    controls_on_every_run(monkeypatch)
     lot = make_lot(lab.instrument)
     batch = run_with_controls(lab, "S-000971")
     return lot, batch

@@ -10,13 +10,12 @@ from django.utils import timezone
 from samples import services
 from samples.errors import LabError, NotAllowed
 from samples.models import BatchControl, ControlResult, QcStatus, QcVerdict
-from tests.samples.quality import controls_on_every_run, history, make_lot, run_with_controls
+from tests.samples.quality import history, make_lot, run_with_controls
 from workflows.api import get_run
 
 
 @pytest.fixture
-def lot(lab, monkeypatch):
-    controls_on_every_run(monkeypatch)
+def lot(lab):
     return make_lot(lab.instrument)  # GLU on Cobas-1: mean 5.0, SD 0.2 (+2 SD is 5.4)
 
 

@@ -8,12 +8,11 @@ import pytest
 
 from samples import services
 from samples.models import ControlLot, ControlResult
-from tests.samples.quality import controls_on_every_run, history, make_lot, run_with_controls
+from tests.samples.quality import history, make_lot, run_with_controls
 
 
 @pytest.fixture
-def batch(lab, monkeypatch):
-    controls_on_every_run(monkeypatch)
+def batch(lab):
     make_lot(lab.instrument)  # QC-GLU-1: mean 5.0, SD 0.2
     make_lot(lab.instrument, code="QC-GLU-2", level="2", mean="15", sd="0.5")
     return run_with_controls(lab, "S-000981")

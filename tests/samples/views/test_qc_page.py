@@ -121,10 +121,9 @@ def test_no_one_signed_out_sees_them(lots, client):
     assert client.get("/qc/").status_code == 302
 
 
-def test_a_recorded_result_appears_on_the_qc_page(lab, monkeypatch, signed_in):
-    from tests.samples.quality import controls_on_every_run, run_with_controls
+def test_a_recorded_result_appears_on_the_qc_page(lab, signed_in):
+    from tests.samples.quality import run_with_controls
 
-    controls_on_every_run(monkeypatch)
     make_lot(lab.instrument)
     run_with_controls(lab)
     services.control_record(code="QC-GLU-1", value="5.05", instrument=lab.instrument)
