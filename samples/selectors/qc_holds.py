@@ -39,15 +39,16 @@ def rejections(batch_id: int) -> list[ControlResult]:
 
 
 def rejection_words(found: Iterable[ControlResult]) -> str:
-    """ "2-2s on QC-GLU-1; 1-3s on QC-GLU-2": the rules that rejected each (a 1-2s warning
-    beside them is left out; a rejection without rules: "rejected on ...")."""
-    return "; ".join(
-        f"{', '.join(_rejecting(r.rules)) or 'rejected'} on {r.lot.code}" for r in found
-    )
+    """ "2-2s on QC-GLU-1; 1-3s on QC-GLU-2": the rules each broke; of a rejected result, the
+    rules that rejected it (a 1-2s warning beside them is left out); a rejection without rules:
+    "rejected on ..."."""
+    return "; ".join(f"{', '.join(_said_rules(r)) or 'rejected'} on {r.lot.code}" for r in found)
 
 
-def _rejecting(rules: Iterable[str]) -> list[str]:
-    return [rule for rule in rules if rule not in WARNING_RULES]
+def _said_rules(result: ControlResult) -> list[str]:
+    if result.verdict != QcVerdict.REJECTED:
+        return list(result.rules)
+    return [rule for rule in result.rules if rule not in WARNING_RULES]
 
 
 def hold_reason(batch: Batch, found: Iterable[ControlResult] = ()) -> str:

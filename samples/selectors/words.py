@@ -22,7 +22,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from samples.models import Assay, Instrument, ReceiptCondition, Sample
+from samples.models import Assay, CallOutcome, Instrument, QcVerdict, ReceiptCondition, Sample
 from samples.values.plates import well_name
 
 RECORDS = {
@@ -110,6 +110,11 @@ HISTORY_WORDS = {
     # A supervisor's decision on a run rejected by QC (samples.services.qc_decisions).
     "signal qc_decision accept": "Run{of_owner} accepted by {printed_name} despite QC: {reason}",
     "signal qc_decision rerun": "Batch {batch_id} run again by {printed_name}: {reason}",
+    # A control's result in (samples.services.controls), a critical value's call and its close
+    # (samples.services.critical).
+    "signal control": "{Owner}: control {signal_assay} in, {verdict}{by}",
+    "signal call": "{Owner}: call recorded{by}, {outcome}",
+    "signal critical": "{Owner}: critical value's notification closed{by}, {outcome}",
     "signal": "{Owner}: signal {signal_name} received{by}",
     "signal_consumed": "{Owner}: the lifecycle took signal {signal_seq}",
     "wait_started": "{Owner} waits for {signal}",
@@ -282,6 +287,10 @@ def history_words(
             key = f"signal {base}" if f"signal {base}" in HISTORY_WORDS else "signal"
         if base == "batched":
             words["place"] = _place(payload.get("position"))
+        if base == "control":
+            words["verdict"] = _choice(QcVerdict, payload.get("verdict"))
+        if base in ("call", "critical"):
+            words["outcome"] = _choice(CallOutcome, payload.get("outcome"))
     elif kind == "step_completed" and data.get("step") in STEP_WORDS:
         result = data.get("result")
         said = result if isinstance(result, dict) else {}
@@ -293,6 +302,13 @@ def history_words(
         words["action"] = action.format(step=show(data.get("step")))
     phrase = HISTORY_WORDS.get(key, "{Owner}: " + kind_name(kind))
     return _sentence(phrase, words, owner, payload, data)
+
+
+def _choice(choices: Any, value: Any) -> str:
+    """A choice's label as a sentence goes on ("in control"); a value it does not know, as
+    given."""
+    labels = dict(choices.choices)
+    return str(labels.get(value, value)).lower() if value is not None else ""
 
 
 def _sentence(phrase: str, words: dict[str, Any], owner: str, *sources: dict[str, Any]) -> str:

@@ -84,6 +84,23 @@ def test_the_timeline_says_an_event_as_the_trail_does_without_the_sample_and_who
     assert history_words(kind, data) == timeline
 
 
+def test_a_controls_result_and_a_critical_values_calls_are_said_in_words():
+    control = {
+        "name": "control:QC-GLU-1",
+        "payload": {"control_result_id": 7, "verdict": "rejected"},
+    }
+    said = history_words("signal_received", control, record="batch", owner="GLU batch 3",
+                         by=" by cobas-1")  # fmt: skip
+    assert said == "GLU batch 3: control QC-GLU-1 in, rejected by cobas-1"
+    closed = {"name": "critical:42", "payload": {"call_id": 5, "outcome": "confirmed"}}
+    assert history_words("signal_received", closed) == (
+        "Critical value's notification closed, confirmed, read back"
+    )
+    call = {"name": "call", "payload": {"call_id": 6, "outcome": "unable_to_reach"}}
+    said = history_words("signal_received", call, record="run", owner="run 1", by=" by tess")
+    assert said == "Run 1: call recorded by tess, unable to reach"
+
+
 def test_a_batch_is_named_with_its_assay():
     said = history_words("run_started", {}, record="batch", owner="GLU batch 3", by=" by tess")
     assert said == "GLU batch 3 opened by tess"
