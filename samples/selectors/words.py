@@ -97,6 +97,8 @@ CHANGE_WORDS = {
 # the run's sample or batch, ``{by}`` who acted: a page of the sample's own leaves them out.
 HISTORY_WORDS = {
     "sample run_started": "{Owner} registered{by} (lifecycle version {version})",
+    # A sample's correction run (``samples.lifecycle.corrections``), by its workflow's name.
+    "sample run_started sample_correction": "{Owner} corrected after release{by}: back to review",
     "batch run_started": "{Owner} opened{by}",
     "signal reception receive": "{Owner} received{by} (condition {condition})",
     "signal reception reject": "{Owner} rejected{by}",
@@ -154,6 +156,8 @@ STEP_WORDS = {
     "samples.open_retest": "retest opened",
     "samples.review_critical": "critical result flagged for review",
     "samples.render_report": "report rendered",
+    "samples.render_corrected_report": "corrected report {number} released, replaces report "
+    "{replaces}",
     "samples.outbox_prepare": "results prepared for the ordering systems",
     "samples.outbox_send": "result message acknowledged",
     "samples.outbox_park": "result message parked for a person",
@@ -274,7 +278,9 @@ def history_words(
         "of_owner": f" of {owner}" if owner else "",
     }
     key = kind
-    if f"{record} {kind}" in HISTORY_WORDS:
+    if f"{record} {kind} {data.get('workflow')}" in HISTORY_WORDS:
+        key = f"{record} {kind} {data.get('workflow')}"
+    elif f"{record} {kind}" in HISTORY_WORDS:
         key = f"{record} {kind}"
     elif kind == "signal_received":
         name = str(data.get("name", ""))
