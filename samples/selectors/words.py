@@ -70,6 +70,8 @@ CHANGE_WORDS = {
     "message.insert": "Instrument message {name} received{by} ({kind}, SHA-256 {sha256})",
     "message.update": "Instrument message {name} answered (HTTP {status_code})",
     "report.insert": "Report of {barcode} stored (SHA-256 {sha256})",
+    # A corrected report (by the record's kind): a re-release after a correction.
+    "report.insert corrected": "Corrected report {number} of {barcode} stored (SHA-256 {sha256})",
     "check.insert": "Audit trail checked{by} ({trigger}): {events} events in {chains} chains, "
     "intact: {intact}",
     "outbound.insert": "Result message {name} ({kind}) of {barcode} prepared (SHA-256 {sha256})",
@@ -244,7 +246,11 @@ def describe(entry: Any) -> tuple[str, str]:
     }
     if record == "result" and entry.data.get("text") is not None:
         given["value"] = entry.data["text"]  # an answer of a qualitative assay
-    phrase = CHANGE_WORDS.get(entry.type) or CHANGE_WORDS.get(label, "{Record} {name} {label}")
+    phrase = (
+        CHANGE_WORDS.get(f"{entry.type} {entry.data.get('kind')}")
+        or CHANGE_WORDS.get(entry.type)
+        or CHANGE_WORDS.get(label, "{Record} {name} {label}")
+    )
     what = _say(phrase, given, entry.extra, entry.data)
     if label == "update":
         what += ": " + (changes(entry.changes) or "no field changed")

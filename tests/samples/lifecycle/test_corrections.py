@@ -17,8 +17,10 @@ from samples import services
 from samples.errors import LabError
 from samples.models import Report, Result, Sample, SampleState
 from samples.roles import Role
+from samples.selectors.audit import AuditFilter, audit_entries
 from samples.selectors.review import review_queue
 from samples.selectors.timeline import sample_timeline
+from samples.selectors.words import describe
 from samples.values.times import utc_text
 from tests.cast import PASSWORD
 from tests.pdf import pdf_text
@@ -92,6 +94,10 @@ def test_an_amendment_after_release_goes_back_to_review_and_a_corrected_report_r
     words = [entry.what for entry in sample_timeline(sample)]
     assert "Corrected after release: back to review" in words
     assert "Corrected report 2 released, replaces report 1" in words
+    trail = [describe(e)[0] for e in audit_entries(AuditFilter(sample="S-000811"))]
+    assert f"Report of S-000811 stored (SHA-256 {original.sha256})" in trail
+    assert f"Corrected report 2 of S-000811 stored (SHA-256 {second.sha256})" in trail
+    assert "Sample S-000811 corrected after release by tess: back to review" in trail
     assert_every_history_replays()
 
 
