@@ -105,8 +105,8 @@ def test_seed_demo_fills_the_lab_with_samples_in_every_state():
         "reported",
     }
     reported = Sample.objects.filter(state="reported").first()
-<<<<<<< HEAD
-    assert reported.report.pdf and reported.signatures.get().meaning == "reviewed and released"
+    assert reported.reports.get().pdf
+    assert reported.signatures.get().meaning == "reviewed and released"
 
 
 def test_seed_demo_sets_up_control_lots_with_a_history_breaking_rules():
@@ -122,7 +122,3 @@ def test_seed_demo_sets_up_control_lots_with_a_history_breaking_rules():
     }
     assert {"1-2s", "2-2s", "4-1s", "R-4s"} <= broken
     assert ControlResult.objects.filter(verdict="rejected").exists()
-=======
-    assert reported.reports.get().pdf
-    assert reported.signatures.get().meaning == "reviewed and released"
->>>>>>> 91d7a38 (Docs: reports and their contents, corrections after release and corrected reports; the trail names a corrected report)
