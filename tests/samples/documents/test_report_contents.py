@@ -85,11 +85,11 @@ def test_the_legend_explains_every_flag_and_the_instrument_flags_used(lab):
     lab.receive("S-000932")
     # The retest limit (1) reached: the second CLOT result stays for the reviewer.
     lab.analyse("S-000932", "7.2", flags=["CLOT"])
-    lab.analyse("S-000932", "30", flags=["CLOT"])
+    lab.analyse("S-000932", "8.1", flags=["CLOT"])
     lab.verify("S-000932")
     lines = report_text("S-000932").splitlines()
     row = next(line for line in lines if line.startswith("GLU "))
-    assert row.startswith(f"GLU 30 mmol/L 3.9{DASH}5.6 HH CLOT ")
+    assert row.startswith(f"GLU 8.1 mmol/L 3.9{DASH}5.6 H CLOT ")
     legend = lines[lines.index("Flags") + 1 :][:7]
     assert legend == [
         "L: low: below the reference interval",
