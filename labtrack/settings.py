@@ -343,6 +343,10 @@ QC_DECISION_REMINDER_MINUTES = env_int("QC_DECISION_REMINDER_MINUTES", 60, minim
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "labtrack@localhost")
+# The laboratory a report names as the one that tested the specimen (CLIA 42 CFR 493.1291(c)):
+# its name, and its address (one line; "\n" in the value starts a new line on the report).
+LAB_NAME = env_str("LAB_NAME", "LabTrack clinical laboratory")
+LAB_ADDRESS = env_str("LAB_ADDRESS", "Address not configured (set LAB_ADDRESS)")
 
 HEALTH_CHECK_TIMEOUT_SECONDS = env_int("HEALTH_CHECK_TIMEOUT_SECONDS", 3, minimum=1)
 # The deep health check (/healthz/deep): beat writes a heartbeat at least every 10 seconds

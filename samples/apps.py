@@ -12,7 +12,7 @@ class SamplesConfig(AppConfig):
     verbose_name = "Samples"
 
     def ready(self) -> None:
-        from samples.lifecycle import flows, jobs, quality  # noqa: F401  (registers the workflows)
+        from samples.lifecycle import corrections, flows, jobs, quality  # noqa: F401 (registers them)
         from samples.roles import ensure_role_groups, make_new_superuser_an_administrator
         from samples.services.runs import follow_restarted_run
         from samples.services.signer import forget_signing_identity

@@ -134,6 +134,8 @@ class SampleState(models.TextChoices):
     RETEST_PENDING = "retest_pending", "Retest pending"
     VERIFIED = "verified", "Verified"
     REPORTED = "reported", "Reported"
+    # A result corrected after release (``samples.lifecycle.corrections``): back to review.
+    AMENDED = "amended", "Corrected after release: awaiting review"
     REJECTED = "rejected", "Rejected"
     CANCELLED = "cancelled", "Cancelled"
     EXPIRED = "expired", "Expired"
@@ -624,23 +626,56 @@ class Signature(models.Model):
         return f"{self.printed_name}, {self.meaning}, {utc_text(self.signed_at)}"
 
 
-@audited_without("pdf")  # its SHA-256 and when: chained
+class ReportKind(models.TextChoices):
+    ORIGINAL = "original", "Original"
+    CORRECTED = "corrected", "Corrected"
+
+
+# Its SHA-256 and when: chained. Number, kind, what it replaces and its signature came with
+# corrected reports: the events of the reports stored before them have none.
+@audited_without("pdf", added=("number", "kind", "replaces", "signature"))
 class Report(models.Model):
     """A released sample's report as released: stored once with its SHA-256, never changed or
-    deleted (the database refuses both); checked against its hash whenever it is served."""
+    deleted (the database refuses both); checked against its hash whenever it is served.
 
-    sample = models.OneToOneField(Sample, on_delete=models.PROTECT, related_name="report")
+    A sample has one report per release: number 1, the original, then a corrected report for
+    each re-release after a correction (``samples.lifecycle.corrections``), each naming the
+    report it replaces. Every one stays stored and served at its own address."""
+
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="reports")
+    number = models.PositiveIntegerField(default=1)
+    kind = models.CharField(max_length=16, choices=ReportKind.choices, default=ReportKind.ORIGINAL)
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
+    )
+    # The signature that released it (none on the reports stored before this was kept).
+    signature = models.OneToOneField(
+        Signature, on_delete=models.PROTECT, null=True, blank=True, related_name="report"
+    )
     pdf = models.BinaryField()
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField()
 
     class Meta:
+        ordering = ["sample", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "number"], name="report_number_per_sample"),
+            models.CheckConstraint(
+                condition=Q(kind="original", number=1, replaces__isnull=True)
+                | Q(kind="corrected", number__gt=1, replaces__isnull=False),
+                name="report_original_first_then_corrected",
+            ),
+        ]
         triggers = [
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
         ]
 
     def __str__(self) -> str:
-        return f"report of {self.sample.barcode}"
+        return f"report {self.number} of {self.sample.barcode}"
+
+    @property
+    def is_corrected(self) -> bool:
+        return self.kind == ReportKind.CORRECTED
 
 
 @audited

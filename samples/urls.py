@@ -77,6 +77,11 @@ urlpatterns = [
     path("review/<str:barcode>/verify/", review.review_verify, name="review_verify"),
     path("review/<str:barcode>/retest/", review.review_retest, name="review_retest"),
     path("samples/<str:barcode>/report.pdf", review.report_pdf, name="report_pdf"),
+    path(
+        "samples/<str:barcode>/reports/<int:number>.pdf",
+        review.report_version_pdf,
+        name="report_version_pdf",
+    ),
     path("samples/", worklist.sample_list, name="sample_list"),
     path("samples/new/", registration.sample_new, name="sample_new"),
     path("samples/labels.pdf", labels.label_sheet, name="label_sheet"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,6 +15,7 @@ from samples.models import (
     TERMINAL_STATES,
     Batch,
     Priority,
+    Report,
     Result,
     ResultKind,
     Retest,
@@ -284,6 +286,26 @@ class RetestOutSerializer(serializers.ModelSerializer):
         fields = ["original", "new_result", "reason", "requested_at"]
 
 
+class ReportOutSerializer(serializers.ModelSerializer):
+    replaces = serializers.SerializerMethodField(
+        help_text="The number of the report a corrected one replaces (null for the original)."
+    )
+    url = serializers.SerializerMethodField(help_text="Where its PDF is served, as released.")
+
+    class Meta:
+        model = Report
+        fields = ["number", "kind", "replaces", "created_at", "sha256", "url"]
+
+    def get_replaces(self, report: Report) -> int | None:
+        return report.replaces.number if report.replaces else None
+
+    def get_url(self, report: Report) -> str:
+        return reverse(
+            "samples:report_version_pdf",
+            kwargs={"barcode": report.sample.barcode, "number": report.number},
+        )
+
+
 class HistoryEventSerializer(serializers.Serializer):
     run = serializers.UUIDField(
         help_text="The workflow run the event belongs to (a sample restarted from a step has "
@@ -301,9 +323,27 @@ class SampleDetailSerializer(SampleOutSerializer):
     results = ResultOutSerializer(many=True, read_only=True)
     retests = serializers.SerializerMethodField()
     waiting_for = serializers.SerializerMethodField()
+    reports = serializers.SerializerMethodField()
 
     class Meta(SampleOutSerializer.Meta):
-        fields = [*SampleOutSerializer.Meta.fields, "results", "retests", "waiting_for"]
+        fields = [
+            *SampleOutSerializer.Meta.fields,
+            "results",
+            "retests",
+            "waiting_for",
+            "reports",
+        ]
+
+    @extend_schema_field(ReportOutSerializer(many=True))
+    def get_reports(self, sample: Sample) -> list[dict[str, object]]:
+        """Every report, the original first, then each corrected one."""
+        reports = (
+            Report.objects.filter(sample=sample)
+            .defer("pdf")
+            .select_related("sample", "replaces")
+            .order_by("number")
+        )
+        return ReportOutSerializer(reports, many=True).data  # type: ignore[return-value]
 
     @extend_schema_field(RetestOutSerializer(many=True))
     def get_retests(self, sample: Sample) -> list[dict[str, object]]:

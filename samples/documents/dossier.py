@@ -73,15 +73,18 @@ def dossier(sample: Sample) -> dict[str, Any]:
     messages = [
         _message(m) for m in InstrumentMessage.objects.filter(pk__in=message_ids).order_by("pk")
     ]
-    report = _report(sample)
+    reports = _reports(sample)
     findings = [{"where": f.where, "problem": f.problem} for f in check.findings]
     findings += [
         {"where": f"instrument message {m['id']}", "problem": MESSAGE_MISMATCH}
         for m in messages
         if not m["intact"]
     ]
-    if report is not None and not report["intact"]:
-        findings.append({"where": f"report of sample {sample.barcode}", "problem": REPORT_MISMATCH})
+    findings += [
+        {"where": _report_where(r, sample.barcode), "problem": REPORT_MISMATCH}
+        for r in reports
+        if not r["intact"]
+    ]
     return {
         "sample": {
             "barcode": sample.barcode,
@@ -119,7 +122,8 @@ def dossier(sample: Sample) -> dict[str, Any]:
             for s, valid in signatures_checked(sample)
         ],
         "instrument_messages": messages,
-        "report": report,
+        "report": reports[-1] if reports else None,  # the newest
+        "reports": reports,
         "retests": [
             {
                 "assay": r.original.assay.code,
@@ -235,18 +239,30 @@ def _message(message: InstrumentMessage) -> dict[str, Any]:
     }
 
 
-def _report(sample: Sample) -> dict[str, Any] | None:
-    """The stored report, checked against the SHA-256 recorded when it was stored."""
-    report = Report.objects.filter(sample=sample).first()
-    if report is None:
-        return None
-    found, intact = content_checked(report, "pdf")
-    return {
-        "created_at": report.created_at,
-        "sha256": report.sha256,
-        "sha256_of_stored_pdf": found,
-        "intact": intact,
-    }
+def _report_where(report: dict[str, Any], barcode: str) -> str:
+    if report["number"] == 1:
+        return f"report of sample {barcode}"
+    return f"report {report['number']} of sample {barcode}"
+
+
+def _reports(sample: Sample) -> list[dict[str, Any]]:
+    """Every stored report, the original first, each checked against the SHA-256 recorded
+    when it was stored; a corrected one names the report it replaces."""
+    found_reports = []
+    for report in Report.objects.filter(sample=sample).select_related("replaces"):
+        found, intact = content_checked(report, "pdf")
+        found_reports.append(
+            {
+                "number": report.number,
+                "kind": report.kind,
+                "replaces": report.replaces.number if report.replaces else None,
+                "created_at": report.created_at,
+                "sha256": report.sha256,
+                "sha256_of_stored_pdf": found,
+                "intact": intact,
+            }
+        )
+    return found_reports
 
 
 def _result(result: Result) -> dict[str, Any]:
@@ -323,7 +339,7 @@ def dossier_pdf(content: dict[str, Any]) -> bytes:
                 for m in content["instrument_messages"]
             ],
         ),
-        ("Report", _report_lines(content["report"])),
+        ("Reports", _report_lines(content["reports"])),
         (
             "Retests",
             [f"{r['assay']}: {r['reason']} ({_t(r['requested_at'])})" for r in content["retests"]],
@@ -335,15 +351,21 @@ def dossier_pdf(content: dict[str, Any]) -> bytes:
     return bytes(pdf.output())
 
 
-def _report_lines(report: dict[str, Any] | None) -> list[str]:
-    if report is None:
-        return []
-    if report["intact"]:
-        return [f"Stored {_t(report['created_at'])}, SHA-256 {report['sha256']}: intact"]
-    return [
-        f"Stored {_t(report['created_at'])}, SHA-256 {report['sha256']}: THE STORED PDF DOES "
-        f"NOT MATCH ITS RECORDED SHA-256 (it hashes to {report['sha256_of_stored_pdf']})"
-    ]
+def _report_lines(reports: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for report in reports:
+        name = f"Report {report['number']}"
+        if report["replaces"]:
+            name = f"Corrected report {report['number']} (replaces report {report['replaces']})"
+        stored = f"{name}: stored {_t(report['created_at'])}, SHA-256 {report['sha256']}"
+        if report["intact"]:
+            lines.append(f"{stored}: intact")
+        else:
+            lines.append(
+                f"{stored}: THE STORED PDF DOES NOT MATCH ITS RECORDED SHA-256 (it hashes to "
+                f"{report['sha256_of_stored_pdf']})"
+            )
+    return lines
 
 
 def _t(moment: datetime) -> str:

@@ -15,6 +15,8 @@ call to the person responsible, escalated to the supervisors past its SLA) and w
 sample is verified, until each is closed (signal ``critical:<result_id>``) before it marks the
 sample verified and renders the report; the verification itself is refused while one is open.
 Runs finish on the version they started on; new runs take the newest.
+A result corrected after release sends the sample back to review on a run of its own
+(``samples.lifecycle.corrections``): the lifecycle has finished by then.
 
 ``batch_run`` (one run per batch): close when full or at the closing time, whichever comes
 first; tell the members their plate positions; wait for the run to start and for a result for

@@ -4,9 +4,10 @@ after its last attempt, parked for a person: a destination that never answers ho
 nothing but its own message, and the workflow that sends goes on. A run cancelled while it
 sends parks the messages not yet acknowledged.
 
-The lifecycle (version 3) sends the original message after the report; ``results_out`` (one
-run per corrected message or re-send) sends a corrected message, or again a message already
-made (``message_ids``).
+The lifecycle (version 3) sends the original message after the report, a correction
+(``samples.lifecycle.corrections``) the corrected message after the corrected report;
+``results_out`` (one run per re-send) sends again a message already made (``message_ids``),
+and finishes the corrected messages started by amendments before corrections were reviewed.
 """
 
 from __future__ import annotations

@@ -87,6 +87,12 @@ def render_report(barcode: str, signature_id: int) -> int:
     return services.report_render(barcode=barcode, signature_id=signature_id)
 
 
+@step("samples.render_corrected_report")
+def render_corrected_report(barcode: str, signature_id: int) -> dict[str, Any]:
+    """A re-release after a correction: the corrected report, replacing the newest."""
+    return services.report_render_corrected(barcode=barcode, signature_id=signature_id)
+
+
 # --- results out (samples.services.outbox) ---------------------------------------------------
 
 

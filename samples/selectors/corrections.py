@@ -10,6 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
 from samples.models import Result, ResultEvent, Sample, SampleEvent
 from samples.selectors.words import correction
 
@@ -68,6 +70,50 @@ def result_corrections(sample: Sample) -> list[Correction]:
             )
         before = event
     return sorted(corrections, key=lambda c: c.at)
+
+
+@dataclass(frozen=True)
+class ConditionCorrection:
+    """A correction of the condition a sample was received in (labels, as people read them)."""
+
+    at: datetime
+    before: str
+    after: str
+    who: str
+    reason: str
+
+
+def condition_corrections(sample: Sample) -> list[ConditionCorrection]:
+    """Every correction of the sample's condition at receipt, oldest first: the audit event
+    that gave it a new amendment time, and the condition before it."""
+    users = get_user_model()
+    found, before = [], None
+    for event in SampleEvent.objects.filter(pgh_obj_id=sample.pk).order_by("pgh_id"):
+        moved = before is not None and event.condition_amended_at != before.condition_amended_at
+        if before is not None and moved and event.condition_amended_at is not None:
+            said = (event.pgh_context_snapshot or {}).get("user")
+            user = users.objects.filter(pk=said).first() if isinstance(said, int) else None
+            found.append(
+                ConditionCorrection(
+                    at=event.condition_amended_at,
+                    before=before.get_receipt_condition_display(),
+                    after=event.get_receipt_condition_display(),
+                    who=user.get_username() if user else "",
+                    reason=event.condition_amendment_reason,
+                )
+            )
+        before = event
+    return found
+
+
+def result_amenders(results: list[Result]) -> set[int]:
+    """Everyone who ever corrected one of these results (not only the last to): none of them
+    may sign them (four eyes, COMPLIANCE.md C10)."""
+    return set(
+        ResultEvent.objects.filter(
+            pgh_obj_id__in=[r.pk for r in results], amended_by__isnull=False
+        ).values_list("amended_by_id", flat=True)
+    )
 
 
 def first_condition(sample: Sample) -> str:

@@ -1,4 +1,5 @@
-"""Reads for the review page: resulted samples waiting for verification, each result beside its
+"""Reads for the review page: resulted samples waiting for verification (and released ones
+corrected since, back to review), each result beside its
 reference range and the subject's previous result of the same assay, critical results marked,
 and results whose measurement time cannot be right (``Result.time_flag``) marked too. A sample
 with a result of a run that quality control holds (``samples.selectors.qc_holds``) is shown
@@ -103,6 +104,11 @@ class ReviewItem:
         return any(row.critical for row in self.rows)
 
     @property
+    def corrected(self) -> bool:
+        """Corrected after release, back for review (a retest is no longer open to it)."""
+        return self.sample.state == SampleState.AMENDED
+
+    @property
     def time_flagged(self) -> bool:
         return any(row.time_flag for row in self.rows)
 
@@ -113,14 +119,15 @@ def _current(results: QuerySet[Result]) -> QuerySet[Result]:
 
 
 def review_queue() -> list[ReviewItem]:
-    """Resulted samples waiting for verification, oldest first, with their current results.
+    """Samples waiting for verification, oldest first, with their current results: resulted
+    ones, and released ones whose results were corrected since (back to review).
 
-    A sample signed since it became resulted is left out: its workflow is releasing it."""
+    A sample signed since it came to review is left out: its workflow is releasing it."""
     signed = Signature.objects.filter(
         sample=OuterRef("pk"), signed_at__gte=OuterRef("state_changed_at")
     )
     samples = list(
-        Sample.objects.filter(state=SampleState.RESULTED)
+        Sample.objects.filter(state__in=(SampleState.RESULTED, SampleState.AMENDED))
         .exclude(Exists(signed))
         .annotate(
             retest_count=Count("results", filter=Q(results__retest__isnull=False)),

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from samples.models import (
     TERMINAL_STATES,
+    Report,
     Result,
     RunLink,
     Sample,
@@ -113,6 +114,17 @@ def sample_runs(sample: Sample) -> list[RunInfo]:
         with contextlib.suppress(RunNotFound):
             runs.append(get_run(str(run_id)))
     return sorted(runs, key=lambda run: run.created_at)
+
+
+def sample_reports(sample: Sample) -> list[Report]:
+    """Every report of the sample, the original first, each with the one replacing it (their
+    PDFs left unread)."""
+    return list(
+        Report.objects.filter(sample=sample)
+        .defer("pdf")
+        .select_related("replaces", "replaced_by")
+        .order_by("number")
+    )
 
 
 # --- batches ------------------------------------------------------------------------------------

@@ -57,12 +57,13 @@ def _shown(event: HistoryEntry) -> bool:
 def sample_timeline(sample: Sample) -> list[TimelineEntry]:
     """Every event of the sample's lifecycle in words: what, who, when, why. After a restart
     from a step, the old run's events, then the new run's from its restart on (those before
-    repeat the old run's). Corrections of its results (made outside the lifecycle) are placed
-    among them by time, each with the value and flag before and after."""
+    repeat the old run's); each correction run after release (its own history) in full.
+    Corrections of its results (made outside the lifecycle) are placed among them by time,
+    each with the value and flag before and after."""
     entries = []
-    for index, run in enumerate(sample_runs(sample)):
+    for index, run in enumerate(sample_runs(sample)):  # oldest first
         events = run.history
-        if index:
+        if index and any(e.kind == "run_restarted" for e in events):
             events = list(dropwhile(lambda e: e.kind != "run_restarted", events))
         entries += [
             TimelineEntry(

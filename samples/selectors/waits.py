@@ -144,6 +144,7 @@ STEPS: dict[str, Phrase] = {
     "samples.open_retest": lambda s: "opening a retest",
     "samples.review_critical": lambda s: "flagging the critical result for the reviewer",
     "samples.render_report": lambda s: "writing the report",
+    "samples.render_corrected_report": lambda s: "writing the corrected report",
     "samples.outbox_prepare": lambda s: "preparing the result messages",
     "samples.outbox_send": _destination,
     "samples.outbox_park": lambda s: "setting a result message aside for a person",

@@ -70,6 +70,8 @@ CHANGE_WORDS = {
     "message.insert": "Instrument message {name} received{by} ({kind}, SHA-256 {sha256})",
     "message.update": "Instrument message {name} answered (HTTP {status_code})",
     "report.insert": "Report of {barcode} stored (SHA-256 {sha256})",
+    # A corrected report (by the record's kind): a re-release after a correction.
+    "report.insert corrected": "Corrected report {number} of {barcode} stored (SHA-256 {sha256})",
     "check.insert": "Audit trail checked{by} ({trigger}): {events} events in {chains} chains, "
     "intact: {intact}",
     "outbound.insert": "Result message {name} ({kind}) of {barcode} prepared (SHA-256 {sha256})",
@@ -97,6 +99,8 @@ CHANGE_WORDS = {
 # the run's sample or batch, ``{by}`` who acted: a page of the sample's own leaves them out.
 HISTORY_WORDS = {
     "sample run_started": "{Owner} registered{by} (lifecycle version {version})",
+    # A sample's correction run (``samples.lifecycle.corrections``), by its workflow's name.
+    "sample run_started sample_correction": "{Owner} corrected after release{by}: back to review",
     "batch run_started": "{Owner} opened{by}",
     "signal reception receive": "{Owner} received{by} (condition {condition})",
     "signal reception reject": "{Owner} rejected{by}",
@@ -154,6 +158,8 @@ STEP_WORDS = {
     "samples.open_retest": "retest opened",
     "samples.review_critical": "critical result flagged for review",
     "samples.render_report": "report rendered",
+    "samples.render_corrected_report": "corrected report {number} released, replaces report "
+    "{replaces}",
     "samples.outbox_prepare": "results prepared for the ordering systems",
     "samples.outbox_send": "result message acknowledged",
     "samples.outbox_park": "result message parked for a person",
@@ -240,7 +246,11 @@ def describe(entry: Any) -> tuple[str, str]:
     }
     if record == "result" and entry.data.get("text") is not None:
         given["value"] = entry.data["text"]  # an answer of a qualitative assay
-    phrase = CHANGE_WORDS.get(entry.type) or CHANGE_WORDS.get(label, "{Record} {name} {label}")
+    phrase = (
+        CHANGE_WORDS.get(f"{entry.type} {entry.data.get('kind')}")
+        or CHANGE_WORDS.get(entry.type)
+        or CHANGE_WORDS.get(label, "{Record} {name} {label}")
+    )
     what = _say(phrase, given, entry.extra, entry.data)
     if label == "update":
         what += ": " + (changes(entry.changes) or "no field changed")
@@ -274,7 +284,9 @@ def history_words(
         "of_owner": f" of {owner}" if owner else "",
     }
     key = kind
-    if f"{record} {kind}" in HISTORY_WORDS:
+    if f"{record} {kind} {data.get('workflow')}" in HISTORY_WORDS:
+        key = f"{record} {kind} {data.get('workflow')}"
+    elif f"{record} {kind}" in HISTORY_WORDS:
         key = f"{record} {kind}"
     elif kind == "signal_received":
         name = str(data.get("name", ""))

@@ -5,7 +5,8 @@ Every service is re-exported here (``from samples import services``).
 - ``access``: ``require_role``, the check every service makes first.
 - ``accounts``: sign-ins kept in the trail, usernames and instrument names that cannot be
   confused.
-- ``amendments``: corrections of a result's value or a sample's condition, with a reason.
+- ``amendments``: corrections of a result's value or a sample's condition, with a reason; a
+  result corrected after release sends the sample back to review.
 - ``anchors``: the nightly check of the chains and the anchor files of their heads.
 - ``audit``: the outcome of each check of the chains, and compliance reviews of the trail.
 - ``batches``: batches, their runs and plate positions.
@@ -22,6 +23,7 @@ Every service is re-exported here (``from samples import services``).
 - ``qc_decisions``: a run's QC concluded, the hold on its results, reminders, and a
   supervisor's decision on a run rejected by QC.
 - ``recording``: results recorded, one or many.
+- ``reports``: the original report and the corrected ones, stored once each.
 - ``results``: evaluation, retests, verification with e-signature, and the report.
 - ``runs``: samples and batches following a restarted run.
 - ``setup``: instruments, each with its own service identity.
@@ -113,7 +115,6 @@ from samples.services.jobs import (
 from samples.services.outbox import (
     DeliveryFailed,
     outbox_attempt,
-    outbox_correction,
     outbox_park,
     outbox_prepare,
     outbox_resend,
@@ -133,13 +134,13 @@ from samples.services.recording import (
     result_record,
     results_record,
 )
+from samples.services.reports import report_render, report_render_corrected
 from samples.services.results import (
     CRITICAL,
     MEANING,
     RETEST_FLAGS,
     SignOutcome,
     interpretation_of,
-    report_render,
     result_evaluate,
     result_flag_critical,
     retest_open,
@@ -267,7 +268,6 @@ __all__ = [
     "oru_ack",
     "oru_read",
     "outbox_attempt",
-    "outbox_correction",
     "outbox_park",
     "outbox_prepare",
     "outbox_resend",
@@ -278,6 +278,7 @@ __all__ = [
     "qc_remind",
     "received_text",
     "report_render",
+    "report_render_corrected",
     "require_role",
     "result_amend",
     "result_evaluate",

@@ -12,8 +12,9 @@
   the sample's workflow goes on.
 - ``outbox_resend``: a supervisor (reviewer) sends a parked or failing message again, with a
   reason; it is recorded on the message and in the audit trail.
-- ``outbox_correction`` starts the sending of a corrected message when a released sample's
-  result is corrected.
+
+The corrected message of a re-release after a correction is sent by its workflow
+(``samples.lifecycle.corrections``), once the corrected results are signed.
 """
 
 from __future__ import annotations
@@ -198,20 +199,6 @@ def outbox_resend(*, user: Any, message_id: int, reason: str) -> OutboundMessage
             actor=actor_name(user),
         )
     return message
-
-
-def outbox_correction(*, sample: Sample, result_id: int, at: Any) -> None:
-    """A result of a released sample was corrected: send a corrected message (its own run,
-    started when the correction commits)."""
-    if sample.released_at is None:
-        return
-    start(
-        RESULTS_OUT,
-        sample.barcode,
-        CORRECTED,
-        [],
-        key=f"corrected:{result_id}:{at.isoformat()}",
-    )
 
 
 def _transmit(destination: Destination, payload: bytes) -> bytes:

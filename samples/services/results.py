@@ -1,4 +1,5 @@
-"""Results, retests, verification with an electronic signature, and the report.
+"""Results, retests, verification with an electronic signature (the report:
+``samples.services.reports``).
 
 A result is never overwritten: a retest adds a new result and links the old one to it
 (``superseded_by``). Verification is an e-signature (COMPLIANCE.md C10 to C12): the password is
@@ -9,7 +10,6 @@ it releases.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,11 +19,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from samples.actors import actor_name
-from samples.documents.reports import render_report
 from samples.errors import LabError
 from samples.models import (
     Assay,
-    Report,
     Result,
     Retest,
     Sample,
@@ -31,6 +29,7 @@ from samples.models import (
     Signature,
 )
 from samples.roles import Role
+from samples.selectors.corrections import result_amenders
 from samples.selectors.signatures import content_hash, current_results, signed_content
 from samples.services.access import require_role
 from samples.services.critical import critical_hold_check
@@ -194,7 +193,8 @@ def samples_verify(
 
 
 def _require_resulted(sample: Sample) -> None:
-    if sample.state != SampleState.RESULTED:
+    """Resulted, or corrected after release and back to review (``SampleState.AMENDED``)."""
+    if sample.state not in (SampleState.RESULTED, SampleState.AMENDED):
         raise LabError(
             f"{sample.barcode} is {sample.get_state_display().lower()}: only a "
             "resulted sample can be verified."
@@ -210,7 +210,7 @@ def _sample_sign(*, user: Any, barcode: str) -> Signature:
     results = current_results(sample)
     involved = (
         {r.entered_by_id for r in results}
-        | {r.amended_by_id for r in results}
+        | result_amenders(results)
         | {r.batch.started_by_id for r in results if r.batch is not None}
     )
     if user.pk in involved:
@@ -223,7 +223,8 @@ def _sample_sign(*, user: Any, barcode: str) -> Signature:
     with transaction.atomic():
         locked = Sample.objects.select_for_update().get(pk=sample.pk)
         _require_resulted(locked)  # it may have moved on since it was read
-        if Signature.objects.filter(sample=sample, content_sha256=digest).exists():
+        signed = Signature.objects.filter(signed_at__gte=locked.state_changed_at)
+        if signed.filter(sample=sample, content_sha256=digest).exists():
             raise LabError(f"{sample.barcode} is already verified.")
         signature = Signature.objects.create(
             sample=sample,
@@ -246,22 +247,3 @@ def _sample_sign(*, user: Any, barcode: str) -> Signature:
             idempotency_key=f"review:verify:{digest}",
         )
     return signature
-
-
-def report_render(*, barcode: str, signature_id: int) -> int:
-    """Render and store the sample's report (once); returns its id."""
-    sample = Sample.objects.get(barcode=barcode)
-    existing = Report.objects.filter(sample=sample).first()
-    if existing is not None:
-        return existing.pk
-    signature = Signature.objects.get(pk=signature_id, sample=sample)
-    pdf = render_report(sample, current_results(sample), signature)
-    report, _ = Report.objects.get_or_create(
-        sample=sample,
-        defaults={
-            "pdf": pdf,
-            "sha256": hashlib.sha256(pdf).hexdigest(),
-            "created_at": timezone.now(),
-        },
-    )
-    return report.pk

@@ -145,13 +145,15 @@ def sample_detail(request: HttpRequest, barcode: str) -> HttpResponse:
 
 
 def detail_context(sample: Any, request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    """The sample page: its card, signatures (still valid or not), corrections, timeline."""
+    """The sample page: its card, signatures (still valid or not), corrections, every report
+    (the original and the corrected ones), timeline."""
     card = specimens.sample_card(sample, request.user)
     first_values = corrections.amendments(sample)
     return {
         "card": card,
         "result_rows": [(r, first_values.get(r.pk)) for r in card.results],
         "timeline": sample_timeline(sample),
+        "reports": specimens.sample_reports(sample),
         "conditions": ReceiptCondition.choices,
         "signatures": signatures.signatures_checked(sample),
         "critical": sample_critical(sample),

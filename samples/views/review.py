@@ -3,8 +3,9 @@ one signing act (user id and password at the first signing of the session, the p
 after it; meaning "reviewed and released"; each sample its own signature), or sends one assay
 back for a retest with a reason. From the page (htmx) the answer replaces only the signed
 samples' cards and the signing bar, so the page stays where it was.
-The report of a released sample is downloaded from here, only while it matches the SHA-256
-recorded when it was stored."""
+The reports of a released sample are downloaded from here (the newest, or each by its number),
+only while each matches the SHA-256 recorded when it was stored. A corrected sample waits on
+this page like a resulted one, marked "corrected after release: awaiting review"."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from samples import services
-from samples.documents.reports import render_report
+from samples.documents.reports import Replaced, render_report
 from samples.errors import LabError
 from samples.models import Report
 from samples.roles import Role, has_role, role_required
@@ -134,16 +135,32 @@ def review_retest(request: HttpRequest, barcode: str) -> HttpResponse:
 
 @role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 def report_pdf(request: HttpRequest, barcode: str) -> HttpResponse:
-    report = Report.objects.filter(sample__barcode=barcode).first()
+    """The sample's newest report (the original, or the latest corrected one)."""
+    report = Report.objects.filter(sample__barcode=barcode).order_by("-number").first()
     if report is None:
         raise Http404(f"{barcode} has no report yet: it is written once the sample is released.")
+    return _served(request, report, newest=True)
+
+
+@role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
+def report_version_pdf(request: HttpRequest, barcode: str, number: int) -> HttpResponse:
+    """One report of the sample by its number, as it was released (a replaced one too)."""
+    report = Report.objects.filter(sample__barcode=barcode, number=number).first()
+    if report is None:
+        raise Http404(f"{barcode} has no report {number}.")
+    newest = not Report.objects.filter(sample=report.sample, number__gt=number).exists()
+    return _served(request, report, newest=newest)
+
+
+def _served(request: HttpRequest, report: Report, *, newest: bool) -> HttpResponse:
+    barcode = report.sample.barcode
     pdf = bytes(report.pdf)
     found, intact = content_checked(report, "pdf")
     if not intact:
         # Never served as the report released: the lab would hand on a changed file.
         log.error(
-            "report of %s: the stored PDF does not match its recorded SHA-256 (%s, now %s)",
-            *(barcode, report.sha256, found),
+            "report %s of %s: the stored PDF does not match its recorded SHA-256 (%s, now %s)",
+            *(report.number, barcode, report.sha256, found),
         )
         context = {
             "barcode": barcode,
@@ -152,12 +169,31 @@ def report_pdf(request: HttpRequest, barcode: str) -> HttpResponse:
             "stored_at": utc_text(report.created_at),
         }
         return render(request, "samples/report_not_intact.html", context, status=409)
-    signature = report.sample.signatures.order_by("signed_at").last()
-    if signature is not None and not signature_valid(report.sample, signature.content_sha256):
+    signature = (
+        report.signature
+        or report.sample.signatures.filter(signed_at__lte=report.created_at)
+        .order_by("signed_at")
+        .last()
+    )
+    if (
+        newest
+        and signature is not None
+        and not signature_valid(report.sample, signature.content_sha256)
+    ):
         # The report as released stays stored; what is served now says it no longer holds.
+        replaced = report.replaces
         pdf = render_report(
-            report.sample, current_results(report.sample), signature, signature_valid=False
+            report.sample,
+            current_results(report.sample),
+            signature,
+            number=report.number,
+            at=report.created_at,
+            replaces=Replaced(replaced.number, replaced.created_at, replaced.sha256)
+            if replaced
+            else None,
+            signature_valid=False,
         )
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="labtrack-{barcode}.pdf"'
+    name = f"labtrack-{barcode}" + (f"-report-{report.number}" if report.number > 1 else "")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     return response

@@ -5,6 +5,7 @@ event of the correction keeps the flag before and after."""
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from decimal import Decimal
 
 import pytest
@@ -25,6 +26,11 @@ def low(lab):
     result = Result.objects.get(sample__barcode="S-000851")
     assert result.interpretation == "L" and lab.state("S-000851") == "reported"
     return result
+
+
+def measured(result: Result) -> str:
+    """When the result was measured, as the report's column prints it (in UTC)."""
+    return f"{result.measured_at.astimezone(UTC):%Y-%m-%d %H:%M}"
 
 
 def flag_cell(page: str, result: Result) -> str:
@@ -57,7 +63,8 @@ def test_a_corrected_value_in_range_loses_its_flag_everywhere(lab, low, signed_i
 
     report = pdf_text(client.get("/samples/S-000851/report.pdf").content).splitlines()
     rows = [line for line in report if line.startswith("GLU ")]
-    assert rows == ["GLU 4.9 mmol/L Cobas-1"]  # no flag cell: 4.9 is in range
+    # No flag: 4.9 is in range (the columns: reference interval, flag, measured, tested by).
+    assert rows == [f"GLU 4.9 mmol/L 3.9\N{EN DASH}5.6 {measured(low)} Cobas-1"]
     assert (
         "GLU corrected from 3.2 to 4.9 mmol/L, flag L → none, "
         f"by {lab.technician.username}; reason: transcription error"
@@ -100,6 +107,6 @@ def test_a_correction_before_release_is_on_the_report_as_released(lab, signed_in
     lab.verify("S-000852")
     lab.env.run_until_idle()
     report = pdf_text(client.get("/samples/S-000852/report.pdf").content)
-    assert "GLU 4.9 mmol/L Cobas-1" in report.splitlines()
+    assert f"GLU 4.9 mmol/L 3.9\N{EN DASH}5.6 {measured(result)} Cobas-1" in report.splitlines()
     assert "NO LONGER VALID" not in report
     assert "GLU corrected from 3.2 to 4.9 mmol/L, flag L → none" in report
