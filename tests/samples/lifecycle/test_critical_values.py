@@ -199,3 +199,28 @@ def test_runs_started_on_version_3_release_a_critical_value_without_a_notificati
     assert get_run(str(after.run_id)).version == 4
     assert CriticalNotification.objects.get().sample.barcode == "S-000707"
     assert_every_history_replays()
+
+
+def test_a_value_corrected_into_the_critical_range_is_called_before_release(lab):
+    """A correction can make a result critical: its notification opens as for a value found
+    critical, and the sample is not signed until the call is recorded."""
+    result = critical_sample(lab, "S-000711", value="5.0")
+    assert not CriticalNotification.objects.exists()
+
+    services.result_amend(
+        user=lab.technician, result_id=result.pk, value="1.8", reason="transcription error"
+    )
+    lab.env.run_until_idle()
+    notification = CriticalNotification.objects.get(result=result)
+    assert notification.is_open
+    assert get_run(str(notification.run_id)).workflow == "critical_notification"
+    with pytest.raises(LabError, match=r"GLU 1.8 mmol/L \(LL\) is not yet notified"):
+        lab.verify("S-000711")
+
+    services.result_amend(  # still critical: the same notification, no second one
+        user=lab.technician, result_id=result.pk, value="1.7", reason="second reading"
+    )
+    assert CriticalNotification.objects.filter(result=result).count() == 1
+    call(lab, "S-000711", read_back="1.7")
+    lab.verify("S-000711")
+    assert lab.state("S-000711") == "reported"
