@@ -19,7 +19,11 @@ class SamplesConfig(AppConfig):
         from workflows.ops import run_restarted
 
         # After migrate (and after a test flush) permissions exist, so groups can be granted them.
-        post_migrate.connect(ensure_role_groups, dispatch_uid="samples.ensure_role_groups")
+        # Once per migrate: samples is the last installed app, so every app's permissions exist
+        # by its turn.
+        post_migrate.connect(
+            ensure_role_groups, sender=self, dispatch_uid="samples.ensure_role_groups"
+        )
         # The first administrator comes from `manage.py createsuperuser` (README, deployment).
         post_save.connect(
             make_new_superuser_an_administrator,

@@ -97,18 +97,16 @@ def ensure_role_groups(**kwargs: Any) -> None:
     """Create one group per role and grant the admin-site permissions above (idempotent)."""
     for role in Role:
         group, _ = Group.objects.get_or_create(name=role.value)
-        wanted = _GROUP_PERMISSIONS.get(role, [])
+        wanted = {tuple(dotted.split(".")) for dotted in _GROUP_PERMISSIONS.get(role, [])}
         if not wanted:
             continue
-        permissions = []
-        for dotted in wanted:
-            app_label, codename = dotted.split(".")
-            permission = Permission.objects.filter(
-                content_type__app_label=app_label, codename=codename
-            ).first()
-            if permission is not None:  # an app may not have migrated yet
-                permissions.append(permission)
-        missing = set(permissions) - set(group.permissions.all())
+        existing = Permission.objects.filter(
+            content_type__app_label__in={app for app, _ in wanted},
+            codename__in={codename for _, codename in wanted},
+        ).select_related("content_type")
+        # An app may not have migrated yet: its permissions come on a later migrate.
+        found = [p for p in existing if (p.content_type.app_label, p.codename) in wanted]
+        missing = set(found) - set(group.permissions.all())
         if missing:
             group.permissions.add(*missing)
 
