@@ -1096,16 +1096,25 @@ class NotificationOutcome(models.TextChoices):
     LATE = "late", "notified after the SLA"
 
 
-@audited
+@audited_with("number", "value", "flag", "reason")
 class CriticalNotification(models.Model):
-    """A critical (panic) result to be called to the person responsible for the patient
-    (CLIA 42 CFR 493.1291(g)): one per result, opened when the lifecycle (version 4) finds it
-    beyond its assay's critical limits, kept by its own workflow (``samples.lifecycle.critical``)
-    until a call closes it. ``due_at``: the SLA's end (``CRITICAL_CALL_SLA_MINUTES`` after it
-    opened); ``escalated_at``: when the supervisors were first told no call was recorded in
-    time, ``escalations`` how many times; ``outcome``: closed within the SLA or after it."""
+    """A critical (panic) value to be called to the person responsible for the patient
+    (CLIA 42 CFR 493.1291(g)): opened when the lifecycle (version 4) finds a result beyond its
+    assay's critical limits, or a correction makes it so, kept by its own workflow
+    (``samples.lifecycle.critical``) until a call closes it. ``number`` 1 is the result's
+    first; a correction of a value already called to another critical value opens the next
+    (``reason``: the correction's). ``value`` and ``flag``: the value to call, which follows
+    the result's corrections while no call has closed it (blank on notifications opened before
+    they were recorded: those name the result's value). ``due_at``: the SLA's end
+    (``CRITICAL_CALL_SLA_MINUTES`` after it opened); ``escalated_at``: when the supervisors were
+    first told no call was recorded in time, ``escalations`` how many times; ``outcome``: closed
+    within the SLA or after it."""
 
-    result = models.OneToOneField(Result, on_delete=models.PROTECT, related_name="notification")
+    result = models.ForeignKey(Result, on_delete=models.PROTECT, related_name="notifications")
+    number = models.PositiveIntegerField(default=1)
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    flag = models.CharField(max_length=2, blank=True, default="")
+    reason = models.TextField(blank=True, default="")
     sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="notifications")
     run_id = models.UUIDField(null=True, blank=True)  # its notification workflow's run
     opened_at = models.DateTimeField()
@@ -1120,9 +1129,12 @@ class CriticalNotification(models.Model):
     class Meta:
         ordering = ["opened_at", "pk"]
         indexes = [models.Index(fields=["closed_at", "opened_at"], name="critical_open_oldest")]
+        constraints = [
+            models.UniqueConstraint(fields=["result", "number"], name="critical_one_per_number")
+        ]
 
     def __str__(self) -> str:
-        return f"critical value notification {self.pk} (result {self.result_id})"
+        return f"critical value notification {self.pk} (result {self.result_id}, {self.number})"
 
     @property
     def is_open(self) -> bool:

@@ -96,7 +96,7 @@ def demo_samples_seed() -> int:
                 barcode=notification.sample.barcode,
                 called_name="Dr Ruiz",
                 called_where="ward 5",
-                read_back=notification.result.value,
+                read_back=notification.value,
                 outcome="confirmed",
             )
         engine.run_until_idle()

@@ -143,6 +143,24 @@ def critical_close(result_id: int, call_id: int, late: bool) -> str:
     return critical.critical_close(result_id=result_id, call_id=call_id, late=late)
 
 
+# Version 2: the steps name the notification (a result may have several).
+
+
+@step("samples.notification_plan")
+def notification_plan(notification_id: int) -> dict[str, Any]:
+    return critical.notification_plan(notification_id=notification_id)
+
+
+@step("samples.notification_escalate")
+def notification_escalate(notification_id: int, round: int, at: float) -> str:
+    return critical.notification_escalate(notification_id=notification_id, round=round, at=at)
+
+
+@step("samples.notification_close")
+def notification_close(notification_id: int, call_id: int, late: bool) -> str:
+    return critical.notification_close(notification_id=notification_id, call_id=call_id, late=late)
+
+
 # --- batch run -----------------------------------------------------------------------------------
 
 

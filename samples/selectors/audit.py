@@ -274,8 +274,9 @@ SOURCES = [
         joins="JOIN samples_sample AS cns ON cns.id = e.sample_id "
         "JOIN samples_result AS cnr ON cnr.id = e.result_id "
         "JOIN samples_assay AS cna ON cna.id = cnr.assay_id",
-        extra="jsonb_build_object('assay', cna.code, 'value', cnr.value, 'units', cnr.units, "
-        "'flag', cnr.interpretation)",
+        # The value it is about: its own (the result's, for one opened before it was kept).
+        extra="jsonb_build_object('assay', cna.code, 'value', COALESCE(e.value, cnr.value), "
+        "'units', cnr.units, 'flag', COALESCE(NULLIF(e.flag, ''), cnr.interpretation))",
     ),
     Source(
         "call",

@@ -23,11 +23,13 @@ from samples.values.times import utc_text
 
 
 def reading(notification: CriticalNotification) -> str:
-    """ "GLU 1.8 mmol/L (LL)"."""
+    """ "GLU 1.8 mmol/L (LL)": the value the notification is about (the result's, for one
+    opened before notifications recorded it)."""
     result = notification.result
-    value = number(result.value) if result.value is not None else str(result.text)
+    value = notification.value if notification.value is not None else result.value
+    shown = number(value) if value is not None else str(result.text)
     units = f" {result.units or result.assay.units}".rstrip()
-    return f"{result.assay.code} {value}{units} ({result.interpretation})"
+    return f"{result.assay.code} {shown}{units} ({notification.flag or result.interpretation})"
 
 
 def call_words(call: CriticalCall) -> str:
@@ -116,7 +118,8 @@ def critical_timeline(sample: Sample) -> list[tuple[datetime, str, str]]:
     lines: list[tuple[datetime, str, str]] = []
     for item in sample_critical(sample):
         n = item.notification
-        lines.append((n.opened_at, CRITICAL_WORDS["opened"].format(reading=item.reading), ""))
+        opened = CRITICAL_WORDS["again" if n.number > 1 else "opened"]
+        lines.append((n.opened_at, opened.format(reading=item.reading, reason=n.reason), ""))
         for call in item.calls:
             lines.append((call.recorded_at, call_words(call), call.recorded_by.get_username()))
         if n.escalated_at is not None:

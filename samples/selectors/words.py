@@ -188,6 +188,8 @@ CORRECTION = "{assay} corrected from {before} to {after} {units}, flag {flag_bef
 # sample's timeline and the critical values page say them.
 CRITICAL_WORDS = {
     "opened": "Critical value {reading}: notification opened",
+    "again": "Critical value {reading}, corrected after the call ({reason}): notification "
+    "opened to call it again",
     "call": "Call to {name}{where} at {time}: {outcome}",
     "escalated": "Escalated to the supervisors: no call recorded within {minutes} min",
     "reminded": "Reminded the supervisors ({times} times): still no call recorded",

@@ -29,7 +29,7 @@ from samples.models import (
 )
 from samples.roles import Role
 from samples.services.access import require_role
-from samples.services.critical import critical_open
+from samples.services.critical import critical_amended
 from samples.services.recording import result_reading
 from samples.services.results import CRITICAL, interpretation_of
 from workflows.api import start
@@ -39,8 +39,9 @@ def result_amend(*, user: Any, result_id: int, value: Any, reason: str) -> Resul
     """Correct a result's value, with a reason; the value first recorded stays visible. The
     flag is read again from the new value (``L``/``H``/``LL``/``HH``, as on evaluation): the
     audit event of the correction carries the flag before and after in its context, and a
-    critical new value is marked for the reviewer (a value no longer critical is unmarked) and,
-    if the value was not critical before, opens its critical value notification: the sample is
+    critical new value is marked for the reviewer (a value no longer critical is unmarked). A
+    notification not yet called now names the new value; a critical new value with none, or
+    differing from the value already called, opens a notification to call it: the sample is
     not signed until the call is recorded (``samples.services.critical``).
     A qualitative assay's result is corrected to another of its answers (its flag "A" or "")."""
     require_role(user, Role.TECHNICIAN, Role.REVIEWER)
@@ -90,8 +91,15 @@ def result_amend(*, user: Any, result_id: int, value: Any, reason: str) -> Resul
                     "amended_by",
                 ]
             )
-        if after in CRITICAL and before not in CRITICAL:  # to be called, as a result found so
-            critical_open(barcode=sample.barcode, result_id=result.pk, at=now.timestamp())
+            # The value to call follows; a critical value other than the one called is called
+            # again (its own notification); the event of each change keeps the reason.
+            critical_amended(
+                result=result,
+                critical=after in CRITICAL,
+                was_critical=before in CRITICAL,
+                at=now,
+                reason=reason,
+            )
         if sample.released_at is not None:
             _back_to_review(sample=sample, user=user, result_id=result.pk, at=now)
     return result

@@ -5,14 +5,19 @@ escalation to the supervisors, and the hold on release while one is open (CLIA 4
 The rules:
 - A result beyond its assay's critical limits opens one notification (lifecycle version 4,
   step ``samples.critical_open``), kept by its own workflow (``samples.lifecycle.critical``).
+  The notification records the value to call; while no call has closed it, it follows the
+  result's corrections (the read-back is checked against the value standing). A correction of
+  a value already called to another critical value opens the result's next notification, with
+  its own workflow, SLA and call (``critical_amended``).
 - A technician or a reviewer records each call: to whom (a name, and where or in which role),
   when (now unless given; bounded as every time is), the value read back, the outcome.
-  ``confirmed`` needs a read-back equal to the result's value; ``confirmed`` and
+  ``confirmed`` needs a read-back equal to the notification's value; ``confirmed`` and
   ``reached_without_read_back`` close the notification; ``unable_to_reach`` is recorded and it
   stays open. A call on a notification already closed (or already answered by a closing call)
   is refused. Each call signals the notification's workflow (signal ``call``).
 - The workflow closes the notification (within the SLA: ``in_time``, else ``late``) and signals
-  the sample's lifecycle (``critical:<result_id>``), which waits for it before release.
+  the sample's run: ``critical:<result_id>`` for the result's first notification (lifecycle
+  version 4 waits for it before release), ``critical:<result_id>:<number>`` for a later one.
 - No closing call within ``CRITICAL_CALL_SLA_MINUTES``: the supervisors (active reviewers with
   an email address) are emailed, and again after each further period while it stays open.
 - A sample with an open notification is not signed (``critical_hold_check``).
@@ -62,47 +67,121 @@ def sla() -> timedelta:
     return timedelta(minutes=settings.CRITICAL_CALL_SLA_MINUTES)
 
 
-def reading(result: Result) -> str:
-    """ "GLU 1.8 mmol/L (LL)": a critical result as the lab says it."""
-    value = format(result.value.normalize(), "f") if result.value is not None else result.text
+def reading(notification: CriticalNotification) -> str:
+    """ "GLU 1.8 mmol/L (LL)": the value a notification is about, as the lab says it."""
+    result = notification.result
+    value, flag = called_value(notification), notification.flag or result.interpretation
+    shown = format(value.normalize(), "f") if value is not None else result.text
     units = f" {result.units or result.assay.units}".rstrip()
-    return f"{result.assay.code} {value}{units} ({result.interpretation})"
+    return f"{result.assay.code} {shown}{units} ({flag})"
+
+
+def called_value(notification: CriticalNotification) -> Decimal | None:
+    """The value the notification is about: its own, or (opened before notifications recorded
+    it) the result's."""
+    return notification.value if notification.value is not None else notification.result.value
+
+
+def _key(result_id: int, number: int) -> str:
+    """The workflow's key and the sample run's signal: the first as before, later ones apart."""
+    return f"critical:{result_id}" if number == 1 else f"critical:{result_id}:{number}"
 
 
 # --- the workflow's steps --------------------------------------------------------------------
 
 
-def critical_open(*, barcode: str, result_id: int, at: float) -> dict[str, Any]:
-    """Open the result's notification (once) at ``at`` (a timestamp: when the lifecycle found
-    the value) and start its workflow (once: keyed by the result). Returns the notification's
-    id and its SLA's end (a timestamp)."""
+def critical_open(
+    *, barcode: str, result_id: int, at: float, number: int = 1, reason: str = ""
+) -> dict[str, Any]:
+    """Open the result's notification ``number`` (once) at ``at`` (a timestamp: when the value
+    was found, or corrected) about the result's value now, and start its workflow (once: keyed
+    by the result and the number). Returns the notification's id and its SLA's end (a
+    timestamp)."""
     result = Result.objects.select_related("sample").get(pk=result_id, sample__barcode=barcode)
     now = datetime.fromtimestamp(at, UTC)
     with transaction.atomic():
         notification, _ = CriticalNotification.objects.get_or_create(
             result=result,
-            defaults={"sample": result.sample, "opened_at": now, "due_at": now + sla()},
+            number=number,
+            defaults={
+                "sample": result.sample,
+                "opened_at": now,
+                "due_at": now + sla(),
+                "value": result.value,
+                "flag": result.interpretation,
+                "reason": reason,
+            },
         )
         if notification.run_id is None:
-            run_id = start(CRITICAL_NOTIFICATION, result_id, key=f"critical:{result_id}")
+            run_id = start(CRITICAL_NOTIFICATION, notification.pk, key=_key(result_id, number))
             CriticalNotification.objects.filter(pk=notification.pk, run_id=None).update(
                 run_id=run_id
             )
     return {"notification": notification.pk, "due": notification.due_at.timestamp()}
 
 
+def critical_amended(
+    *, result: Result, critical: bool, was_critical: bool, at: datetime, reason: str
+) -> None:
+    """The result's value was corrected (``result`` holds the new one, saved; ``critical`` and
+    ``was_critical``: whether the new and the old value are beyond the critical limits).
+    Its notification not yet called now names the new value (the read-back is checked against
+    it; its SLA runs on from when it opened). A critical value with no notification yet (the
+    old value was not critical), or differing from the value already called, opens the
+    result's next notification, to call again. A value no longer critical closes nothing: the
+    notification not yet called stays open, as do the ones called."""
+    latest = result.notifications.select_for_update().order_by("number").last()
+    if latest is not None and latest.closed_at is None and not _closing_call(latest):
+        CriticalNotification.objects.filter(pk=latest.pk).update(
+            value=result.value, flag=result.interpretation
+        )
+        return
+    if not critical or result.value is None:
+        return
+    if (latest is None and not was_critical) or (
+        latest is not None and latest.value != result.value  # unknown (older): call again
+    ):
+        critical_open(
+            barcode=result.sample.barcode,
+            result_id=result.pk,
+            at=at.timestamp(),
+            number=1 if latest is None else latest.number + 1,
+            reason=reason,
+        )
+
+
+# The first notification of a result, for the runs of the workflow's version 1 (their steps
+# name the result; a result had one notification then).
 def critical_plan(*, result_id: int) -> dict[str, Any]:
-    """What the notification's workflow needs once: the SLA's end and its length."""
-    notification = CriticalNotification.objects.get(result_id=result_id)
-    return {"due": notification.due_at.timestamp(), "every": sla().total_seconds()}
+    return notification_plan(notification_id=_first(result_id))
 
 
 def critical_escalate(*, result_id: int, round: int, at: float) -> str:
+    return notification_escalate(notification_id=_first(result_id), round=round, at=at)
+
+
+def critical_close(*, result_id: int, call_id: int, late: bool) -> str:
+    return notification_close(notification_id=_first(result_id), call_id=call_id, late=late)
+
+
+def _first(result_id: int) -> int:
+    return CriticalNotification.objects.values_list("pk", flat=True).get(
+        result_id=result_id, number=1
+    )
+
+
+def notification_plan(*, notification_id: int) -> dict[str, Any]:
+    """What the notification's workflow needs once: the SLA's end and its length."""
+    notification = CriticalNotification.objects.get(pk=notification_id)
+    return {"due": notification.due_at.timestamp(), "every": sla().total_seconds()}
+
+
+def notification_escalate(*, notification_id: int, round: int, at: float) -> str:
     """The SLA passed with no closing call (its timer fired at ``at``, a timestamp): record it
-    (``escalated_at`` the first time) and email the supervisors. ``round`` (1, 2...) makes a
-    second run of the step a no-op; the mail goes at least once."""
+    (``escalated_at`` the first time) and email the supervisors, naming the value to call.
+    ``round`` (1, 2...) makes a second run of the step a no-op; the mail goes at least once."""
     notification = CriticalNotification.objects.select_related("result__assay", "sample").get(
-        result_id=result_id
+        pk=notification_id
     )
     now = datetime.fromtimestamp(at, UTC)
     claimed = CriticalNotification.objects.filter(
@@ -114,7 +193,7 @@ def critical_escalate(*, result_id: int, round: int, at: float) -> str:
         escalated_at=now
     )
     minutes = int((now - notification.opened_at).total_seconds() // 60)
-    what = reading(notification.result)
+    what = reading(notification)
     subject = f"Critical value not yet called: {notification.sample.barcode} {what}"
     body = (
         f"Sample {notification.sample.barcode}: critical value {what}, opened "
@@ -134,19 +213,21 @@ def critical_escalate(*, result_id: int, round: int, at: float) -> str:
     try:
         send_mail(subject, body, None, recipients)
     except (OSError, smtplib.SMTPException) as error:  # recorded all the same; the page shows it
-        log.warning("escalation mail for result %s not sent: %s", result_id, error)
+        log.warning("escalation mail for notification %s not sent: %s", notification_id, error)
         return f"escalation {round} recorded; the mail was not sent ({error})"
     return f"escalation {round} recorded; mailed {len(recipients)} supervisor(s)"
 
 
-def critical_close(*, result_id: int, call_id: int, late: bool) -> str:
-    """Close the notification with the call that closed it and tell the sample's lifecycle
-    (signal ``critical:<result_id>``) that release may go on. ``late``: the SLA's timer fired
-    before the call was recorded (the notification breached its SLA)."""
+def notification_close(*, notification_id: int, call_id: int, late: bool) -> str:
+    """Close the notification with the call that closed it and tell the sample's run (signal
+    ``critical:<result_id>``, ``critical:<result_id>:<number>`` after the first) that release
+    may go on. ``late``: the SLA's timer fired before the call was recorded (the notification
+    breached its SLA)."""
     call = CriticalCall.objects.select_related("notification__sample").get(
-        pk=call_id, notification__result_id=result_id
+        pk=call_id, notification_id=notification_id
     )
     notification = call.notification
+    name = _key(notification.result_id, notification.number)
     outcome = NotificationOutcome.LATE if late else NotificationOutcome.IN_TIME
     with transaction.atomic():
         CriticalNotification.objects.filter(pk=notification.pk, closed_at=None).update(
@@ -154,10 +235,10 @@ def critical_close(*, result_id: int, call_id: int, late: bool) -> str:
         )
         signal(
             str(notification.sample.run_id),
-            f"critical:{result_id}",
+            name,
             {"call_id": call.pk, "outcome": call.outcome},
             actor=call.recorded_by.get_username(),
-            idempotency_key=f"critical:{result_id}:closed",
+            idempotency_key=f"{name}:closed",
         )
     return f"notification closed ({NotificationOutcome(outcome).label})"
 
@@ -198,7 +279,6 @@ def critical_call_record(
     when = _called_at(called_at)
     with transaction.atomic():
         notification = _open_notification(sample, assay)
-        result = notification.result
         value = _read_back(read_back)
         if outcome == CallOutcome.CONFIRMED:
             if value is None:
@@ -206,10 +286,10 @@ def critical_call_record(
                     "A confirmed call needs the value read back by the person called.",
                     field="read_back",
                 )
-            if value != result.value:
+            if value != called_value(notification):
                 raise LabError(
                     f"The value read back, {_plain(value)}, is not the result "
-                    f"{reading(result)}: read the value again, or record the call as "
+                    f"{reading(notification)}: read the value again, or record the call as "
                     "reached without read-back.",
                     field="read_back",
                 )
@@ -304,7 +384,7 @@ def critical_hold_check(sample: Sample) -> None:
         .order_by("opened_at")
     )
     if waiting:
-        values = ", ".join(reading(n.result) for n in waiting)
+        values = ", ".join(reading(n) for n in waiting)
         raise LabError(
             f"{sample.barcode}: the critical value {values} is not yet notified: record the "
             "call to the responsible person before release."

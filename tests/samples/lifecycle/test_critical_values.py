@@ -7,16 +7,18 @@ test in both engine modes; every history recorded is replayed from scratch after
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
 from samples import services
 from samples.errors import LabError
 from samples.models import CriticalCall, CriticalNotification, Report, Result
+from samples.selectors.critical import critical_timeline
 from tests.modes import BOTH_MODES
 from tests.replaying import assert_every_history_replays
 from tests.samples.lab import Lab
-from workflows.api import get_run
+from workflows.api import get_run, start
 from workflows.testing import WorkflowTestEnv
 
 
@@ -143,7 +145,7 @@ def test_unable_to_reach_is_recorded_and_the_notification_stays_open(lab):
 
 def test_a_mismatching_read_back_is_refused_and_changes_nothing(lab):
     result = critical_sample(lab, "S-000704")
-    run_before = len(get_run(str(result.notification.run_id)).history)
+    run_before = len(get_run(str(CriticalNotification.objects.get(result=result).run_id)).history)
     with pytest.raises(LabError, match=r"read back, 1\.9, is not the result GLU 1\.8") as refused:
         call(lab, "S-000704", read_back="1.9")
     assert refused.value.field == "read_back"
@@ -154,7 +156,10 @@ def test_a_mismatching_read_back_is_refused_and_changes_nothing(lab):
         call(lab, "S-000704", outcome="left a voicemail")
     assert refused.value.field == "outcome"
     assert CriticalCall.objects.count() == 0
-    assert len(get_run(str(result.notification.run_id)).history) == run_before
+    assert (
+        len(get_run(str(CriticalNotification.objects.get(result=result).run_id)).history)
+        == run_before
+    )
     call(lab, "S-000704", read_back="1,80")  # a decimal comma, trailing zero: the same value
     assert not CriticalNotification.objects.get().is_open
 
@@ -224,3 +229,174 @@ def test_a_value_corrected_into_the_critical_range_is_called_before_release(lab)
     call(lab, "S-000711", read_back="1.7")
     lab.verify("S-000711")
     assert lab.state("S-000711") == "reported"
+
+
+def amend(lab, result: Result, value: str, reason: str = "transcription error") -> None:
+    services.result_amend(user=lab.technician, result_id=result.pk, value=value, reason=reason)
+    lab.env.run_until_idle()
+
+
+def test_a_called_value_corrected_to_another_critical_value_is_called_again(lab, mailoutbox):
+    """The clinician was told 1.8; the value is 30: a second notification, its own SLA,
+    escalation and call, and release waits for it as for the first."""
+    result = critical_sample(lab, "S-000721")
+    call(lab, "S-000721")
+    first = CriticalNotification.objects.get(result=result)
+    assert not first.is_open and first.value == result.value
+
+    amend(lab, result, "30", reason="the analyser's value was keyed wrongly")
+    first.refresh_from_db()
+    assert (first.number, first.value, first.outcome) == (1, result.value, "in_time")
+    again = CriticalNotification.objects.get(result=result, number=2)
+    assert again.is_open and (again.value, again.flag) == (30, "HH")
+    assert again.reason == "the analyser's value was keyed wrongly"
+    assert again.due_at - again.opened_at == timedelta(minutes=30)
+    run = get_run(str(again.run_id))
+    assert (run.workflow, run.version, run.status) == ("critical_notification", 2, "waiting")
+    with pytest.raises(LabError, match=r"GLU 30 mmol/L \(HH\) is not yet notified"):
+        lab.verify("S-000721")
+
+    lab.env.advance_time(timedelta(minutes=31))  # its own SLA: the supervisors are told
+    again.refresh_from_db()
+    first.refresh_from_db()
+    assert again.escalations >= 1 and first.escalations == 0
+    assert mailoutbox and all("GLU 30 mmol/L (HH)" in mail.subject for mail in mailoutbox)
+
+    with pytest.raises(LabError, match=r"read back, 1\.8, is not the result GLU 30 mmol/L"):
+        call(lab, "S-000721", read_back="1.8")  # the value told before is not the one now
+    recorded = call(lab, "S-000721", read_back="30")
+    again.refresh_from_db()
+    assert recorded.notification == again and again.outcome == "late"
+    assert first.calls.count() == 1
+    sample_run = again.sample.run_id
+    assert signals(sample_run).count(f"critical:{result.pk}:2") == 1
+    timeline = [line for _, line, _ in critical_timeline(again.sample)]
+    assert "Critical value GLU 1.8 mmol/L (LL): notification opened" in timeline
+    assert (
+        "Critical value GLU 30.0 mmol/L (HH), corrected after the call (the analyser's value was "
+        "keyed wrongly): notification opened to call it again"
+    ) in timeline
+
+    lab.verify("S-000721")
+    assert lab.state("S-000721") == "reported"
+    with pytest.raises(LabError, match="already notified"):
+        call(lab, "S-000721", read_back="30")
+
+
+def test_a_value_corrected_while_its_notification_is_open_is_read_back_as_corrected(lab):
+    result = critical_sample(lab, "S-000722")
+    notification = CriticalNotification.objects.get(result=result)
+    due = notification.due_at
+    call(lab, "S-000722", "unable_to_reach", read_back=None)
+
+    amend(lab, result, "1.5", reason="diluted sample, value recalculated")
+    notification.refresh_from_db()
+    assert CriticalNotification.objects.filter(result=result).count() == 1  # not yet called
+    assert (notification.value, notification.flag, notification.due_at) == (
+        Decimal("1.5"), "LL", due
+    )  # fmt: skip
+    with pytest.raises(LabError, match=r"read back, 1\.8, is not the result GLU 1\.5 mmol/L"):
+        call(lab, "S-000722", read_back="1.8")
+    with pytest.raises(LabError, match=r"GLU 1.5 mmol/L \(LL\) is not yet notified"):
+        lab.verify("S-000722")
+    call(lab, "S-000722", read_back="1.5")
+    notification.refresh_from_db()
+    assert not notification.is_open and notification.calls.last().read_back == Decimal("1.5")
+    lab.verify("S-000722")
+    assert lab.state("S-000722") == "reported"
+
+
+def test_a_called_value_corrected_out_of_the_critical_range_opens_nothing_more(lab):
+    result = critical_sample(lab, "S-000723")
+    call(lab, "S-000723")
+    amend(lab, result, "5.0")
+    assert CriticalNotification.objects.filter(result=result).count() == 1
+    assert Result.objects.get(pk=result.pk).critical_flagged_at is None
+    with pytest.raises(LabError, match="already notified"):
+        call(lab, "S-000723", read_back="5.0")
+    lab.verify("S-000723")
+    assert lab.state("S-000723") == "reported"
+
+
+def test_a_value_called_then_corrected_out_and_back_to_another_critical_is_called_again(lab):
+    result = critical_sample(lab, "S-000724")
+    call(lab, "S-000724")
+    amend(lab, result, "5.0")
+    amend(lab, result, "1.6", reason="the first correction was wrong")
+    again = CriticalNotification.objects.get(result=result, number=2)
+    assert again.is_open and again.value == Result.objects.get(pk=result.pk).value
+    call(lab, "S-000724", read_back="1.6")
+    lab.verify("S-000724")
+    assert lab.state("S-000724") == "reported"
+
+
+def test_a_correction_after_release_to_another_critical_value_is_called_before_re_release(lab):
+    result = critical_sample(lab, "S-000725")
+    call(lab, "S-000725")
+    lab.verify("S-000725")
+    assert lab.state("S-000725") == "reported"
+
+    amend(lab, result, "28", reason="wrong patient's tube")
+    again = CriticalNotification.objects.get(result=result, number=2)
+    assert again.is_open and lab.state("S-000725") == "amended"
+    with pytest.raises(LabError, match=r"GLU 28 mmol/L \(HH\) is not yet notified"):
+        lab.verify("S-000725")
+    call(lab, "S-000725", read_back="28")
+    lab.verify("S-000725")
+    assert lab.state("S-000725") == "reported"
+    assert Report.objects.filter(sample__barcode="S-000725").count() == 2
+
+
+def test_a_notification_started_on_version_1_finishes_on_it(lab):
+    """A notification opened before notifications were numbered (its run on version 1, naming
+    the result; no value of its own) is called and closed as before, and the lifecycle waiting
+    for its signal goes on; a correction after that call opens the next one on version 2."""
+    from workflows import registry
+
+    lab.register("S-000726")
+    lab.receive("S-000726")
+    lab.to_batch("S-000726")
+    lab.close_batches()
+    lab.start_run()
+    result = services.result_record(
+        barcode="S-000726", assay_code="GLU", value="1.8", instrument=lab.instrument
+    )
+    version_2 = registry.get_workflow("critical_notification", 2)
+    registry.unregister_workflow("critical_notification", 2)  # the lab before this change
+    try:  # what its critical_open step did then
+        opened = lab.env.now()
+        first = CriticalNotification.objects.create(
+            result=result,
+            sample=result.sample,
+            opened_at=opened,
+            due_at=opened + timedelta(minutes=30),
+        )
+        first.run_id = start("critical_notification", result.pk, key=f"critical:{result.pk}")
+        first.save(update_fields=["run_id"])
+    finally:
+        registry.register_workflow(version_2)  # the deploy that numbers the notifications
+        lab.env.restart_workers()
+    lab.env.run_until_idle()
+    assert CriticalNotification.objects.get() == first  # the lifecycle's step found it
+    old = get_run(str(first.run_id))
+    assert (old.version, old.status) == (1, "waiting")
+    with pytest.raises(LabError, match=r"GLU 1.8 mmol/L \(LL\) is not yet notified"):
+        lab.verify("S-000726")
+
+    with pytest.raises(LabError, match=r"read back, 1\.7, is not the result GLU 1\.8"):
+        call(lab, "S-000726", read_back="1.7")
+    call(lab, "S-000726")
+    old = get_run(str(first.run_id))
+    assert (old.status, old.result) == (
+        "completed",
+        "notification closed (notified within the SLA)",
+    )
+    assert f"critical:{result.pk}" in signals(first.sample.run_id)
+
+    amend(lab, result, "27")  # the value called is not recorded: called again
+    again = CriticalNotification.objects.get(result=result, number=2)
+    assert get_run(str(again.run_id)).version == 2
+    call(lab, "S-000726", read_back="27")
+    lab.verify("S-000726")
+    assert lab.state("S-000726") == "reported"
+    assert_every_history_replays()
