@@ -13,8 +13,7 @@ from samples.roles import Role
 from tests.cast import PASSWORD
 from tests.e2e.pages import sign_in
 from tests.samples.lab import Lab, make_assay
-from tests.samples.qc import control_post, make_lot, start_run_on_instrument
-from tests.samples.quality import history
+from tests.samples.quality import control_post, history, make_lot, start_run_on_instrument
 from workflows.ops import run_inline
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

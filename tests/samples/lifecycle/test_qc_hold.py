@@ -30,7 +30,7 @@ from tests.cast import PASSWORD
 from tests.modes import BOTH_MODES
 from tests.replaying import assert_every_history_replays
 from tests.samples.lab import Lab
-from tests.samples.qc import control_post, held_run, make_lot, start_run_on_instrument
+from tests.samples.quality import control_post, held_run, make_lot, start_run_on_instrument
 from workflows.api import get_run
 from workflows.testing import WorkflowTestEnv
 

@@ -12,8 +12,7 @@ from samples.errors import LabError
 from samples.models import QcStatus, QcVerdict
 from tests.modes import BOTH_MODES
 from tests.samples.lab import Lab
-from tests.samples.qc import control_post, make_lot, start_run_on_instrument
-from tests.samples.quality import history
+from tests.samples.quality import control_post, history, make_lot, start_run_on_instrument
 from workflows.api import get_run
 from workflows.testing import WorkflowTestEnv
 

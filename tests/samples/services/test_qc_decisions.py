@@ -10,7 +10,7 @@ from samples.errors import LabError, NotAllowed
 from samples.models import QcDecision, QcStatus, Signature
 from samples.roles import Role
 from tests.cast import PASSWORD
-from tests.samples.qc import held_run, make_lot, start_run_on_instrument
+from tests.samples.quality import held_run, make_lot, start_run_on_instrument
 from workflows.api import get_run
 
 pytestmark = pytest.mark.django_db
