@@ -20,7 +20,7 @@ from samples.roles import Role, has_role, role_required
 from samples.selectors.qc_holds import batch_qc
 from samples.services.qc_decisions import MEANINGS
 from samples.services.signer import AccountLocked, user_id_needed
-from samples.views.errors import refusal_status
+from samples.views.errors import locked_out, refusal_status
 
 
 @role_required(Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
@@ -44,9 +44,7 @@ def batch_qc_decide(request: HttpRequest, batch_id: int) -> HttpResponse:
             request=request,
         )
     except AccountLocked:
-        # The lockout response (labtrack/lockout.py) ends the session and says why.
-        request.axes_locked_out = True  # type: ignore[attr-defined]
-        return HttpResponse(status=429)
+        return locked_out(request)
     except LabError as refusal:
         entered = {"decision": decision, "reason": reason, "error": refusal.message}
         return _page(request, batch_id, status=refusal_status(refusal), entered=entered)

@@ -56,3 +56,11 @@ def refusal_as_message(
         return answered
 
     return decorator
+
+
+def locked_out(request: HttpRequest) -> HttpResponse:
+    """The answer to a signing form whose password failed once too often (the signer raised
+    ``AccountLocked``): the lockout response (labtrack/lockout.py) takes over, ends the session
+    and says the account is locked, for how long and who can unlock it."""
+    request.axes_locked_out = True  # type: ignore[attr-defined]
+    return HttpResponse(status=429)

@@ -33,7 +33,7 @@ from samples.services.signer import (
     user_id_needed,
 )
 from samples.values.times import utc_text
-from samples.views.errors import refusal_as_message
+from samples.views.errors import locked_out, refusal_as_message
 from samples.views.requests import HtmxHttpRequest
 
 log = logging.getLogger(__name__)
@@ -82,10 +82,7 @@ def _sign(request: HtmxHttpRequest, barcodes: list[str]) -> HttpResponse:
             request=request,
         )
     except AccountLocked:
-        # The lockout response (labtrack/lockout.py) takes over: it ends the session and says
-        # the account is locked, for how long and who can unlock it.
-        request.axes_locked_out = True  # type: ignore[attr-defined]
-        return HttpResponse(status=429)
+        return locked_out(request)
     except LabError as refusal:  # wrong user id or password, nothing ticked: nothing signed
         if request.htmx:
             context = _context(request, refusal=refusal.message)

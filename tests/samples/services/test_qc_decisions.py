@@ -172,6 +172,25 @@ def test_a_supervisor_accepts_on_the_batch_page_with_reason_and_password(
     assert batch.qc_status == QcStatus.ACCEPTED_BY_DECISION
 
 
+def test_wrong_passwords_on_the_decision_lock_the_account_as_on_the_review_page(
+    lab, supervisor, signed_in
+):
+    """The fifth wrong password ends the session and says the account is locked, as signing a
+    sample's results does (tests/samples/services/test_signature_lockout.py)."""
+    batch = held_run(lab)
+    client = signed_in(supervisor)
+    typed = {"decision": "accept", "reason": "fine", "username": "kim", "password": "nope"}
+    for _ in range(4):
+        assert client.post(f"/batches/{batch.pk}/qc/decide/", typed).status_code == 400
+    locked = client.post(f"/batches/{batch.pk}/qc/decide/", typed)
+    body = locked.content.decode()
+    assert locked.status_code == 429
+    assert "Account locked" in body and "You have been signed out" in body
+    assert "Wrong" not in body
+    nothing_changed(batch)
+    assert client.get(f"/batches/{batch.pk}/qc/").status_code == 302  # signed out
+
+
 def test_only_a_supervisor_decides_on_the_page(lab, signed_in):
     batch = held_run(lab)
     client = signed_in(lab.technician)
