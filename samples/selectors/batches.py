@@ -3,10 +3,19 @@ and, after them, the run's control positions with their results' verdicts)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from samples.models import Batch, BatchStatus, ControlResult, QcVerdict
+from samples.models import (
+    Batch,
+    BatchControl,
+    BatchMember,
+    BatchStatus,
+    ControlResult,
+    QcVerdict,
+    Result,
+)
 from samples.values.plates import well_name
 
 
@@ -53,49 +62,63 @@ class BatchView:
 
 
 def batch_board() -> list[BatchView]:
-    """Batches not yet completed, oldest first, with their plate maps (wells A1 to H12)."""
-    views = []
-    batches = (
+    """Batches not yet completed, oldest first, with their plate maps (wells A1 to H12): five
+    queries however many batches there are."""
+    batches = list(
         Batch.objects.exclude(status=BatchStatus.COMPLETED)
         .select_related("assay", "instrument", "started_by")
         .order_by("assay__code", "opened_at")
     )
-    for batch in batches:
-        members = {m.position: m for m in batch.members.select_related("sample")}
-        resulted = set(batch.results.values_list("sample_id", flat=True))
-        controls = {c.position: c for c in batch.controls.select_related("lot")}
-        verdicts = {
-            control_id: (verdict, tuple(rules))
-            for control_id, verdict, rules in _control_results(batch)
-        }
-        cells = []
-        for position in range(1, max([batch.capacity, *controls]) + 1):
-            member, control = members.get(position), controls.get(position)
-            if control is not None:
-                verdict, rules = verdicts.get(control.pk, ("", ()))
-                cells.append(
-                    PlateCell(
-                        position, well_name(position), "", False, control.lot.code, verdict, rules
-                    )
-                )
-                continue
+    chosen = [batch.pk for batch in batches]
+    members: dict[int, dict[int, BatchMember]] = defaultdict(dict)
+    for member in BatchMember.objects.filter(batch__in=chosen).select_related("sample"):
+        members[member.batch_id][member.position] = member
+    resulted: dict[int, set[int]] = defaultdict(set)
+    for batch_id, sample_id in Result.objects.filter(batch__in=chosen).values_list(
+        "batch_id", "sample_id"
+    ):
+        resulted[batch_id].add(sample_id)
+    controls: dict[int, dict[int, BatchControl]] = defaultdict(dict)
+    for control in BatchControl.objects.filter(batch__in=chosen).select_related("lot"):
+        controls[control.batch_id][control.position] = control
+    verdicts = {
+        control_id: (verdict, tuple(rules))
+        for control_id, verdict, rules in ControlResult.objects.filter(
+            control__batch__in=chosen
+        ).values_list("control_id", "verdict", "rules")
+    }
+    return [
+        _batch_view(batch, members[batch.pk], resulted[batch.pk], controls[batch.pk], verdicts)
+        for batch in batches
+    ]
+
+
+def _batch_view(
+    batch: Batch,
+    members: dict[int, BatchMember],
+    resulted: set[int],
+    controls: dict[int, BatchControl],
+    verdicts: dict[int, tuple[str, tuple[str, ...]]],
+) -> BatchView:
+    cells = []
+    for position in range(1, max([batch.capacity, *controls]) + 1):
+        member, control = members.get(position), controls.get(position)
+        if control is not None:
+            verdict, rules = verdicts.get(control.pk, ("", ()))
             cells.append(
                 PlateCell(
-                    position,
-                    well_name(position),
-                    member.sample.barcode if member else "",
-                    bool(member and member.sample_id in resulted),
+                    position, well_name(position), "", False, control.lot.code, verdict, rules
                 )
             )
-        waiting = [m.sample.barcode for m in members.values() if m.sample_id not in resulted]
-        controls_waiting = [c.lot.code for c in controls.values() if c.pk not in verdicts]
-        views.append(BatchView(batch, cells, len(members), sorted(waiting), controls_waiting))
-    return views
-
-
-def _control_results(batch: Batch) -> list[tuple[int, str, list[str]]]:
-    return list(
-        ControlResult.objects.filter(control__batch=batch).values_list(
-            "control_id", "verdict", "rules"
+            continue
+        cells.append(
+            PlateCell(
+                position,
+                well_name(position),
+                member.sample.barcode if member else "",
+                bool(member and member.sample_id in resulted),
+            )
         )
-    )
+    waiting = [m.sample.barcode for m in members.values() if m.sample_id not in resulted]
+    controls_waiting = [c.lot.code for c in controls.values() if c.pk not in verdicts]
+    return BatchView(batch, cells, len(members), sorted(waiting), controls_waiting)

@@ -7,6 +7,7 @@ import re
 
 from samples.models import Batch, BatchStatus, Result
 from samples.templatetags.lab_format import utc_iso, utc_time
+from tests.samples.quality import make_lot, run_with_controls
 
 
 def closed_batch(lab, *barcodes):
@@ -112,3 +113,27 @@ def test_an_open_batch_says_when_it_closes_as_a_time(lab, signed_in):
     assert f'Closes when full, or at <time datetime="{utc_iso(closes)}">' in body
     assert f"{utc_time(closes)}</time>." in body
     assert " + " not in body
+
+
+def test_the_board_reads_its_batches_in_a_bounded_number_of_queries(
+    lab, signed_in, django_assert_max_num_queries
+):
+    """One batch or several, running with controls or open: the same number of queries."""
+    make_lot(lab.instrument)
+    client = signed_in(lab.technician)
+    run_with_controls(lab, "S-000631")
+    assert client.get("/batches/").status_code == 200
+    bound = 14  # the session, the user and their roles, the board, the instruments, a session save
+    with django_assert_max_num_queries(bound):
+        page = client.get("/batches/").content.decode()
+    assert page.count('class="card batch') == 1
+    run_with_controls(lab, "S-000632")
+    for barcode in ["S-000633", "S-000634", "S-000635", "S-000636"]:
+        lab.register(barcode)
+        lab.receive(barcode)
+        lab.to_batch(barcode)
+    lab.close_batches()
+    with django_assert_max_num_queries(bound):
+        page = client.get("/batches/").content.decode()
+    assert page.count('class="card batch') == 4
+    assert page.count("control QC-GLU-1: waiting for its result") == 2
