@@ -1084,16 +1084,22 @@ class CallOutcome(models.TextChoices):
     CONFIRMED = "confirmed", "confirmed, read back"
     REACHED = "reached_without_read_back", "reached, without read-back"
     UNREACHED = "unable_to_reach", "unable to reach"
+    # Recorded by a correction, not by a person: the value was corrected out of the critical
+    # range before anyone was told it, so there is no call to make.
+    WITHDRAWN = "withdrawn", "no call: corrected out of the critical range first"
 
 
+# What a person records as the outcome of a call.
+CALLED_OUTCOMES = (CallOutcome.CONFIRMED, CallOutcome.REACHED, CallOutcome.UNREACHED)
 # A call with one of these outcomes closes the notification; ``unable_to_reach`` leaves it open.
-CLOSING_OUTCOMES = frozenset({CallOutcome.CONFIRMED, CallOutcome.REACHED})
+CLOSING_OUTCOMES = frozenset({CallOutcome.CONFIRMED, CallOutcome.REACHED, CallOutcome.WITHDRAWN})
 
 
 class NotificationOutcome(models.TextChoices):
     OPEN = "", "open"
     IN_TIME = "in_time", "notified within the SLA"
     LATE = "late", "notified after the SLA"
+    WITHDRAWN = "withdrawn", "withdrawn: corrected out of the critical range before a call"
 
 
 @audited_with("number", "value", "flag", "reason")
@@ -1108,7 +1114,8 @@ class CriticalNotification(models.Model):
     they were recorded: those name the result's value). ``due_at``: the SLA's end
     (``CRITICAL_CALL_SLA_MINUTES`` after it opened); ``escalated_at``: when the supervisors were
     first told no call was recorded in time, ``escalations`` how many times; ``outcome``: closed
-    within the SLA or after it."""
+    within the SLA or after it, or withdrawn (a correction took the value out of the critical
+    range before anyone was told it)."""
 
     result = models.ForeignKey(Result, on_delete=models.PROTECT, related_name="notifications")
     number = models.PositiveIntegerField(default=1)
@@ -1123,7 +1130,7 @@ class CriticalNotification(models.Model):
     escalations = models.PositiveIntegerField(default=0)
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(
-        max_length=8, choices=NotificationOutcome.choices, default="", blank=True
+        max_length=16, choices=NotificationOutcome.choices, default="", blank=True
     )
 
     class Meta:

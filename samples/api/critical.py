@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from samples import services
 from samples.api.permissions import roles_allowed
-from samples.models import CallOutcome, CriticalCall
+from samples.models import CALLED_OUTCOMES, CallOutcome, CriticalCall
 from samples.roles import Role
 from samples.selectors.specimens import sample_find
 
@@ -42,7 +42,10 @@ class CriticalCallInSerializer(serializers.Serializer):
         required=False, allow_blank=True, allow_null=True, max_length=32,
         help_text="The value the person called read back; required for `confirmed`.",
     )  # fmt: skip
-    outcome = serializers.ChoiceField(choices=CallOutcome.choices)
+    outcome = serializers.ChoiceField(
+        choices=[(o.value, o.label) for o in CALLED_OUTCOMES],
+        help_text="What the call came to (`withdrawn` is recorded by a correction, not a call).",
+    )
 
 
 class CriticalCallOutSerializer(serializers.ModelSerializer):

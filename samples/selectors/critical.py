@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from samples.models import (
     CLOSING_OUTCOMES,
+    CallOutcome,
     CriticalCall,
     CriticalNotification,
     NotificationOutcome,
@@ -34,6 +35,8 @@ def reading(notification: CriticalNotification) -> str:
 
 def call_words(call: CriticalCall) -> str:
     """ "Call to Dr Ruiz (ward 5) at 14:02 UTC: confirmed, read back 1.8"."""
+    if call.outcome == CallOutcome.WITHDRAWN:
+        return CRITICAL_WORDS["withdrawn"].format(time=utc_text(call.called_at, "time"))
     outcome = str(call.outcome).replace("_", " ")
     if call.read_back is not None:
         outcome += f", read back {number(call.read_back)}"

@@ -191,6 +191,8 @@ CRITICAL_WORDS = {
     "again": "Critical value {reading}, corrected after the call ({reason}): notification "
     "opened to call it again",
     "call": "Call to {name}{where} at {time}: {outcome}",
+    "withdrawn": "No call needed: the value was corrected out of the critical range at {time}, "
+    "before anyone was told it",
     "escalated": "Escalated to the supervisors: no call recorded within {minutes} min",
     "reminded": "Reminded the supervisors ({times} times): still no call recorded",
     "closed": "Notification closed ({outcome})",

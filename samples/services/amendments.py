@@ -40,9 +40,10 @@ def result_amend(*, user: Any, result_id: int, value: Any, reason: str) -> Resul
     flag is read again from the new value (``L``/``H``/``LL``/``HH``, as on evaluation): the
     audit event of the correction carries the flag before and after in its context, and a
     critical new value is marked for the reviewer (a value no longer critical is unmarked). A
-    notification not yet called now names the new value; a critical new value with none, or
-    differing from the value already called, opens a notification to call it: the sample is
-    not signed until the call is recorded (``samples.services.critical``).
+    notification not yet called now names the new value (or is withdrawn, the value no longer
+    critical); a critical new value with none, or differing from the value already called,
+    opens a notification to call it: the sample is not signed until the call is recorded
+    (``samples.services.critical``).
     A qualitative assay's result is corrected to another of its answers (its flag "A" or "")."""
     require_role(user, Role.TECHNICIAN, Role.REVIEWER)
     reason = (reason or "").strip()
@@ -94,6 +95,7 @@ def result_amend(*, user: Any, result_id: int, value: Any, reason: str) -> Resul
             # The value to call follows; a critical value other than the one called is called
             # again (its own notification); the event of each change keeps the reason.
             critical_amended(
+                user=user,
                 result=result,
                 critical=after in CRITICAL,
                 was_critical=before in CRITICAL,

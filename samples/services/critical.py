@@ -6,16 +6,18 @@ The rules:
 - A result beyond its assay's critical limits opens one notification (lifecycle version 4,
   step ``samples.critical_open``), kept by its own workflow (``samples.lifecycle.critical``).
   The notification records the value to call; while no call has closed it, it follows the
-  result's corrections (the read-back is checked against the value standing). A correction of
-  a value already called to another critical value opens the result's next notification, with
-  its own workflow, SLA and call (``critical_amended``).
+  result's corrections (the read-back is checked against the value standing), and a correction
+  out of the critical range withdraws it (no call to make). A correction of a value already
+  called to another critical value opens the result's next notification, with its own
+  workflow, SLA and call (``critical_amended``).
 - A technician or a reviewer records each call: to whom (a name, and where or in which role),
   when (now unless given; bounded as every time is), the value read back, the outcome.
   ``confirmed`` needs a read-back equal to the notification's value; ``confirmed`` and
   ``reached_without_read_back`` close the notification; ``unable_to_reach`` is recorded and it
   stays open. A call on a notification already closed (or already answered by a closing call)
   is refused. Each call signals the notification's workflow (signal ``call``).
-- The workflow closes the notification (within the SLA: ``in_time``, else ``late``) and signals
+- The workflow closes the notification (within the SLA: ``in_time``, else ``late``; withdrawn:
+  ``withdrawn``) and signals
   the sample's run: ``critical:<result_id>`` for the result's first notification (lifecycle
   version 4 waits for it before release), ``critical:<result_id>:<number>`` for a later one.
 - No closing call within ``CRITICAL_CALL_SLA_MINUTES``: the supervisors (active reviewers with
@@ -41,6 +43,7 @@ from samples.actors import actor_name
 from samples.errors import LabError
 from samples.lifecycle.names import CRITICAL_NOTIFICATION
 from samples.models import (
+    CALLED_OUTCOMES,
     CLOSING_OUTCOMES,
     CallOutcome,
     CriticalCall,
@@ -60,7 +63,7 @@ from workflows.api import signal, start
 
 log = logging.getLogger(__name__)
 
-OUTCOMES = ", ".join(CallOutcome.values)
+OUTCOMES = ", ".join(CALLED_OUTCOMES)
 
 
 def sla() -> timedelta:
@@ -121,25 +124,31 @@ def critical_open(
 
 
 def critical_amended(
-    *, result: Result, critical: bool, was_critical: bool, at: datetime, reason: str
+    *, user: Any, result: Result, critical: bool, was_critical: bool, at: datetime, reason: str
 ) -> None:
-    """The result's value was corrected (``result`` holds the new one, saved; ``critical`` and
-    ``was_critical``: whether the new and the old value are beyond the critical limits).
-    Its notification not yet called now names the new value (the read-back is checked against
-    it; its SLA runs on from when it opened). A critical value with no notification yet (the
-    old value was not critical), or differing from the value already called, opens the
-    result's next notification, to call again. A value no longer critical closes nothing: the
-    notification not yet called stays open, as do the ones called."""
+    """The result's value was corrected by ``user`` (``result`` holds the new one, saved;
+    ``critical`` and ``was_critical``: whether the new and the old value are beyond the
+    critical limits). Its notification not yet called now names the new critical value (the
+    read-back is checked against it; its SLA runs on from when it opened), or, the new value
+    being no longer critical, is withdrawn: nobody was told the value, so there is no call to
+    make and release goes on. A critical value with no notification called (none, or the last
+    withdrawn), or differing from the value called, opens the result's next notification."""
     latest = result.notifications.select_for_update().order_by("number").last()
     if latest is not None and latest.closed_at is None and not _closing_call(latest):
-        CriticalNotification.objects.filter(pk=latest.pk).update(
-            value=result.value, flag=result.interpretation
-        )
+        if critical:
+            CriticalNotification.objects.filter(pk=latest.pk).update(
+                value=result.value, flag=result.interpretation
+            )
+        else:
+            _withdraw(latest, user=user, at=at)
         return
     if not critical or result.value is None:
         return
-    if (latest is None and not was_critical) or (
-        latest is not None and latest.value != result.value  # unknown (older): call again
+    withdrawn = latest is not None and (latest.calls.filter(outcome=CallOutcome.WITHDRAWN).exists())
+    if (
+        (latest is None and not was_critical)
+        or withdrawn
+        or (latest is not None and latest.value != result.value)  # unknown (older): call again
     ):
         critical_open(
             barcode=result.sample.barcode,
@@ -148,6 +157,26 @@ def critical_amended(
             number=1 if latest is None else latest.number + 1,
             reason=reason,
         )
+
+
+def _withdraw(notification: CriticalNotification, *, user: Any, at: datetime) -> None:
+    """Record on ``notification`` that no call is needed (a call of outcome ``withdrawn``, by
+    whoever corrected the value) and signal its workflow, which closes it as withdrawn."""
+    call = CriticalCall.objects.create(
+        notification=notification,
+        called_name="",
+        called_at=at,
+        outcome=CallOutcome.WITHDRAWN,
+        recorded_by=user,
+        recorded_at=at,
+    )
+    signal(
+        str(notification.run_id),
+        "call",
+        {"call_id": call.pk, "outcome": call.outcome, "closes": True},
+        actor=actor_name(user),
+        idempotency_key=f"critical-call:{call.pk}",
+    )
 
 
 # The first notification of a result, for the runs of the workflow's version 1 (their steps
@@ -229,6 +258,8 @@ def notification_close(*, notification_id: int, call_id: int, late: bool) -> str
     notification = call.notification
     name = _key(notification.result_id, notification.number)
     outcome = NotificationOutcome.LATE if late else NotificationOutcome.IN_TIME
+    if call.outcome == CallOutcome.WITHDRAWN:
+        outcome = NotificationOutcome.WITHDRAWN
     with transaction.atomic():
         CriticalNotification.objects.filter(pk=notification.pk, closed_at=None).update(
             closed_at=call.called_at, outcome=outcome
@@ -263,7 +294,7 @@ def critical_call_record(
     call whose read-back differs from the value, a notification already closed."""
     require_role(user, Role.TECHNICIAN, Role.REVIEWER)
     sample = sample_get(barcode)
-    if outcome not in CallOutcome.values:
+    if outcome not in CALLED_OUTCOMES:
         raise LabError(
             f"{str(outcome)[:40]!r} is not an outcome of a call: one of {OUTCOMES}.",
             field="outcome",

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from samples import services
 from samples.errors import LabError, NotAllowed
-from samples.models import CallOutcome, CriticalNotification
+from samples.models import CALLED_OUTCOMES, CriticalNotification
 from samples.roles import Role, has_role, role_required
 from samples.selectors.critical import critical_item, critical_open_list
 from samples.views.errors import refusal_status
@@ -25,11 +25,13 @@ READERS = (Role.TECHNICIAN, Role.REVIEWER, Role.COMPLIANCE)
 CALLERS = (Role.TECHNICIAN, Role.REVIEWER)
 FIELDS = ("called_name", "called_where", "called_at", "read_back", "outcome")
 STOP_POLLING = 286
+# What a person may record (``withdrawn`` is recorded by a correction).
+CALLED_CHOICES = [(outcome.value, outcome.label) for outcome in CALLED_OUTCOMES]
 
 
 def form_context(request: HttpRequest) -> dict[str, Any]:
     """What the call form needs on any page that shows it."""
-    return {"may_call": has_role(request.user, *CALLERS), "call_outcomes": CallOutcome.choices}
+    return {"may_call": has_role(request.user, *CALLERS), "call_outcomes": CALLED_CHOICES}
 
 
 @role_required(*READERS)

@@ -14,7 +14,7 @@ import pytest
 from samples import services
 from samples.errors import LabError
 from samples.models import CriticalCall, CriticalNotification, Report, Result
-from samples.selectors.critical import critical_timeline
+from samples.selectors.critical import critical_counts, critical_timeline
 from tests.modes import BOTH_MODES
 from tests.replaying import assert_every_history_replays
 from tests.samples.lab import Lab
@@ -400,3 +400,51 @@ def test_a_notification_started_on_version_1_finishes_on_it(lab):
     lab.verify("S-000726")
     assert lab.state("S-000726") == "reported"
     assert_every_history_replays()
+
+
+def test_a_value_not_yet_called_corrected_out_of_the_range_is_withdrawn_and_released(lab):
+    """Nobody was told 1.8, and 4.8 is not critical: there is no call to make. The notification
+    is withdrawn by the correction, its workflow closes it, and release goes on."""
+    result = critical_sample(lab, "S-000727")
+    call(lab, "S-000727", "unable_to_reach", read_back=None)
+    notification = CriticalNotification.objects.get(result=result)
+    assert notification.is_open
+
+    amend(lab, result, "4.8", reason="the sample was haemolysed; value from the redraw")
+    notification.refresh_from_db()
+    assert notification.outcome == "withdrawn"
+    assert (notification.value, notification.flag) == (Decimal("1.8"), "LL")  # as opened
+    withdrawal = notification.calls.get(outcome="withdrawn")
+    assert withdrawal.recorded_by == lab.technician and withdrawal.read_back is None
+    assert notification.closed_at == withdrawal.called_at
+    assert get_run(str(notification.run_id)).status == "completed"
+    assert signals(notification.sample.run_id).count(f"critical:{result.pk}") == 1
+    timeline = [line for _, line, _ in critical_timeline(notification.sample)]
+    assert any(
+        line.startswith("No call needed: the value was corrected out of") for line in timeline
+    )
+    assert (
+        "Notification closed (withdrawn: corrected out of the critical range before a call)"
+        in timeline
+    )
+    with pytest.raises(LabError, match="already notified"):
+        call(lab, "S-000727", read_back="4.8")
+
+    lab.verify("S-000727")
+    assert lab.state("S-000727") == "reported"
+    counts = critical_counts(since=notification.opened_at - timedelta(days=1))
+    assert (counts.opened, counts.in_time, counts.breached) == (1, 0, 0)
+
+
+def test_a_withdrawn_value_corrected_back_into_the_range_is_called(lab):
+    result = critical_sample(lab, "S-000728")
+    amend(lab, result, "4.8")
+    amend(lab, result, "1.8", reason="the redraw was the wrong patient's")
+    first, again = CriticalNotification.objects.filter(result=result).order_by("number")
+    assert (first.outcome, again.number, again.value) == ("withdrawn", 2, Decimal("1.8"))
+    assert again.is_open
+    with pytest.raises(LabError, match=r"GLU 1.8 mmol/L \(LL\) is not yet notified"):
+        lab.verify("S-000728")
+    call(lab, "S-000728", read_back="1.8")
+    lab.verify("S-000728")
+    assert lab.state("S-000728") == "reported"

@@ -61,6 +61,7 @@ def test_a_call_from_the_page_closes_it_and_the_sample_can_be_signed(critical, s
         ({"read_back": "1.9"}, 400, "The value read back, 1.9, is not the result"),
         ({"read_back": ""}, 400, "needs the value read back"),
         ({"outcome": "voicemail"}, 400, "is not an outcome of a call"),
+        ({"outcome": "withdrawn"}, 400, "is not an outcome of a call"),  # a correction's
         ({"called_name": "  "}, 400, "Name the person called."),
         ({"called_at": "yesterday"}, 400, "is not a time like"),
     ],
@@ -123,6 +124,7 @@ def test_the_api_records_a_call_and_refuses_what_it_must(critical, lab, complian
         ]
     }
     assert send(api, outcome="nope").status_code == 400
+    assert "outcome" in send(api, outcome="withdrawn").json()  # recorded by a correction only
     assert send(api_for(compliance_officer)).status_code == 403
     unknown = api.post("/api/v1/samples/S-999999/critical-calls/", {}, format="json")
     assert unknown.status_code == 404
