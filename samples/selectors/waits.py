@@ -132,7 +132,8 @@ WORKFLOW_SIGNALS: dict[tuple[str, str], Phrase] = {
     ("correction", "review"): lambda s: "waiting for review of the correction",
 }
 DEADLINES = {"call": "SLA ends", "reception": "window ends", "batch": "window ends",
-             "batched": "window ends", "result": "window ends"}  # fmt: skip
+             "batched": "window ends", "result": "window ends",
+             "control": "supervisors reminded"}  # fmt: skip
 
 STEPS: dict[str, Phrase] = {
     "samples.lifecycle_plan": lambda s: "setting up the sample's lifecycle",
