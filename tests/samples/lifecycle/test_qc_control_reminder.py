@@ -15,6 +15,7 @@ from django.core import mail
 from samples import services
 from samples.models import Batch, BatchStatus, QcStatus
 from samples.roles import Role
+from samples.selectors.waits import run_words
 from samples.selectors.words import history_words
 from tests.modes import BOTH_MODES
 from tests.replaying import assert_every_history_replays
@@ -95,7 +96,11 @@ def test_a_control_without_a_result_reminds_the_supervisors_each_period_until_it
     ) in said(batch)
     batch.refresh_from_db()
     assert (batch.qc_status, batch.status) == (QcStatus.PENDING, BatchStatus.RUNNING)
-    assert get_run(str(batch.run_id)).status == "waiting"
+    run = get_run(str(batch.run_id))
+    assert run.status == "waiting"
+    assert run_words(run).startswith(
+        "waiting for the GLU run's control results (supervisors reminded "
+    )
 
     lab.env.advance_time(timedelta(minutes=31))
     assert [m.to for m in mail.outbox] == [["kim@lab.test"]] * 2
