@@ -1,6 +1,6 @@
 """Quality control for the tests: a control material at two levels, lots for GLU on the lab's
-instrument, and a running batch carrying their positions (its run on ``batch_run`` version 2,
-which waits for them: ``services.batch_start_run`` -> ``quality.controls_place``)."""
+instrument, and a running batch carrying their positions (its run on ``batch_run`` version 2
+or later, which waits for them: ``services.batch_start_run`` -> ``quality.controls_place``)."""
 
 from __future__ import annotations
 
