@@ -339,6 +339,9 @@ CRITICAL_CALL_SLA_MINUTES = env_int("CRITICAL_CALL_SLA_MINUTES", 30, minimum=1)
 # A run rejected by QC holds its results until a supervisor decides; meanwhile the supervisors
 # are reminded by email this often (samples.services.qc_decisions).
 QC_DECISION_REMINDER_MINUTES = env_int("QC_DECISION_REMINDER_MINUTES", 60, minimum=1)
+# A run's patient results are in but a control result is still missing (batch_run version 3):
+# the supervisors are emailed this many minutes after, and again after each further period.
+QC_CONTROL_REMINDER_MINUTES = env_int("QC_CONTROL_REMINDER_MINUTES", 60, minimum=1)
 # Mail (the QC reminders): Django's SMTP backend, to this server, from this address.
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)

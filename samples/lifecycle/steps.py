@@ -196,3 +196,15 @@ def qc_conclude(batch_id: int) -> dict[str, Any]:
 @step("samples.qc_remind")
 def qc_remind(batch_id: int) -> dict[str, Any]:
     return services.qc_remind(batch_id=batch_id)
+
+
+@step("samples.qc_control_plan")
+def qc_control_plan(batch_id: int) -> dict[str, Any]:
+    """Version 3: the run's controls and how often the supervisors are reminded of a missing
+    control result."""
+    return services.qc_control_plan(batch_id=batch_id)
+
+
+@step("samples.qc_control_remind")
+def qc_control_remind(batch_id: int) -> dict[str, Any]:
+    return services.qc_control_remind(batch_id=batch_id)

@@ -79,9 +79,12 @@ def _the_critical(said: Said) -> str:
 
 
 def _control_assay(said: Said) -> str:
-    # control:<assay> names it; control:<level or id> leaves it to the batch run's own assay.
+    # A batch run's own assay first: its signals are control:<lot code> ("QC-GLU-1", not an
+    # assay). Else control:<assay> names it; control:<level or id> names none.
+    if said.assay:
+        return said.assay
     detail = said.detail
-    return detail if detail and not detail.isdigit() and detail.isupper() else said.assay
+    return detail if detail and not detail.isdigit() and detail.isupper() else ""
 
 
 def _argument(said: Said, position: int) -> Any:
@@ -132,7 +135,8 @@ WORKFLOW_SIGNALS: dict[tuple[str, str], Phrase] = {
     ("correction", "review"): lambda s: "waiting for review of the correction",
 }
 DEADLINES = {"call": "SLA ends", "reception": "window ends", "batch": "window ends",
-             "batched": "window ends", "result": "window ends"}  # fmt: skip
+             "batched": "window ends", "result": "window ends",
+             "control": "supervisors reminded"}  # fmt: skip
 
 STEPS: dict[str, Phrase] = {
     "samples.lifecycle_plan": lambda s: "setting up the sample's lifecycle",

@@ -167,6 +167,8 @@ STEP_WORDS = {
     # sent to the supervisors (kim)".
     "samples.qc_conclude": "{summary}",
     "samples.qc_remind": "{summary}",
+    # "control result missing (QC-GLU-2): reminder sent to the supervisors (kim)"
+    "samples.qc_control_remind": "{summary}",
 }
 
 # What an intervention from the runs console does, by its kind (``{action}`` above).

@@ -121,6 +121,8 @@ from samples.services.outbox import (
 )
 from samples.services.qc_decisions import (
     qc_conclude,
+    qc_control_plan,
+    qc_control_remind,
     qc_controls,
     qc_decide,
     qc_hold_check,
@@ -272,6 +274,8 @@ __all__ = [
     "outbox_prepare",
     "outbox_resend",
     "qc_conclude",
+    "qc_control_plan",
+    "qc_control_remind",
     "qc_controls",
     "qc_decide",
     "qc_hold_check",

@@ -9,6 +9,11 @@ decides (``qc_decide``): run the batch again (each member goes back for a retest
 kept) or accept the run with a reason and an e-signature (password, with the user id at the
 session's first signing: ``signer.signer_check``). While it waits, the supervisors are reminded
 by email every ``QC_DECISION_REMINDER_MINUTES`` (``qc_remind``).
+
+Version 3 of the run (``qc_control_plan``) also reminds the supervisors, every
+``QC_CONTROL_REMINDER_MINUTES`` once the patient results are in, of a control result still
+missing (``qc_control_remind``): a control that never gets its result would hold the run's
+patient results unseen.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from samples.actors import actor_name
@@ -46,6 +52,7 @@ from samples.selectors.qc_holds import hold_reason, rejection_words, rejections,
 from samples.selectors.signatures import current_results
 from samples.services.access import require_role
 from samples.services.signer import signer_check
+from samples.values.times import utc_text
 from workflows.api import Signal, signal_many
 
 log = logging.getLogger(__name__)
@@ -132,9 +139,6 @@ def qc_remind(*, batch_id: int) -> dict[str, Any]:
     batch = Batch.objects.select_related("assay").get(pk=batch_id)
     if batch.qc_status != QcStatus.REJECTED:
         return {"sent_to": [], "summary": "no reminder: the run is decided"}
-    people = supervisors()
-    if not people:
-        return {"sent_to": [], "summary": "no reminder sent: no active supervisor has an email"}
     reason = hold_reason(batch)
     subject = f"LabTrack: {batch.assay.code} batch {batch.pk} waits for your QC decision"
     body = (
@@ -142,6 +146,69 @@ def qc_remind(*, batch_id: int) -> dict[str, Any]:
         "Its patient results cannot be released until a supervisor runs the batch again or "
         "accepts the run with a reason and a signature, on its batch page in LabTrack."
     )
+    return _supervisors_mailed(batch, subject, body)
+
+
+def qc_control_plan(*, batch_id: int) -> dict[str, Any]:
+    """Version 3 of the run: its controls (``qc_controls``) and how often, in seconds, the
+    supervisors are reminded while a control result is missing after the patient results
+    are in (``QC_CONTROL_REMINDER_MINUTES``, read as the run starts)."""
+    return {
+        "controls": qc_controls(batch_id=batch_id),
+        "remind_every": settings.QC_CONTROL_REMINDER_MINUTES * 60,
+    }
+
+
+def qc_control_remind(*, batch_id: int) -> dict[str, Any]:
+    """Email the supervisors that the run's patient results are in but a control result is
+    still missing: the batch, the run, the lots, and where a technician enters a control's
+    result by hand. Returns the lots and what was done, in words (kept in the run's history).
+    With every control result in, nothing is sent; a mail server that does not answer is said
+    in the result, and the next reminder tries again."""
+    batch = Batch.objects.select_related("assay", "instrument").get(pk=batch_id)
+    missing = list(
+        BatchControl.objects.filter(batch_id=batch_id, results__isnull=True)
+        .order_by("position")
+        .values_list("lot__code", flat=True)
+    )
+    if not missing:
+        return {
+            "missing": [],
+            "sent_to": [],
+            "summary": "no reminder: the run's control results are in",
+        }
+    code, lots = batch.assay.code, ", ".join(missing)
+    run = f"{code} batch {batch.pk}, run {batch.run_id}"
+    if batch.instrument is not None:
+        run += f" on {batch.instrument.name}"
+    if batch.run_started_at is not None:
+        run += f", started {utc_text(batch.run_started_at)}"
+    lacking = f"control {lots} has" if len(missing) == 1 else f"controls {lots} have"
+    subject = f"LabTrack: {code} batch {batch.pk} waits for control results ({lots})"
+    body = (
+        f"{run}: its patient results are in, but {lacking} no result yet. The patient "
+        "results are held until every control of the run has its result and QC accepts the "
+        "run.\n\n"
+        "If the instrument does not send it, a technician enters the control's result by hand, "
+        f"with a reason, on the batch board ({reverse('samples:batch_list')}); the run's "
+        "controls and their results are on its QC page "
+        f"({reverse('samples:batch_qc', args=[batch.pk])}).\n\n"
+        "You are reminded again each further period while a control result is missing."
+    )
+    done = _supervisors_mailed(batch, subject, body)
+    return {
+        "missing": missing,
+        "sent_to": done["sent_to"],
+        "summary": f"control result missing ({lots}): {done['summary']}",
+    }
+
+
+def _supervisors_mailed(batch: Batch, subject: str, body: str) -> dict[str, Any]:
+    """Send one reminder about ``batch`` to each supervisor; who was mailed, and what was done
+    in words."""
+    people = supervisors()
+    if not people:
+        return {"sent_to": [], "summary": "no reminder sent: no active supervisor has an email"}
     messages = [(subject, body, None, [person.email]) for person in people]
     names = [person.get_username() for person in people]
     try:

@@ -16,7 +16,7 @@ from samples.lifecycle.names import BATCH_RUN
 from samples.models import Batch, BatchControl, ControlLot, QcStatus
 from workflows.api import get_run
 
-# The first version of ``batch_run`` that waits for its controls.
+# The first version of ``batch_run`` that waits for its controls; every later one does too.
 CONTROLLED_FROM_VERSION = 2
 
 

@@ -1,7 +1,7 @@
 """Quality control for the lab of the tests (``tests.samples.lab``): a control material at two
 levels, lots of GLU on the lab's instrument, earlier results of a lot, a run started on that
-instrument carrying the lots' positions (its run on ``batch_run`` version 2, which waits for
-them: ``services.batch_start_run`` -> ``quality.controls_place``), and control results.
+instrument carrying the lots' positions (its run on ``batch_run`` version 2 or later, which waits
+for them: ``services.batch_start_run`` -> ``quality.controls_place``), and control results.
 
 ``control_post`` is the one place a test records a control result of a run: through the lab's
 own recording (``services.control_record``), which evaluates it and signals the batch's run

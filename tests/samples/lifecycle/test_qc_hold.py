@@ -1,9 +1,10 @@
-"""``batch_run`` version 2: a run waits for its members' results and its controls', concludes QC,
-and a run rejected by QC holds its patient results until a supervisor decides, reminding the
-supervisors meanwhile; a run with no controls, and a run on version 1, go on as before. Each
-test runs in both modes (every advance replayed from the table, and workflows kept in memory
-between commits) and ends with every recorded history replayed from scratch
-(tests/replaying.py)."""
+"""``batch_run`` from version 2 on (a batch opened now runs on version 3, which adds reminders
+of a missing control result: test_qc_control_reminder.py): a run waits for its members' results
+and its controls', concludes QC, and a run rejected by QC holds its patient results until a
+supervisor decides, reminding the supervisors meanwhile; a run with no controls, and a run on
+version 1, go on as before. Each test runs in both modes (every advance replayed from the
+table, and workflows kept in memory between commits) and ends with every recorded history
+replayed from scratch (tests/replaying.py)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def test_a_run_whose_controls_are_in_control_or_only_warned_is_accepted(lab):
     lab.to_batch("S-000601")
     lab.close_batches()
     batch = start_run_on_instrument(lab)
-    assert get_run(str(batch.run_id)).version == 2
+    assert get_run(str(batch.run_id)).version == 3
     assert batch.qc_status == QcStatus.PENDING
     lab.post("S-000601", "5.0")
     with pytest.raises(LabError, match="waits for its control results"):
@@ -197,7 +198,7 @@ def test_a_run_with_no_controls_goes_on_as_version_1(lab):
     lab.post("S-000801", "5.0")
     batch.refresh_from_db()
     run = get_run(str(batch.run_id))
-    assert (run.version, run.status, run.result) == (2, "completed", "1 sample(s)")
+    assert (run.version, run.status, run.result) == (3, "completed", "1 sample(s)")
     assert batch.qc_status == QcStatus.NOT_REQUIRED
     assert "samples.qc_conclude" not in steps_done(batch)
     lab.verify("S-000801")
@@ -207,14 +208,16 @@ def test_a_run_with_no_controls_goes_on_as_version_1(lab):
 def test_a_run_on_version_1_finishes_as_before_even_with_control_lots_set_up(lab):
     from workflows import registry
 
-    version_2 = registry.get_workflow("batch_run", 2)
-    registry.unregister_workflow("batch_run", 2)  # the lab before quality control came
+    later = [registry.get_workflow("batch_run", version) for version in (2, 3)]
+    for version in (2, 3):
+        registry.unregister_workflow("batch_run", version)  # the lab before quality control came
     try:
         lab.register("S-000901")
         lab.receive("S-000901")
         lab.to_batch("S-000901")  # its batch opens on version 1
     finally:
-        registry.register_workflow(version_2)
+        for definition in later:
+            registry.register_workflow(definition)
         lab.env.restart_workers()
     make_lot(lab.instrument)
     lab.close_batches()

@@ -1,5 +1,5 @@
 """Every Westgard rule through the run it judges: a control result recorded as an instrument's
-(``services.control_record``) after its lot's history, in a GLU run on ``batch_run`` version 2.
+(``services.control_record``) after its lot's history, in a GLU run on ``batch_run`` (version 3).
 A 1-2s warning accepts the run; each rejection rule holds its patient results, the hold naming
 the rule. Both engine modes; every history replayed from scratch after each test (the
 suite's autouse check)."""

@@ -77,6 +77,7 @@ def test_a_batch_runs_waits_name_its_assay():
         (signal("full"), "waiting for the GLU batch to fill or reach its closing time"),
         (signal("controls"), "waiting for the GLU run's control results"),
         (signal("control:2"), "waiting for the GLU run's control results"),
+        (signal("control:QC-GLU-1"), "waiting for the GLU run's control results"),  # a lot
         (signal("qc_decision"), "waiting for a supervisor's decision on the rejected GLU run"),
         (step("samples.batch_close", 5), "closing the GLU batch"),
     ]:
