@@ -81,6 +81,8 @@ CHANGE_WORDS = {
     "critical.update": "Critical value notification of {barcode} ({assay}) changed{by}",
     "call.insert": "Call about the critical {assay} value of {barcode} to {called_name} "
     "({called_where}) at {called_at}: {outcome}, read back {read_back}{by}",
+    "call.insert withdrawn": "No call needed about the critical {assay} value of {barcode}: "
+    "corrected out of the critical range at {called_at}, before anyone was told it{by}",
     "insert": "{Record} {name} created{by}",
     "update": "{Record} {name} changed{by}",
     "delete": "{Record} {name} deleted{by}",
@@ -254,6 +256,7 @@ def describe(entry: Any) -> tuple[str, str]:
         given["value"] = entry.data["text"]  # an answer of a qualitative assay
     phrase = (
         CHANGE_WORDS.get(f"{entry.type} {entry.data.get('kind')}")
+        or CHANGE_WORDS.get(f"{entry.type} {entry.data.get('outcome')}")
         or CHANGE_WORDS.get(entry.type)
         or CHANGE_WORDS.get(label, "{Record} {name} {label}")
     )

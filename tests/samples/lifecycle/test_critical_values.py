@@ -14,6 +14,7 @@ import pytest
 from samples import services
 from samples.errors import LabError
 from samples.models import CriticalCall, CriticalNotification, Report, Result
+from samples.selectors.audit import AuditFilter, audit_entries
 from samples.selectors.critical import critical_counts, critical_timeline
 from tests.modes import BOTH_MODES
 from tests.replaying import assert_every_history_replays
@@ -429,6 +430,13 @@ def test_a_value_not_yet_called_corrected_out_of_the_range_is_withdrawn_and_rele
     )
     with pytest.raises(LabError, match="already notified"):
         call(lab, "S-000727", read_back="4.8")
+
+    trail = [e.what for e in audit_entries(AuditFilter(sample="S-000727"))]
+    assert any(
+        what.startswith("No call needed about the critical GLU value of S-000727: corrected out")
+        and what.endswith("before anyone was told it by tess")
+        for what in trail
+    ), trail
 
     lab.verify("S-000727")
     assert lab.state("S-000727") == "reported"
