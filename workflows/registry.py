@@ -80,6 +80,11 @@ def get_step(name: str) -> StepDef | None:
     return _steps.get(name)
 
 
+def step_names() -> list[str]:
+    """Every step registered, by name (sorted)."""
+    return sorted(_steps)
+
+
 def get_workflow(name: str, version: int) -> WorkflowDef | None:
     return _workflows.get(name, {}).get(version)
 

@@ -62,6 +62,14 @@ def step(name: str, *args) -> Wait:
         (step("samples.batch_plan", 5), "setting up the batch"),
         (step("samples.batch_close", 5), "closing the batch"),
         (step("samples.batch_complete", 5), "completing the batch"),
+        (step("samples.qc_control_plan", 5), "reading the run's control positions"),
+        (step("samples.qc_conclude", 5), "evaluating the run's quality control"),
+        (step("samples.qc_control_remind", 5),
+         "reminding the supervisors of missing control results"),
+        (step("samples.notification_escalate", 3, 1, 0.0),
+         "telling the supervisors no call was recorded in time"),
+        (step("samples.notification_close", 3, 9, False),
+         "closing the critical value's notification"),
         (step("jobs.plan", 1), "planning the job"),
         (step("jobs.part", 1, 0), "doing part 1 of the job"),
         (step("jobs.finish", 1), "finishing the job"),
@@ -129,3 +137,13 @@ def test_a_runs_waits_are_joined_and_a_blocked_run_says_it_needs_a_person(db):
         "b": BLOCKED,
         "c": "",
     }
+
+
+def test_every_step_of_the_labs_workflows_has_its_words():
+    """A step added to a workflow is said in the lab's words while it runs, not by its name."""
+    import samples.lifecycle  # noqa: F401 (registers the lab's workflows and steps)
+    from samples.selectors.waits import STEPS
+    from workflows.registry import step_names
+
+    lab_steps = [name for name in step_names() if name.split(".")[0] in ("samples", "jobs")]
+    assert lab_steps and [name for name in lab_steps if name not in STEPS] == []
