@@ -287,9 +287,11 @@ def critical_call_record(
     read_back: str | Decimal | None = None,
     called_at: datetime | str | None = None,
     assay: str = "",
+    notification_id: int | None = None,
 ) -> CriticalCall:
     """Record a call about an open critical value of the sample (``assay`` names which, when
-    the sample has more than one open) and signal its workflow. Refused, changing nothing: a
+    the sample has more than one open; ``notification_id``, from a page showing one, must name
+    the one open) and signal its workflow. Refused, changing nothing: a
     role other than technician or reviewer, an unknown outcome, a missing name, a confirmed
     call whose read-back differs from the value, a notification already closed."""
     require_role(user, Role.TECHNICIAN, Role.REVIEWER)
@@ -310,6 +312,11 @@ def critical_call_record(
     when = _called_at(called_at)
     with transaction.atomic():
         notification = _open_notification(sample, assay)
+        if notification_id is not None and notification.pk != notification_id:
+            raise LabError(
+                f"The notification shown is closed; {sample.barcode}'s critical value to call "
+                f"now is {reading(notification)}: reload the page and record the call there."
+            )
         value = _read_back(read_back)
         if outcome == CallOutcome.CONFIRMED:
             if value is None:

@@ -77,6 +77,7 @@ def critical_call(request: HtmxHttpRequest, notification_id: int) -> HttpRespons
             user=request.user,
             barcode=notification.sample.barcode,
             assay=notification.result.assay.code,
+            notification_id=notification.pk,
             **typed,
         )
     except NotAllowed as refusal:

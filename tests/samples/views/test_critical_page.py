@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from samples import services
 from samples.models import CriticalCall, CriticalNotification, Result
 from tests.cast import PASSWORD
 from tests.samples.lab import api_for
@@ -137,3 +138,26 @@ def test_the_api_records_a_call_and_refuses_what_it_must(critical, lab, complian
     closed = send(api)
     assert closed.status_code == 400 and "already notified" in str(closed.json())
     assert CriticalCall.objects.count() == 1
+
+
+def test_a_call_typed_on_a_page_whose_notification_was_replaced_is_refused(
+    critical, signed_in, lab
+):
+    """The value called was corrected to another critical value: a page still showing the
+    first notification records nothing on the second one (its value is another)."""
+    client = signed_in(lab.technician)
+    assert post_call(client, critical).status_code == 200
+    lab.env.run_until_idle()
+    result = Result.objects.get(sample__barcode="S-000801")
+    services.result_amend(user=lab.technician, result_id=result.pk, value="30", reason="keyed")
+    lab.env.run_until_idle()
+    again = CriticalNotification.objects.get(number=2)
+
+    stale = post_call(client, critical, read_back="30")
+    assert stale.status_code == 409
+    assert "The notification shown is closed" in stale.content.decode()
+    assert "GLU 30 mmol/L (HH)" in stale.content.decode()
+    assert ": confirmed, read back 1.8 <" in stale.content.decode()  # the first one's call
+    assert not again.calls.exists() and again.is_open
+    assert post_call(client, again, read_back="30").status_code == 200
+    assert again.calls.get().read_back == 30
