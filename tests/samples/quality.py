@@ -25,6 +25,8 @@ from samples.models import (
     ControlResult,
     QcVerdict,
 )
+from samples.selectors.words import history_words
+from workflows.api import get_run
 
 
 def make_lot(
@@ -124,3 +126,19 @@ def held_run(lab, barcodes=("S-000701",), value: str = "5.0", starter=None) -> B
     control_post(lab, batch, "QC-GLU-1", "5.5", QcVerdict.REJECTED, ["1-2s", "2-2s"])
     batch.refresh_from_db()
     return batch
+
+
+def steps_done(batch: Batch) -> list[str]:
+    """The steps the batch's run has completed, in order."""
+    return [
+        e.data["step"] for e in get_run(str(batch.run_id)).history if e.kind == "step_completed"
+    ]
+
+
+def said(batch: Batch) -> list[str]:
+    """The batch run's history as the audit trail says it."""
+    owner = f"{batch.assay.code} batch {batch.pk}"
+    return [
+        history_words(e.kind, e.data, record="batch", owner=owner)
+        for e in get_run(str(batch.run_id)).history
+    ]

@@ -16,11 +16,10 @@ from samples import services
 from samples.models import Batch, BatchStatus, QcStatus
 from samples.roles import Role
 from samples.selectors.waits import run_words
-from samples.selectors.words import history_words
 from tests.modes import BOTH_MODES
 from tests.replaying import assert_every_history_replays
 from tests.samples.lab import Lab
-from tests.samples.quality import control_post, make_lot, start_run_on_instrument
+from tests.samples.quality import control_post, make_lot, said, start_run_on_instrument, steps_done
 from workflows.api import get_run
 from workflows.testing import WorkflowTestEnv
 
@@ -39,21 +38,6 @@ def supervisor(make_user):
 @pytest.fixture
 def every_30_minutes(settings):
     settings.QC_CONTROL_REMINDER_MINUTES = 30
-
-
-def steps_done(batch: Batch) -> list[str]:
-    return [
-        e.data["step"] for e in get_run(str(batch.run_id)).history if e.kind == "step_completed"
-    ]
-
-
-def said(batch: Batch) -> list[str]:
-    """The batch run's history as the audit trail says it."""
-    owner = f"{batch.assay.code} batch {batch.pk}"
-    return [
-        history_words(e.kind, e.data, record="batch", owner=owner)
-        for e in get_run(str(batch.run_id)).history
-    ]
 
 
 def running_with_two_controls(lab, barcode: str = "S-000611") -> Batch:

@@ -16,7 +16,6 @@ from django.core import mail
 from samples import services
 from samples.errors import LabError
 from samples.models import (
-    Batch,
     BatchStatus,
     QcDecision,
     QcStatus,
@@ -26,12 +25,18 @@ from samples.models import (
 )
 from samples.roles import Role
 from samples.selectors.timeline import sample_timeline
-from samples.selectors.words import history_words
 from tests.cast import PASSWORD
 from tests.modes import BOTH_MODES
 from tests.replaying import assert_every_history_replays
 from tests.samples.lab import Lab
-from tests.samples.quality import control_post, held_run, make_lot, start_run_on_instrument
+from tests.samples.quality import (
+    control_post,
+    held_run,
+    make_lot,
+    said,
+    start_run_on_instrument,
+    steps_done,
+)
 from workflows.api import get_run
 from workflows.testing import WorkflowTestEnv
 
@@ -40,21 +45,6 @@ from workflows.testing import WorkflowTestEnv
 def lab(request, technician, reviewer, instrument):
     with WorkflowTestEnv(moving_clock=True) as env:
         yield Lab(env, technician, reviewer, instrument)
-
-
-def steps_done(batch: Batch) -> list[str]:
-    return [
-        e.data["step"] for e in get_run(str(batch.run_id)).history if e.kind == "step_completed"
-    ]
-
-
-def said(batch: Batch) -> list[str]:
-    """The batch run's history as the audit trail says it."""
-    owner = f"{batch.assay.code} batch {batch.pk}"
-    return [
-        history_words(e.kind, e.data, record="batch", owner=owner)
-        for e in get_run(str(batch.run_id)).history
-    ]
 
 
 @pytest.fixture
