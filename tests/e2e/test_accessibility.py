@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from samples import services
-from samples.models import ControlLot, ControlResult, Destination
+from samples.models import Batch, ControlLot, ControlResult, Destination, QcStatus
 from tests.e2e.pages import sign_in
 from tests.samples.lab import make_assay
 from tests.samples.quality import history, make_lot
@@ -29,7 +29,7 @@ PAGES = {
     "technician": [
         "/", "/dashboard/", "/scan/", "/samples/", "/samples/A-100001/", "/samples/new/",
         "/samples/import/", "/batches/", "/inbox/", "/assays/", "/instruments/", "/jobs/",
-        "/qc/",
+        "/qc/", "/critical/",
     ],
     "reviewer": ["/review/", "/workflows/runs/", "/workflows/deploy/", "/outbox/"],
     "compliance": ["/users/", "/audit/"],
@@ -62,6 +62,8 @@ def scene(technician, reviewer, compliance_officer, administrator):
     ControlResult.objects.filter(pk=results[2].pk).update(
         rules=["1-2s", "2-2s"], verdict="rejected"
     )
+    # Its run rejected by QC: the batch's QC page shows the supervisor's decision form.
+    Batch.objects.filter(pk=results[0].control.batch_id).update(qc_status=QcStatus.REJECTED)
     users = {
         "technician": technician,
         "reviewer": reviewer,
@@ -89,6 +91,7 @@ def test_no_page_has_a_moderate_or_worse_accessibility_violation(scene, live_ser
     pages = {role: list(paths) for role, paths in PAGES.items()}
     pages["reviewer"].append(f"/workflows/runs/{run_id}/")
     pages["reviewer"].append(f"/qc/lots/{ControlLot.objects.get().pk}/")
+    pages["reviewer"].append(f"/batches/{Batch.objects.get().pk}/qc/")
     found: list[str] = []
 
     signed_out = browser.new_context(viewport=TABLET).new_page()
