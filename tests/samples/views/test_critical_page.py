@@ -161,3 +161,14 @@ def test_a_call_typed_on_a_page_whose_notification_was_replaced_is_refused(
     assert not again.calls.exists() and again.is_open
     assert post_call(client, again, read_back="30").status_code == 200
     assert again.calls.get().read_back == 30
+
+
+def test_a_withdrawal_is_said_as_such_until_its_workflow_closes_it(critical, signed_in, lab):
+    client = signed_in(lab.technician)
+    result = Result.objects.get(sample__barcode="S-000801")
+    services.result_amend(user=lab.technician, result_id=result.pk, value="4.8", reason="keyed")
+    box = client.get(f"/critical/{critical.pk}/").content.decode()
+    assert "No call needed (corrected out of the critical range): closing the notification" in box
+    lab.env.run_until_idle()
+    box = client.get(f"/critical/{critical.pk}/").content.decode()
+    assert "Notification closed" in box and "withdrawn" in box
