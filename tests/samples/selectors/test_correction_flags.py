@@ -91,10 +91,12 @@ def test_a_value_corrected_into_the_critical_range_is_marked_for_the_reviewer(la
     low.refresh_from_db()
     assert low.interpretation == "" and low.critical_flagged_at is None
     timeline = sample_timeline(Sample.objects.get(barcode="S-000851"))
-    assert [e.what for e in timeline if "corrected" in e.what] == [
+    assert [e.what for e in timeline if e.what.startswith("GLU corrected")] == [
         "GLU corrected from 3.2 to 2 mmol/L, flag L → LL",
         "GLU corrected from 2 to 5 mmol/L, flag LL → none",
     ]
+    # The critical value opened by the first correction was told to nobody: withdrawn.
+    assert any(e.what.startswith("No call needed: the value was corrected") for e in timeline)
 
 
 def test_a_correction_before_release_is_on_the_report_as_released(lab, signed_in):
