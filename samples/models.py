@@ -1147,6 +1147,21 @@ class CriticalNotification(models.Model):
     def is_open(self) -> bool:
         return self.closed_at is None
 
+    @property
+    def called_value(self) -> Decimal | None:
+        """The value it is about: its own, or (opened before notifications recorded it) the
+        result's."""
+        return self.value if self.value is not None else self.result.value
+
+    @property
+    def reading(self) -> str:
+        """ "GLU 1.8 mmol/L (LL)": the value it is about, as the lab says it (as a result's
+        reading: ``reading_of``)."""
+        result = self.result
+        shown = reading_of(self.called_value, result.text if self.value is None else None)
+        units = f" {result.units or result.assay.units}".rstrip()
+        return f"{result.assay.code} {shown}{units} ({self.flag or result.interpretation})"
+
 
 @audited
 class CriticalCall(models.Model):

@@ -23,16 +23,6 @@ from samples.selectors.words import CRITICAL_WORDS, number
 from samples.values.times import utc_text
 
 
-def reading(notification: CriticalNotification) -> str:
-    """ "GLU 1.8 mmol/L (LL)": the value the notification is about (the result's, for one
-    opened before notifications recorded it)."""
-    result = notification.result
-    value = notification.value if notification.value is not None else result.value
-    shown = number(value) if value is not None else str(result.text)
-    units = f" {result.units or result.assay.units}".rstrip()
-    return f"{result.assay.code} {shown}{units} ({notification.flag or result.interpretation})"
-
-
 def call_words(call: CriticalCall) -> str:
     """ "Call to Dr Ruiz (ward 5) at 14:02 UTC: confirmed, read back 1.8"."""
     if call.outcome == CallOutcome.WITHDRAWN:
@@ -84,7 +74,7 @@ def _item(notification: CriticalNotification, now: datetime) -> CriticalItem:
     calls = list(notification.calls.all())
     return CriticalItem(
         notification=notification,
-        reading=reading(notification),
+        reading=notification.reading,
         calls=calls,
         left=notification.due_at - now,
         closing=notification.closed_at is None

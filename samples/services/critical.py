@@ -70,21 +70,6 @@ def sla() -> timedelta:
     return timedelta(minutes=settings.CRITICAL_CALL_SLA_MINUTES)
 
 
-def reading(notification: CriticalNotification) -> str:
-    """ "GLU 1.8 mmol/L (LL)": the value a notification is about, as the lab says it."""
-    result = notification.result
-    value, flag = called_value(notification), notification.flag or result.interpretation
-    shown = format(value.normalize(), "f") if value is not None else result.text
-    units = f" {result.units or result.assay.units}".rstrip()
-    return f"{result.assay.code} {shown}{units} ({flag})"
-
-
-def called_value(notification: CriticalNotification) -> Decimal | None:
-    """The value the notification is about: its own, or (opened before notifications recorded
-    it) the result's."""
-    return notification.value if notification.value is not None else notification.result.value
-
-
 def _key(result_id: int, number: int) -> str:
     """The workflow's key and the sample run's signal: the first as before, later ones apart."""
     return f"critical:{result_id}" if number == 1 else f"critical:{result_id}:{number}"
@@ -222,7 +207,7 @@ def notification_escalate(*, notification_id: int, round: int, at: float) -> str
         escalated_at=now
     )
     minutes = int((now - notification.opened_at).total_seconds() // 60)
-    what = reading(notification)
+    what = notification.reading
     subject = f"Critical value not yet called: {notification.sample.barcode} {what}"
     body = (
         f"Sample {notification.sample.barcode}: critical value {what}, opened "
@@ -315,7 +300,7 @@ def critical_call_record(
         if notification_id is not None and notification.pk != notification_id:
             raise LabError(
                 f"The notification shown is closed; {sample.barcode}'s critical value to call "
-                f"now is {reading(notification)}: reload the page and record the call there."
+                f"now is {notification.reading}: reload the page and record the call there."
             )
         value = _read_back(read_back)
         if outcome == CallOutcome.CONFIRMED:
@@ -324,10 +309,10 @@ def critical_call_record(
                     "A confirmed call needs the value read back by the person called.",
                     field="read_back",
                 )
-            if value != called_value(notification):
+            if value != notification.called_value:
                 raise LabError(
                     f"The value read back, {_plain(value)}, is not the result "
-                    f"{reading(notification)}: read the value again, or record the call as "
+                    f"{notification.reading}: read the value again, or record the call as "
                     "reached without read-back.",
                     field="read_back",
                 )
@@ -422,7 +407,7 @@ def critical_hold_check(sample: Sample) -> None:
         .order_by("opened_at")
     )
     if waiting:
-        values = ", ".join(reading(n) for n in waiting)
+        values = ", ".join(n.reading for n in waiting)
         raise LabError(
             f"{sample.barcode}: the critical value {values} is not yet notified: record the "
             "call to the responsible person before release."

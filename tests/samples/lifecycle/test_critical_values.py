@@ -274,7 +274,7 @@ def test_a_called_value_corrected_to_another_critical_value_is_called_again(lab,
     timeline = [line for _, line, _ in critical_timeline(again.sample)]
     assert "Critical value GLU 1.8 mmol/L (LL): notification opened" in timeline
     assert (
-        "Critical value GLU 30.0 mmol/L (HH), corrected after the call (the analyser's value was "
+        "Critical value GLU 30 mmol/L (HH), corrected after the call (the analyser's value was "
         "keyed wrongly): notification opened to call it again"
     ) in timeline
 
