@@ -156,23 +156,24 @@ STEPS: dict[str, Phrase] = {
     "samples.batch_close": lambda s: f"closing {_the(s.assay, 'batch')}",
     "samples.batch_complete": lambda s: f"completing {_the(s.assay, 'batch')}",
     "samples.qc_controls": lambda s: "reading the run's control positions",
-    "samples.qc_control_plan": lambda s: "reading the run's control positions",
     "samples.qc_conclude": lambda s: "evaluating the run's quality control",
     "samples.qc_remind": lambda s: "reminding the supervisors to decide on the rejected run",
     "samples.qc_control_remind": lambda s: "reminding the supervisors of missing control results",
     "samples.critical_open": lambda s: "opening the critical value's notification",
     "samples.critical_plan": lambda s: "setting up the critical value's notification",
-    "samples.notification_plan": lambda s: "setting up the critical value's notification",
     "samples.critical_escalate": lambda s: "telling the supervisors no call was recorded in time",
-    "samples.notification_escalate": lambda s: (
-        "telling the supervisors no call was recorded in time"
-    ),
     "samples.critical_close": lambda s: "closing the critical value's notification",
-    "samples.notification_close": lambda s: "closing the critical value's notification",
     "jobs.plan": lambda s: "planning the job",
     "jobs.part": _part,
     "jobs.finish": lambda s: "finishing the job",
     "jobs.fail": lambda s: "recording why the job failed",
+}
+# Steps a later version of a workflow renamed say what their first version's did.
+STEPS |= {
+    "samples.qc_control_plan": STEPS["samples.qc_controls"],
+    "samples.notification_plan": STEPS["samples.critical_plan"],
+    "samples.notification_escalate": STEPS["samples.critical_escalate"],
+    "samples.notification_close": STEPS["samples.critical_close"],
 }
 
 BLOCKED = "stopped until a person looks at it (see its workflow run)"

@@ -129,7 +129,7 @@ def critical_amended(
         return
     if not critical or result.value is None:
         return
-    withdrawn = latest is not None and (latest.calls.filter(outcome=CallOutcome.WITHDRAWN).exists())
+    withdrawn = latest is not None and latest.calls.filter(outcome=CallOutcome.WITHDRAWN).exists()
     if (
         (latest is None and not was_critical)
         or withdrawn
