@@ -136,7 +136,7 @@ WORKFLOW_SIGNALS: dict[tuple[str, str], Phrase] = {
 }
 DEADLINES = {"call": "SLA ends", "reception": "window ends", "batch": "window ends",
              "batched": "window ends", "result": "window ends",
-             "control": "supervisors reminded"}  # fmt: skip
+             "control": "next reminder to the supervisors"}  # fmt: skip
 
 STEPS: dict[str, Phrase] = {
     "samples.lifecycle_plan": lambda s: "setting up the sample's lifecycle",

@@ -83,7 +83,7 @@ def test_a_control_without_a_result_reminds_the_supervisors_each_period_until_it
     run = get_run(str(batch.run_id))
     assert run.status == "waiting"
     assert run_words(run).startswith(
-        "waiting for the GLU run's control results (supervisors reminded "
+        "waiting for the GLU run's control results (next reminder to the supervisors "
     )
 
     lab.env.advance_time(timedelta(minutes=31))
